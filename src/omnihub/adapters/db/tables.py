@@ -1,0 +1,208 @@
+"""The hub's tables, as SQLAlchemy Core metadata shared by the code and the migrations.
+
+Keys on the hot path are the retail identifiers themselves (SKU, location code): every
+caller already has them, so no lookup is needed to reserve a unit.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_now = sa.func.current_timestamp()
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("lat", sa.Float),
+    sa.Column("lng", sa.Float),
+    sa.Column("capabilities", sa.JSON, nullable=False),
+    sa.Column("groups", sa.JSON, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="100"),
+    sa.Column("cost_per_shipment_minor", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("daily_order_capacity", sa.Integer),
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("online_selling", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("processing_hours", sa.Float, nullable=False, server_default="24"),
+    sa.Column("cutoff_local", sa.String(5), nullable=False, server_default="15:00"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("vendor", sa.String(200)),
+    sa.Column("product_type", sa.String(200)),
+    sa.Column("image_url", sa.String(1000)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+variants = sa.Table(
+    "variants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("product_id", sa.Integer, sa.ForeignKey("products.id"), nullable=False, index=True),
+    sa.Column("sku", sa.String(128), nullable=False, unique=True),
+    sa.Column("title", sa.String(500), nullable=False, server_default=""),
+    sa.Column("gtin", sa.String(14), unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("per_location", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("share_pct", sa.Integer, nullable=False, server_default="100"),
+    sa.Column("fixed_allocation", sa.Integer),
+    sa.Column("buffer", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+channel_feeds = sa.Table(
+    "channel_feeds",
+    metadata,
+    sa.Column("channel", sa.String(64), sa.ForeignKey("channels.code"), primary_key=True),
+    sa.Column("location", sa.String(64), sa.ForeignKey("locations.code"), primary_key=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+)
+
+channel_listings = sa.Table(
+    "channel_listings",
+    metadata,
+    sa.Column("channel", sa.String(64), sa.ForeignKey("channels.code"), primary_key=True),
+    sa.Column("sku", sa.String(128), sa.ForeignKey("variants.sku"), primary_key=True),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("external_variant_id", sa.String(200)),
+    sa.Column("external_inventory_item_id", sa.String(200)),
+    sa.UniqueConstraint("channel", "external_id", name="uq_channel_listings_external"),
+)
+
+stock_policies = sa.Table(
+    "stock_policies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("sku", sa.String(128), index=True),
+    sa.Column("location", sa.String(64)),
+    sa.Column("safety_stock", sa.Integer),
+    sa.Column("threshold", sa.Integer),
+    sa.UniqueConstraint("channel", "sku", "location", name="uq_stock_policies_scope"),
+)
+
+positions = sa.Table(
+    "positions",
+    metadata,
+    sa.Column("sku", sa.String(128), primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("on_hand", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reserved", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("damaged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("quality_control", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("incoming", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("in_transit", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+)
+
+movements = sa.Table(
+    "movements",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("sku", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("from_state", sa.String(20), nullable=False),
+    sa.Column("to_state", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),
+    sa.Column("reference", sa.String(200)),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("idempotency_key", sa.String(200)),
+    sa.Column("position_version", sa.Integer, nullable=False),
+    sa.Column("oversold", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_movements_sku_id", "sku", "id"),
+)
+
+command_results = sa.Table(
+    "command_results",
+    metadata,
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sku_demand = sa.Table(
+    "sku_demand",
+    metadata,
+    sa.Column("sku", sa.String(128), primary_key=True),
+    sa.Column("queued", sa.Integer, nullable=False, server_default="0"),
+)
+
+channel_pools = sa.Table(
+    "channel_pools",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(128), primary_key=True),
+    sa.Column("pool", sa.Integer, nullable=False),
+)
+
+channel_availability = sa.Table(
+    "channel_availability",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(128), primary_key=True),
+    # '' is the channel's total; a location code is a per-location figure (Shopify).
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+oversell_incidents = sa.Table(
+    "oversell_incidents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("movement_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("topic", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_outbox_unpublished", "published_at", "id"),
+)
+
+config_version = sa.Table(
+    "config_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)

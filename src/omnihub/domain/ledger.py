@@ -1,0 +1,206 @@
+"""The inventory ledger's rules: states, reasons, movements and their fold into positions.
+
+Every change of stock is an append-only `Movement` of units from one state to another.
+A `Position` (per SKU and location) is nothing but the fold of its movements; this module
+is the one place that fold is defined, so the database projection, the tests and any
+rebuild all agree.
+
+Quantity model. `on_hand` is the physical count on the shelf (what Shopify also calls
+on_hand). `reserved`, `damaged` and `quality_control` are *sub-states of on_hand*: units
+that are physically there but not free to sell. `incoming` and `in_transit` are not on the
+shelf yet. The outside world (received, sold, shipped, lost) has no balance. So moving
+on_hand → reserved leaves on_hand alone and raises reserved; reserved → shipped lowers both.
+This keeps the ATP formula of the seeds literal: on_hand − reserved − damaged − QC − ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class StockState(StrEnum):
+    ON_HAND = "on_hand"
+    RESERVED = "reserved"
+    DAMAGED = "damaged"
+    QUALITY_CONTROL = "quality_control"
+    INCOMING = "incoming"
+    IN_TRANSIT = "in_transit"
+    # The outside world: units come from or go to it, it keeps no balance.
+    RECEIVED = "received"
+    SOLD = "sold"
+    SHIPPED = "shipped"
+    LOST = "lost"
+
+
+class Reason(StrEnum):
+    RECEIPT = "receipt"
+    SALE = "sale"
+    SHIPMENT = "shipment"
+    RETURN = "return"
+    CYCLE_COUNT = "cycle_count"
+    DAMAGE = "damage"
+    FOUND = "found"
+    TRANSFER = "transfer"
+    ERP_SNAPSHOT = "erp_snapshot"
+    CORRECTION = "correction"
+    RESERVATION = "reservation"
+    RELEASE = "release"
+    QUALITY_CONTROL = "quality_control"
+
+
+OUTSIDE = frozenset({StockState.RECEIVED, StockState.SOLD, StockState.SHIPPED, StockState.LOST})
+ON_SHELF = frozenset(
+    {StockState.ON_HAND, StockState.RESERVED, StockState.DAMAGED, StockState.QUALITY_CONTROL}
+)
+#: Balances kept per position besides on_hand.
+SUB_STATES = (
+    StockState.RESERVED,
+    StockState.DAMAGED,
+    StockState.QUALITY_CONTROL,
+    StockState.INCOMING,
+    StockState.IN_TRANSIT,
+)
+
+
+class LedgerError(ValueError):
+    """A movement the ledger refuses. `field` names the input at fault for API errors."""
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid_movement"):
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+class InsufficientStock(LedgerError):
+    def __init__(self, message: str, *, state: StockState, wanted: int, have: int):
+        super().__init__(message, field="quantity", code="insufficient_stock")
+        self.state = state
+        self.wanted = wanted
+        self.have = have
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Balances of one SKU at one location; `version` counts the movements folded in."""
+
+    on_hand: int = 0
+    reserved: int = 0
+    damaged: int = 0
+    quality_control: int = 0
+    incoming: int = 0
+    in_transit: int = 0
+    version: int = 0
+
+    @property
+    def free(self) -> int:
+        """Units on the shelf that are neither reserved nor held back (may be < 0 after
+        a recorded oversell)."""
+        return self.on_hand - self.reserved - self.damaged - self.quality_control
+
+    def balance(self, state: StockState) -> int:
+        if state is StockState.ON_HAND:
+            return self.free
+        return getattr(self, state.value)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "on_hand": self.on_hand,
+            "reserved": self.reserved,
+            "damaged": self.damaged,
+            "quality_control": self.quality_control,
+            "incoming": self.incoming,
+            "in_transit": self.in_transit,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One append-only ledger entry (what the use case asks for, before it is stored)."""
+
+    sku: str
+    location: str
+    quantity: int
+    from_state: StockState
+    to_state: StockState
+    reason: Reason
+    reference: str | None = None
+    channel: str | None = None
+    actor: str | None = None
+    idempotency_key: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The result of folding one movement: the new position and the oversell shortfall
+    (units sold beyond what the hub believed was free; 0 almost always)."""
+
+    position: Position
+    oversold: int = 0
+
+
+def validate_movement(m: Movement) -> None:
+    if not isinstance(m.quantity, int) or isinstance(m.quantity, bool):
+        raise LedgerError("quantity must be a whole number", field="quantity")
+    if m.quantity <= 0:
+        raise LedgerError(f"quantity must be positive, got {m.quantity}", field="quantity")
+    if m.from_state == m.to_state:
+        raise LedgerError(f"from_state and to_state are both {m.from_state}", field="to_state")
+    if m.from_state in OUTSIDE and m.to_state in OUTSIDE:
+        raise LedgerError("a movement must touch at least one balance", field="to_state")
+
+
+def apply_movement(pos: Position, m: Movement, *, allow_oversell: bool = False) -> Applied:
+    """Fold one movement into a position, refusing any balance going negative.
+
+    The only exception is a physical sale (`on_hand → sold`, reason sale) with
+    `allow_oversell`: the shelf is the truth, so the sale is recorded and the shortfall
+    returned for an OversellDetected incident instead of being refused.
+    """
+    validate_movement(m)
+    q = m.quantity
+    values = {
+        "on_hand": pos.on_hand,
+        "reserved": pos.reserved,
+        "damaged": pos.damaged,
+        "quality_control": pos.quality_control,
+        "incoming": pos.incoming,
+        "in_transit": pos.in_transit,
+    }
+    oversold = 0
+    src, dst = m.from_state, m.to_state
+    if src not in OUTSIDE:
+        have = pos.balance(src)
+        if have < q:
+            is_physical_sale = (
+                allow_oversell
+                and src is StockState.ON_HAND
+                and dst is StockState.SOLD
+                and m.reason is Reason.SALE
+            )
+            if not is_physical_sale:
+                raise InsufficientStock(
+                    f"{m.sku} at {m.location}: {src} has {have}, cannot move {q}",
+                    state=src,
+                    wanted=q,
+                    have=have,
+                )
+            oversold = q - max(have, 0)
+        if src is not StockState.ON_HAND:
+            values[src.value] -= q
+    if dst not in OUTSIDE and dst is not StockState.ON_HAND:
+        values[dst.value] += q
+    values["on_hand"] += q * ((dst in ON_SHELF) - (src in ON_SHELF))
+    return Applied(replace(pos, **values, version=pos.version + 1), oversold)
+
+
+def fold(movements: list[Movement], *, allow_oversell_flags: list[bool] | None = None) -> Position:
+    """Replay movements from an empty position (used to prove the projection)."""
+    pos = Position()
+    for i, m in enumerate(movements):
+        flag = allow_oversell_flags[i] if allow_oversell_flags else True
+        pos = apply_movement(pos, m, allow_oversell=flag).position
+    return pos

@@ -1,0 +1,69 @@
+"""Settings from the environment (OMNIHUB_*) and an optional config file.
+
+Precedence, highest first: explicit arguments, environment variables, the TOML file named
+by OMNIHUB_CONFIG (default `omnihub.toml` in the working directory, if present), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIHUB_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///omnihub.db",
+        description="SQLAlchemy URL; SQLite file in the working directory by default, "
+        "or postgresql+psycopg://user@host/db",
+    )
+    bus: Literal["inprocess", "nats"] = "inprocess"
+    nats_url: str = "nats://127.0.0.1:4222"
+    log_level: str = "INFO"
+    log_json: bool = False
+    shared_dir: Path = Field(
+        default=Path("../shared"),
+        description="Where the shared contracts and sample data live (tests, benchmarks)",
+    )
+    writer_batch_max: int = Field(default=1000, ge=1, le=20000)
+    max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    secret_key: str = Field(
+        default="",
+        description="Key for encrypting channel credentials at rest (Fernet, urlsafe base64)",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("OMNIHUB_CONFIG", "omnihub.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
