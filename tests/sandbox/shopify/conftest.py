@@ -1,0 +1,46 @@
+"""Fixtures shared by the Shopify sandbox tests.
+
+The official Admin schema lives outside the project (../shared); tests that need it find
+it through OMNIHUB_SHARED_DIR and skip with a reason when it is absent. It is parsed once
+per session because it is 3.3 MB of SDL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("OMNIHUB_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+
+
+def shared_file(relative: str) -> Path:
+    path = shared_dir() / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent: set OMNIHUB_SHARED_DIR to the shared contracts directory")
+    return path
+
+
+@pytest.fixture(scope="session")
+def official_admin_schema():
+    """Shopify's 2025-09 Admin schema with the documented 2026 changes applied."""
+    from graphql import build_schema, extend_schema, parse
+
+    sdl = shared_file("contracts/shopify/admin_schema_2025-09.graphql").read_text()
+    schema = build_schema(sdl, assume_valid=True)
+    schema = extend_schema(schema, parse((HERE / "admin_2026_changes.graphql").read_text()), assume_valid=True)
+    # 2026-04 removals (cannot be expressed as an SDL extension).
+    schema.type_map["InventoryQuantityInput"].fields.pop("compareQuantity", None)
+    schema.type_map["InventorySetQuantitiesInput"].fields.pop("ignoreCompareQuantity", None)
+    return schema
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return shared_file("contracts/shopify/fixtures")
