@@ -1,0 +1,576 @@
+"""One order model for every channel, and what a newer channel version of it means.
+
+Shopify, its POS, Amazon, Walmart and TikTok all describe an order differently; the channel
+adapters map each of them onto this single model so that routing, fraud checks, reservations
+and reporting are written once.
+
+Two kinds of fields live on an order:
+
+* channel-owned: everything the channel tells us (lines, address, delivery method, tags,
+  cancellation...). A newer channel version replaces them wholesale.
+* hub-owned: what the hub decided (its id, state, holds, unified customer id and the
+  per-line fulfilment assignments). A newer channel version never overwrites them; it may
+  only shrink assignments when units are cancelled.
+
+Versioning uses the channel's own `channel_updated_at`, not arrival time: webhooks arrive
+late, twice and out of order, and the channel's clock is the only one that orders its
+edits. `apply_newer_version` is a pure function so that "the same order ingested N times in
+any order ends as its newest version" can be proven by property tests.
+
+Money is integer minor units (cents) with an ISO currency on the order: floats lose cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from omnihub.domain.catalog import GeoPoint
+from omnihub.domain.order_states import OrderState
+
+# Channels are open-ended (a new marketplace adapter adds a name), so they are strings;
+# these are the names the bundled adapters use.
+SHOPIFY = "shopify"
+SHOPIFY_POS = "shopify_pos"
+AMAZON_SELLER = "amazon_seller"
+AMAZON_VENDOR = "amazon_vendor"
+WALMART = "walmart"
+TIKTOK_SHOP = "tiktok_shop"
+MANUAL = "manual"
+POS_CHANNELS: frozenset[str] = frozenset({SHOPIFY_POS})
+
+
+class DeliveryMethod(StrEnum):
+    STANDARD = "standard"
+    EXPRESS = "express"
+    SAME_DAY = "same_day"
+    PICKUP_IN_STORE = "pickup_in_store"
+    CURBSIDE = "curbside"
+    SHIP_TO_STORE = "ship_to_store"
+
+    @property
+    def is_pickup(self) -> bool:
+        """Customer collects at the fulfilling store itself (BOPIS, curbside)."""
+        return self in (DeliveryMethod.PICKUP_IN_STORE, DeliveryMethod.CURBSIDE)
+
+    @property
+    def is_shipped(self) -> bool:
+        return not self.is_pickup
+
+
+class RiskLevel(StrEnum):
+    """The channel's own fraud assessment of an order (Shopify order risk, marketplaces)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return _RISK_RANK[self]
+
+
+_RISK_RANK = {RiskLevel.LOW: 0, RiskLevel.MEDIUM: 1, RiskLevel.HIGH: 2}
+
+
+class AssignmentState(StrEnum):
+    RESERVED = "reserved"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    PICKED_UP = "picked_up"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    REJECTED = "rejected"  # the store refused it (ship-from-store); the units go back to brokering
+    CANCELLED = "cancelled"
+
+
+#: Assignment states whose units still hold a reservation that a cancellation can release.
+RELEASABLE_ASSIGNMENT_STATES = frozenset(
+    {AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED}
+)
+#: Assignment states that no longer hold units for the line.
+INACTIVE_ASSIGNMENT_STATES = frozenset(
+    {AssignmentState.REJECTED, AssignmentState.CANCELLED, AssignmentState.RETURNED}
+)
+
+
+def _check_currency(code: str) -> None:
+    if len(code) != 3 or not code.isalpha() or not code.isupper():
+        raise ValueError(f"currency {code!r} must be a 3-letter ISO 4217 code such as 'USD'")
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        _check_currency(self.currency)
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot subtract {other.currency} from {self.currency}")
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A discount on a line as the channel states it (code or automatic title)."""
+
+    amount_minor: int
+    code: str = ""
+
+    def __post_init__(self) -> None:
+        if self.amount_minor < 0:
+            raise ValueError(f"discount {self.code!r} must not be negative ({self.amount_minor})")
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentAssignment:
+    """Hub-owned: `quantity` units of a line to be fulfilled from `location_id`."""
+
+    location_id: int
+    quantity: int
+    shipment_id: str | None = None
+    state: AssignmentState = AssignmentState.RESERVED
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise ValueError(f"assignment quantity must be positive, got {self.quantity}")
+
+    @property
+    def is_active(self) -> bool:
+        return self.state not in INACTIVE_ASSIGNMENT_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """A line as the channel now states it.
+
+    `quantity` is the ordered quantity after the channel's edits and `cancelled_quantity`
+    the part of it the channel reports cancelled (channels express reductions either way;
+    adapters map both). `tax_minor` and `discounts` are the channel's totals for the line.
+    """
+
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price_minor: int = 0
+    tax_minor: int = 0
+    discounts: tuple[Discount, ...] = ()
+    cancelled_quantity: int = 0
+    assignments: tuple[FulfilmentAssignment, ...] = ()  # hub-owned
+
+    def __post_init__(self) -> None:
+        if not self.line_id:
+            raise ValueError("an order line needs a line_id")
+        if not self.sku:
+            raise ValueError(f"line {self.line_id!r} needs a SKU")
+        if self.quantity < 0:
+            raise ValueError(f"line {self.line_id!r}: quantity {self.quantity} is negative")
+        if not 0 <= self.cancelled_quantity <= self.quantity:
+            raise ValueError(
+                f"line {self.line_id!r}: cancelled quantity {self.cancelled_quantity} "
+                f"must be between 0 and the quantity {self.quantity}"
+            )
+        if self.unit_price_minor < 0 or self.tax_minor < 0:
+            raise ValueError(f"line {self.line_id!r}: price and tax must not be negative")
+
+    @property
+    def open_quantity(self) -> int:
+        """Units the customer still wants: what must be fulfilled (or already was)."""
+        return self.quantity - self.cancelled_quantity
+
+    @property
+    def discount_minor(self) -> int:
+        return sum(d.amount_minor for d in self.discounts)
+
+    @property
+    def value_minor(self) -> int:
+        """Merchandise value of the open units after discounts, before tax."""
+        return max(0, self.unit_price_minor * self.open_quantity - self.discount_minor)
+
+    @property
+    def assigned_quantity(self) -> int:
+        return sum(a.quantity for a in self.assignments if a.is_active)
+
+    @property
+    def unassigned_quantity(self) -> int:
+        """Open units not yet assigned to a location: they wait in the brokering queue."""
+        return max(0, self.open_quantity - self.assigned_quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2
+    geo: GeoPoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    """Who bought, as the channel knows them, plus the hub's unified customer id."""
+
+    channel_customer_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    customer_id: int | None = None  # hub-owned: see omnihub.domain.customers
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    channel: str
+    external_id: str
+    channel_updated_at: datetime
+    lines: tuple[OrderLine, ...]
+    currency: str = "USD"
+    placed_at: datetime | None = None
+    customer: CustomerRef = field(default_factory=CustomerRef)
+    shipping_address: Address | None = None
+    billing_country: str | None = None
+    delivery_method: DeliveryMethod = DeliveryMethod.STANDARD
+    pickup_location_id: int | None = None  # pickup in store, curbside, ship to store
+    origin_location_id: int | None = None  # the store where a POS sale was rung up
+    tags: frozenset[str] = frozenset()
+    notes: str = ""
+    cancelled: bool = False  # the channel cancelled the whole order
+    channel_risk: RiskLevel | None = None
+    # hub-owned
+    id: int | None = None
+    state: OrderState = OrderState.CREATED
+    holds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.channel or not self.external_id:
+            raise ValueError("an order needs a channel and the channel's external id")
+        if self.channel_updated_at.tzinfo is None:
+            raise ValueError(f"order {self.external_id}: channel_updated_at must be timezone-aware")
+        if self.placed_at is not None and self.placed_at.tzinfo is None:
+            raise ValueError(f"order {self.external_id}: placed_at must be timezone-aware")
+        _check_currency(self.currency)
+        seen: set[str] = set()
+        for line in self.lines:
+            if line.line_id in seen:
+                raise ValueError(f"order {self.external_id}: line id {line.line_id!r} repeats")
+            seen.add(line.line_id)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The idempotency key: the same (channel, external id) is one order."""
+        return (self.channel, self.external_id)
+
+    @property
+    def placed(self) -> datetime:
+        return self.placed_at or self.channel_updated_at
+
+    @property
+    def shipping_country(self) -> str | None:
+        return self.shipping_address.country if self.shipping_address else None
+
+    @property
+    def destination(self) -> GeoPoint | None:
+        return self.shipping_address.geo if self.shipping_address else None
+
+    @property
+    def order_value(self) -> Money:
+        """Merchandise value of the open units, after discounts, before tax and shipping.
+
+        Cancelled orders are worth nothing: nothing will be fulfilled.
+        """
+        if self.cancelled:
+            return Money(0, self.currency)
+        return Money(sum(line.value_minor for line in self.lines), self.currency)
+
+    @property
+    def total_tax(self) -> Money:
+        return Money(sum(line.tax_minor for line in self.lines), self.currency)
+
+    @property
+    def is_pos(self) -> bool:
+        return self.channel in POS_CHANNELS
+
+    def open_units(self) -> dict[str, int]:
+        """Open units per line id (all zero when the channel cancelled the order)."""
+        if self.cancelled:
+            return {line.line_id: 0 for line in self.lines}
+        return {line.line_id: line.open_quantity for line in self.lines}
+
+    def units_by_sku(self) -> dict[str, int]:
+        """Open units per SKU, summed over lines: what routing must find."""
+        out: dict[str, int] = {}
+        if self.cancelled:
+            return out
+        for line in self.lines:
+            if line.open_quantity:
+                out[line.sku] = out.get(line.sku, 0) + line.open_quantity
+        return out
+
+    def line(self, line_id: str) -> OrderLine:
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise KeyError(f"order {self.external_id} has no line {line_id!r}")
+
+
+# --------------------------------------------------------------------------- versions
+
+
+class VersionVerdict(StrEnum):
+    NEW = "new"  # first time the hub sees this (channel, external id)
+    UPDATED = "updated"  # strictly newer channel version: applied
+    DUPLICATE = "duplicate"  # same channel version again: nothing to do
+    STALE = "stale"  # older channel version arriving late: ignored
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """How one line's open units changed, and where released units come from.
+
+    Released units are taken first from the brokering queue (units not yet routed), then
+    from reservations at locations (the most recent assignment first), because releasing a
+    queued unit costs nothing while a released reservation may undo a pick. Units already
+    shipped or picked up cannot be released: they are `unreleasable` and need a return.
+    """
+
+    line_id: str
+    sku: str
+    open_before: int
+    open_after: int
+    added: int = 0
+    released_from_queue: int = 0
+    released_from_locations: tuple[tuple[int, int], ...] = ()  # (location_id, units)
+    unreleasable: int = 0
+
+    @property
+    def released(self) -> int:
+        return self.released_from_queue + sum(q for _, q in self.released_from_locations)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDiff:
+    verdict: VersionVerdict
+    line_changes: tuple[LineChange, ...] = ()
+    address_changed: bool = False
+    delivery_method_changed: bool = False
+    pickup_location_changed: bool = False
+    cancelled: bool = False  # this version cancels the whole order
+    reinstated: bool = False  # a cancelled order is live again on the channel
+
+    @property
+    def changed(self) -> bool:
+        return self.verdict in (VersionVerdict.NEW, VersionVerdict.UPDATED)
+
+    @property
+    def units_added(self) -> dict[str, int]:
+        """Units per line id that join the brokering queue."""
+        return {c.line_id: c.added for c in self.line_changes if c.added}
+
+    @property
+    def units_released(self) -> dict[str, int]:
+        """Units per line id that leave the order (from the queue or a reservation)."""
+        out: dict[str, int] = {}
+        for c in self.line_changes:
+            if c.released:
+                out[c.line_id] = out.get(c.line_id, 0) + c.released
+        return out
+
+    @property
+    def partly_cancelled(self) -> bool:
+        """Some units left the order but the order as a whole lives on."""
+        return not self.cancelled and any(c.released or c.unreleasable for c in self.line_changes)
+
+    @property
+    def needs_rerouting(self) -> bool:
+        """Where the goods go changed: unshipped assignments may no longer be the best."""
+        return self.address_changed or self.delivery_method_changed or self.pickup_location_changed
+
+
+@dataclass(frozen=True, slots=True)
+class VersionOutcome:
+    order: Order
+    diff: OrderDiff
+
+
+def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutcome:
+    """Decide what an incoming channel version of an order means.
+
+    * no existing order: NEW, every open unit is added;
+    * incoming not newer than existing (by `channel_updated_at`): DUPLICATE or STALE, the
+      existing order is returned unchanged with an empty diff;
+    * newer: UPDATED; the result carries the incoming channel-owned fields and the existing
+      hub-owned ones (id, state, holds, unified customer id, assignments trimmed by exactly
+      the units released). The diff says, per line, units added to the brokering queue and
+      units released from the queue or from which locations.
+
+    A newer version always wins, even one that un-cancels: whichever order the versions
+    arrive in, the hub ends as the newest one. The state machine is not moved here; the
+    service reads `diff.cancelled`, `diff.partly_cancelled` and `diff.reinstated` and moves
+    it (or flags a reinstatement for an operator).
+    """
+    if existing is None:
+        changes = tuple(
+            LineChange(line.line_id, line.sku, 0, n, added=n)
+            for line in incoming.lines
+            if (n := (0 if incoming.cancelled else line.open_quantity))
+        )
+        # A brand-new order never carries hub assignments from the channel.
+        fresh = incoming
+        if any(line.assignments for line in incoming.lines):
+            fresh = replace(
+                incoming, lines=tuple(replace(line, assignments=()) for line in incoming.lines)
+            )
+        return VersionOutcome(
+            fresh, OrderDiff(VersionVerdict.NEW, changes, cancelled=incoming.cancelled)
+        )
+    if existing.key != incoming.key:
+        raise ValueError(f"versions of different orders: {existing.key} vs {incoming.key}")
+    if incoming.channel_updated_at < existing.channel_updated_at:
+        return VersionOutcome(existing, OrderDiff(VersionVerdict.STALE))
+    if incoming.channel_updated_at == existing.channel_updated_at:
+        return VersionOutcome(existing, OrderDiff(VersionVerdict.DUPLICATE))
+
+    old_lines = {line.line_id: line for line in existing.lines}
+    new_lines = {line.line_id: line for line in incoming.lines}
+    changes: list[LineChange] = []
+    merged: list[OrderLine] = []
+
+    def open_of(order: Order, line: OrderLine | None) -> int:
+        return 0 if line is None or order.cancelled else line.open_quantity
+
+    for line_id in list(old_lines) + [i for i in new_lines if i not in old_lines]:
+        old = old_lines.get(line_id)
+        new = new_lines.get(line_id)
+        if old is not None and new is not None and old.sku != new.sku:
+            # Same line id, different SKU: the old line went away and a new one came.
+            change, _ = _release(old, open_of(existing, old), 0)
+            changes.append(change)
+            n = open_of(incoming, new)
+            if n:
+                changes.append(LineChange(line_id, new.sku, 0, n, added=n))
+            merged.append(replace(new, assignments=()))
+            continue
+        before = open_of(existing, old)
+        after = open_of(incoming, new)
+        kept: tuple[FulfilmentAssignment, ...] = old.assignments if old is not None else ()
+        if after > before:
+            sku = new.sku if new is not None else old.sku  # type: ignore[union-attr]
+            changes.append(LineChange(line_id, sku, before, after, added=after - before))
+        elif after < before:
+            assert old is not None
+            change, kept = _release(old, before, after)
+            changes.append(change)
+        if new is not None:
+            merged.append(new if new.assignments == kept else replace(new, assignments=kept))
+
+    order = replace(
+        incoming,
+        lines=tuple(merged),
+        id=existing.id,
+        state=existing.state,
+        holds=existing.holds,
+        customer=replace(incoming.customer, customer_id=existing.customer.customer_id),
+    )
+    diff = OrderDiff(
+        VersionVerdict.UPDATED,
+        tuple(changes),
+        address_changed=existing.shipping_address != incoming.shipping_address,
+        delivery_method_changed=existing.delivery_method != incoming.delivery_method,
+        pickup_location_changed=existing.pickup_location_id != incoming.pickup_location_id,
+        cancelled=incoming.cancelled and not existing.cancelled,
+        reinstated=existing.cancelled and not incoming.cancelled,
+    )
+    return VersionOutcome(order, diff)
+
+
+def _release(
+    line: OrderLine, before: int, after: int
+) -> tuple[LineChange, tuple[FulfilmentAssignment, ...]]:
+    """Release `before - after` open units of `line`: queue first, then newest reservation."""
+    to_release = before - after
+    queued = max(0, before - line.assigned_quantity)
+    from_queue = min(to_release, queued)
+    to_release -= from_queue
+    released: list[tuple[int, int]] = []
+    kept = list(line.assignments)
+    for i in range(len(kept) - 1, -1, -1):
+        if not to_release:
+            break
+        a = kept[i]
+        if a.state not in RELEASABLE_ASSIGNMENT_STATES:
+            continue
+        take = min(a.quantity, to_release)
+        released.append((a.location_id, take))
+        to_release -= take
+        if take == a.quantity:
+            del kept[i]
+        else:
+            kept[i] = replace(a, quantity=a.quantity - take)
+    change = LineChange(
+        line.line_id,
+        line.sku,
+        before,
+        after,
+        released_from_queue=from_queue,
+        released_from_locations=tuple(released),
+        unreleasable=to_release,
+    )
+    return change, tuple(kept)
+
+
+# --------------------------------------------------------------------------- assignments
+
+
+class AssignmentLike(Protocol):
+    """What routing produces (see omnihub.domain.routing.Assignment)."""
+
+    @property
+    def line_id(self) -> str: ...
+    @property
+    def location_id(self) -> int: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+def with_assignments(
+    order: Order, assignments: Iterable[AssignmentLike], shipment_ids: dict[int, str] | None = None
+) -> Order:
+    """Record routed units on the order's lines (hub-owned), one assignment per location.
+
+    Raises ValueError if a line would be assigned more than its open units: the caller
+    is about to reserve stock the customer did not order.
+    """
+    by_line: dict[str, list[FulfilmentAssignment]] = {}
+    for a in assignments:
+        sid = shipment_ids.get(a.location_id) if shipment_ids else None
+        by_line.setdefault(a.line_id, []).append(
+            FulfilmentAssignment(a.location_id, a.quantity, shipment_id=sid)
+        )
+    lines = []
+    for line in order.lines:
+        extra = by_line.pop(line.line_id, None)
+        if not extra:
+            lines.append(line)
+            continue
+        new = replace(line, assignments=line.assignments + tuple(extra))
+        if new.assigned_quantity > line.open_quantity:
+            raise ValueError(
+                f"order {order.external_id} line {line.line_id}: {new.assigned_quantity} units "
+                f"assigned but only {line.open_quantity} open"
+            )
+        lines.append(new)
+    if by_line:
+        raise ValueError(f"order {order.external_id} has no lines {sorted(by_line)}")
+    return replace(order, lines=tuple(lines))

@@ -1,0 +1,635 @@
+"""Order routing (brokering): choose the location(s) that fulfil each line of an order.
+
+`route_order` applies the rules of a `RoutingRuleSet` in order. For the first rule whose
+order filter matches, every location goes through the location filters; the survivors are
+ranked by the rule's sort criteria; a selection honouring the split policy is made; if it
+cannot cover the order the rule's fall-back decides (try the next rule, leave the order in
+the brokering queue, backorder it, reject it).
+
+Why it is shaped like this:
+
+* Pure and cheap. The router is on the hot path of order ingest (thousands of orders a
+  second), so it takes plain mappings (stock per (SKU, location), orders already assigned
+  per location today), computes each location's distance and stock once per order and
+  reuses them for every rule: O(rules x locations x SKUs) plus sorting, no copies of the
+  inputs. Reserving the chosen stock is the caller's job, in the same transaction that
+  records the decision; the stock passed in is the ATP per location, already net of
+  safety stock and excluded facilities.
+* Explainable. Every decision carries a trace: which rules were skipped and why, every
+  location considered, the filter that rejected it with the values compared, or its rank
+  and sort keys. Operators ask "why did this ship from Denver?"; the decision answers.
+* Safe by construction. Each location's usable stock per SKU is `ATP - min_stock_left`
+  and selection draws it down as it assigns, so no location is ever assigned more than it
+  has, however many lines share a SKU; every demanded unit ends either in an assignment or
+  in `unassigned` with a reason.
+
+Delivery methods add implicit filters that no rule can switch off: a location must have
+the capability the method needs (express → EXPRESS, same-day → SAME_DAY, pickup →
+PICKUP, curbside → CURBSIDE, standard and ship-to-store → SHIP), and for pickup and
+curbside it must be the store the customer chose (when one was chosen). Pickup orders are
+never split: the customer collects in one place. When the chosen store cannot serve a
+pickup order the decision lists the nearest stores that could (`alternatives`), for the
+service to offer to the customer.
+
+Only units not yet assigned are routed (`OrderLine.unassigned_quantity`), so the same
+function re-routes a queue remainder or the units a store rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import combinations
+from typing import Any
+
+from omnihub.domain.catalog import Capability, GeoPoint, Location
+from omnihub.domain.orders import DeliveryMethod, Order
+from omnihub.domain.routing_rules import (
+    Fallback,
+    LocationFilter,
+    RoutingRule,
+    RoutingRuleSet,
+    SortKey,
+)
+
+StockByLocation = Mapping[tuple[str, int], int]
+"""ATP units per (sku, location_id); missing keys mean 0."""
+
+REQUIRED_CAPABILITY: Mapping[DeliveryMethod, Capability] = {
+    DeliveryMethod.STANDARD: Capability.SHIP,
+    DeliveryMethod.EXPRESS: Capability.EXPRESS,
+    DeliveryMethod.SAME_DAY: Capability.SAME_DAY,
+    DeliveryMethod.PICKUP_IN_STORE: Capability.PICKUP,
+    DeliveryMethod.CURBSIDE: Capability.CURBSIDE,
+    DeliveryMethod.SHIP_TO_STORE: Capability.SHIP,
+}
+
+#: How many location combinations the exact fewest-shipments search may try before it
+#: settles for greedy set cover (which is within a log factor of optimal).
+EXACT_COVER_BUDGET = 4000
+#: How many alternative pickup stores a decision lists.
+PICKUP_ALTERNATIVES = 5
+
+
+class RoutingOutcome(StrEnum):
+    ALLOCATED = "allocated"  # every unit assigned
+    PARTIALLY_ALLOCATED = "partially_allocated"  # some assigned, the rest queued or backordered
+    QUEUED = "queued"  # nothing assigned; stays in the brokering queue for a retry
+    BACKORDERED = "backordered"  # nothing assigned; waits for replenishment
+    REJECTED = "rejected"  # nothing assigned; the order cannot be fulfilled under the rules
+
+
+class Disposition(StrEnum):
+    """What happens to units that were not assigned."""
+
+    QUEUED = "queued"
+    BACKORDERED = "backordered"
+    REJECTED = "rejected"
+
+
+_DISPOSITION = {
+    Fallback.QUEUE: Disposition.QUEUED,
+    Fallback.BACKORDER: Disposition.BACKORDERED,
+    Fallback.REJECT: Disposition.REJECTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    line_id: str
+    sku: str
+    location_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    line_id: str
+    sku: str
+    quantity: int
+    disposition: Disposition
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """An order filter that did not match: `filter` expected `expected`, the order had `actual`."""
+
+    filter: str
+    expected: Any
+    actual: Any
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRejection:
+    location_id: int
+    filter: str
+    expected: Any
+    actual: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RankedLocation:
+    location_id: int
+    rank: int  # 1 = best
+    sort_keys: tuple[tuple[str, Any], ...]
+    distance_km: float | None
+    usable: tuple[tuple[str, int], ...]  # (sku, units usable after min_stock_left)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    rule: str
+    matched: bool
+    mismatches: tuple[Mismatch, ...] = ()
+    rejected: tuple[LocationRejection, ...] = ()
+    ranked: tuple[RankedLocation, ...] = ()
+    selected: tuple[int, ...] = ()
+    max_shipments: int | None = None
+    result: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PickupAlternative:
+    """A store that could serve the whole pickup order instead of the chosen one."""
+
+    location_id: int
+    distance_km: float | None  # from the chosen store (or the customer when no store was chosen)
+    available: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    order_key: tuple[str, str]
+    rules_version: int
+    outcome: RoutingOutcome
+    rule: str | None  # the rule whose result was taken (None: final fall-back)
+    assignments: tuple[Assignment, ...]
+    unassigned: tuple[Unassigned, ...]
+    trace: tuple[RuleTrace, ...]
+    alternatives: tuple[PickupAlternative, ...] = ()
+
+    @property
+    def locations(self) -> tuple[int, ...]:
+        """Distinct fulfilling locations, in the order they were chosen."""
+        return tuple(dict.fromkeys(a.location_id for a in self.assignments))
+
+    @property
+    def shipments(self) -> int:
+        return len(self.locations)
+
+    def units_by_location(self) -> dict[tuple[str, int], int]:
+        """Units to reserve per (sku, location_id)."""
+        out: dict[tuple[str, int], int] = {}
+        for a in self.assignments:
+            k = (a.sku, a.location_id)
+            out[k] = out.get(k, 0) + a.quantity
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record of the decision and its full explanation."""
+        return {
+            "order": {"channel": self.order_key[0], "external_id": self.order_key[1]},
+            "rules_version": self.rules_version,
+            "outcome": self.outcome.value,
+            "rule": self.rule,
+            "assignments": [
+                {"line_id": a.line_id, "sku": a.sku, "location_id": a.location_id, "quantity": a.quantity}
+                for a in self.assignments
+            ],
+            "unassigned": [
+                {"line_id": u.line_id, "sku": u.sku, "quantity": u.quantity,
+                 "disposition": u.disposition.value, "reason": u.reason}
+                for u in self.unassigned
+            ],
+            "alternatives": [
+                {"location_id": a.location_id, "distance_km": a.distance_km, "available": dict(a.available)}
+                for a in self.alternatives
+            ],
+            "trace": [
+                {
+                    "rule": t.rule,
+                    "matched": t.matched,
+                    "mismatches": [_jsonable(m.filter, m.expected, m.actual) for m in t.mismatches],
+                    "rejected": [
+                        {"location_id": r.location_id, **_jsonable(r.filter, r.expected, r.actual)}
+                        for r in t.rejected
+                    ],
+                    "ranked": [
+                        {"location_id": r.location_id, "rank": r.rank, "sort_keys": dict(r.sort_keys),
+                         "distance_km": r.distance_km, "usable": dict(r.usable)}
+                        for r in t.ranked
+                    ],
+                    "selected": list(t.selected),
+                    "max_shipments": t.max_shipments,
+                    "result": t.result,
+                }
+                for t in self.trace
+            ],
+        }
+
+
+def _jsonable(name: str, expected: Any, actual: Any) -> dict[str, Any]:
+    def conv(v: Any) -> Any:
+        if isinstance(v, (frozenset, set, tuple)):
+            return sorted(conv(x) for x in v)
+        if isinstance(v, dict):
+            return {str(k): conv(x) for k, x in v.items()}
+        return v
+
+    return {"filter": name, "expected": conv(expected), "actual": conv(actual)}
+
+
+# --------------------------------------------------------------------------- order side
+
+
+def order_mismatches(order: Order, rule: RoutingRule, order_value_minor: int) -> list[Mismatch]:
+    """Why a rule's order filter does not match this order (empty list: it matches)."""
+    f = rule.order_filter
+    out: list[Mismatch] = []
+    if f.channels and order.channel not in f.channels:
+        out.append(Mismatch("channel", f.channels, order.channel))
+    if f.delivery_methods and order.delivery_method not in f.delivery_methods:
+        out.append(Mismatch("delivery_method", frozenset(m.value for m in f.delivery_methods),
+                            order.delivery_method.value))
+    if f.tags_all and not f.tags_all <= order.tags:
+        out.append(Mismatch("tags_all", f.tags_all, order.tags))
+    if f.tags_none and f.tags_none & order.tags:
+        out.append(Mismatch("tags_none", f.tags_none, order.tags))
+    if f.min_order_value_minor is not None and order_value_minor < f.min_order_value_minor:
+        out.append(Mismatch("min_order_value", f.min_order_value_minor, order_value_minor))
+    if f.max_order_value_minor is not None and order_value_minor > f.max_order_value_minor:
+        out.append(Mismatch("max_order_value", f.max_order_value_minor, order_value_minor))
+    return out
+
+
+# --------------------------------------------------------------------------- location side
+
+
+@dataclass(slots=True)
+class _Site:
+    """A location as this order sees it, computed once per order."""
+
+    loc: Location
+    distance: float | None
+    raw: tuple[int, ...]  # ATP per demanded SKU, in `skus` order
+    capacity_left: int | None
+
+
+def location_rejection(
+    site: _Site, lf: LocationFilter, method: DeliveryMethod, pickup_location_id: int | None
+) -> LocationRejection | None:
+    """The first filter that excludes the location, or None. Stock is checked separately."""
+    loc = site.loc
+    need = REQUIRED_CAPABILITY[method]
+    if need not in loc.capabilities:
+        return LocationRejection(loc.id, "delivery_method_capability", need.value,
+                                 frozenset(c.value for c in loc.capabilities))
+    if method.is_pickup and pickup_location_id is not None and loc.id != pickup_location_id:
+        return LocationRejection(loc.id, "pickup_location", pickup_location_id, loc.id)
+    if lf.kinds and loc.kind not in lf.kinds:
+        return LocationRejection(loc.id, "kind", frozenset(k.value for k in lf.kinds), loc.kind.value)
+    if lf.capabilities and not lf.capabilities <= loc.capabilities:
+        return LocationRejection(loc.id, "capability", frozenset(c.value for c in lf.capabilities),
+                                 frozenset(c.value for c in loc.capabilities))
+    if lf.groups and not lf.groups & loc.groups:
+        return LocationRejection(loc.id, "group", lf.groups, loc.groups)
+    if lf.exclude_groups and lf.exclude_groups & loc.groups:
+        return LocationRejection(loc.id, "exclude_group", lf.exclude_groups, loc.groups)
+    if lf.max_distance_km is not None and (site.distance is None or site.distance > lf.max_distance_km):
+        return LocationRejection(
+            loc.id, "max_distance_km", lf.max_distance_km,
+            None if site.distance is None else round(site.distance, 1),
+        )
+    if (
+        lf.min_capacity_left is not None
+        and site.capacity_left is not None
+        and site.capacity_left < lf.min_capacity_left
+    ):
+        return LocationRejection(loc.id, "daily_capacity_left", lf.min_capacity_left, site.capacity_left)
+    return None
+
+
+def reference_point(order: Order, locations: Mapping[int, Location]) -> GeoPoint | None:
+    """Where distances are measured from: the chosen store for pickup and ship-to-store
+    (the customer picked that neighbourhood), else the shipping address."""
+    if order.delivery_method in (
+        DeliveryMethod.PICKUP_IN_STORE, DeliveryMethod.CURBSIDE, DeliveryMethod.SHIP_TO_STORE
+    ) and order.pickup_location_id is not None:
+        store = locations.get(order.pickup_location_id)
+        if store is not None and store.geo is not None:
+            return store.geo
+    return order.destination
+
+
+# --------------------------------------------------------------------------- the router
+
+
+def route_order(
+    order: Order,
+    rules: RoutingRuleSet | Sequence[RoutingRule],
+    locations: Iterable[Location] | Mapping[int, Location],
+    stock: StockByLocation,
+    capacity_used: Mapping[int, int] | None = None,
+) -> RoutingDecision:
+    """Route the order's unassigned units. Pure: reserve what the decision assigns."""
+    ruleset = rules if isinstance(rules, RoutingRuleSet) else RoutingRuleSet(tuple(rules))
+    locs: Mapping[int, Location] = (
+        locations if isinstance(locations, Mapping) else {loc.id: loc for loc in locations}
+    )
+    capacity_used = capacity_used or {}
+
+    # Demand: unassigned open units per line and per SKU.
+    demand_lines: list[tuple[str, str, int]] = []
+    if not order.cancelled:
+        for line in order.lines:
+            q = line.unassigned_quantity
+            if q > 0:
+                demand_lines.append((line.line_id, line.sku, q))
+    skus: list[str] = list(dict.fromkeys(sku for _, sku, _ in demand_lines))
+    sku_index = {s: i for i, s in enumerate(skus)}
+    need = [0] * len(skus)
+    for _, sku, q in demand_lines:
+        need[sku_index[sku]] += q
+    total_need = sum(need)
+
+    if not demand_lines:
+        return RoutingDecision(order.key, ruleset.version, RoutingOutcome.ALLOCATED, None, (), (),
+                               (RuleTrace("(none)", False, result="nothing to route"),))
+
+    point = reference_point(order, locs)
+    sites: list[_Site] = []
+    for loc in locs.values():
+        dist = point.distance_km(loc.geo) if point is not None and loc.geo is not None else None
+        raw = tuple(stock.get((s, loc.id), 0) for s in skus)
+        cap = (
+            None if loc.daily_order_capacity is None
+            else loc.daily_order_capacity - capacity_used.get(loc.id, 0)
+        )
+        sites.append(_Site(loc, dist, raw, cap))
+
+    value = order.order_value.amount_minor
+    method = order.delivery_method
+    traces: list[RuleTrace] = []
+    held_partial: tuple[RoutingRule, list[Assignment], list[int]] | None = None
+    first_matched: RoutingRule | None = None
+
+    for rule in ruleset.rules:
+        if not rule.enabled:
+            traces.append(RuleTrace(rule.name, False, result="disabled"))
+            continue
+        mism = order_mismatches(order, rule, value)
+        if mism:
+            traces.append(RuleTrace(rule.name, False, tuple(mism), result="order filter did not match"))
+            continue
+        if first_matched is None:
+            first_matched = rule
+        lf = rule.location_filter
+        rejected: list[LocationRejection] = []
+        candidates: list[tuple[_Site, list[int]]] = []
+        for site in sites:
+            rej = location_rejection(site, lf, method, order.pickup_location_id)
+            if rej is None:
+                usable = [r - lf.min_stock_left if r > lf.min_stock_left else 0 for r in site.raw]
+                if not any(u and n for u, n in zip(usable, need)):
+                    if lf.min_stock_left and any(r > 0 for r in site.raw):
+                        rej = LocationRejection(site.loc.id, "min_stock_left", lf.min_stock_left,
+                                                dict(zip(skus, site.raw)))
+                    else:
+                        rej = LocationRejection(site.loc.id, "stock", dict(zip(skus, need)),
+                                                dict(zip(skus, site.raw)))
+                else:
+                    candidates.append((site, usable))
+            if rej is not None:
+                rejected.append(rej)
+
+        ranked = _rank(candidates, rule.sort, need)
+        max_locs = 1 if method.is_pickup else rule.split.max_locations(value)
+        chosen = _select(ranked, need, max_locs, SortKey.FEWEST_SHIPMENTS in rule.sort)
+        assignments = _assign(chosen, demand_lines, sku_index)
+        assigned = sum(a.quantity for a in assignments)
+        ranked_trace = tuple(
+            RankedLocation(
+                s.loc.id, i + 1, _sort_keys_for_trace(s, u, need, rule.sort),
+                None if s.distance is None else round(s.distance, 3), tuple(zip(skus, u)),
+            )
+            for i, (s, u) in enumerate(ranked)
+        )
+        used = {a.location_id for a in assignments}
+        selected = tuple(s.loc.id for s, _ in chosen if s.loc.id in used)
+
+        if assigned == total_need:
+            traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_trace, selected,
+                                    max_locs, "allocated"))
+            return RoutingDecision(order.key, ruleset.version, RoutingOutcome.ALLOCATED, rule.name,
+                                   tuple(assignments), (), tuple(traces))
+
+        why = _shortfall_reason(rule, ranked, need, skus, max_locs)
+        fb = rule.fallback
+        if fb is Fallback.NEXT_RULE:
+            traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_trace, selected,
+                                    max_locs, f"{why}; trying the next rule"))
+            if assignments and held_partial is None:
+                held_partial = (rule, assignments, need)
+            continue
+        traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_trace, selected,
+                                max_locs, f"{why}; fall-back {fb.value}"))
+        return _conclude(order, ruleset, rule.name, fb, assignments if fb is not Fallback.REJECT else [],
+                         demand_lines, why, traces, locs, sites, skus, need, first_matched)
+
+    # No rule allocated everything: the rule set's final fall-back decides.
+    fb = ruleset.final_fallback
+    if held_partial is not None and fb is not Fallback.REJECT:
+        rule, assignments, _ = held_partial
+        why = "no rule could allocate every unit; keeping the first partial allocation"
+        return _conclude(order, ruleset, rule.name, fb, assignments, demand_lines, why, traces,
+                         locs, sites, skus, need, first_matched)
+    why = "no rule matched the order" if first_matched is None else "no rule could allocate the order"
+    return _conclude(order, ruleset, None, fb, [], demand_lines, why, traces, locs, sites, skus,
+                     need, first_matched)
+
+
+def _sort_key(site: _Site, usable: list[int], need: list[int], keys: Sequence[SortKey]) -> tuple:
+    out: list[Any] = []
+    for k in keys:
+        if k is SortKey.DISTANCE:
+            out.append(float("inf") if site.distance is None else site.distance)
+        elif k is SortKey.FEWEST_SHIPMENTS:
+            out.append(-sum(min(u, n) for u, n in zip(usable, need)))
+        elif k is SortKey.PRIORITY:
+            out.append(site.loc.priority)
+        elif k is SortKey.STOCK_LEVEL:
+            out.append(-sum(u for u, n in zip(usable, need) if n))
+        elif k is SortKey.COST:
+            out.append(site.loc.cost_per_shipment_minor)
+    out.append(site.loc.id)  # deterministic tie-break
+    return tuple(out)
+
+
+def _sort_keys_for_trace(site: _Site, usable: list[int], need: list[int], keys: Sequence[SortKey]):
+    raw = _sort_key(site, usable, need, keys)
+    out = []
+    for k, v in zip(keys, raw):
+        if k is SortKey.DISTANCE:
+            v = None if v == float("inf") else round(v, 3)
+        elif k in (SortKey.FEWEST_SHIPMENTS, SortKey.STOCK_LEVEL):
+            v = -v  # shown as units covered / units held, larger is better
+        out.append((k.value, v))
+    return tuple(out)
+
+
+def _rank(candidates: list[tuple[_Site, list[int]]], keys: Sequence[SortKey], need: list[int]):
+    return sorted(candidates, key=lambda c: _sort_key(c[0], c[1], need, keys))
+
+
+def _covers(usables: Iterable[list[int]], need: list[int]) -> bool:
+    tot = [0] * len(need)
+    for u in usables:
+        for i, x in enumerate(u):
+            tot[i] += x
+    return all(t >= n for t, n in zip(tot, need))
+
+
+def _select(
+    ranked: list[tuple[_Site, list[int]]],
+    need: list[int],
+    max_locs: int | None,
+    fewest: bool,
+) -> list[tuple[_Site, list[int]]]:
+    """Pick the locations to draw from, best first, honouring the split limit.
+
+    * one location allowed: the best-ranked one that holds everything, else none;
+    * fewest shipments: the smallest set that covers the order (exact search over ranked
+      combinations within a budget, the first found is the best-ranked; greedy cover
+      after that), capped at `max_locs`;
+    * otherwise: walk the ranking, taking every location that still adds units.
+    """
+    if not ranked:
+        return []
+    for site, usable in ranked:
+        if all(u >= n for u, n in zip(usable, need)):
+            return [(site, usable)]  # one location holds it all: never split needlessly
+    if max_locs == 1:
+        return []
+    limit = len(ranked) if max_locs is None else min(max_locs, len(ranked))
+    if fewest:
+        budget = EXACT_COVER_BUDGET
+        for k in range(2, limit + 1):
+            for combo in combinations(range(len(ranked)), k):
+                budget -= 1
+                if budget < 0:
+                    break
+                if _covers((ranked[i][1] for i in combo), need):
+                    return [ranked[i] for i in combo]
+            if budget < 0:
+                break
+        return _greedy_cover(ranked, need, limit)
+    chosen = []
+    remaining = list(need)
+    for site, usable in ranked:
+        if len(chosen) >= limit:
+            break
+        if any(r and u for r, u in zip(remaining, usable)):
+            chosen.append((site, usable))
+            remaining = [max(0, r - u) for r, u in zip(remaining, usable)]
+            if not any(remaining):
+                break
+    return chosen
+
+
+def _greedy_cover(ranked, need: list[int], limit: int):
+    remaining = list(need)
+    picked: list[int] = []
+    pool = list(range(len(ranked)))
+    while pool and len(picked) < limit and any(remaining):
+        best_i, best_gain = -1, 0
+        for i in pool:  # pool is in rank order, so ties keep the better-ranked location
+            gain = sum(min(r, u) for r, u in zip(remaining, ranked[i][1]))
+            if gain > best_gain:
+                best_i, best_gain = i, gain
+        if best_gain == 0:
+            break
+        pool.remove(best_i)
+        picked.append(best_i)
+        remaining = [max(0, r - u) for r, u in zip(remaining, ranked[best_i][1])]
+    return [ranked[i] for i in sorted(picked)]
+
+
+def _assign(chosen, demand_lines: list[tuple[str, str, int]], sku_index: Mapping[str, int]) -> list[Assignment]:
+    """Draw units line by line from the chosen locations, never beyond their usable stock."""
+    if not chosen:
+        return []
+    left = [list(usable) for _, usable in chosen]
+    out: list[Assignment] = []
+    for line_id, sku, q in demand_lines:
+        i = sku_index[sku]
+        for (site, _), pool in zip(chosen, left):
+            if q == 0:
+                break
+            take = pool[i] if pool[i] < q else q
+            if take > 0:
+                pool[i] -= take
+                q -= take
+                out.append(Assignment(line_id, sku, site.loc.id, take))
+    return out
+
+
+def _shortfall_reason(rule: RoutingRule, ranked, need: list[int], skus: list[str],
+                      max_locs: int | None) -> str:
+    if not ranked:
+        return f"rule {rule.name!r}: no location passed the filters"
+    totals = [sum(u[i] for _, u in ranked) for i in range(len(need))]
+    short = [f"{s} needs {n}, eligible locations hold {t}" for s, n, t in zip(skus, need, totals) if t < n]
+    if short:
+        return f"rule {rule.name!r}: not enough stock ({'; '.join(short)})"
+    if max_locs == 1:
+        return f"rule {rule.name!r}: no single eligible location holds the whole order"
+    return f"rule {rule.name!r}: the order cannot be covered within {max_locs} shipments"
+
+
+def _conclude(order, ruleset, rule_name, fb: Fallback, assignments: list[Assignment], demand_lines,
+              why: str, traces, locs, sites, skus, need, first_matched) -> RoutingDecision:
+    disposition = _DISPOSITION[fb]
+    got: dict[str, int] = {}
+    for a in assignments:
+        got[a.line_id] = got.get(a.line_id, 0) + a.quantity
+    unassigned = tuple(
+        Unassigned(line_id, sku, q - got.get(line_id, 0), disposition, why)
+        for line_id, sku, q in demand_lines
+        if q - got.get(line_id, 0) > 0
+    )
+    if assignments:
+        outcome = RoutingOutcome.PARTIALLY_ALLOCATED
+    else:
+        outcome = {
+            Disposition.QUEUED: RoutingOutcome.QUEUED,
+            Disposition.BACKORDERED: RoutingOutcome.BACKORDERED,
+            Disposition.REJECTED: RoutingOutcome.REJECTED,
+        }[disposition]
+    alternatives: tuple[PickupAlternative, ...] = ()
+    if order.delivery_method.is_pickup:
+        alternatives = pickup_alternatives(order, sites, skus, need, first_matched)
+    return RoutingDecision(order.key, ruleset.version, outcome, rule_name, tuple(assignments),
+                           unassigned, tuple(traces), alternatives)
+
+
+def pickup_alternatives(order: Order, sites: list[_Site], skus: list[str], need: list[int],
+                        rule: RoutingRule | None) -> tuple[PickupAlternative, ...]:
+    """The nearest stores, other than the chosen one, that could serve the whole pickup order
+    under the rule's location filters (or no filters when no rule matched)."""
+    lf = rule.location_filter if rule is not None else LocationFilter()
+    out = []
+    for site in sites:
+        if site.loc.id == order.pickup_location_id:
+            continue
+        if location_rejection(site, lf, order.delivery_method, None) is not None:
+            continue
+        usable = [r - lf.min_stock_left if r > lf.min_stock_left else 0 for r in site.raw]
+        if all(u >= n for u, n in zip(usable, need)):
+            out.append(PickupAlternative(
+                site.loc.id, None if site.distance is None else round(site.distance, 3),
+                tuple(zip(skus, usable)),
+            ))
+    out.sort(key=lambda a: (float("inf") if a.distance_km is None else a.distance_km, a.location_id))
+    return tuple(out[:PICKUP_ALTERNATIVES])
