@@ -64,6 +64,12 @@ SUB_STATES = (
 )
 
 
+#: Reasons that report what physically happened on the shelf: a sale at the till, a count,
+#: the ERP's morning snapshot. These are recorded even when the hub believed the units
+#: were not free (reserved for another order): the shortfall becomes an oversell incident.
+SHELF_TRUTH_REASONS = frozenset({Reason.SALE, Reason.CYCLE_COUNT, Reason.ERP_SNAPSHOT})
+
+
 class LedgerError(ValueError):
     """A movement the ledger refuses. `field` names the input at fault for API errors."""
 
@@ -156,9 +162,9 @@ def validate_movement(m: Movement) -> None:
 def apply_movement(pos: Position, m: Movement, *, allow_oversell: bool = False) -> Applied:
     """Fold one movement into a position, refusing any balance going negative.
 
-    The only exception is a physical sale (`on_hand → sold`, reason sale) with
-    `allow_oversell`: the shelf is the truth, so the sale is recorded and the shortfall
-    returned for an OversellDetected incident instead of being refused.
+    The only exception is what the shelf reports (`on_hand → sold/lost` for a sale, a
+    count or an ERP snapshot) with `allow_oversell`: the shelf is the truth, so it is
+    recorded and the shortfall returned for an OversellDetected incident, never refused.
     """
     validate_movement(m)
     q = m.quantity
@@ -178,8 +184,8 @@ def apply_movement(pos: Position, m: Movement, *, allow_oversell: bool = False) 
             is_physical_sale = (
                 allow_oversell
                 and src is StockState.ON_HAND
-                and dst is StockState.SOLD
-                and m.reason is Reason.SALE
+                and dst in (StockState.SOLD, StockState.LOST)
+                and m.reason in SHELF_TRUTH_REASONS
             )
             if not is_physical_sale:
                 raise InsufficientStock(

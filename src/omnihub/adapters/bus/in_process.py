@@ -1,0 +1,93 @@
+"""The in-process bus and the outbox relay that feeds it.
+
+Events reach subscribers only from the outbox, i.e. only after the transaction that
+raised them committed ("nothing published that was not committed"). A row is marked
+published after its handlers ran; if the process dies first, the row is still there and
+is delivered on restart ("nothing committed is lost"). Delivery is therefore
+at-least-once, in outbox order; handlers must be idempotent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Engine
+
+from omnihub.adapters.db import tables as t
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[str, dict], None]
+
+
+class InProcessBus:
+    def __init__(self) -> None:
+        self._subs: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        """`topic` '*' receives everything."""
+        self._subs[topic].append(handler)
+
+    def publish(self, topic: str, payload: dict) -> None:
+        for h in (*self._subs.get(topic, ()), *self._subs.get("*", ())):
+            h(topic, payload)
+
+
+class OutboxRelay:
+    def __init__(self, engine: Engine, bus: InProcessBus, *, batch: int = 500) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.batch = batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def relay_once(self) -> int:
+        """Publish one page of unpublished events; returns how many."""
+        o = t.outbox
+        with self.engine.begin() as conn:
+            q = sa.select(o.c.id, o.c.topic, o.c.payload).where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch)
+            if conn.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).all()
+            if not rows:
+                return 0
+            for r in rows:
+                try:
+                    self.bus.publish(r.topic, r.payload)
+                except Exception:  # a failing subscriber must not block the outbox
+                    log.exception("event handler failed", topic=r.topic, outbox_id=r.id)
+            conn.execute(o.update().where(o.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC)))
+        return len(rows)
+
+    def drain(self) -> int:
+        total = 0
+        while n := self.relay_once():
+            total += n
+        return total
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self, interval: float = 0.5) -> None:
+        def loop():
+            while not self._stop.is_set():
+                self._wake.wait(interval)
+                self._wake.clear()
+                try:
+                    self.drain()
+                except Exception:
+                    log.exception("outbox relay failed; retrying")
+        self._thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)

@@ -1,0 +1,86 @@
+"""The channel and location settings the stock writer needs on every batch, cached per
+process and reloaded when `config_version` moves (any rule change bumps it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from omnihub.adapters.db import tables as t
+from omnihub.domain.atp import ChannelAllocation, FeedMode, PolicyRule
+
+
+@dataclass(slots=True)
+class StockConfig:
+    version: int = -1
+    channels: list[ChannelAllocation] = field(default_factory=list)
+    online: dict[str, bool] = field(default_factory=dict)  # location code → sells online
+    location_priority: dict[str, int] = field(default_factory=dict)
+
+
+def current_version(conn: Connection) -> int:
+    v = conn.execute(sa.select(t.config_version.c.version).where(t.config_version.c.id == 1)).scalar()
+    return int(v or 0)
+
+
+def bump_version(conn: Connection) -> None:
+    """Call inside the transaction that changes channels, feeds, policies or locations."""
+    updated = conn.execute(
+        t.config_version.update().where(t.config_version.c.id == 1).values(version=t.config_version.c.version + 1)
+    ).rowcount
+    if not updated:
+        conn.execute(t.config_version.insert().values(id=1, version=1))
+
+
+def load_config(conn: Connection) -> StockConfig:
+    cfg = StockConfig(version=current_version(conn))
+    feeds: dict[str, dict[str, FeedMode]] = {}
+    for row in conn.execute(sa.select(t.channel_feeds)):
+        feeds.setdefault(row.channel, {})[row.location] = FeedMode(row.mode)
+    for row in conn.execute(sa.select(t.channels).order_by(t.channels.c.code)):
+        cfg.channels.append(
+            ChannelAllocation(
+                channel=row.code,
+                feeds=feeds.get(row.code, {}),
+                share_pct=row.share_pct,
+                fixed=row.fixed_allocation,
+                buffer=row.buffer,
+                per_location=row.per_location,
+            )
+        )
+    for row in conn.execute(sa.select(t.locations.c.code, t.locations.c.online_selling, t.locations.c.priority)):
+        cfg.online[row.code] = bool(row.online_selling)
+        cfg.location_priority[row.code] = row.priority
+    return cfg
+
+
+class ConfigCache:
+    def __init__(self) -> None:
+        self._cfg = StockConfig()
+
+    def get(self, conn: Connection) -> StockConfig:
+        if current_version(conn) != self._cfg.version:
+            self._cfg = load_config(conn)
+        return self._cfg
+
+
+def policies_for(conn: Connection, skus: list[str]) -> dict[str | None, list[PolicyRule]]:
+    """Policy rules that can apply to these SKUs, grouped by SKU (None = any SKU)."""
+    p = t.stock_policies
+    rows = conn.execute(
+        sa.select(p.c.channel, p.c.sku, p.c.location, p.c.safety_stock, p.c.threshold).where(
+            sa.or_(p.c.sku.is_(None), p.c.sku.in_(skus))
+        )
+    )
+    out: dict[str | None, list[PolicyRule]] = {}
+    for r in rows:
+        out.setdefault(r.sku, []).append(
+            PolicyRule(channel=r.channel, sku=r.sku, location=r.location, safety_stock=r.safety_stock, threshold=r.threshold)
+        )
+    return out
+
+
+def rules_for_sku(policies: dict[str | None, list[PolicyRule]], sku: str) -> list[PolicyRule]:
+    return policies.get(None, []) + policies.get(sku, [])

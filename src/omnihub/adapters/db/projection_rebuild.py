@@ -1,0 +1,115 @@
+"""Rebuild the channel projection (pools and what each channel shows) from positions.
+
+Run after any rule change (channels, feeds, allocation, safety stock, threshold, a
+location joining or leaving online selling): every SKU is recomputed from scratch with
+`explain_channel_atp`, page by page so memory stays flat however large the catalog, and
+a ChannelAvailabilityChanged is raised for every figure that moved.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
+from omnihub.adapters.db.stock_store import _insert
+from omnihub.domain.atp import explain_channel_atp, location_atp, per_location_quantity, resolve_policy
+from omnihub.domain.channel_projection import TOTAL
+from omnihub.domain.events import ChannelAvailabilityChanged
+from omnihub.domain.ledger import Position
+
+PAGE = 500
+
+
+def _positions_for(conn: Connection, skus: list[str]) -> dict[str, dict[str, Position]]:
+    p = t.positions
+    q = sa.select(p).where(p.c.sku.in_(skus)).order_by(p.c.sku, p.c.location)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    out: dict[str, dict[str, Position]] = {}
+    for r in conn.execute(q):
+        out.setdefault(r.sku, {})[r.location] = Position(
+            r.on_hand, r.reserved, r.damaged, r.quality_control, r.incoming, r.in_transit, r.version
+        )
+    return out
+
+
+def rebuild_page(conn: Connection, skus: list[str]) -> int:
+    """Recompute one page of SKUs inside the caller's transaction; returns events raised."""
+    cfg = load_config(conn)
+    now = datetime.now(UTC)
+    positions = _positions_for(conn, skus)
+    policies = policies_for(conn, skus)
+    d = t.sku_demand
+    queued = {r.sku: r.queued for r in conn.execute(sa.select(d).where(d.c.sku.in_(skus)))}
+    ca = t.channel_availability
+    shown = {
+        (r.channel, r.sku, r.location): r.quantity
+        for r in conn.execute(sa.select(ca.c.channel, ca.c.sku, ca.c.location, ca.c.quantity).where(ca.c.sku.in_(skus)))
+    }
+    pools, rows, events = [], [], []
+    for sku in skus:
+        rules = rules_for_sku(policies, sku)
+        by_loc = positions.get(sku, {})
+        for alloc in cfg.channels:
+            exp = explain_channel_atp(sku, by_loc, rules, cfg.online, queued.get(sku, 0), alloc)
+            pools.append({"channel": alloc.channel, "sku": sku, "pool": exp.pool})
+            want = {(alloc.channel, sku, TOTAL): exp.atp}
+            if alloc.per_location:
+                for loc, pos in by_loc.items():
+                    if alloc.feed_mode(loc) is None:
+                        continue
+                    pol = resolve_policy(rules, alloc.channel, sku, loc)
+                    want[(alloc.channel, sku, loc)] = per_location_quantity(
+                        location_atp(pos, pol, online_selling=cfg.online.get(loc, True)), alloc
+                    )
+            for key, new in want.items():
+                old = shown.get(key, 0)
+                if old != new or key not in shown:
+                    rows.append({"channel": key[0], "sku": key[1], "location": key[2], "quantity": new, "updated_at": now})
+                if old != new:
+                    events.append(ChannelAvailabilityChanged(channel=key[0], sku=key[1], location=key[2], old=old, new=new))
+    cp = t.channel_pools
+    if pools:
+        ins = _insert(conn, cp)
+        conn.execute(ins.on_conflict_do_update(index_elements=[cp.c.channel, cp.c.sku], set_={"pool": ins.excluded.pool}), pools)
+    if rows:
+        ins = _insert(conn, ca)
+        conn.execute(
+            ins.on_conflict_do_update(
+                index_elements=[ca.c.channel, ca.c.sku, ca.c.location],
+                set_={"quantity": ins.excluded.quantity, "updated_at": ins.excluded.updated_at},
+            ),
+            rows,
+        )
+    if events:
+        conn.execute(
+            t.outbox.insert(),
+            [{"topic": e.topic, "key": e.key(), "payload": e.payload(), "created_at": now} for e in events],
+        )
+    return len(events)
+
+
+def rebuild_all(engine: Engine, progress=None) -> int:
+    """Recompute every SKU that has stock anywhere, a page per transaction."""
+    events = 0
+    after = ""
+    while True:
+        with engine.connect() as conn:
+            skus = list(
+                conn.execute(
+                    sa.select(t.positions.c.sku).where(t.positions.c.sku > after).group_by(t.positions.c.sku)
+                    .order_by(t.positions.c.sku).limit(PAGE)
+                ).scalars()
+            )
+            conn.rollback()
+        if not skus:
+            return events
+        with engine.begin() as conn:
+            events += rebuild_page(conn, skus)
+        if progress:
+            progress(len(skus))
+        after = skus[-1]

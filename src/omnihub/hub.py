@@ -1,0 +1,54 @@
+"""The composition root: one object that wires the database, the stock writer, the bus
+and the use cases together for an entry point (API, CLI, worker, tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from omnihub.adapters.bus.in_process import InProcessBus, OutboxRelay
+from omnihub.adapters.db.engine import make_engine, migrate
+from omnihub.adapters.db.group_commit import StockWriter
+from omnihub.services.catalog import CatalogService
+from omnihub.services.inventory import Inventory
+from omnihub.services.stock_queries import StockQueries
+from omnihub.settings import Settings, get_settings
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    engine: Engine
+    writer: StockWriter
+    bus: InProcessBus
+    relay: OutboxRelay
+    catalog: CatalogService
+    inventory: Inventory
+    queries: StockQueries
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, run_migrations: bool = True, relay: bool = True) -> "Hub":
+        settings = settings or get_settings()
+        if run_migrations:
+            migrate(settings.database_url)
+        engine = make_engine(settings.database_url)
+        bus = InProcessBus()
+        outbox_relay = OutboxRelay(engine, bus)
+        writer = StockWriter(engine, batch_max=settings.writer_batch_max, on_commit=outbox_relay.wake)
+        hub = cls(
+            settings=settings, engine=engine, writer=writer, bus=bus, relay=outbox_relay,
+            catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(engine),
+        )
+        if relay:
+            outbox_relay.start()
+        return hub
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.writer.close()
+        self.relay.stop()
+        self.engine.dispose()

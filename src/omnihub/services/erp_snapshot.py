@@ -1,0 +1,108 @@
+"""The ERP's morning snapshot: a CSV of absolute on-hand per SKU and location.
+
+Each good row becomes a count with reason `erp_snapshot` (variance movements against the
+balance at the moment it is applied). A bad row is reported with its line and column and
+kept in the report; it never stops the good rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from omnihub.adapters.db.group_commit import StockWriter
+from omnihub.domain.ledger import LedgerError, Reason
+from omnihub.services.inventory import Context, count_command
+
+REQUIRED = ("sku", "location", "on_hand")
+OPTIONAL = ("damaged",)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    column: int
+    field: str
+    message: str
+
+
+@dataclass(slots=True)
+class SnapshotReport:
+    rows: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    movements: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "rows": self.rows, "applied": self.applied, "unchanged": self.unchanged,
+            "movements": self.movements,
+            "errors": [e.__dict__ for e in self.errors],
+        }
+
+
+def import_snapshot(writer: StockWriter, text: str, *, source: str = "erp", actor: str | None = None) -> SnapshotReport:
+    report = SnapshotReport()
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        report.errors.append(RowError(1, 1, "header", "the file is empty; expected a header sku,location,on_hand"))
+        return report
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        report.errors.append(RowError(1, 1, "header", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"))
+        return report
+    col = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
+    pending = []
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        report.rows += 1
+        if len(values) != len(header):
+            report.errors.append(RowError(line, min(len(values), len(header)) + 1, "row", f"expected {len(header)} columns, found {len(values)}"))
+            continue
+        sku = values[col["sku"]].strip()
+        loc = values[col["location"]].strip()
+        parsed: dict[str, int] = {}
+        bad = False
+        for name in ("on_hand", "damaged"):
+            if name not in col:
+                continue
+            raw = values[col[name]].strip()
+            if name == "damaged" and raw == "":
+                continue
+            try:
+                n = int(raw)
+                if n < 0:
+                    raise ValueError
+                parsed[name] = n
+            except ValueError:
+                report.errors.append(RowError(line, col[name] + 1, name, f"{raw!r} is not a whole number ≥ 0"))
+                bad = True
+                break
+        for name, v in (("sku", sku), ("location", loc)):
+            if not bad and not v:
+                report.errors.append(RowError(line, col[name] + 1, name, f"{name} is empty"))
+                bad = True
+        if bad:
+            continue
+        ctx = Context(actor=actor, channel=source, reference=f"erp-snapshot line {line}")
+        cmd = count_command(sku, loc, parsed["on_hand"], damaged=parsed.get("damaged"), reason=Reason.ERP_SNAPSHOT, ctx=ctx)
+        pending.append((line, col, writer.submit(cmd)))
+    for line, c, fut in pending:
+        res = fut.result(120)
+        if isinstance(res, LedgerError):
+            column = c.get(res.field or "", c["sku"]) + 1
+            report.errors.append(RowError(line, column, res.field or "row", str(res)))
+        elif isinstance(res, Exception):
+            report.errors.append(RowError(line, 1, "row", f"not applied: {res}"))
+        elif res.movements:
+            report.applied += 1
+            report.movements += len(res.movements)
+        else:
+            report.unchanged += 1
+    return report
