@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
-from omnihub.adapters.db.stock_store import _insert
+from omnihub.adapters.db.stock_store import _insert, write_outbox
 from omnihub.domain.atp import explain_channel_atp, location_atp, per_location_quantity, resolve_policy
 from omnihub.domain.channel_projection import TOTAL
 from omnihub.domain.events import ChannelAvailabilityChanged
@@ -85,11 +85,7 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
             ),
             rows,
         )
-    if events:
-        conn.execute(
-            t.outbox.insert(),
-            [{"topic": e.topic, "key": e.key(), "payload": e.payload(), "created_at": now} for e in events],
-        )
+    write_outbox(conn, events, now)
     return len(events)
 
 

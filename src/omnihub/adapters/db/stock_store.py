@@ -19,8 +19,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.bulk_sql import (
+    db_json,
+    db_time,
+    fetch_by_keys,
+    insert_many,
+    next_ids,
+    update_many,
+    upsert_many,
+)
 from omnihub.adapters.db.channel_config import ConfigCache, policies_for, rules_for_sku
-from omnihub.domain.channel_projection import PositionChange, project
+from omnihub.domain.channel_projection import TOTAL, PositionChange, project
 from omnihub.domain.events import DomainEvent, OversellDetected, StockChanged
 from omnihub.domain.ledger import LedgerError, Position, apply_movement
 from omnihub.domain.stock_commands import (
@@ -30,6 +39,20 @@ from omnihub.domain.stock_commands import (
     UnknownReference,
     VersionConflict,
 )
+
+
+MOVEMENT_COLUMNS = (
+    "sku", "location", "quantity", "from_state", "to_state", "reason", "reference", "channel", "actor",
+    "idempotency_key", "position_version", "oversold", "occurred_at",
+)
+POSITION_COLUMNS = ("on_hand", "reserved", "damaged", "quality_control", "incoming", "in_transit", "version")
+
+
+def write_outbox(conn: Connection, events: Sequence[DomainEvent], now: datetime) -> None:
+    """Append events to the outbox, in the caller's transaction."""
+    ts = db_time(conn, now)
+    insert_many(conn, "outbox", ("topic", "key", "payload", "created_at"),
+                [(e.topic, e.key(), db_json(e.payload()), ts) for e in events])
 
 
 class LostUpdate(RuntimeError):
@@ -65,47 +88,26 @@ class StockStore:
 
     # -- reading ---------------------------------------------------------------------------
     def _lock_positions(self, conn: Connection, keys: list[PositionKey]) -> dict[PositionKey, Position]:
-        p = t.positions
-        found: dict[PositionKey, Position] = {}
-        skus = sorted({k[0] for k in keys})
-        wanted = set(keys)
-        for chunk in _chunks(skus):
-            q = (
-                sa.select(p)
-                .where(p.c.sku.in_(chunk))
-                .order_by(p.c.sku, p.c.location)
-            )
-            if conn.dialect.name == "postgresql":
-                q = q.where(sa.tuple_(p.c.sku, p.c.location).in_(sorted(k for k in wanted if k[0] in set(chunk))))
-                q = q.with_for_update()
-            for r in conn.execute(q):
-                key = (r.sku, r.location)
-                if key in wanted:
-                    found[key] = Position(
-                        r.on_hand, r.reserved, r.damaged, r.quality_control, r.incoming, r.in_transit, r.version
-                    )
-        missing = sorted(wanted - found.keys())
+        cols = ("sku", "location", *POSITION_COLUMNS)
+        found = {
+            (r[0], r[1]): Position(*r[2:])
+            for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), sorted(keys), for_update=True)
+        }
+        missing = sorted(set(keys) - found.keys())
         if missing:
-            conn.execute(
-                _insert(conn, p).on_conflict_do_nothing(),
-                [{"sku": s, "location": loc, "version": 0} for s, loc in missing],
-            )
-            # Another writer may have created (and moved) a row in between: read it locked.
-            q = sa.select(p).where(sa.tuple_(p.c.sku, p.c.location).in_(missing)).order_by(p.c.sku, p.c.location)
             if conn.dialect.name == "postgresql":
-                q = q.with_for_update()
-            for r in conn.execute(q):
-                found[(r.sku, r.location)] = Position(
-                    r.on_hand, r.reserved, r.damaged, r.quality_control, r.incoming, r.in_transit, r.version
+                conn.exec_driver_sql(
+                    "INSERT INTO positions (sku, location) VALUES (%s, %s) ON CONFLICT DO NOTHING", missing
                 )
+            else:
+                conn.exec_driver_sql("INSERT OR IGNORE INTO positions (sku, location) VALUES (?, ?)", missing)
+            # Another writer may have created (and moved) a row in between: read it locked.
+            for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), missing, for_update=True):
+                found[(r[0], r[1])] = Position(*r[2:])
         return found
 
     def _known_skus(self, conn: Connection, skus: set[str]) -> set[str]:
-        known: set[str] = set()
-        v = t.variants
-        for chunk in _chunks(sorted(skus)):
-            known.update(conn.execute(sa.select(v.c.sku).where(v.c.sku.in_(chunk))).scalars())
-        return known
+        return {r[0] for r in fetch_by_keys(conn, "variants", ("sku",), ("sku",), [(x,) for x in sorted(skus)])}
 
     # -- the batch -------------------------------------------------------------------------
     def apply_batch(self, conn: Connection, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
@@ -218,36 +220,24 @@ class StockStore:
             if cmd.idempotency_key:
                 in_batch_keys[cmd.idempotency_key] = i
 
-        # 3. Write movements (ids in parameter order), then positions with a version check.
-        ids: list[int] = []
+        # 3. Write movements, then positions with a version check (plain executemany).
+        ids = next_ids(conn, "movements", len(movement_rows))
         if movement_rows:
-            ids = list(
-                conn.execute(
-                    t.movements.insert().returning(t.movements.c.id, sort_by_parameter_order=True), movement_rows
-                ).scalars()
+            insert_many(
+                conn, "movements", (*MOVEMENT_COLUMNS, "id"),
+                [(*(r[c] if c != "occurred_at" else db_time(conn, r[c]) for c in MOVEMENT_COLUMNS), mid)
+                 for r, mid in zip(movement_rows, ids)],
             )
         changed = {k: v for k, v in positions.items() if v is not original.get(k)}
         if changed:
-            p = t.positions
-            stmt = (
-                p.update()
-                .where(p.c.sku == sa.bindparam("k_sku"), p.c.location == sa.bindparam("k_loc"), p.c.version == sa.bindparam("k_ver"))
-                .values(
-                    on_hand=sa.bindparam("on_hand"),
-                    reserved=sa.bindparam("reserved"),
-                    damaged=sa.bindparam("damaged"),
-                    quality_control=sa.bindparam("quality_control"),
-                    incoming=sa.bindparam("incoming"),
-                    in_transit=sa.bindparam("in_transit"),
-                    version=sa.bindparam("version"),
-                )
-            )
             params = [
-                {"k_sku": k[0], "k_loc": k[1], "k_ver": original[k].version, **v.as_dict()} for k, v in changed.items()
+                (v.on_hand, v.reserved, v.damaged, v.quality_control, v.incoming, v.in_transit, v.version,
+                 k[0], k[1], original[k].version)
+                for k, v in changed.items()
             ]
-            res = conn.execute(stmt, params)
-            if conn.dialect.supports_sane_multi_rowcount and res.rowcount != len(params):
-                raise LostUpdate(f"{len(params) - res.rowcount} position(s) changed under the lock")
+            n = update_many(conn, "positions", POSITION_COLUMNS, ("sku", "location", "version"), params)
+            if n != len(params) and n >= 0:
+                raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
 
         # 4. Events: one StockChanged per movement, OversellDetected per shortfall.
         events: list[DomainEvent] = []
@@ -276,11 +266,7 @@ class StockStore:
         if touched_skus:
             events.extend(self._project(conn, cfg, changed, original, demand_delta, touched_skus, now))
 
-        if events:
-            conn.execute(
-                t.outbox.insert(),
-                [{"topic": e.topic, "key": e.key(), "payload": e.payload(), "created_at": now} for e in events],
-            )
+        write_outbox(conn, events, now)
 
         # 6. Results, stored for idempotent replays.
         by_cmd: dict[int, StockResult] = {}
@@ -318,46 +304,37 @@ class StockStore:
 
     def _project(self, conn, cfg, changed, original, demand_delta, touched_skus, now) -> list[DomainEvent]:
         skus = sorted(touched_skus)
-        d = t.sku_demand
-        queued: dict[str, int] = {}
-        for chunk in _chunks(skus):
-            queued.update({r.sku: r.queued for r in conn.execute(sa.select(d).where(d.c.sku.in_(chunk)))})
+        queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
         if demand_delta:
             rows = []
             for sku, delta in demand_delta.items():
                 queued[sku] = max(0, queued.get(sku, 0) + delta)
-                rows.append({"sku": sku, "queued": queued[sku]})
-            ins = _insert(conn, d)
-            conn.execute(ins.on_conflict_do_update(index_elements=[d.c.sku], set_={"queued": ins.excluded.queued}), rows)
+                rows.append((sku, queued[sku]))
+            upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
         if not cfg.channels:
             return []
         policies = policies_for(conn, skus)
         rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
         pools: dict[tuple[str, str], int] = {}
         shown: dict[tuple[str, str, str], int] = {}
-        cp, ca = t.channel_pools, t.channel_availability
-        for chunk in _chunks(skus):
-            for r in conn.execute(sa.select(cp).where(cp.c.sku.in_(chunk))):
-                pools[(r.channel, r.sku)] = r.pool
-            for r in conn.execute(sa.select(ca.c.channel, ca.c.sku, ca.c.location, ca.c.quantity).where(ca.c.sku.in_(chunk))):
-                shown[(r.channel, r.sku, r.location)] = r.quantity
+        pools = {
+            (r[1], r[0]): r[2]
+            for r in fetch_by_keys(conn, "channel_pools", ("sku", "channel", "pool"), ("sku",), [(x,) for x in skus])
+        }
+        # Only the rows this batch can change: each SKU's totals and the touched locations.
+        wanted_rows = sorted({(x, TOTAL) for x in skus} | set(changed))
+        shown = {
+            (r[2], r[0], r[1]): r[3]
+            for r in fetch_by_keys(conn, "channel_availability", ("sku", "location", "channel", "quantity"),
+                                   ("sku", "location"), wanted_rows)
+        }
         changes = [PositionChange(k[0], k[1], original[k], v) for k, v in changed.items()]
         changed_pools, rows, events = project(
             cfg.channels, cfg.online, rules_by_sku, changes, pools, queued, shown, skus
         )
-        if changed_pools:
-            ins = _insert(conn, cp)
-            conn.execute(
-                ins.on_conflict_do_update(index_elements=[cp.c.channel, cp.c.sku], set_={"pool": ins.excluded.pool}),
-                [{"channel": k[0], "sku": k[1], "pool": v} for k, v in changed_pools.items()],
-            )
-        if rows:
-            ins = _insert(conn, ca)
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=[ca.c.channel, ca.c.sku, ca.c.location],
-                    set_={"quantity": ins.excluded.quantity, "updated_at": ins.excluded.updated_at},
-                ),
-                [{"channel": k[0], "sku": k[1], "location": k[2], "quantity": v, "updated_at": now} for k, v in rows.items()],
-            )
+        upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
+                    [(k[0], k[1], v) for k, v in changed_pools.items()])
+        ts = db_time(conn, now)
+        upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
+                    ("channel", "sku", "location"), [(*k, v, ts) for k, v in rows.items()])
         return list(events)

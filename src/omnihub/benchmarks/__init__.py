@@ -1,0 +1,1 @@
+"""Benchmarks behind `omnihub bench ...`: each writes JSON and reports peak RSS."""

@@ -1,0 +1,234 @@
+"""`omnihub bench ledger`: movements spread over a large catalog, and one hot SKU under
+concurrent writers in separate processes.
+
+Spread: SKUs × locations with two channels (one per-location, one aggregate) so every
+movement also updates the channel projection and writes its events, as in production.
+Callers submit through the group-commit writer and each waits for its own result.
+
+Hot SKU: N processes, each with its own engine and writer and several caller threads,
+reserve one unit at a time from one SKU at one location. Afterwards the ledger must hold
+exactly the successful reservations and the position must equal them: any difference is
+a lost update.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import threading
+import time
+from concurrent.futures import Future
+
+import sqlalchemy as sa
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.engine import make_engine, migrate
+from omnihub.adapters.db.group_commit import StockWriter
+from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
+from omnihub.domain.ledger import Movement, Reason, StockState as S
+from omnihub.domain.stock_commands import StockCommand, fixed_plan
+from omnihub.hub import Hub
+from omnihub.settings import Settings
+
+
+def seed_catalog(url: str, skus: int, locations: int) -> None:
+    """Bulk-load the catalog and channels (setup, not measured)."""
+    hub = Hub.open(Settings(database_url=url), relay=False)
+    try:
+        with hub.engine.begin() as conn:
+            conn.execute(t.locations.insert(), [
+                {"code": f"L{i:03d}", "name": f"Location {i}", "kind": "store" if i % 5 else "warehouse",
+                 "capabilities": ["ship", "pickup"], "groups": [], "lat": 40 + i / 100, "lng": -74 + i / 100}
+                for i in range(locations)
+            ])
+            conn.execute(t.products.insert(), [{"id": i + 1, "title": f"Product {i}"} for i in range(skus)])
+            conn.execute(t.variants.insert(), [{"product_id": i + 1, "sku": f"SKU{i:06d}", "title": ""} for i in range(skus)])
+        hub.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True, rebuild=False)
+        hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", buffer=1,
+                                   feeds={f"L{i:03d}": "ship" for i in range(0, locations, 5)}, rebuild=False)
+    finally:
+        hub.close()
+
+
+def _percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
+def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: int, batch_max: int, progress=None) -> dict:
+    engine = make_engine(url)
+    writer = StockWriter(engine, batch_max=batch_max)
+    rng = random.Random(7)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures = 0
+    per_caller = movements // callers
+
+    def caller(seed: int) -> None:
+        nonlocal failures
+        r = random.Random(seed)
+        inflight: list[tuple[float, Future]] = []
+        local_lat: list[float] = []
+        bad = 0
+        for n in range(per_caller):
+            sku = f"SKU{r.randrange(skus):06d}"
+            loc = f"L{r.randrange(locations):03d}"
+            # Mostly receipts and reservations against what was received, as a day looks.
+            if n % 3 == 0:
+                m = Movement(sku, loc, r.randint(1, 5), S.RECEIVED, S.ON_HAND, Reason.RECEIPT)
+            elif n % 3 == 1:
+                m = Movement(sku, loc, 1, S.ON_HAND, S.SOLD, Reason.SALE)
+            else:
+                m = Movement(sku, loc, 1, S.RECEIVED, S.DAMAGED, Reason.DAMAGE)
+            cmd = StockCommand("movement", ((sku, loc),), fixed_plan([m]), allow_oversell=True)
+            inflight.append((time.perf_counter(), writer.submit(cmd)))
+            if len(inflight) >= 64:  # each caller keeps a window of requests in flight
+                for t0, f in inflight:
+                    res = f.result()
+                    local_lat.append(time.perf_counter() - t0)
+                    bad += isinstance(res, Exception)
+                inflight.clear()
+                if progress and seed == 0:
+                    progress(64 * callers)
+        for t0, f in inflight:
+            res = f.result()
+            local_lat.append(time.perf_counter() - t0)
+            bad += isinstance(res, Exception)
+        with lock:
+            latencies.extend(local_lat)
+            failures += bad
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(callers)]
+    start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - start
+    writer.close()
+    done = per_caller * callers
+    with engine.connect() as conn:
+        recorded = conn.execute(sa.select(sa.func.count()).select_from(t.movements)).scalar()
+    engine.dispose()
+    _ = rng
+    return {
+        "movements": done,
+        "movements_recorded": recorded,
+        "failed": failures,
+        "seconds": round(elapsed, 3),
+        "movements_per_s": round(done / elapsed),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "batches": writer.batches,
+    }
+
+
+def _hot_worker(url: str, attempts: int, threads: int, out: mp.Queue, start_at: float) -> None:
+    engine = make_engine(url, pool_size=2)
+    writer = StockWriter(engine, batch_max=1000)
+    ok = 0
+    failed = 0
+    lat: list[float] = []
+    lock = threading.Lock()
+
+    def caller(n: int) -> None:
+        nonlocal ok, failed
+        local_ok = local_failed = 0
+        local_lat = []
+        for _ in range(n):
+            m = Movement("HOT", "L000", 1, S.ON_HAND, S.RESERVED, Reason.RESERVATION)
+            t0 = time.perf_counter()
+            res = writer.submit(StockCommand("reserve", (("HOT", "L000"),), fixed_plan([m]))).result()
+            local_lat.append(time.perf_counter() - t0)
+            if isinstance(res, Exception):
+                local_failed += 1
+            else:
+                local_ok += 1
+        with lock:
+            ok += local_ok
+            failed += local_failed
+            lat.extend(local_lat)
+
+    while time.time() < start_at:
+        time.sleep(0.001)
+    ths = [threading.Thread(target=caller, args=(attempts // threads,)) for _ in range(threads)]
+    t0 = time.perf_counter()
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    out.put({"ok": ok, "failed": failed, "seconds": time.perf_counter() - t0, "lat": lat})
+    writer.close()
+    engine.dispose()
+
+
+def run_hot_sku(url: str, *, writers: int, attempts: int, stock: int, threads_per_writer: int = 8) -> dict:
+    with make_engine(url).begin() as conn:
+        conn.execute(t.products.insert().values(id=10_000_000, title="Hot product"))
+        conn.execute(t.variants.insert().values(product_id=10_000_000, sku="HOT", title=""))
+    hub = Hub.open(Settings(database_url=url), run_migrations=False, relay=False)
+    hub.inventory.receive("HOT", "L000", stock)
+    hub.close()
+    ctx = mp.get_context("spawn")
+    q: mp.Queue = ctx.Queue()
+    start_at = time.time() + 3.0  # let every process import and connect first
+    procs = [ctx.Process(target=_hot_worker, args=(url, attempts // writers, threads_per_writer, q, start_at)) for _ in range(writers)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    ok = sum(r["ok"] for r in results)
+    failed = sum(r["failed"] for r in results)
+    elapsed = max(r["seconds"] for r in results)
+    lat = [x for r in results for x in r["lat"]]
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        reserved = conn.execute(sa.select(t.positions.c.reserved).where(t.positions.c.sku == "HOT")).scalar()
+        in_ledger = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(t.movements.c.quantity), 0)).where(
+                t.movements.c.sku == "HOT", t.movements.c.to_state == "reserved")
+        ).scalar()
+    engine.dispose()
+    return {
+        "writers": writers,
+        "threads_per_writer": threads_per_writer,
+        "attempts": ok + failed,
+        "succeeded": ok,
+        "refused": failed,
+        "reserved_in_position": reserved,
+        "reserved_in_ledger": int(in_ledger),
+        "lost_updates": abs(ok - reserved) + abs(ok - int(in_ledger)),
+        "seconds": round(elapsed, 3),
+        "hot_sku_reservations_per_s": round((ok + failed) / elapsed),
+        "hot_p99_ms": round(_percentile(lat, 0.99) * 1000, 2),
+    }
+
+
+def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movements: int = 200_000,
+                 callers: int = 8, writers: int = 8, hot_attempts: int = 40_000, batch_max: int = 2000,
+                 base_url: str | None = None, progress=None) -> dict:
+    with scratch_database(backend, base_url) as url:
+        migrate(url)
+        seed_catalog(url, skus, locations)
+        spread = run_spread(url, skus=skus, locations=locations, movements=movements, callers=callers,
+                            batch_max=batch_max, progress=progress)
+        hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2)
+    return {
+        "benchmark": "ledger",
+        "backend": backend,
+        "skus": skus,
+        "locations": locations,
+        "callers": callers,
+        "movements_per_s": spread["movements_per_s"],
+        "p50_ms": spread["p50_ms"],
+        "p99_ms": spread["p99_ms"],
+        "spread": spread,
+        "writers": writers,
+        "hot_sku_reservations_per_s": hot["hot_sku_reservations_per_s"],
+        "lost_updates": hot["lost_updates"],
+        "hot": hot,
+        "peak_rss_mb": peak_rss_mb(),
+    }

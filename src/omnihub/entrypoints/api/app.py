@@ -1,0 +1,84 @@
+"""The HTTP API: FastAPI under /api/v1, OpenAPI at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from omnihub.entrypoints.api import problems, routes_catalog, routes_stock
+from omnihub.hub import Hub
+from omnihub.settings import Settings
+
+
+class BodyLimit:
+    """Refuse bodies over the configured size before reading them (413 problem+json),
+    whether the client sent Content-Length or streams chunks."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                return await self._refuse(scope, receive, send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return msg
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send):
+        resp = problems.problem(413, "request too large", f"the body is larger than {self.max_bytes} bytes",
+                                instance=scope.get("path"), code="too_large")
+        await resp(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
+    owns_hub = hub is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if app.state.hub is None:
+            app.state.hub = Hub.open(settings)
+        yield
+        if owns_hub and app.state.hub is not None:
+            app.state.hub.close()
+            app.state.hub = None
+
+    app = FastAPI(
+        title="omnihub",
+        version="0.1.0",
+        description="Omnichannel order and inventory hub: one ledger of stock, ATP for every channel.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    problems.install(app)
+    app.include_router(routes_catalog.router, prefix="/api/v1")
+    app.include_router(routes_stock.router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> dict:
+        return {"status": "ok"}
+
+    max_bytes = (hub.settings if hub else (settings or Settings())).max_request_bytes
+    return BodyLimit(app, max_bytes)  # type: ignore[return-value]

@@ -1,0 +1,158 @@
+"""Stock: movements (idempotent), use-case operations, positions, ATP, explanations,
+ledger history, ERP snapshot import, oversell incidents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from omnihub.adapters.db.stock_store import StockResult
+from omnihub.domain.ledger import LedgerError, Movement, StockState
+from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.problems import problem
+from omnihub.entrypoints.api.schemas import (
+    BulkAtpIn,
+    CountIn,
+    MovementIn,
+    ReceiveIn,
+    StockOp,
+    TransferIn,
+    TransferReceiveIn,
+)
+from omnihub.hub import Hub
+from omnihub.services.erp_snapshot import import_snapshot
+from omnihub.services.inventory import Context
+
+router = APIRouter(tags=["stock"])
+HubDep = Annotated[Hub, Depends(get_hub)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _answer(result: StockResult, response: Response) -> dict:
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.as_dict()
+
+
+def _ctx(body, key: str | None) -> Context:
+    return Context(actor=getattr(body, "actor", None), channel=getattr(body, "channel", None),
+                   reference=getattr(body, "reference", None), idempotency_key=key)
+
+
+@router.post("/movements", status_code=201)
+def post_movement(body: MovementIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+    """Record one movement. The same `Idempotency-Key` twice records it once and answers
+    the same result. With `expected_version`, a position that moved on answers 409."""
+    m = Movement(body.sku, body.location, body.quantity, body.from_state, body.to_state, body.reason,
+                 body.reference, body.channel, body.actor, idempotency_key)
+    return _answer(hub.inventory.record(m, expected_version=body.expected_version), response)
+
+
+@router.post("/stock/receive", status_code=201)
+def receive(body: ReceiveIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+    r = hub.inventory.receive(body.sku, body.location, body.quantity, source=body.source,
+                              to_state=StockState(body.to_state), ctx=_ctx(body, idempotency_key))
+    return _answer(r, response)
+
+
+@router.post("/stock/transfers", status_code=201)
+def ship_transfer(body: TransferIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+    r = hub.inventory.ship_transfer(body.sku, body.from_location, body.to_location, body.quantity,
+                                    ctx=_ctx(body, idempotency_key))
+    return _answer(r, response)
+
+
+@router.post("/stock/transfers/receive", status_code=201)
+def receive_transfer(body: TransferReceiveIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+    r = hub.inventory.receive_transfer(body.sku, body.location, body.quantity, damaged=body.damaged,
+                                       ctx=_ctx(body, idempotency_key))
+    return _answer(r, response)
+
+
+@router.post("/stock/counts", status_code=201)
+def count(body: CountIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+    r = hub.inventory.count(body.sku, body.location, body.counted, damaged=body.damaged,
+                            ctx=_ctx(body, idempotency_key))
+    return _answer(r, response)
+
+
+@router.post("/stock/snapshots", status_code=200)
+async def erp_snapshot(request: Request, hub: HubDep) -> Response:
+    """Import an ERP snapshot (CSV: sku,location,on_hand[,damaged]). Bad rows are listed
+    with line and column; good rows apply. 200 if all applied, 207-like 422 if some failed."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return problem(422, "not UTF-8", f"the file is not UTF-8 text (byte {exc.start})", code="invalid_encoding")
+    from starlette.concurrency import run_in_threadpool
+
+    report = await run_in_threadpool(import_snapshot, hub.writer, text, actor=request.headers.get("X-Actor"))
+    body = report.as_dict()
+    if report.errors:
+        return problem(422, "some rows were not applied", f"{len(report.errors)} row(s) failed; {report.applied} applied",
+                       code="snapshot_rows_failed", errors=[{"field": f"line {e.line} column {e.column}", "message": e.message,
+                                                              **e.__dict__} for e in report.errors], report=body)
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(body)
+
+
+_OPS = {
+    "damage": "mark_damaged",
+    "quality-control": "hold_for_quality_control",
+    "reserve": "reserve",
+    "release": "release",
+    "consume": "consume",
+    "sale": "record_sale",
+}
+
+
+@router.post("/stock/{operation}", status_code=201)
+def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+    """damage, quality-control, reserve, release, consume (ship reserved units), sale (POS)."""
+    name = _OPS.get(operation)
+    if name is None:
+        raise LedgerError(f"unknown operation {operation!r}; one of {', '.join(_OPS)}", field="operation", code="not_found")
+    r = getattr(hub.inventory, name)(body.sku, body.location, body.quantity, ctx=_ctx(body, idempotency_key))
+    return _answer(r, response)
+
+
+@router.get("/positions/{sku}")
+def positions(sku: str, hub: HubDep) -> dict:
+    return {"sku": sku, "locations": {loc: p.as_dict() for loc, p in hub.queries.positions(sku).items()}}
+
+
+@router.get("/atp/{sku}")
+def atp(sku: str, hub: HubDep, channel: str | None = None) -> dict:
+    return hub.queries.atp([sku], channel)[0]
+
+
+@router.post("/atp/bulk")
+def atp_bulk(body: BulkAtpIn, hub: HubDep, channel: str | None = None) -> list[dict]:
+    return hub.queries.atp(list(dict.fromkeys(body.skus)), channel)
+
+
+@router.get("/atp/{sku}/explain")
+def explain(sku: str, hub: HubDep, channel: str | None = None) -> dict:
+    """Why ATP is N: every term per location, then the queue, allocation and buffer."""
+    return hub.queries.explain(sku, channel)
+
+
+@router.get("/channels/{code}/availability")
+def channel_availability(code: str, hub: HubDep, sku: Annotated[list[str], Query(min_length=1, max_length=1000)]) -> list[dict]:
+    hub.catalog.get_channel(code)
+    return hub.queries.channel_availability(code, sku)
+
+
+@router.get("/ledger/{sku}")
+def ledger(sku: str, hub: HubDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+    """A SKU's movements, oldest first; page with `after_id` = the last id you saw."""
+    items = hub.queries.history(sku, after_id=after_id, limit=limit)
+    return {"sku": sku, "items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
+
+
+@router.get("/oversells")
+def oversells(hub: HubDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+    return hub.queries.oversells(after_id=after_id, limit=limit)

@@ -1,0 +1,154 @@
+"""The `omnihub` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from omnihub.logs import configure_logging
+from omnihub.settings import Settings, get_settings
+
+app = typer.Typer(help="omnihub: the omnichannel order and inventory hub.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks; each writes JSON (with peak RSS).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+console = Console()
+
+
+def _settings(database_url: str | None) -> Settings:
+    s = get_settings()
+    return s.model_copy(update={"database_url": database_url}) if database_url else s
+
+
+DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sample: Annotated[bool, typer.Option(help="load a small sample catalog if the database is empty")] = False,
+    database_url: DbOpt = None,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
+    import uvicorn
+
+    from omnihub.entrypoints.api.app import create_app
+    from omnihub.hub import Hub
+    from omnihub.sample_catalog import load_sample_catalog
+
+    settings = _settings(database_url)
+    configure_logging(settings.log_level, settings.log_json)
+    hub = Hub.open(settings)
+    if sample:
+        with console.status("loading the sample catalog"):
+            load_sample_catalog(hub)
+    console.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, db: {settings.database_url})")
+    try:
+        uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_level="warning")
+    finally:
+        hub.close()
+
+
+@app.command()
+def migrate(database_url: DbOpt = None) -> None:
+    """Bring the database schema up to date (SQLite or PostgreSQL)."""
+    from omnihub.adapters.db.engine import migrate as run
+
+    s = _settings(database_url)
+    run(s.database_url)
+    console.print(f"schema up to date on {s.database_url}")
+
+
+@app.command()
+def sample(database_url: DbOpt = None) -> None:
+    """Load the sample catalog (locations, products, stock, channels) into an empty hub."""
+    from omnihub.hub import Hub
+    from omnihub.sample_catalog import load_sample_catalog
+
+    hub = Hub.open(_settings(database_url), relay=False)
+    try:
+        load_sample_catalog(hub)
+        console.print(f"{len(hub.catalog.list_locations())} locations, {len(hub.catalog.list_channels())} channels")
+    finally:
+        hub.close()
+
+
+@app.command()
+def atp(sku: str, channel: Optional[str] = None, explain: bool = False, database_url: DbOpt = None) -> None:
+    """Show what may be sold of a SKU (online or on one channel), and why."""
+    from omnihub.hub import Hub
+
+    hub = Hub.open(_settings(database_url), relay=False)
+    try:
+        exp = hub.queries.explain(sku, channel)
+    finally:
+        hub.close()
+    table = Table(title=f"ATP of {sku} {'on ' + channel if channel else 'online'}: {exp['atp']}")
+    for col in ("location", "on_hand", "reserved", "damaged", "QC", "safety", "threshold", "ATP", "counted", "note"):
+        table.add_column(col)
+    for t in exp["locations"]:
+        table.add_row(t["location"], str(t["on_hand"]), str(t["reserved"]), str(t["damaged"]), str(t["quality_control"]),
+                      f"{t['safety_stock']} ({t['safety_stock_from']})", f"{t['threshold']} ({t['threshold_from']})",
+                      str(t["atp"]), str(t["counted"]), t["note"])
+    console.print(table)
+    if explain:
+        console.print(f"pool {exp['pool']} − brokering queue {exp['brokering_queue']} → {exp['allocation']} "
+                      f"− buffer {exp['buffer']} = [bold]{exp['atp']}[/]")
+
+
+@app.command("import-snapshot")
+def import_snapshot_cmd(file: Path, database_url: DbOpt = None) -> None:
+    """Apply an ERP snapshot CSV (sku,location,on_hand[,damaged]); bad rows are listed
+    with their line and column, good rows apply."""
+    from omnihub.hub import Hub
+    from omnihub.services.erp_snapshot import import_snapshot
+
+    hub = Hub.open(_settings(database_url), relay=False)
+    try:
+        report = import_snapshot(hub.writer, file.read_text(encoding="utf-8-sig"), actor="cli")
+    finally:
+        hub.close()
+    console.print(f"{report.rows} rows: {report.applied} changed stock ({report.movements} movements), "
+                  f"{report.unchanged} unchanged, {len(report.errors)} failed")
+    for e in report.errors:
+        console.print(f"  [red]{file}:{e.line}:{e.column}[/] {e.field}: {e.message}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _write_json(path: Optional[Path], result: dict) -> None:
+    text = json.dumps(result, indent=2)
+    if path:
+        path.write_text(text + "\n")
+    console.print_json(text)
+
+
+@bench_app.command("ledger")
+def bench_ledger_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    skus: int = 10_000,
+    locations: int = 50,
+    movements: int = 200_000,
+    callers: int = 8,
+    writers: int = 8,
+    hot_attempts: int = 40_000,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """Ledger throughput: movements spread over SKUs × locations, and one hot SKU under
+    concurrent writer processes (lost updates counted)."""
+    from rich.progress import Progress
+
+    from omnihub.benchmarks.ledger import bench_ledger
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("spread movements", total=movements)
+        result = bench_ledger(backend, skus=skus, locations=locations, movements=movements, callers=callers,
+                              writers=writers, hot_attempts=hot_attempts, base_url=postgres_url,
+                              progress=lambda n: bar.advance(task, n))
+    _write_json(json_file, result)
