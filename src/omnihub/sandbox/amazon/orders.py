@@ -370,9 +370,11 @@ async def confirm_shipment(order_id: str, request: Request, sandbox: SandboxCont
         body = json.loads(await request.body() or b"null")
     except ValueError:
         raise invalid_input("Invalid Input", "The request body is not valid JSON.") from None
+    if not ORDER_ID.match(order_id):
+        raise invalid_input("Invalid Input", f"Invalid AmazonOrderId: {order_id}. An order id has the 3-7-7 format.")
+    pkg = _validate_confirmation(body, sandbox.config.marketplace_id)  # input first, as Amazon does
     with sandbox.store.tx() as db:
         row = _order_row(sandbox, db, order_id)
-        pkg = _validate_confirmation(body, row["marketplace_id"])
         if row["status"] not in ("Unshipped", "PartiallyShipped"):
             raise invalid_input("Invalid Input", f"Order {order_id} is {row['status']} and cannot be shipped.")
         items = {i["order_item_id"]: i for i in _items(db, order_id)}
