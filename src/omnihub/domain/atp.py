@@ -50,9 +50,11 @@ class PolicyRule:
 
     @property
     def specificity(self) -> tuple[int, int, int, int]:
-        """More fields set is more specific; ties go SKU, then location, then channel."""
+        """More fields set is more specific; ties go SKU, then channel, then location: a
+        rule a merchant wrote for one channel ("Amazon: threshold 7") beats a general
+        location setting, and anything said about one SKU beats both."""
         n = (self.channel is not None) + (self.sku is not None) + (self.location is not None)
-        return (n, self.sku is not None, self.location is not None, self.channel is not None)
+        return (n, self.sku is not None, self.channel is not None, self.location is not None)
 
     def scope(self) -> str:
         parts = [
