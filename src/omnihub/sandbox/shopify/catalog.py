@@ -1,0 +1,135 @@
+"""A seeded shop: locations (POS stores and warehouses), products, variants, stock.
+
+Same seed, same shop: SKUs, barcodes and starting quantities are drawn from one RNG, so a
+failing run can be replayed. Barcodes are valid UPC-A (check digit computed), SKUs are
+unique, and the physical shelf starts equal to on hand (the books are right on day one).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .clock import iso_storage
+from .store import ShopStore
+
+_STORE_CITIES = [
+    ("Brooklyn", "New York", "NY", "11201", 40.6928, -73.9903),
+    ("Austin", "Texas", "TX", "78701", 30.2672, -97.7431),
+    ("Portland", "Oregon", "OR", "97205", 45.5202, -122.6742),
+    ("Chicago", "Illinois", "IL", "60607", 41.8757, -87.6517),
+    ("Denver", "Colorado", "CO", "80202", 39.7508, -104.9966),
+    ("Boston", "Massachusetts", "MA", "02116", 42.3493, -71.0780),
+    ("Seattle", "Washington", "WA", "98101", 47.6101, -122.3344),
+    ("Miami", "Florida", "FL", "33131", 25.7663, -80.1917),
+]
+_WAREHOUSE_CITIES = [
+    ("Reno", "Nevada", "NV", "89502", 39.5099, -119.7665),
+    ("Columbus", "Ohio", "OH", "43217", 39.8164, -82.9374),
+    ("Allentown", "Pennsylvania", "PA", "18106", 40.5690, -75.5740),
+    ("Memphis", "Tennessee", "TN", "38118", 35.0440, -89.9180),
+]
+_ADJECTIVES = ["Classic", "Everyday", "Organic", "Merino", "Canvas", "Trail", "Linen", "Heritage", "Rain", "Studio"]
+_NOUNS = ["Tee", "Hoodie", "Tote", "Sneaker", "Jacket", "Beanie", "Backpack", "Chino", "Scarf", "Sock"]
+_SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
+_COLOURS = ["Black", "Navy", "Olive", "Sand", "Red", "White", "Grey", "Teal"]
+_VENDORS = ["Northwind Outfitters", "Harbor & Pine", "Atlas Goods"]
+
+
+def upc_a(eleven_digits: str) -> str:
+    """Append the UPC-A check digit: 3x odd positions + even positions, to a multiple of 10."""
+    if len(eleven_digits) != 11 or not eleven_digits.isdigit():
+        raise ValueError("UPC-A needs 11 digits before the check digit")
+    odd = sum(int(d) for d in eleven_digits[0::2])
+    even = sum(int(d) for d in eleven_digits[1::2])
+    return eleven_digits + str((10 - (odd * 3 + even) % 10) % 10)
+
+
+def is_valid_upc_a(code: str) -> bool:
+    return len(code) == 12 and code.isdigit() and upc_a(code[:11]) == code
+
+
+@dataclass(frozen=True)
+class CatalogSize:
+    products: int
+    variants_per_product: int
+    stores: int
+    warehouses: int
+    initial_stock_max: int
+
+
+def seed_shop(store: ShopStore, seed: int, size: CatalogSize, now_iso: str) -> None:
+    """Fill an empty store with a reproducible shop."""
+    rng = random.Random(seed)
+    with store.tx() as conn:
+        location_ids: list[int] = []
+        for index in range(size.stores):
+            city, province, code, zip_code, lat, lng = _STORE_CITIES[index % len(_STORE_CITIES)]
+            location_ids.append(
+                _insert_location(store, conn, f"{city} Store" + (f" {index // len(_STORE_CITIES) + 1}" if index >= len(_STORE_CITIES) else ""),
+                                 "store", city, province, code, zip_code, lat, lng, now_iso)
+            )
+        for index in range(size.warehouses):
+            city, province, code, zip_code, lat, lng = _WAREHOUSE_CITIES[index % len(_WAREHOUSE_CITIES)]
+            location_ids.append(
+                _insert_location(store, conn, f"{city} Warehouse" + (f" {index // len(_WAREHOUSE_CITIES) + 1}" if index >= len(_WAREHOUSE_CITIES) else ""),
+                                 "warehouse", city, province, code, zip_code, lat, lng, now_iso)
+            )
+        company_prefix = f"{rng.randrange(10**5, 10**6):06d}"
+        item_ref = 0
+        for p in range(size.products):
+            title = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {p + 1}"
+            product_id = store.next_id("Product")
+            conn.execute(
+                "INSERT INTO products(id, title, handle, vendor, product_type, status, tags, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (product_id, title, title.lower().replace(" ", "-"), rng.choice(_VENDORS), title.split()[1], "ACTIVE",
+                 "sandbox", now_iso, now_iso),
+            )
+            price = f"{rng.randrange(900, 15000) / 100:.2f}"
+            colour = rng.choice(_COLOURS)
+            for v in range(size.variants_per_product):
+                size_name = _SIZES[v % len(_SIZES)]
+                item_ref += 1
+                sku = f"SB-{p + 1:05d}-{size_name}" + (f"-{v // len(_SIZES)}" if v >= len(_SIZES) else "")
+                barcode = upc_a(company_prefix + f"{item_ref:05d}")
+                variant_id = store.next_id("ProductVariant")
+                item_id = store.next_id("InventoryItem")
+                conn.execute(
+                    "INSERT INTO variants(id, product_id, title, sku, barcode, price, position, inventory_policy,"
+                    " inventory_item_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (variant_id, product_id, f"{size_name} / {colour}", sku, barcode, price, v + 1, "DENY", item_id,
+                     now_iso, now_iso),
+                )
+                conn.execute(
+                    "INSERT INTO inventory_items(id, variant_id, sku, created_at, updated_at) VALUES (?,?,?,?,?)",
+                    (item_id, variant_id, sku, now_iso, now_iso),
+                )
+                for location_id in location_ids:
+                    quantity = rng.randrange(0, size.initial_stock_max + 1)
+                    conn.execute(
+                        "INSERT INTO inventory_levels(inventory_item_id, location_id, available, created_at, updated_at)"
+                        " VALUES (?,?,?,?,?)",
+                        (item_id, location_id, quantity, now_iso, now_iso),
+                    )
+                    conn.execute(
+                        "INSERT INTO physical_shelf(inventory_item_id, location_id, quantity, updated_at) VALUES (?,?,?,?)",
+                        (item_id, location_id, quantity, now_iso),
+                    )
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded_at', ?)", (now_iso,))
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seed', ?)", (str(seed),))
+
+
+def _insert_location(store, conn, name, kind, city, province, code, zip_code, lat, lng, now_iso) -> int:
+    location_id = store.next_id("Location")
+    conn.execute(
+        "INSERT INTO locations(id, name, kind, pos, fulfills_online_orders, address1, city, province, province_code,"
+        " country, country_code, zip, phone, latitude, longitude, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (location_id, name, kind, 1 if kind == "store" else 0, 1, f"{100 + location_id % 800} Main Street", city,
+         province, code, "United States", "US", zip_code, "+1 555 0100", lat, lng, now_iso, now_iso),
+    )
+    return location_id
+
+
+__all__ = ["CatalogSize", "seed_shop", "upc_a", "is_valid_upc_a", "iso_storage"]

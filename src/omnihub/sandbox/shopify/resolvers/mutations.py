@@ -1,0 +1,164 @@
+"""Mutation root: inventory, fulfillment, cancellation, webhook subscriptions, bulk operations."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+from graphql import GraphQLError, value_from_ast_untyped
+
+from .. import sales
+from ..events import TOPICS
+from ..gid import number_of, to_gid
+from ..inventory_mutations import adjust_quantities, set_quantities
+from ..stock import dumps
+from . import views
+
+IDEMPOTENT_FIELDS = ("inventorySetQuantities", "inventoryAdjustQuantities")
+
+
+def idempotency_key(info) -> str:
+    """The key of ``@idempotent(key:)`` on this mutation field; mandatory since 2026-04."""
+    for directive in info.field_nodes[0].directives or ():
+        if directive.name.value == "idempotent":
+            for argument in directive.arguments:
+                if argument.name.value == "key":
+                    key = value_from_ast_untyped(argument.value, info.variable_values)
+                    if isinstance(key, str) and 0 < len(key) <= 255:
+                        return key
+            raise GraphQLError("The @idempotent directive needs a non-empty key of at most 255 characters.",
+                               extensions={"code": "BAD_REQUEST"})
+    raise GraphQLError(f"The @idempotent directive is required for the {info.field_name} mutation.",
+                       extensions={"code": "BAD_REQUEST"})
+
+
+def _idempotent_inventory_mutation(info, data: dict, operation) -> dict:
+    ctx = info.context
+    key = idempotency_key(info)
+    fingerprint = dumps({"field": info.field_name, "input": data})
+    with ctx.store.tx() as conn:
+        seen = conn.execute("SELECT * FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+        if seen is not None:
+            if seen["fingerprint"] != fingerprint:
+                payload = {"group_id": None, "userErrors": [{
+                    "field": ["input"], "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                    "message": "The same idempotency key cannot be used with different operation parameters."}]}
+            else:
+                payload = json.loads(seen["payload"])
+        else:
+            group_id, errors, events = operation(conn, data, lambda: ctx.shop.next_id("InventoryAdjustmentGroup"),
+                                                 ctx.now_iso())
+            payload = {"group_id": group_id, "userErrors": errors}
+            conn.execute("INSERT INTO idempotency_keys(key, field, fingerprint, payload, created_at) VALUES (?,?,?,?,?)",
+                         (key, info.field_name, fingerprint, json.dumps(payload), ctx.now_iso()))
+            ctx.events.extend(events)
+    return {"inventoryAdjustmentGroup": (lambda info: views.load_adjustment_group(info, payload["group_id"]))
+            if payload["group_id"] else None, "userErrors": payload["userErrors"]}
+
+
+def inventory_set_quantities(info, input: dict) -> dict:
+    return _idempotent_inventory_mutation(info, input, set_quantities)
+
+
+def inventory_adjust_quantities(info, input: dict) -> dict:
+    return _idempotent_inventory_mutation(info, input, adjust_quantities)
+
+
+def fulfillment_create(info, fulfillment: dict, message: str | None = None) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        fid, errors, events = sales.create_fulfillment(conn, ctx.shop.next_id, fulfillment, ctx.now_iso())
+    ctx.events.extend(events)
+    return {"fulfillment": views.load_fulfillment(info, fid) if fid else None, "userErrors": errors}
+
+
+def order_cancel(info, orderId: str, reason: str, restock: bool, refund=None, notifyCustomer=False, staffNote=None,
+                 **_ignored) -> dict:
+    ctx = info.context
+    oid = number_of(orderId, "Order")
+    if oid is None:
+        return {"job": None, "orderCancelUserErrors": [
+            {"field": ["orderId"], "message": "Order does not exist.", "code": "NOT_FOUND"}]}
+    with ctx.store.tx() as conn:
+        errors, events = sales.cancel_order(conn, oid, reason, restock, refund, ctx.now_iso())
+    ctx.events.extend(events)
+    if errors:
+        return {"job": None, "orderCancelUserErrors": errors}
+    return {"job": {"id": to_gid("Job", ctx.shop.next_id("Job")), "done": True}, "orderCancelUserErrors": []}
+
+
+def webhook_subscription_create(info, topic: str, webhookSubscription: dict) -> dict:
+    ctx = info.context
+    uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+    errors = []
+    parsed = urlparse(uri or "")
+    if not uri or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        errors.append({"field": ["webhookSubscription", "uri"], "message": "Address is invalid"})
+    include = webhookSubscription.get("includeFields") or []
+    if errors:
+        return {"webhookSubscription": None, "userErrors": errors}
+    rest_topic = TOPICS[topic]
+    now = ctx.now_iso()
+    with ctx.store.tx() as conn:
+        if conn.execute("SELECT 1 FROM webhook_subscriptions WHERE topic = ? AND uri = ?", (rest_topic, uri)).fetchone():
+            return {"webhookSubscription": None, "userErrors": [
+                {"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}]}
+        sid = ctx.shop.next_id("WebhookSubscription")
+        conn.execute(
+            "INSERT INTO webhook_subscriptions(id, topic, uri, format, filter, include_fields, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (sid, rest_topic, uri, webhookSubscription.get("format") or "JSON", webhookSubscription.get("filter"),
+             json.dumps(include), now, now))
+    return {"webhookSubscription": views.load_webhook_subscription(info, sid), "userErrors": []}
+
+
+def webhook_subscription_delete(info, id: str) -> dict:
+    ctx = info.context
+    sid = number_of(id, "WebhookSubscription")
+    with ctx.store.tx() as conn:
+        gone = conn.execute("DELETE FROM webhook_subscriptions WHERE id = ?", (sid,)).rowcount if sid else 0
+    if not gone:
+        return {"deletedWebhookSubscriptionId": None,
+                "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+    return {"deletedWebhookSubscriptionId": id, "userErrors": []}
+
+
+def bulk_operation_run_query(info, query: str, groupObjects: bool = True) -> dict:
+    ctx = info.context
+    bid, errors = ctx.shop.bulk.start_query(query, ctx.base_url)
+    return {"bulkOperation": views.load_bulk_operation(info, bid) if bid else None, "userErrors": errors}
+
+
+def bulk_operation_run_mutation(info, mutation: str, stagedUploadPath: str, groupObjects: bool = True,
+                                clientIdentifier: str | None = None) -> dict:
+    ctx = info.context
+    bid, errors = ctx.shop.bulk.start_mutation(mutation, stagedUploadPath, clientIdentifier, ctx.base_url)
+    return {"bulkOperation": views.load_bulk_operation(info, bid) if bid else None, "userErrors": errors}
+
+
+def bulk_operation_cancel(info, id: str) -> dict:
+    ctx = info.context
+    bid = number_of(id, "BulkOperation")
+    errors = ctx.shop.bulk.cancel(bid)
+    return {"bulkOperation": views.load_bulk_operation(info, bid), "userErrors": errors}
+
+
+def staged_uploads_create(info, input: list[dict]) -> dict:
+    ctx = info.context
+    targets, errors = ctx.shop.bulk.staged_targets(input, ctx.base_url)
+    return {"stagedTargets": targets, "userErrors": errors}
+
+
+def root() -> dict:
+    return {
+        "inventorySetQuantities": inventory_set_quantities,
+        "inventoryAdjustQuantities": inventory_adjust_quantities,
+        "fulfillmentCreate": fulfillment_create,
+        "orderCancel": order_cancel,
+        "webhookSubscriptionCreate": webhook_subscription_create,
+        "webhookSubscriptionDelete": webhook_subscription_delete,
+        "bulkOperationRunQuery": bulk_operation_run_query,
+        "bulkOperationRunMutation": bulk_operation_run_mutation,
+        "bulkOperationCancel": bulk_operation_cancel,
+        "stagedUploadsCreate": staged_uploads_create,
+    }

@@ -1,0 +1,182 @@
+"""Webhook bodies in Shopify's REST shapes (see contracts/shopify/fixtures).
+
+Webhooks carry REST resources, not GraphQL ones: numeric ids, snake_case keys, money as
+strings, plus ``admin_graphql_api_id`` to bridge to GraphQL. ``orders/create`` sends an
+order shaped like ``order.json``; ``inventory_levels/update`` sends an inventory level.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+
+from .clock import iso_rest
+from .gid import to_gid
+
+
+def money(value: Decimal | str | int) -> str:
+    return f"{Decimal(value):.2f}"
+
+
+def _line_item(row: sqlite3.Row) -> dict:
+    fulfillable = max(row["current_quantity"] - row["fulfilled_quantity"], 0)
+    if row["fulfilled_quantity"] == 0:
+        status = None
+    elif fulfillable == 0:
+        status = "fulfilled"
+    else:
+        status = "partial"
+    return {
+        "id": row["id"],
+        "admin_graphql_api_id": to_gid("LineItem", row["id"]),
+        "variant_id": row["variant_id"],
+        "product_id": row["product_id"],
+        "sku": row["sku"],
+        "title": row["title"],
+        "variant_title": row["variant_title"],
+        "vendor": row["vendor"],
+        "name": f"{row['title']} - {row['variant_title']}" if row["variant_title"] else row["title"],
+        "quantity": row["quantity"],
+        "current_quantity": row["current_quantity"],
+        "fulfillable_quantity": fulfillable,
+        "fulfillment_status": status,
+        "fulfillment_service": "manual",
+        "price": money(row["price"]),
+        "grams": 200,
+        "requires_shipping": True,
+        "taxable": True,
+        "gift_card": False,
+        "product_exists": row["product_id"] is not None,
+        "variant_inventory_management": "shopify",
+        "properties": [],
+        "total_discount": "0.00",
+        "tax_lines": [],
+    }
+
+
+def fulfillment(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
+    tracking = json.loads(row["tracking"])
+    items = conn.execute(
+        "SELECT li.*, fli.quantity AS fulfilled FROM fulfillment_line_items fli JOIN line_items li ON li.id = fli.line_item_id"
+        " WHERE fli.fulfillment_id = ? ORDER BY fli.id", (row["id"],)
+    ).fetchall()
+    first = tracking[0] if tracking else {}
+    return {
+        "id": row["id"],
+        "admin_graphql_api_id": to_gid("Fulfillment", row["id"]),
+        "order_id": row["order_id"],
+        "location_id": row["location_id"],
+        "name": row["name"],
+        "status": row["status"].lower(),
+        "service": "manual",
+        "created_at": iso_rest(row["created_at"]),
+        "updated_at": iso_rest(row["updated_at"]),
+        "tracking_company": first.get("company"),
+        "tracking_number": first.get("number"),
+        "tracking_numbers": [t["number"] for t in tracking if t.get("number")],
+        "tracking_url": first.get("url"),
+        "tracking_urls": [t["url"] for t in tracking if t.get("url")],
+        "line_items": [dict(_line_item(i), quantity=i["fulfilled"]) for i in items],
+    }
+
+
+def order(conn: sqlite3.Connection, order_id: int) -> dict:
+    row = conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
+    items = conn.execute("SELECT * FROM line_items WHERE order_id = ? ORDER BY id", (order_id,)).fetchall()
+    total = sum(Decimal(i["price"]) * i["current_quantity"] for i in items)
+    original = sum(Decimal(i["price"]) * i["quantity"] for i in items)
+    fulfillments = conn.execute("SELECT * FROM fulfillments WHERE order_id = ? ORDER BY id", (order_id,)).fetchall()
+    refunds = conn.execute("SELECT body FROM refunds WHERE order_id = ? ORDER BY id", (order_id,)).fetchall()
+    customer = json.loads(row["customer"]) if row["customer"] else None
+    shipping = json.loads(row["shipping_address"]) if row["shipping_address"] else None
+    return {
+        "id": row["id"],
+        "admin_graphql_api_id": to_gid("Order", row["id"]),
+        "name": row["name"],
+        "number": row["number"] - 1000,
+        "order_number": row["number"],
+        "email": row["email"],
+        "contact_email": row["email"],
+        "phone": row["phone"],
+        "created_at": iso_rest(row["created_at"]),
+        "updated_at": iso_rest(row["updated_at"]),
+        "processed_at": iso_rest(row["processed_at"]),
+        "cancelled_at": iso_rest(row["cancelled_at"]),
+        "cancel_reason": row["cancel_reason"].lower() if row["cancel_reason"] else None,
+        "closed_at": iso_rest(row["closed_at"]),
+        "confirmed": True,
+        "test": False,
+        "currency": row["currency"],
+        "presentment_currency": row["currency"],
+        "financial_status": row["financial_status"].lower(),
+        "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(row["fulfillment_status"]),
+        "source_name": row["source_name"],
+        "location_id": row["retail_location_id"],
+        "tags": row["tags"],
+        "note": row["note"],
+        "note_attributes": [],
+        "discount_codes": [],
+        "buyer_accepts_marketing": False,
+        "taxes_included": False,
+        "total_price": money(total),
+        "subtotal_price": money(total),
+        "total_line_items_price": money(original),
+        "current_total_price": money(total),
+        "current_subtotal_price": money(total),
+        "total_discounts": "0.00",
+        "total_tax": "0.00",
+        "total_weight": 200 * sum(i["current_quantity"] for i in items),
+        "tax_lines": [],
+        "shipping_lines": [] if row["source_name"] == "pos" else [
+            {"code": "Standard", "price": "0.00", "source": "shopify", "title": "Standard"}],
+        "line_items": [_line_item(i) for i in items],
+        "fulfillments": [fulfillment(conn, f) for f in fulfillments],
+        "refunds": [json.loads(r["body"]) for r in refunds],
+        "customer": customer,
+        "shipping_address": shipping,
+        "billing_address": shipping,
+    }
+
+
+def product(conn: sqlite3.Connection, product_id: int) -> dict:
+    row = conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()
+    variants = conn.execute(
+        "SELECT v.*, (SELECT coalesce(sum(available), 0) FROM inventory_levels l WHERE l.inventory_item_id = v.inventory_item_id)"
+        " AS inventory_quantity FROM variants v WHERE v.product_id = ? ORDER BY v.position", (product_id,)
+    ).fetchall()
+    return {
+        "id": row["id"],
+        "admin_graphql_api_id": to_gid("Product", row["id"]),
+        "title": row["title"],
+        "handle": row["handle"],
+        "vendor": row["vendor"],
+        "product_type": row["product_type"],
+        "status": row["status"].lower(),
+        "tags": row["tags"],
+        "created_at": iso_rest(row["created_at"]),
+        "updated_at": iso_rest(row["updated_at"]),
+        "variants": [
+            {
+                "id": v["id"],
+                "admin_graphql_api_id": to_gid("ProductVariant", v["id"]),
+                "product_id": v["product_id"],
+                "title": v["title"],
+                "sku": v["sku"],
+                "barcode": v["barcode"],
+                "price": money(v["price"]),
+                "position": v["position"],
+                "inventory_item_id": v["inventory_item_id"],
+                "inventory_quantity": v["inventory_quantity"],
+                "inventory_policy": v["inventory_policy"].lower(),
+                "inventory_management": "shopify",
+                "created_at": iso_rest(v["created_at"]),
+                "updated_at": iso_rest(v["updated_at"]),
+            }
+            for v in variants
+        ],
+    }
+
+
+def fulfillment_order_ref(fo_id: int, status: str) -> dict:
+    return {"fulfillment_order": {"id": to_gid("FulfillmentOrder", fo_id), "status": status.lower()}}
