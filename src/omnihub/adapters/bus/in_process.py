@@ -9,6 +9,7 @@ at-least-once, in outbox order; handlers must be idempotent.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,8 +35,12 @@ class InProcessBus:
         self._subs[topic].append(handler)
 
     def publish(self, topic: str, payload: dict) -> None:
+        """Call every subscriber; one that fails is logged and does not starve the rest."""
         for h in (*self._subs.get(topic, ()), *self._subs.get("*", ())):
-            h(topic, payload)
+            try:
+                h(topic, payload)
+            except Exception:
+                log.exception("event handler failed", topic=topic, handler=getattr(h, "__qualname__", repr(h)))
 
 
 class OutboxRelay:
@@ -58,10 +63,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             for r in rows:
-                try:
-                    self.bus.publish(r.topic, r.payload)
-                except Exception:  # a failing subscriber must not block the outbox
-                    log.exception("event handler failed", topic=r.topic, outbox_id=r.id)
+                payload = json.loads(r.payload) if isinstance(r.payload, str) else r.payload
+                self.bus.publish(r.topic, payload)
             conn.execute(o.update().where(o.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC)))
         return len(rows)
 
