@@ -26,6 +26,9 @@ class RowError:
     field: str
     message: str
 
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "field": self.field, "message": self.message}
+
 
 @dataclass(slots=True)
 class SnapshotReport:
@@ -39,7 +42,7 @@ class SnapshotReport:
         return {
             "rows": self.rows, "applied": self.applied, "unchanged": self.unchanged,
             "movements": self.movements,
-            "errors": [e.__dict__ for e in self.errors],
+            "errors": [e.as_dict() for e in self.errors],
         }
 
 

@@ -92,8 +92,8 @@ async def erp_snapshot(request: Request, hub: HubDep) -> Response:
     body = report.as_dict()
     if report.errors:
         return problem(422, "some rows were not applied", f"{len(report.errors)} row(s) failed; {report.applied} applied",
-                       code="snapshot_rows_failed", errors=[{"field": f"line {e.line} column {e.column}", "message": e.message,
-                                                              **e.__dict__} for e in report.errors], report=body)
+                       code="snapshot_rows_failed", errors=[{**e.as_dict(), "field": f"line {e.line} column {e.column}: {e.field}"}
+                                                              for e in report.errors], report=body)
     from fastapi.responses import JSONResponse
 
     return JSONResponse(body)
