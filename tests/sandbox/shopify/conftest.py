@@ -44,3 +44,32 @@ def official_admin_schema():
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return shared_file("contracts/shopify/fixtures")
+
+
+from shopify_sandbox_harness import AdminClient, LiveServer, WebhookReceiver, sandbox_config  # noqa: E402
+
+
+@pytest.fixture
+def live_sandbox(tmp_path):
+    """Factory: start a sandbox over real HTTP on loopback; returns (client, app)."""
+    from omnihub.sandbox.shopify.app import create_app
+
+    started = []
+
+    def start(clock=None, **overrides):
+        app = create_app(sandbox_config(tmp_path, **overrides), clock=clock)
+        server = LiveServer(app).__enter__()
+        client = AdminClient(server.url)
+        started.append((server, client))
+        return client, app
+
+    yield start
+    for server, client in started:
+        client.close()
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def webhook_receiver():
+    with WebhookReceiver() as receiver:
+        yield receiver
