@@ -67,6 +67,9 @@ def alembic_config(url: str):
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database schema to `revision` (creates the SQLite file if needed)."""
+    import logging
+
     from alembic import command
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(alembic_config(url), revision)
