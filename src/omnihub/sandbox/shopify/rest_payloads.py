@@ -72,6 +72,7 @@ def fulfillment(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
         "service": "manual",
         "created_at": iso_rest(row["created_at"]),
         "updated_at": iso_rest(row["updated_at"]),
+        "receipt": {},
         "tracking_company": first.get("company"),
         "tracking_number": first.get("number"),
         "tracking_numbers": [t["number"] for t in tracking if t.get("number")],
@@ -133,10 +134,36 @@ def order(conn: sqlite3.Connection, order_id: int) -> dict:
         "line_items": [_line_item(i) for i in items],
         "fulfillments": [fulfillment(conn, f) for f in fulfillments],
         "refunds": [json.loads(r["body"]) for r in refunds],
-        "customer": customer,
-        "shipping_address": shipping,
-        "billing_address": shipping,
+        "customer": _customer(customer, row),
+        "shipping_address": _address(shipping),
+        "billing_address": _address(shipping),
+        # Checkout details Shopify sends that the sandbox has no story for.
+        "browser_ip": None, "cart_token": None, "checkout_id": None, "checkout_token": None, "client_details": None,
+        "gateway": "bogus" if row["source_name"] != "pos" else "cash", "landing_site": None, "landing_site_ref": None,
+        "payment_details": None, "processing_method": "direct", "reference": None, "referring_site": None,
+        "source": None, "token": f"{row['id']:032x}", "total_price_usd": money(total), "user_id": None,
     }
+
+
+def _address(address: dict | None) -> dict | None:
+    if address is None:
+        return None
+    keys = ("address1", "address2", "city", "company", "country", "country_code", "first_name", "last_name",
+            "latitude", "longitude", "name", "phone", "province", "province_code", "zip")
+    out = {k: address.get(k) for k in keys}
+    out["name"] = out["name"] or " ".join(filter(None, [address.get("first_name"), address.get("last_name")])) or None
+    return out
+
+
+def _customer(customer: dict | None, row: sqlite3.Row) -> dict | None:
+    if customer is None:
+        return None
+    return {"id": customer["id"], "email": customer["email"], "first_name": customer.get("first_name"),
+            "last_name": customer.get("last_name"), "accepts_marketing": False, "created_at": iso_rest(row["created_at"]),
+            "updated_at": iso_rest(row["updated_at"]), "default_address": None, "last_order_id": row["id"],
+            "last_order_name": row["name"], "multipass_identifier": None, "note": None, "orders_count": 1,
+            "state": "disabled", "tags": "", "total_spent": "0.00", "verified_email": True,
+            "admin_graphql_api_id": f"gid://shopify/Customer/{customer['id']}"}
 
 
 def product(conn: sqlite3.Connection, product_id: int) -> dict:
@@ -149,6 +176,11 @@ def product(conn: sqlite3.Connection, product_id: int) -> dict:
         "id": row["id"],
         "admin_graphql_api_id": to_gid("Product", row["id"]),
         "title": row["title"],
+        "body_html": "",
+        "images": [],
+        "options": [{"name": "Size", "position": 1, "product_id": row["id"]}],
+        "published_at": iso_rest(row["created_at"]),
+        "template_suffix": None,
         "handle": row["handle"],
         "vendor": row["vendor"],
         "product_type": row["product_type"],

@@ -390,7 +390,7 @@ def refund_order(conn, next_id: NextId, order_id: int, lines: list[dict], restoc
         })
     body = {"id": refund_id, "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}", "order_id": order_id,
             "created_at": now_iso[:19] + "+00:00", "processed_at": now_iso[:19] + "+00:00", "note": None,
-            "restock": restock, "refund_line_items": refund_lines, "transactions": [
+            "restock": restock, "user_id": None, "refund_line_items": refund_lines, "transactions": [
                 {"kind": "refund", "status": "success", "amount": rest_payloads.money(total), "currency": "USD",
                  "gateway": "bogus", "order_id": order_id}], "order_adjustments": []}
     conn.execute("INSERT INTO refunds(id, order_id, body, created_at) VALUES (?,?,?,?)",
