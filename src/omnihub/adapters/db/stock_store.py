@@ -110,10 +110,13 @@ class StockStore:
         return {r[0] for r in fetch_by_keys(conn, "variants", ("sku",), ("sku",), [(x,) for x in sorted(skus)])}
 
     # -- the batch -------------------------------------------------------------------------
+    def begin(self, conn: Connection) -> "StockBatch":
+        """Open the in-memory working set of one transaction (see StockBatch)."""
+        return StockBatch(self, conn, self.config.get(conn), datetime.now(UTC))
+
     def apply_batch(self, conn: Connection, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
-        now = datetime.now(UTC)
         results: list[StockResult | Exception | None] = [None] * len(commands)
-        cfg = self.config.get(conn)
+        batch = self.begin(conn)
 
         # 1. Idempotency: answer replays from the stored result.
         keyed = {c.idempotency_key for c in commands if c.idempotency_key}
@@ -125,22 +128,11 @@ class StockStore:
             ):
                 stored[r.idempotency_key] = (r.request_hash, r.result)
 
-        # 2. References: every SKU must be in the catalog, every location known.
-        all_keys = {k for c in commands for k in c.keys}
-        all_skus = {k[0] for k in all_keys} | {s for c in commands for s in c.skus_only}
-        known = self._known_skus(conn, all_skus)
-        positions = self._lock_positions(conn, sorted(k for k in all_keys if k[0] in known and k[1] in cfg.online))
-        original = dict(positions)
+        # 2. Lock every position the batch names, in key order.
+        batch.load({k for c in commands for k in c.keys}, {s for c in commands for s in c.skus_only})
 
-        movement_rows: list[dict] = []
-        movement_positions: list[Position] = []  # the balance right after each movement
-        movement_owner: list[tuple[int, int]] = []  # (command index, index within command)
-        oversells: list[tuple[int, str, str, int, str | None]] = []  # (row idx, sku, loc, units, channel)
-        demand_delta: dict[str, int] = {}
-        new_keys_by_cmd: dict[int, dict[PositionKey, Position]] = {}
         fingerprints: dict[int, str] = {}
         in_batch_keys: dict[str, int] = {}
-
         for i, cmd in enumerate(commands):
             try:
                 fp = cmd.fingerprint() if cmd.idempotency_key else ""
@@ -149,144 +141,35 @@ class StockStore:
                     if prior is not None:
                         if prior[0] != fp:
                             raise IdempotencyConflict(cmd.idempotency_key)
-                        res = StockResult(**prior[1], replayed=True)
-                        results[i] = res
+                        results[i] = StockResult(**prior[1], replayed=True)
                         continue
                     if cmd.idempotency_key in in_batch_keys:
                         results[i] = ("same-as", in_batch_keys[cmd.idempotency_key], fp)  # type: ignore[assignment]
                         continue
-                for sku, loc in cmd.keys:
-                    if sku not in known:
-                        raise UnknownReference(f"unknown SKU {sku!r}", field="sku", code="unknown_sku")
-                    if loc not in cfg.online:
-                        raise UnknownReference(f"unknown location {loc!r}", field="location", code="unknown_location")
-                for s in cmd.skus_only:
-                    if s not in known:
-                        raise UnknownReference(f"unknown SKU {s!r}", field="sku", code="unknown_sku")
+                batch.check_known(cmd.keys, cmd.skus_only)
                 if cmd.expected_versions:
                     for key, expected in cmd.expected_versions.items():
-                        actual = positions[key].version
+                        actual = batch.positions[key].version
                         if actual != expected:
                             raise VersionConflict(key, expected, actual)
-                plan = cmd.plan({k: positions[k] for k in cmd.keys})
-                local: dict[PositionKey, Position] = {}
-                local_rows: list[dict] = []
-                local_after: list[Position] = []
-                local_oversells: list[tuple[int, str, str, int, str | None]] = []
-                for m in plan.movements:
-                    key = (m.sku, m.location)
-                    if key not in positions:
-                        raise LedgerError(f"movement for {key} outside the command's positions", field="sku")
-                    before = local.get(key, positions[key])
-                    applied = apply_movement(before, m, allow_oversell=cmd.allow_oversell)
-                    local[key] = applied.position
-                    local_after.append(applied.position)
-                    if applied.oversold:
-                        local_oversells.append((len(local_rows), m.sku, m.location, applied.oversold, m.channel))
-                    local_rows.append(
-                        {
-                            "sku": m.sku,
-                            "location": m.location,
-                            "quantity": m.quantity,
-                            "from_state": m.from_state.value,
-                            "to_state": m.to_state.value,
-                            "reason": m.reason.value,
-                            "reference": m.reference,
-                            "channel": m.channel,
-                            "actor": m.actor,
-                            "idempotency_key": cmd.idempotency_key,
-                            "position_version": applied.position.version,
-                            "oversold": applied.oversold,
-                            "occurred_at": m.occurred_at or now,
-                        }
-                    )
-                for sku, d in plan.demand.items():
-                    if sku not in known:
-                        raise UnknownReference(f"unknown SKU {sku!r}", field="sku", code="unknown_sku")
-                    demand_delta[sku] = demand_delta.get(sku, 0) + d
+                plan = cmd.plan({k: batch.positions[k] for k in cmd.keys})
+                results[i] = batch.apply(plan, allow_oversell=cmd.allow_oversell, idempotency_key=cmd.idempotency_key)
             except LedgerError as exc:
                 results[i] = exc
                 continue
-            base = len(movement_rows)
-            for j, row in enumerate(local_rows):
-                movement_rows.append(row)
-                movement_owner.append((i, j))
-            movement_positions.extend(local_after)
-            for row_idx, sku, loc, units, ch in local_oversells:
-                oversells.append((base + row_idx, sku, loc, units, ch))
-            positions.update(local)
-            new_keys_by_cmd[i] = local
             fingerprints[i] = fp
             if cmd.idempotency_key:
                 in_batch_keys[cmd.idempotency_key] = i
 
-        # 3. Write movements, then positions with a version check (plain executemany).
-        ids = next_ids(conn, "movements", len(movement_rows))
-        if movement_rows:
-            insert_many(
-                conn, "movements", (*MOVEMENT_COLUMNS, "id"),
-                [(*(r[c] if c != "occurred_at" else db_time(conn, r[c]) for c in MOVEMENT_COLUMNS), mid)
-                 for r, mid in zip(movement_rows, ids)],
-            )
-        changed = {k: v for k, v in positions.items() if v is not original.get(k)}
-        if changed:
-            params = [
-                (v.on_hand, v.reserved, v.damaged, v.quality_control, v.incoming, v.in_transit, v.version,
-                 k[0], k[1], original[k].version)
-                for k, v in changed.items()
-            ]
-            n = update_many(conn, "positions", POSITION_COLUMNS, ("sku", "location", "version"), params)
-            if n != len(params) and n >= 0:
-                raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
+        batch.flush()
 
-        # 4. Events: one StockChanged per movement, OversellDetected per shortfall.
-        events: list[DomainEvent] = []
-        for row, mid in zip(movement_rows, ids):
-            row["id"] = mid
-        for row, pos in zip(movement_rows, movement_positions):
-            events.append(
-                StockChanged(
-                    sku=row["sku"], location=row["location"], movement_id=row["id"], reason=row["reason"],
-                    from_state=row["from_state"], to_state=row["to_state"], quantity=row["quantity"],
-                    on_hand=pos.on_hand, reserved=pos.reserved, damaged=pos.damaged,
-                    quality_control=pos.quality_control, incoming=pos.incoming, in_transit=pos.in_transit,
-                    version=pos.version,
-                )
-            )
-        if oversells:
-            incident_rows = []
-            for row_idx, sku, loc, units, ch in oversells:
-                mid = movement_rows[row_idx]["id"]
-                incident_rows.append({"sku": sku, "location": loc, "units": units, "movement_id": mid, "channel": ch, "occurred_at": now})
-                events.append(OversellDetected(sku=sku, location=loc, units=units, movement_id=mid, channel=ch))
-            conn.execute(t.oversell_incidents.insert(), incident_rows)
-
-        # 5. The brokering queue and the channel projection.
-        touched_skus = {k[0] for k in changed} | set(demand_delta)
-        if touched_skus:
-            events.extend(self._project(conn, cfg, changed, original, demand_delta, touched_skus, now))
-
-        write_outbox(conn, events, now)
-
-        # 6. Results, stored for idempotent replays.
-        by_cmd: dict[int, StockResult] = {}
-        for row, (ci, _) in zip(movement_rows, movement_owner):
-            res = by_cmd.setdefault(ci, StockResult())
-            res.movements.append(
-                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-            )
-            res.oversold += row["oversold"]
+        # Results, stored for idempotent replays.
         store_rows = []
-        for ci, local in new_keys_by_cmd.items():
-            res = by_cmd.setdefault(ci, StockResult())
-            for key, pos in local.items():
-                res.positions[f"{key[0]}@{key[1]}"] = pos.as_dict()
-            results[ci] = res
-            cmd = commands[ci]
-            if cmd.idempotency_key:
-                store_rows.append(
-                    {"idempotency_key": cmd.idempotency_key, "request_hash": fingerprints[ci], "result": res.as_dict(), "created_at": now}
-                )
+        for i, cmd in enumerate(commands):
+            res = results[i]
+            if isinstance(res, StockResult) and not res.replayed and cmd.idempotency_key:
+                store_rows.append({"idempotency_key": cmd.idempotency_key, "request_hash": fingerprints[i],
+                                   "result": res.as_dict(), "created_at": batch.now})
         if store_rows:
             conn.execute(t.command_results.insert(), store_rows)
         final: list[StockResult | Exception] = []
@@ -302,39 +185,182 @@ class StockStore:
             final.append(r)  # type: ignore[arg-type]
         return final
 
-    def _project(self, conn, cfg, changed, original, demand_delta, touched_skus, now) -> list[DomainEvent]:
-        skus = sorted(touched_skus)
-        queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
-        if demand_delta:
-            rows = []
-            for sku, delta in demand_delta.items():
-                queued[sku] = max(0, queued.get(sku, 0) + delta)
-                rows.append((sku, queued[sku]))
-            upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
-        if not cfg.channels:
-            return []
-        policies = policies_for(conn, skus)
-        rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
-        pools: dict[tuple[str, str], int] = {}
-        shown: dict[tuple[str, str, str], int] = {}
-        pools = {
-            (r[1], r[0]): r[2]
-            for r in fetch_by_keys(conn, "channel_pools", ("sku", "channel", "pool"), ("sku",), [(x,) for x in skus])
-        }
-        # Only the rows this batch can change: each SKU's totals and the touched locations.
-        wanted_rows = sorted({(x, TOTAL) for x in skus} | set(changed))
-        shown = {
-            (r[2], r[0], r[1]): r[3]
-            for r in fetch_by_keys(conn, "channel_availability", ("sku", "location", "channel", "quantity"),
-                                   ("sku", "location"), wanted_rows)
-        }
-        changes = [PositionChange(k[0], k[1], original[k], v) for k, v in changed.items()]
-        changed_pools, rows, events = project(
-            cfg.channels, cfg.online, rules_by_sku, changes, pools, queued, shown, skus
-        )
-        upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
-                    [(k[0], k[1], v) for k, v in changed_pools.items()])
-        ts = db_time(conn, now)
-        upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
-                    ("channel", "sku", "location"), [(*k, v, ts) for k, v in rows.items()])
-        return list(events)
+def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now) -> list[DomainEvent]:
+    skus = sorted(touched_skus)
+    queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
+    if demand_delta:
+        rows = []
+        for sku, delta in demand_delta.items():
+            queued[sku] = max(0, queued.get(sku, 0) + delta)
+            rows.append((sku, queued[sku]))
+        upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
+    if not cfg.channels:
+        return []
+    policies = policies_for(conn, skus)
+    rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
+    pools: dict[tuple[str, str], int] = {}
+    shown: dict[tuple[str, str, str], int] = {}
+    pools = {
+        (r[1], r[0]): r[2]
+        for r in fetch_by_keys(conn, "channel_pools", ("sku", "channel", "pool"), ("sku",), [(x,) for x in skus])
+    }
+    # Only the rows this batch can change: each SKU's totals and the touched locations.
+    wanted_rows = sorted({(x, TOTAL) for x in skus} | set(changed))
+    shown = {
+        (r[2], r[0], r[1]): r[3]
+        for r in fetch_by_keys(conn, "channel_availability", ("sku", "location", "channel", "quantity"),
+                               ("sku", "location"), wanted_rows)
+    }
+    changes = [PositionChange(k[0], k[1], original[k], v) for k, v in changed.items()]
+    changed_pools, rows, events = project(
+        cfg.channels, cfg.online, rules_by_sku, changes, pools, queued, shown, skus
+    )
+    upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
+                [(k[0], k[1], v) for k, v in changed_pools.items()])
+    ts = db_time(conn, now)
+    upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
+                ("channel", "sku", "location"), [(*k, v, ts) for k, v in rows.items()])
+    return list(events)
+
+
+class StockBatch:
+    """The working set of one transaction: locked positions, the movements applied to them
+    in memory, and the queue changes. `apply` is all-or-nothing per call (a refused plan
+    leaves no trace); `flush` writes everything with a handful of statements.
+
+    Composite use cases (the order pipeline) open a batch, apply several plans against the
+    same locked positions, so a later order in the batch sees an earlier one's
+    reservations, and flush once.
+    """
+
+    def __init__(self, store: StockStore, conn: Connection, cfg, now: datetime) -> None:
+        self.store = store
+        self.conn = conn
+        self.cfg = cfg
+        self.now = now
+        self.positions: dict[PositionKey, Position] = {}
+        self.original: dict[PositionKey, Position] = {}
+        self.known: set[str] = set()
+        self.movement_rows: list[dict] = []
+        self.movement_positions: list[Position] = []
+        self.oversells: list[tuple[int, str, str, int, str | None]] = []
+        self.demand_delta: dict[str, int] = {}
+        self.events: list[DomainEvent] = []
+        self._results: list[tuple[StockResult, int, int]] = []  # (result, first row, end row)
+
+    def load(self, keys: set[PositionKey], skus: set[str] = frozenset(), whole_skus: set[str] = frozenset()) -> None:
+        """Lock positions: the named keys, plus every existing position of `whole_skus`
+        (what routing needs to compare locations)."""
+        all_skus = {k[0] for k in keys} | set(skus) | set(whole_skus)
+        self.known |= self.store._known_skus(self.conn, all_skus - self.known)
+        wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and k not in self.positions)
+        if whole_skus:
+            cols = ("sku", "location", *POSITION_COLUMNS)
+            for r in fetch_by_keys(self.conn, "positions", cols, ("sku",), [(x,) for x in sorted(whole_skus)], for_update=True):
+                key = (r[0], r[1])
+                if key not in self.positions:
+                    self.positions[key] = self.original[key] = Position(*r[2:])
+            wanted = [k for k in wanted if k not in self.positions]
+        if wanted:
+            got = self.store._lock_positions(self.conn, wanted)
+            self.positions.update(got)
+            self.original.update(got)
+
+    def positions_of(self, sku: str) -> dict[str, Position]:
+        return {loc: p for (s, loc), p in self.positions.items() if s == sku}
+
+    def check_known(self, keys, skus=()) -> None:
+        for sku, loc in keys:
+            if sku not in self.known:
+                raise UnknownReference(f"unknown SKU {sku!r}", field="sku", code="unknown_sku")
+            if loc not in self.cfg.online:
+                raise UnknownReference(f"unknown location {loc!r}", field="location", code="unknown_location")
+        for sku in skus:
+            if sku not in self.known:
+                raise UnknownReference(f"unknown SKU {sku!r}", field="sku", code="unknown_sku")
+
+    def apply(self, plan, *, allow_oversell: bool = False, idempotency_key: str | None = None) -> StockResult:
+        """Apply one plan in memory, all or nothing; raises LedgerError if refused."""
+        local: dict[PositionKey, Position] = {}
+        rows: list[dict] = []
+        after: list[Position] = []
+        oversells = []
+        for m in plan.movements:
+            key = (m.sku, m.location)
+            if key not in self.positions:
+                self.check_known([key])
+                self.load({key})
+            before = local.get(key, self.positions[key])
+            applied = apply_movement(before, m, allow_oversell=allow_oversell)
+            local[key] = applied.position
+            after.append(applied.position)
+            if applied.oversold:
+                oversells.append((len(rows), m.sku, m.location, applied.oversold, m.channel))
+            rows.append({
+                "sku": m.sku, "location": m.location, "quantity": m.quantity,
+                "from_state": m.from_state.value, "to_state": m.to_state.value, "reason": m.reason.value,
+                "reference": m.reference, "channel": m.channel, "actor": m.actor,
+                "idempotency_key": idempotency_key, "position_version": applied.position.version,
+                "oversold": applied.oversold, "occurred_at": m.occurred_at or self.now,
+            })
+        for sku in plan.demand:
+            if sku not in self.known:
+                self.known |= self.store._known_skus(self.conn, {sku})
+                self.check_known((), (sku,))
+        # Accepted: merge into the batch.
+        base = len(self.movement_rows)
+        self.movement_rows.extend(rows)
+        self.movement_positions.extend(after)
+        self.oversells.extend((base + i, *rest) for i, *rest in oversells)
+        for sku, d in plan.demand.items():
+            self.demand_delta[sku] = self.demand_delta.get(sku, 0) + d
+        self.positions.update(local)
+        res = StockResult(oversold=sum(r["oversold"] for r in rows))
+        res.positions = {f"{k[0]}@{k[1]}": p.as_dict() for k, p in local.items()}
+        self._results.append((res, base, base + len(rows)))
+        return res
+
+    def flush(self) -> None:
+        conn, now = self.conn, self.now
+        rows = self.movement_rows
+        ids = next_ids(conn, "movements", len(rows))
+        for row, mid in zip(rows, ids):
+            row["id"] = mid
+        if rows:
+            insert_many(
+                conn, "movements", (*MOVEMENT_COLUMNS, "id"),
+                [(*(r[c] if c != "occurred_at" else db_time(conn, r[c]) for c in MOVEMENT_COLUMNS), r["id"]) for r in rows],
+            )
+        changed = {k: v for k, v in self.positions.items() if v is not self.original.get(k)}
+        if changed:
+            params = [
+                (v.on_hand, v.reserved, v.damaged, v.quality_control, v.incoming, v.in_transit, v.version,
+                 k[0], k[1], self.original[k].version)
+                for k, v in changed.items()
+            ]
+            n = update_many(conn, "positions", POSITION_COLUMNS, ("sku", "location", "version"), params)
+            if n != len(params) and n >= 0:
+                raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
+        events: list[DomainEvent] = []
+        for row, pos in zip(rows, self.movement_positions):
+            events.append(StockChanged(
+                sku=row["sku"], location=row["location"], movement_id=row["id"], reason=row["reason"],
+                from_state=row["from_state"], to_state=row["to_state"], quantity=row["quantity"],
+                on_hand=pos.on_hand, reserved=pos.reserved, damaged=pos.damaged,
+                quality_control=pos.quality_control, incoming=pos.incoming, in_transit=pos.in_transit,
+                version=pos.version,
+            ))
+        if self.oversells:
+            incident_rows = []
+            for row_idx, sku, loc, units, ch in self.oversells:
+                mid = rows[row_idx]["id"]
+                incident_rows.append({"sku": sku, "location": loc, "units": units, "movement_id": mid, "channel": ch, "occurred_at": now})
+                events.append(OversellDetected(sku=sku, location=loc, units=units, movement_id=mid, channel=ch))
+            conn.execute(t.oversell_incidents.insert(), incident_rows)
+        touched = {k[0] for k in changed} | set(self.demand_delta)
+        if touched:
+            events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now))
+        write_outbox(conn, [*events, *self.events], now)
+        for res, start, end in self._results:
+            for row in rows[start:end]:
+                res.movements.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
