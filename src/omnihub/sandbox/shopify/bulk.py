@@ -47,6 +47,12 @@ class BulkRunner:
         self._threads: list[threading.Thread] = []
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        # Operations a previous process left running cannot resume: they failed, as a
+        # Shopify operation does when its job dies.
+        with shop.store.tx() as conn:
+            conn.execute(f"UPDATE bulk_operations SET status = 'FAILED', error_code = 'INTERNAL_SERVER_ERROR'"
+                         f" WHERE status IN {ACTIVE}")
 
     # -- starting ----------------------------------------------------------------------
     def _too_many(self) -> bool:
@@ -151,7 +157,8 @@ class BulkRunner:
             lines, roots = (self._run_query(row) if row["type"] == "QUERY" else self._run_mutation(row))
             minimum = self.shop.config.bulk_operation_min_duration_s * self.shop.config.time_scale
             while time.monotonic() - started < minimum and bid not in self._cancelled:
-                time.sleep(min(0.02, minimum))
+                if self._stopping.wait(min(0.02, minimum)):
+                    return  # the sandbox is shutting down; the next start marks it failed
             if bid in self._cancelled:
                 self._set(bid, status="CANCELED", completed_at=self.shop.now_iso())
             else:
@@ -278,6 +285,10 @@ class BulkRunner:
         with self.shop.store.tx() as conn:
             conn.execute("UPDATE staged_uploads SET uploaded = 1, size = ? WHERE key = ?", (len(content), key))
         return True
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping.set()
+        self.wait(timeout)
 
     def wait(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

@@ -72,5 +72,5 @@ class SandboxShop:
 
     def close(self) -> None:
         self.dispatcher.stop()
-        self.bulk.wait(2.0)
+        self.bulk.stop(2.0)
         self.store.close()
