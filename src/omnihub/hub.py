@@ -12,6 +12,8 @@ from omnihub.adapters.db.engine import make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.services.catalog import CatalogService
 from omnihub.services.inventory import Inventory
+from omnihub.services.order_pipeline import OrderPipeline
+from omnihub.services.routing_rules_store import RuleStore
 from omnihub.services.stock_queries import StockQueries
 from omnihub.settings import Settings, get_settings
 
@@ -26,6 +28,8 @@ class Hub:
     catalog: CatalogService
     inventory: Inventory
     queries: StockQueries
+    rules: RuleStore
+    orders: OrderPipeline
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -37,9 +41,11 @@ class Hub:
         bus = InProcessBus()
         outbox_relay = OutboxRelay(engine, bus)
         writer = StockWriter(engine, batch_max=settings.writer_batch_max, on_commit=outbox_relay.wake)
+        rules = RuleStore(engine)
         hub = cls(
             settings=settings, engine=engine, writer=writer, bus=bus, relay=outbox_relay,
             catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(engine),
+            rules=rules, orders=OrderPipeline(writer, rules),
         )
         if relay:
             outbox_relay.start()

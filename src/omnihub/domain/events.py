@@ -71,3 +71,46 @@ class OversellDetected(DomainEvent):
 
     def key(self) -> str:
         return self.sku
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted(DomainEvent):
+    """A new order (or a newer version of one) was taken in; `change` says which."""
+
+    topic: ClassVar[str] = "order.accepted"
+    order_id: int
+    channel: str
+    external_id: str
+    change: str  # new | updated
+    state: str
+
+    def key(self) -> str:
+        return f"order:{self.order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStateChanged(DomainEvent):
+    topic: ClassVar[str] = "order.state_changed"
+    order_id: int
+    channel: str
+    external_id: str
+    old: str
+    new: str
+    reason: str = ""
+
+    def key(self) -> str:
+        return f"order:{self.order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRouted(DomainEvent):
+    """A routing decision was taken; `assignments` are (line_id, sku, location, quantity)."""
+
+    topic: ClassVar[str] = "order.routed"
+    order_id: int
+    outcome: str
+    rule: str | None
+    assignments: tuple = ()
+
+    def key(self) -> str:
+        return f"order:{self.order_id}"

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
 from omnihub.domain.atp import ChannelAllocation, FeedMode, PolicyRule
+from omnihub.domain.catalog import Capability, GeoPoint, Location, LocationKind
 
 
 @dataclass(slots=True)
@@ -18,6 +19,9 @@ class StockConfig:
     channels: list[ChannelAllocation] = field(default_factory=list)
     online: dict[str, bool] = field(default_factory=dict)  # location code → sells online
     location_priority: dict[str, int] = field(default_factory=dict)
+    locations: dict[int, Location] = field(default_factory=dict)  # by id, for routing
+    code_of: dict[int, str] = field(default_factory=dict)
+    id_of: dict[str, int] = field(default_factory=dict)
 
 
 def current_version(conn: Connection) -> int:
@@ -50,10 +54,32 @@ def load_config(conn: Connection) -> StockConfig:
                 per_location=row.per_location,
             )
         )
-    for row in conn.execute(sa.select(t.locations.c.code, t.locations.c.online_selling, t.locations.c.priority)):
+    for row in conn.execute(sa.select(t.locations)):
         cfg.online[row.code] = bool(row.online_selling)
         cfg.location_priority[row.code] = row.priority
+        cfg.locations[row.id] = location_from_row(row)
+        cfg.code_of[row.id] = row.code
+        cfg.id_of[row.code] = row.id
     return cfg
+
+
+def location_from_row(row) -> Location:
+    return Location(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        kind=LocationKind(row.kind),
+        geo=GeoPoint(row.lat, row.lng) if row.lat is not None and row.lng is not None else None,
+        capabilities=frozenset(Capability(c) for c in row.capabilities),
+        priority=row.priority,
+        cost_per_shipment_minor=row.cost_per_shipment_minor,
+        daily_order_capacity=row.daily_order_capacity,
+        time_zone=row.time_zone,
+        online_selling=bool(row.online_selling),
+        processing_hours=row.processing_hours,
+        cutoff_local=row.cutoff_local,
+        groups=frozenset(row.groups),
+    )
 
 
 class ConfigCache:

@@ -41,14 +41,23 @@ class StockWriter:
         self.commands = 0
 
     # -- running commands ------------------------------------------------------------------
+    def _handler(self, job):
+        """Stock commands run through the stock store; other jobs (the order pipeline)
+        bring their own batch handler `(conn, store, jobs) -> results`."""
+        return getattr(job, "batch_handler", None) or self.store.apply_batch
+
     def run(self, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
-        """Run commands in this thread, in one transaction (retried on conflicts)."""
+        """Run jobs of one kind in this thread, in one transaction (retried on conflicts)."""
+        handler = self._handler(commands[0])
         attempt = 0
         while True:
             attempt += 1
             try:
                 with self.engine.begin() as conn:
-                    results = self.store.apply_batch(conn, commands)
+                    if handler == self.store.apply_batch:
+                        results = handler(conn, commands)
+                    else:
+                        results = handler(conn, self.store, commands)
                 self.batches += 1
                 self.commands += len(commands)
                 if self.on_commit:
@@ -99,13 +108,21 @@ class StockWriter:
                     stop = True
                     break
                 batch.append(nxt)
-            try:
-                results = self.run([c for c, _ in batch])
-            except Exception as exc:  # never let the writer thread die
-                log.exception("stock batch failed")
-                results = [exc] * len(batch)
-            for (_, fut), res in zip(batch, results):
-                fut.set_result(res)
+            # Consecutive jobs of the same kind share a transaction.
+            groups: list[list] = []
+            for item in batch:
+                if groups and self._handler(groups[-1][0][0]) == self._handler(item[0]):
+                    groups[-1].append(item)
+                else:
+                    groups.append([item])
+            for group in groups:
+                try:
+                    results = self.run([c for c, _ in group])
+                except Exception as exc:  # never let the writer thread die
+                    log.exception("stock batch failed")
+                    results = [exc] * len(group)
+                for (_, fut), res in zip(group, results):
+                    fut.set_result(res)
             if stop:
                 return
 

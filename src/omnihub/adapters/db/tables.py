@@ -206,3 +206,101 @@ config_version = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+# -- customers and orders ------------------------------------------------------------------
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email_key", sa.String(320), index=True),
+    sa.Column("phone_key", sa.String(32), index=True),
+    sa.Column("display_name", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+customer_channel_ids = sa.Table(
+    "customer_channel_ids",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("channel_customer_id", sa.String(200), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("channel_updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False, index=True),
+    sa.Column("delivery_method", sa.String(32), nullable=False),
+    sa.Column("customer_id", sa.Integer),
+    sa.Column("order_value_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("holds", sa.JSON, nullable=False),
+    # The whole order (channel-owned fields, lines, assignments) as one document: one row
+    # to read and write per order on the hot path; the columns above are for filtering.
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+    sa.Index("ix_orders_customer_placed", "customer_id", "placed_at"),
+)
+
+order_assignments = sa.Table(
+    "order_assignments",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False, index=True),
+    sa.Column("line_id", sa.String(100), nullable=False),
+    sa.Column("sku", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("shipment_id", sa.String(100)),
+    sa.Column("carrier", sa.String(100)),
+    sa.Column("tracking_number", sa.String(200)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_order_assignments_location_state", "location", "state"),
+)
+
+routing_decisions = sa.Table(
+    "routing_decisions",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False, index=True),
+    sa.Column("rule_set_version", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+routing_rule_sets = sa.Table(
+    "routing_rule_sets",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("comment", sa.String(500)),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+brokering_queue = sa.Table(
+    "brokering_queue",
+    metadata,
+    sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.String(500)),
+)
+
+location_daily_orders = sa.Table(
+    "location_daily_orders",
+    metadata,
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),  # the location's local date
+    sa.Column("orders", sa.Integer, nullable=False),
+)

@@ -1,0 +1,476 @@
+"""The order pipeline: ingest → brokering queue → route → reserve → events, in one
+transaction per batch of orders.
+
+Every channel's orders come here (webhooks, polling, the POS, the API). A batch runs on
+the group-commit writer: it locks every position of the SKUs the batch's orders name (in
+key order), then for each order in turn decides what its newest version means, holds it
+if a fraud rule says so, fulfils POS sales on the spot, or routes it and reserves the
+chosen stock against the same locked positions (so the next order in the batch sees the
+reservation), and finally writes orders, assignments, decisions, queue entries, ledger
+movements and events with a handful of statements.
+
+The brokering queue is two things kept together: `brokering_queue` rows (which orders
+wait, and when to retry them) and `sku_demand` (how many units of each SKU wait, which ATP
+subtracts on every channel at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.bulk_sql import db_json, db_time, fetch_by_keys, insert_many, next_ids, upsert_many
+from omnihub.adapters.db.channel_config import policies_for, rules_for_sku
+from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
+from omnihub.adapters.db.stock_store import StockBatch, StockStore
+from omnihub.domain.atp import location_atp, resolve_policy
+from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
+from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
+from omnihub.domain.order_states import OrderState, transition
+from omnihub.domain.orders import (
+    AssignmentState,
+    FulfilmentAssignment,
+    Order,
+    OrderDiff,
+    VersionVerdict,
+    apply_newer_version,
+    with_assignments,
+)
+from omnihub.domain.routing import RoutingDecision, RoutingOutcome, route_order
+from omnihub.domain.stock_commands import Plan
+from omnihub.services.routing_rules_store import RuleStore
+
+RETRY_AFTER = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class OrderResult:
+    order_id: int
+    verdict: str
+    state: str
+    outcome: str | None = None
+    assignments: list[dict] = field(default_factory=list)
+    holds: list[str] = field(default_factory=list)
+    alternatives: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "order_id": self.order_id, "verdict": self.verdict, "state": self.state, "outcome": self.outcome,
+            "assignments": self.assignments, "holds": self.holds, "alternatives": self.alternatives,
+        }
+
+
+class OrderError(LedgerError):
+    """An order the pipeline refuses (HTTP 422): unknown SKU, bad reference..."""
+
+
+@dataclass(slots=True)
+class _Work:
+    """What one batch will write besides the ledger."""
+
+    now: datetime
+    orders: dict[int, Order] = field(default_factory=dict)  # id → final order
+    is_new: set[int] = field(default_factory=set)
+    decisions: list[tuple[int, RoutingDecision]] = field(default_factory=list)
+    queue_upserts: dict[int, tuple[str, int]] = field(default_factory=dict)  # id → (reason, attempts+)
+    queue_deletes: set[int] = field(default_factory=set)
+    capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # (location, day) → orders
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+def _move(order: Order, new: OrderState, work: _Work, reason: str = "") -> Order:
+    if order.state == new:
+        return order
+    transition(order.state, new)
+    work.events.append(OrderStateChanged(order.id or 0, order.channel, order.external_id, order.state.value, new.value, reason))
+    return replace(order, state=new)
+
+
+def _walk(order: Order, path: Sequence[OrderState], work: _Work, reason: str = "") -> Order:
+    for state in path:
+        order = _move(order, state, work, reason)
+    return order
+
+
+def is_till_sale(order: Order) -> bool:
+    """A POS order handed over in the store it was rung up in. A POS order shipped to the
+    customer, or tagged `endless_aisle`, is for stock elsewhere and goes through routing."""
+    return (
+        order.is_pos
+        and order.origin_location_id is not None
+        and order.delivery_method.is_pickup
+        and order.pickup_location_id in (None, order.origin_location_id)
+        and "endless_aisle" not in order.tags
+    )
+
+
+class OrderPipeline:
+    """Entry point for every order, whatever its channel."""
+
+    def __init__(self, writer, rules: RuleStore, *, fraud=None, customers=None) -> None:
+        self.writer = writer
+        self.rules = rules
+        self.fraud = fraud  # callable(conn, orders) -> {index: [hold reasons]} (see services.order_screening)
+        self.customers = customers  # callable(conn, orders) -> orders with unified customer ids
+
+    # -- public -----------------------------------------------------------------------------
+    def submit(self, order: Order):
+        return self.writer.submit(_IngestJob(self, order))
+
+    def ingest(self, order: Order) -> OrderResult:
+        res = self.submit(order).result(120)
+        if isinstance(res, Exception):
+            raise res
+        return res
+
+    def ingest_many(self, orders: Sequence[Order]) -> list[OrderResult | Exception]:
+        futures = [self.submit(o) for o in orders]
+        return [f.result(300) for f in futures]
+
+    def retry_queue(self, *, limit: int = 500, now: datetime | None = None) -> list[OrderResult | Exception]:
+        """Route again the orders whose retry time has come (stock may have arrived)."""
+        now = now or datetime.now(UTC)
+        q = t.brokering_queue
+        with self.writer.engine.connect() as conn:
+            ids = conn.execute(
+                sa.select(q.c.order_id).where(q.c.next_attempt_at <= now).order_by(q.c.next_attempt_at).limit(limit)
+            ).scalars().all()
+        futures = [self.writer.submit(_RetryJob(self, i)) for i in ids]
+        return [f.result(300) for f in futures]
+
+    # -- the batch --------------------------------------------------------------------------
+    def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence["_IngestJob | _RetryJob"]) -> list:
+        now = datetime.now(UTC)
+        work = _Work(now)
+        results: list = [None] * len(jobs)
+
+        # 1. Existing orders, by (channel, external id) or by id for retries.
+        keys = [(j.order.channel, j.order.external_id) for j in jobs if isinstance(j, _IngestJob)]
+        existing: dict[tuple[str, str], Order] = {}
+        for r in fetch_by_keys(conn, "orders", ("channel", "external_id", "id", "document"), ("channel", "external_id"),
+                               sorted(set(keys)), for_update=True):
+            doc = r[3] if isinstance(r[3], dict) else __import__("json").loads(r[3])
+            existing[(r[0], r[1])] = order_from_doc(doc, r[2])
+        retry_ids = [j.order_id for j in jobs if isinstance(j, _RetryJob)]
+        by_id: dict[int, Order] = {}
+        for r in fetch_by_keys(conn, "orders", ("id", "document"), ("id",), [(i,) for i in sorted(set(retry_ids))], for_update=True):
+            doc = r[1] if isinstance(r[1], dict) else __import__("json").loads(r[1])
+            by_id[r[0]] = order_from_doc(doc, r[0])
+
+        # 2. Lock every position of every SKU the batch names.
+        skus: set[str] = set()
+        for j in jobs:
+            o = j.order if isinstance(j, _IngestJob) else by_id.get(j.order_id)
+            if o is not None:
+                skus.update(line.sku for line in o.lines)
+                old = existing.get(o.key) if isinstance(j, _IngestJob) else None
+                if old is not None:
+                    skus.update(line.sku for line in old.lines)
+        batch = store.begin(conn)
+        batch.load(set(), whole_skus=skus)
+        cfg = batch.cfg
+        ruleset = self.rules.current(conn)
+        policies = policies_for(conn, sorted(skus))
+        capacity = self._capacity_used(conn, cfg, now)
+
+        # 3. Screening: unified customers and fraud holds for the new orders.
+        incoming = [j.order for j in jobs if isinstance(j, _IngestJob)]
+        if self.customers and incoming:
+            resolved = self.customers(conn, incoming)
+            it = iter(resolved)
+            for j in jobs:
+                if isinstance(j, _IngestJob):
+                    j.order = next(it)
+        holds_for: dict[tuple[str, str], list[str]] = {}
+        if self.fraud:
+            fresh = [j.order for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing]
+            if fresh:
+                holds_for = self.fraud(conn, fresh)
+
+        new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
+        for i, job in enumerate(jobs):
+            try:
+                if isinstance(job, _IngestJob):
+                    results[i] = self._ingest_one(job.order, existing, batch, work, ruleset, policies, capacity, holds_for, new_ids)
+                else:
+                    order = by_id.get(job.order_id)
+                    if order is None:
+                        raise OrderError(f"no order {job.order_id}", field="order_id", code="not_found")
+                    results[i] = self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict="retry")
+                    by_id[order.id] = work.orders[order.id]
+            except (LedgerError, ValueError) as exc:
+                results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
+
+        batch.events.extend(work.events)
+        batch.flush()
+        self._write(conn, work)
+        return results
+
+    def _ingest_one(self, incoming: Order, existing, batch: StockBatch, work: _Work, ruleset, policies, capacity,
+                    holds_for, new_ids) -> OrderResult:
+        cfg = batch.cfg
+        for line in incoming.lines:
+            if line.sku not in batch.known:
+                raise OrderError(f"unknown SKU {line.sku!r} on line {line.line_id}", field=f"lines.{line.line_id}.sku", code="unknown_sku")
+        for name in ("pickup_location_id", "origin_location_id"):
+            lid = getattr(incoming, name)
+            if lid is not None and lid not in cfg.locations:
+                raise OrderError(f"unknown location id {lid}", field=name, code="unknown_location")
+        prior = existing.get(incoming.key)
+        if prior is not None and prior.id in work.orders:
+            prior = work.orders[prior.id]  # a second version of the same order in this batch
+        outcome = apply_newer_version(prior, incoming)
+        diff = outcome.diff
+        order = outcome.order
+        if diff.verdict in (VersionVerdict.STALE, VersionVerdict.DUPLICATE):
+            assert prior is not None
+            return OrderResult(prior.id or 0, diff.verdict.value, prior.state.value)
+        if diff.verdict is VersionVerdict.NEW:
+            order = replace(order, id=next(new_ids))
+            work.is_new.add(order.id)
+        existing[incoming.key] = order
+        work.orders[order.id] = order
+        work.events.append(OrderAccepted(order.id, order.channel, order.external_id, diff.verdict.value, order.state.value))
+
+        # Units leaving the order: from the queue, or released at their locations.
+        self._apply_diff(order, diff, batch, work)
+
+        if diff.cancelled or order.cancelled:
+            order = self._cancel_remaining(order, batch, work, "cancelled on the channel")
+            work.orders[order.id] = order
+            work.queue_deletes.add(order.id)
+            return OrderResult(order.id, diff.verdict.value, order.state.value)
+        if diff.partly_cancelled and order.state not in (OrderState.CREATED, OrderState.HELD):
+            order = _move(order, OrderState.PARTLY_CANCELLED, work, "lines cancelled on the channel")
+            work.orders[order.id] = order
+
+        holds = holds_for.get(order.key, [])
+        if diff.verdict is VersionVerdict.NEW and holds:
+            order = replace(_move(order, OrderState.HELD, work, "; ".join(holds)), holds=tuple(holds))
+            work.orders[order.id] = order
+            work.queue_upserts[order.id] = ("held: " + "; ".join(holds), 0)
+            return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(holds))
+        if order.state is OrderState.HELD:
+            return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(order.holds))
+
+        if is_till_sale(order) and diff.verdict is VersionVerdict.NEW:
+            return self._fulfil_at_till(order, batch, work)
+        return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=diff.verdict.value)
+
+    # -- pieces -----------------------------------------------------------------------------
+    def _apply_diff(self, order: Order, diff: OrderDiff, batch: StockBatch, work: _Work) -> None:
+        cfg = batch.cfg
+        demand: dict[str, int] = {}
+        movements: list[Movement] = []
+        for ch in diff.line_changes:
+            if ch.added:
+                demand[ch.sku] = demand.get(ch.sku, 0) + ch.added
+            if ch.released_from_queue:
+                demand[ch.sku] = demand.get(ch.sku, 0) - ch.released_from_queue
+            for loc_id, units in ch.released_from_locations:
+                movements.append(Movement(ch.sku, cfg.code_of[loc_id], units, S.RESERVED, S.ON_HAND, Reason.RELEASE,
+                                          reference=f"order:{order.id}", channel=order.channel))
+        if demand or movements:
+            batch.apply(Plan(movements, demand))
+
+    def _cancel_remaining(self, order: Order, batch: StockBatch, work: _Work, reason: str) -> Order:
+        """Release what is still reserved or queued and mark the order cancelled."""
+        cfg = batch.cfg
+        movements, demand, lines = [], {}, []
+        for line in order.lines:
+            kept = []
+            for a in line.assignments:
+                if a.state in (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED):
+                    movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
+                                              Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
+                    kept.append(replace(a, state=AssignmentState.CANCELLED))
+                else:
+                    kept.append(a)
+            lines.append(replace(line, assignments=tuple(kept)))
+        if movements or demand:
+            batch.apply(Plan(movements, demand))
+        order = replace(order, lines=tuple(lines))
+        if order.state is not OrderState.CANCELLED:
+            order = _move(order, OrderState.CANCELLED, work, reason)
+        return order
+
+    def _fulfil_at_till(self, order: Order, batch: StockBatch, work: _Work) -> OrderResult:
+        """A POS sale handed over at the till: the customer walks out with the goods, so
+        it is recorded as a sale at the store, never refused (the shelf is the truth; a
+        unit the hub thought gone becomes an oversell incident)."""
+        cfg = batch.cfg
+        origin_id = order.origin_location_id
+        origin = cfg.code_of[origin_id]  # type: ignore[index]
+        movements, demand, lines, handed = [], {}, [], []
+        for line in order.lines:
+            q = line.unassigned_quantity
+            if q:
+                movements.append(Movement(line.sku, origin, q, S.ON_HAND, S.SOLD, Reason.SALE,
+                                          reference=f"order:{order.id}", channel=order.channel))
+                demand[line.sku] = demand.get(line.sku, 0) - q
+                a = FulfilmentAssignment(origin_id, q, shipment_id=f"till-{order.id}", state=AssignmentState.PICKED_UP)  # type: ignore[arg-type]
+                line = replace(line, assignments=line.assignments + (a,))
+                handed.append({"line_id": line.line_id, "sku": line.sku, "location": origin, "quantity": q})
+            lines.append(line)
+        batch.apply(Plan(movements, demand), allow_oversell=True)
+        order = _walk(replace(order, lines=tuple(lines)),
+                      [OrderState.BROKERING, OrderState.ALLOCATED, OrderState.PICKED, OrderState.PACKED,
+                       OrderState.PICKED_UP, OrderState.DELIVERED], work, "sold at the till")
+        work.orders[order.id] = order
+        return OrderResult(order.id, "new", order.state.value, "allocated", handed)
+
+    def _route_and_reserve(self, order: Order, batch: StockBatch, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
+        cfg = batch.cfg
+        if order.state in (OrderState.HELD, OrderState.CANCELLED) or order.cancelled:
+            return OrderResult(order.id, verdict, order.state.value)
+        if all(ln.unassigned_quantity == 0 for ln in order.lines):
+            work.queue_deletes.add(order.id)
+            work.orders[order.id] = order
+            return OrderResult(order.id, verdict, order.state.value)
+        stock: dict[tuple[str, int], int] = {}
+        for line in order.lines:
+            rules = rules_for_sku(policies, line.sku)
+            for loc, pos in batch.positions_of(line.sku).items():
+                lid = cfg.id_of.get(loc)
+                if lid is None:
+                    continue
+                stock[(line.sku, lid)] = location_atp(pos, resolve_policy(rules, None, line.sku, loc),
+                                                      online_selling=cfg.online.get(loc, True))
+        used = {cfg.id_of[loc]: n for (loc, _day), n in capacity.items() if loc in cfg.id_of}
+        decision = route_order(order, ruleset, cfg.locations, stock, used)
+        work.decisions.append((order.id, decision))
+        movements, demand = [], {}
+        for (sku, lid), units in decision.units_by_location().items():
+            movements.append(Movement(sku, cfg.code_of[lid], units, S.ON_HAND, S.RESERVED, Reason.RESERVATION,
+                                      reference=f"order:{order.id}", channel=order.channel))
+            demand[sku] = demand.get(sku, 0) - units
+        if movements:
+            batch.apply(Plan(movements, demand))
+            order = with_assignments(order, decision.assignments)
+            for lid in decision.locations:
+                loc = cfg.locations[lid]
+                key = (loc.code, datetime.now(ZoneInfo(loc.time_zone)).date().isoformat())
+                capacity[key] = capacity.get(key, 0) + 1
+                work.capacity[key] = capacity[key]
+        state_for = {
+            RoutingOutcome.ALLOCATED: OrderState.ALLOCATED,
+            RoutingOutcome.PARTIALLY_ALLOCATED: OrderState.PARTLY_ALLOCATED,
+            RoutingOutcome.QUEUED: OrderState.BROKERING,
+            RoutingOutcome.BACKORDERED: OrderState.BACKORDERED,
+            RoutingOutcome.REJECTED: OrderState.BROKERING,
+        }
+        target = state_for[decision.outcome]
+        if order.state in (OrderState.CREATED,):
+            order = _move(order, OrderState.BROKERING, work, "entered the brokering queue")
+        if order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING:
+            pass
+        elif target is not order.state:
+            order = _move(order, target, work, f"routing: {decision.outcome.value}")
+        if decision.outcome in (RoutingOutcome.ALLOCATED,):
+            work.queue_deletes.add(order.id)
+        else:
+            reason = "; ".join(sorted({u.reason for u in decision.unassigned})) or decision.outcome.value
+            work.queue_upserts[order.id] = (reason[:500], 1)
+        work.orders[order.id] = order
+        work.events.append(OrderRouted(order.id, decision.outcome.value, decision.rule,
+                                       tuple((a.line_id, a.sku, cfg.code_of[a.location_id], a.quantity) for a in decision.assignments)))
+        return OrderResult(
+            order.id, verdict, order.state.value, decision.outcome.value,
+            [{"line_id": a.line_id, "sku": a.sku, "location": cfg.code_of[a.location_id], "quantity": a.quantity}
+             for a in decision.assignments],
+            alternatives=[{"location": cfg.code_of[a.location_id], "distance_km": a.distance_km, "available": dict(a.available)}
+                          for a in decision.alternatives],
+        )
+
+    @staticmethod
+    def _capacity_used(conn: Connection, cfg, now: datetime) -> dict[tuple[str, str], int]:
+        """Orders assigned today per location (each in its own time zone), for capacity."""
+        keys = []
+        for loc in cfg.locations.values():
+            if loc.daily_order_capacity is not None:
+                keys.append((loc.code, now.astimezone(ZoneInfo(loc.time_zone)).date().isoformat()))
+        rows = fetch_by_keys(conn, "location_daily_orders", ("location", "day", "orders"), ("location", "day"), sorted(keys))
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    # -- writing ----------------------------------------------------------------------------
+    def _write(self, conn: Connection, work: _Work) -> None:
+        now = db_time(conn, work.now)
+        new_rows, upd_rows = [], []
+        assignment_rows = []
+        for oid, o in work.orders.items():
+            doc = order_to_doc(o)
+            cols = (o.channel, o.external_id, db_time(conn, o.channel_updated_at), o.state.value, o.delivery_method.value,
+                    o.customer.customer_id, o.order_value.amount_minor, o.currency, db_json(list(o.holds)), db_json(doc),
+                    db_time(conn, o.placed), now)
+            if oid in work.is_new:
+                new_rows.append((oid, *cols))
+            else:
+                upd_rows.append((*cols, oid))
+            for line in o.lines:
+                for a in line.assignments:
+                    assignment_rows.append((oid, line.line_id, line.sku, a.location_id, a.quantity, a.state.value, a.shipment_id))
+        order_cols = ("channel", "external_id", "channel_updated_at", "state", "delivery_method", "customer_id",
+                      "order_value_minor", "currency", "holds", "document", "placed_at", "updated_at")
+        insert_many(conn, "orders", ("id", *order_cols), new_rows)
+        if upd_rows:
+            ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            conn.exec_driver_sql(
+                f"UPDATE orders SET {', '.join(f'{c} = {ph}' for c in order_cols)} WHERE id = {ph}", upd_rows)
+        # Assignments: the rows mirror the documents of the orders written in this batch.
+        touched = sorted(work.orders)
+        if touched:
+            ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            for i in range(0, len(touched), 500):
+                part = touched[i : i + 500]
+                conn.exec_driver_sql(f"DELETE FROM order_assignments WHERE order_id IN ({', '.join([ph] * len(part))})", tuple(part))
+        cfg_code = {}
+        if assignment_rows:
+            cfg_code = {r.id: r.code for r in conn.execute(sa.select(t.locations.c.id, t.locations.c.code))}
+        insert_many(conn, "order_assignments",
+                    ("order_id", "line_id", "sku", "location", "quantity", "state", "shipment_id", "updated_at"),
+                    [(oid, lid, sku, cfg_code[loc], q, st, sh, now) for oid, lid, sku, loc, q, st, sh in assignment_rows])
+        insert_many(conn, "routing_decisions", ("order_id", "rule_set_version", "outcome", "explanation", "created_at"),
+                    [(oid, d.rules_version, d.outcome.value, db_json(d.to_dict()), now) for oid, d in work.decisions])
+        retry = db_time(conn, work.now + RETRY_AFTER)
+        queue = [(oid, now, retry, attempts, reason) for oid, (reason, attempts) in work.queue_upserts.items()
+                 if oid not in work.queue_deletes]
+        upsert_many(conn, "brokering_queue", ("order_id", "enqueued_at", "next_attempt_at", "attempts", "reason"),
+                    ("order_id",), queue)
+        gone = sorted(work.queue_deletes)
+        if gone:
+            ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            for i in range(0, len(gone), 500):
+                part = gone[i : i + 500]
+                conn.exec_driver_sql(f"DELETE FROM brokering_queue WHERE order_id IN ({', '.join([ph] * len(part))})", tuple(part))
+        upsert_many(conn, "location_daily_orders", ("location", "day", "orders"), ("location", "day"),
+                    [(loc, day, n) for (loc, day), n in work.capacity.items()])
+
+
+class _IngestJob:
+    __slots__ = ("pipeline", "order")
+
+    def __init__(self, pipeline: OrderPipeline, order: Order) -> None:
+        self.pipeline = pipeline
+        self.order = order
+
+    @property
+    def batch_handler(self):
+        return self.pipeline.run_batch
+
+
+class _RetryJob:
+    __slots__ = ("pipeline", "order_id")
+
+    def __init__(self, pipeline: OrderPipeline, order_id: int) -> None:
+        self.pipeline = pipeline
+        self.order_id = order_id
+
+    @property
+    def batch_handler(self):
+        return self.pipeline.run_batch
