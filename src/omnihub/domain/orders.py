@@ -445,7 +445,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
     old_lines = {line.line_id: line for line in existing.lines}
     new_lines = {line.line_id: line for line in incoming.lines}
     changes: list[LineChange] = []
-    merged: list[OrderLine] = []
+    kept_by_line: dict[str, tuple[FulfilmentAssignment, ...]] = {}
 
     def open_of(order: Order, line: OrderLine | None) -> int:
         return 0 if line is None or order.cancelled else line.open_quantity
@@ -455,25 +455,31 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         new = new_lines.get(line_id)
         if old is not None and new is not None and old.sku != new.sku:
             # Same line id, different SKU: the old line went away and a new one came.
-            change, _ = _release(old, open_of(existing, old), 0)
-            changes.append(change)
+            change, kept_by_line[line_id] = _release(old, open_of(existing, old), 0)
+            if change.released or change.unreleasable:
+                changes.append(change)
             n = open_of(incoming, new)
             if n:
                 changes.append(LineChange(line_id, new.sku, 0, n, added=n))
-            merged.append(replace(new, assignments=()))
+            kept_by_line[line_id] = ()  # what was shipped belongs to the SKU that went away
             continue
         before = open_of(existing, old)
         after = open_of(incoming, new)
-        kept: tuple[FulfilmentAssignment, ...] = old.assignments if old is not None else ()
+        kept_by_line[line_id] = old.assignments if old is not None else ()
         if after > before:
             sku = new.sku if new is not None else old.sku  # type: ignore[union-attr]
             changes.append(LineChange(line_id, sku, before, after, added=after - before))
         elif after < before:
             assert old is not None
-            change, kept = _release(old, before, after)
+            change, kept_by_line[line_id] = _release(old, before, after)
             changes.append(change)
-        if new is not None:
-            merged.append(new if new.assignments == kept else replace(new, assignments=kept))
+
+    # The channel's line order wins; each line keeps its (trimmed) hub assignments.
+    merged = [
+        line if line.assignments == kept_by_line[line.line_id]
+        else replace(line, assignments=kept_by_line[line.line_id])
+        for line in incoming.lines
+    ]
 
     order = replace(
         incoming,
