@@ -12,6 +12,7 @@ from omnihub.adapters.db.engine import make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.services.catalog import CatalogService
 from omnihub.services.inventory import Inventory
+from omnihub.services.order_operations import OrderOperations
 from omnihub.services.order_pipeline import OrderPipeline
 from omnihub.services.routing_rules_store import RuleStore
 from omnihub.services.stock_queries import StockQueries
@@ -30,6 +31,7 @@ class Hub:
     queries: StockQueries
     rules: RuleStore
     orders: OrderPipeline
+    order_ops: OrderOperations
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -42,10 +44,11 @@ class Hub:
         outbox_relay = OutboxRelay(engine, bus)
         writer = StockWriter(engine, batch_max=settings.writer_batch_max, on_commit=outbox_relay.wake)
         rules = RuleStore(engine)
+        pipeline = OrderPipeline(writer, rules)
         hub = cls(
             settings=settings, engine=engine, writer=writer, bus=bus, relay=outbox_relay,
             catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(engine),
-            rules=rules, orders=OrderPipeline(writer, rules),
+            rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
         )
         if relay:
             outbox_relay.start()

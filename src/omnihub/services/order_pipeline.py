@@ -82,6 +82,17 @@ class _Work:
     queue_deletes: set[int] = field(default_factory=set)
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # (location, day) → orders
     events: list[DomainEvent] = field(default_factory=list)
+    shipments: list[tuple[int, str, str | None, str | None, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OpContext:
+    """What an order operation may use inside the batch."""
+
+    batch: StockBatch
+    work: _Work
+    cfg: object
+    route: object  # (order, verdict) -> OrderResult
 
 
 def _move(order: Order, new: OrderState, work: _Work, reason: str = "") -> Order:
@@ -157,7 +168,7 @@ class OrderPipeline:
                                sorted(set(keys)), for_update=True):
             doc = r[3] if isinstance(r[3], dict) else __import__("json").loads(r[3])
             existing[(r[0], r[1])] = order_from_doc(doc, r[2])
-        retry_ids = [j.order_id for j in jobs if isinstance(j, _RetryJob)]
+        retry_ids = [j.order_id for j in jobs if not isinstance(j, _IngestJob)]
         by_id: dict[int, Order] = {}
         for r in fetch_by_keys(conn, "orders", ("id", "document"), ("id",), [(i,) for i in sorted(set(retry_ids))], for_update=True):
             doc = r[1] if isinstance(r[1], dict) else __import__("json").loads(r[1])
@@ -199,17 +210,21 @@ class OrderPipeline:
                 if isinstance(job, _IngestJob):
                     results[i] = self._ingest_one(job.order, existing, batch, work, ruleset, policies, capacity, holds_for, new_ids)
                 else:
-                    order = by_id.get(job.order_id)
+                    order = work.orders.get(job.order_id) or by_id.get(job.order_id)
                     if order is None:
                         raise OrderError(f"no order {job.order_id}", field="order_id", code="not_found")
-                    results[i] = self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict="retry")
-                    by_id[order.id] = work.orders[order.id]
+                    if isinstance(job, _RetryJob):
+                        results[i] = self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict="retry")
+                    else:
+                        ctx = OpContext(batch, work, cfg, lambda o, v: self._route_and_reserve(
+                            o, batch, work, ruleset, policies, capacity, verdict=v))
+                        results[i] = job.fn(order, ctx)
             except (LedgerError, ValueError) as exc:
                 results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
 
         batch.events.extend(work.events)
         batch.flush()
-        self._write(conn, work)
+        self._write(conn, work, cfg.code_of)
         return results
 
     def _ingest_one(self, incoming: Order, existing, batch: StockBatch, work: _Work, ruleset, policies, capacity,
@@ -399,7 +414,7 @@ class OrderPipeline:
         return {(r[0], r[1]): r[2] for r in rows}
 
     # -- writing ----------------------------------------------------------------------------
-    def _write(self, conn: Connection, work: _Work) -> None:
+    def _write(self, conn: Connection, work: _Work, code_of: dict[int, str]) -> None:
         now = db_time(conn, work.now)
         new_rows, upd_rows = [], []
         assignment_rows = []
@@ -422,19 +437,25 @@ class OrderPipeline:
             ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             conn.exec_driver_sql(
                 f"UPDATE orders SET {', '.join(f'{c} = {ph}' for c in order_cols)} WHERE id = {ph}", upd_rows)
-        # Assignments: the rows mirror the documents of the orders written in this batch.
-        touched = sorted(work.orders)
-        if touched:
-            ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            for i in range(0, len(touched), 500):
-                part = touched[i : i + 500]
-                conn.exec_driver_sql(f"DELETE FROM order_assignments WHERE order_id IN ({', '.join([ph] * len(part))})", tuple(part))
-        cfg_code = {}
-        if assignment_rows:
-            cfg_code = {r.id: r.code for r in conn.execute(sa.select(t.locations.c.id, t.locations.c.code))}
+        # Assignments: the rows mirror the documents of the orders written in this batch;
+        # carrier and tracking (not in the document) are carried over by shipment id.
+        touched = [(oid,) for oid in sorted(work.orders) if oid not in work.is_new]
+        tracking = {
+            r[0]: (r[1], r[2])
+            for r in fetch_by_keys(conn, "order_assignments", ("shipment_id", "carrier", "tracking_number", "order_id"),
+                                   ("order_id",), touched)
+            if r[0] and (r[1] or r[2])
+        }
+        tracking.update({sid: (carrier, number) for _, _, carrier, number, sid in work.shipments})
+        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        for i in range(0, len(touched), 500):
+            part = [x[0] for x in touched[i : i + 500]]
+            conn.exec_driver_sql(f"DELETE FROM order_assignments WHERE order_id IN ({', '.join([ph] * len(part))})", tuple(part))
         insert_many(conn, "order_assignments",
-                    ("order_id", "line_id", "sku", "location", "quantity", "state", "shipment_id", "updated_at"),
-                    [(oid, lid, sku, cfg_code[loc], q, st, sh, now) for oid, lid, sku, loc, q, st, sh in assignment_rows])
+                    ("order_id", "line_id", "sku", "location", "quantity", "state", "shipment_id", "carrier",
+                     "tracking_number", "updated_at"),
+                    [(oid, lid, sku, code_of[loc], q, st, sh, *(tracking.get(sh) or (None, None)), now)
+                     for oid, lid, sku, loc, q, st, sh in assignment_rows])
         insert_many(conn, "routing_decisions", ("order_id", "rule_set_version", "outcome", "explanation", "created_at"),
                     [(oid, d.rules_version, d.outcome.value, db_json(d.to_dict()), now) for oid, d in work.decisions])
         retry = db_time(conn, work.now + RETRY_AFTER)

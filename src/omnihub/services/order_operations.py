@@ -1,0 +1,231 @@
+"""What people do to an order after it is in: cancel lines, hold and release, ship, hand
+over at pickup, a store rejecting its assignment, returns.
+
+Each operation runs as a job on the group-commit writer, in the same kind of batch as
+ingest (order row and positions locked, ledger and events in the same transaction), so an
+operation and a routing decision for the same order can never interleave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from omnihub.domain.ledger import Movement, Reason, StockState as S
+from omnihub.domain.order_states import OrderState
+from omnihub.domain.orders import AssignmentState, Order, apply_newer_version
+from omnihub.domain.stock_commands import Plan
+from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk
+
+_OPEN = (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED)
+
+
+class OrderOperations:
+    def __init__(self, pipeline: OrderPipeline) -> None:
+        self.pipeline = pipeline
+
+    def _run(self, order_id: int, fn) -> OrderResult:
+        res = self.pipeline.writer.submit(_OpJob(self.pipeline, order_id, fn)).result(120)
+        if isinstance(res, Exception):
+            raise res
+        return res
+
+    # -- cancellation -----------------------------------------------------------------------
+    def cancel(self, order_id: int, lines: dict[str, int] | None = None, reason: str = "cancelled") -> OrderResult:
+        """Cancel the whole order (lines None) or some units of some lines, releasing
+        exactly those units: from the queue first, then from reservations."""
+
+        def op(order: Order, ctx) -> OrderResult:
+            if order.state in (OrderState.CANCELLED, OrderState.REFUNDED):
+                raise OrderError(f"order {order.id} is already {order.state}", field="state", code="illegal_transition")
+            if lines is None:
+                incoming = replace(order, cancelled=True)
+            else:
+                new_lines = []
+                for ln in order.lines:
+                    q = lines.get(ln.line_id, 0)
+                    if q < 0 or q > ln.open_quantity:
+                        raise OrderError(f"line {ln.line_id}: cannot cancel {q} of {ln.open_quantity} open units",
+                                         field=f"lines.{ln.line_id}", code="invalid_quantity")
+                    new_lines.append(replace(ln, cancelled_quantity=ln.cancelled_quantity + q))
+                unknown = set(lines) - {ln.line_id for ln in order.lines}
+                if unknown:
+                    raise OrderError(f"no line(s) {sorted(unknown)}", field="lines", code="unknown_line")
+                incoming = replace(order, lines=tuple(new_lines))
+            # The hub's own edit is a version just after the one it knows.
+            incoming = replace(incoming, channel_updated_at=order.channel_updated_at + timedelta(microseconds=1))
+            outcome = apply_newer_version(order, incoming)
+            new = outcome.order
+            unreleasable = sum(c.unreleasable for c in outcome.diff.line_changes)
+            if unreleasable:
+                raise OrderError(f"{unreleasable} unit(s) already left the building: return them instead",
+                                 field="lines", code="already_shipped")
+            self.pipeline._apply_diff(new, outcome.diff, ctx.batch, ctx.work)
+            if new.cancelled or all(ln.open_quantity == 0 for ln in new.lines):
+                new = self.pipeline._cancel_remaining(new, ctx.batch, ctx.work, reason)
+                ctx.work.queue_deletes.add(new.id)
+            else:
+                new = _move(new, OrderState.PARTLY_CANCELLED, ctx.work, reason)
+                if all(ln.unassigned_quantity == 0 for ln in new.lines):
+                    ctx.work.queue_deletes.add(new.id)
+            ctx.work.orders[new.id] = new
+            return OrderResult(new.id, "cancelled", new.state.value)
+
+        return self._run(order_id, op)
+
+    # -- holds ------------------------------------------------------------------------------
+    def hold(self, order_id: int, reason: str) -> OrderResult:
+        def op(order: Order, ctx) -> OrderResult:
+            new = replace(_move(order, OrderState.HELD, ctx.work, reason), holds=order.holds + (reason,))
+            ctx.work.orders[new.id] = new
+            return OrderResult(new.id, "held", new.state.value, holds=list(new.holds))
+
+        return self._run(order_id, op)
+
+    def release(self, order_id: int) -> OrderResult:
+        """Release a hold: the order goes to brokering and is routed at once."""
+
+        def op(order: Order, ctx) -> OrderResult:
+            if order.state is not OrderState.HELD:
+                raise OrderError(f"order {order.id} is {order.state}, not held", field="state", code="illegal_transition")
+            new = replace(_move(order, OrderState.BROKERING, ctx.work, "hold released"), holds=())
+            ctx.work.orders[new.id] = new
+            return ctx.route(new, "released")
+
+        return self._run(order_id, op)
+
+    # -- fulfilment -------------------------------------------------------------------------
+    def ship(self, order_id: int, location: str, *, carrier: str | None = None, tracking: str | None = None) -> OrderResult:
+        """Everything reserved for this order at `location` leaves in one parcel: the
+        reservation is consumed (reserved → shipped)."""
+
+        def op(order: Order, ctx) -> OrderResult:
+            lid = ctx.cfg.id_of.get(location)
+            if lid is None:
+                raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
+            movements, lines, n = [], [], 0
+            shipment = f"{order.id}-{location}-{tracking or len(ctx.work.events)}"
+            for ln in order.lines:
+                kept = []
+                for a in ln.assignments:
+                    if a.location_id == lid and a.state in _OPEN:
+                        movements.append(Movement(ln.sku, location, a.quantity, S.RESERVED, S.SHIPPED, Reason.SHIPMENT,
+                                                  reference=f"order:{order.id}", channel=order.channel))
+                        a = replace(a, state=AssignmentState.SHIPPED, shipment_id=shipment)
+                        n += a.quantity
+                    kept.append(a)
+                lines.append(replace(ln, assignments=tuple(kept)))
+            if not movements:
+                raise OrderError(f"order {order.id} has nothing to ship from {location}", field="location", code="nothing_to_ship")
+            ctx.batch.apply(Plan(movements))
+            new = replace(order, lines=tuple(lines))
+            done = all(ln.unassigned_quantity == 0 and all(a.state not in _OPEN for a in ln.assignments) for ln in new.lines)
+            path = [s for s in (OrderState.PICKED, OrderState.PACKED) if order.state not in (OrderState.PACKED, OrderState.PARTLY_SHIPPED)]
+            if order.state is OrderState.PARTLY_ALLOCATED:
+                path = []
+            new = _walk(new, path, ctx.work, "picked and packed")
+            new = _move(new, OrderState.SHIPPED if done else OrderState.PARTLY_SHIPPED, ctx.work, f"shipped from {location}")
+            ctx.work.orders[new.id] = new
+            ctx.work.shipments.append((new.id, location, carrier, tracking, shipment))
+            return OrderResult(new.id, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
+
+        return self._run(order_id, op)
+
+    def hand_over(self, order_id: int) -> OrderResult:
+        """The customer collected a pickup (BOPIS/curbside) order."""
+
+        def op(order: Order, ctx) -> OrderResult:
+            if not order.delivery_method.is_pickup:
+                raise OrderError(f"order {order.id} is {order.delivery_method}, not a pickup", field="delivery_method")
+            movements, lines = [], []
+            for ln in order.lines:
+                kept = []
+                for a in ln.assignments:
+                    if a.state in _OPEN:
+                        movements.append(Movement(ln.sku, ctx.cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.SOLD,
+                                                  Reason.SALE, reference=f"order:{order.id}", channel=order.channel))
+                        a = replace(a, state=AssignmentState.PICKED_UP)
+                    kept.append(a)
+                lines.append(replace(ln, assignments=tuple(kept)))
+            if not movements:
+                raise OrderError(f"order {order.id} has nothing ready to hand over", field="state", code="nothing_to_hand_over")
+            ctx.batch.apply(Plan(movements))
+            new = _walk(replace(order, lines=tuple(lines)), [OrderState.PICKED, OrderState.PACKED, OrderState.PICKED_UP],
+                        ctx.work, "collected by the customer")
+            ctx.work.orders[new.id] = new
+            return OrderResult(new.id, "picked_up", new.state.value)
+
+        return self._run(order_id, op)
+
+    def reject_assignment(self, order_id: int, location: str, reason: str = "store could not fulfil") -> OrderResult:
+        """A ship-from-store store refuses its assignment: the reservation is released,
+        the units it could not find go to quality control (out of ATP until a count says
+        otherwise: the store's stock is no longer trusted), and the units are routed again."""
+
+        def op(order: Order, ctx) -> OrderResult:
+            lid = ctx.cfg.id_of.get(location)
+            movements, lines, n = [], [], 0
+            for ln in order.lines:
+                kept = []
+                for a in ln.assignments:
+                    if a.location_id == lid and a.state is AssignmentState.RESERVED:
+                        movements.append(Movement(ln.sku, location, a.quantity, S.RESERVED, S.QUALITY_CONTROL, Reason.QUALITY_CONTROL,
+                                                  reference=f"order:{order.id} rejected: {reason}"[:200], channel=order.channel))
+                        a = replace(a, state=AssignmentState.REJECTED)
+                        n += a.quantity
+                    kept.append(a)
+                lines.append(replace(ln, assignments=tuple(kept)))
+            if not movements:
+                raise OrderError(f"order {order.id} has no open assignment at {location}", field="location", code="nothing_to_reject")
+            demand: dict[str, int] = {}
+            for m in movements:
+                demand[m.sku] = demand.get(m.sku, 0) + m.quantity
+            ctx.batch.apply(Plan(movements, demand))
+            new = _move(replace(order, lines=tuple(lines)), OrderState.BROKERING, ctx.work, f"{location} rejected: {reason}")
+            ctx.work.orders[new.id] = new
+            return ctx.route(new, "rerouted")
+
+        return self._run(order_id, op)
+
+    def receive_return(self, order_id: int, location: str, lines: dict[str, int], to_state: str = "on_hand") -> OrderResult:
+        """Returned units arrive at `location`: back to stock, to damaged, or to QC."""
+        target = S(to_state)
+        if target not in (S.ON_HAND, S.DAMAGED, S.QUALITY_CONTROL):
+            raise OrderError("a return goes to on_hand, damaged or quality_control", field="to_state")
+
+        def op(order: Order, ctx) -> OrderResult:
+            if location not in ctx.cfg.id_of:
+                raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
+            movements = []
+            for ln in order.lines:
+                q = lines.get(ln.line_id, 0)
+                delivered = sum(a.quantity for a in ln.assignments
+                                if a.state in (AssignmentState.SHIPPED, AssignmentState.PICKED_UP, AssignmentState.DELIVERED))
+                if q < 0 or q > delivered:
+                    raise OrderError(f"line {ln.line_id}: cannot return {q}, {delivered} delivered", field=f"lines.{ln.line_id}")
+                if q:
+                    movements.append(Movement(ln.sku, location, q, S.RECEIVED, target, Reason.RETURN,
+                                              reference=f"order:{order.id}", channel=order.channel))
+            if not movements:
+                raise OrderError("nothing to return", field="lines", code="nothing_to_return")
+            ctx.batch.apply(Plan(movements))
+            new = order
+            if order.state in (OrderState.SHIPPED, OrderState.PICKED_UP, OrderState.DELIVERED):
+                new = _move(order, OrderState.RETURNED, ctx.work, f"returned to {location}")
+            ctx.work.orders[new.id] = new
+            return OrderResult(new.id, "returned", new.state.value)
+
+        return self._run(order_id, op)
+
+
+class _OpJob:
+    __slots__ = ("pipeline", "order_id", "fn")
+
+    def __init__(self, pipeline: OrderPipeline, order_id: int, fn) -> None:
+        self.pipeline = pipeline
+        self.order_id = order_id
+        self.fn = fn
+
+    @property
+    def batch_handler(self):
+        return self.pipeline.run_batch
