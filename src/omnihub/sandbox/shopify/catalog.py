@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .clock import iso_storage
 from .store import ShopStore
 
 _STORE_CITIES = [
@@ -131,5 +130,3 @@ def _insert_location(store, conn, name, kind, city, province, code, zip_code, la
     )
     return location_id
 
-
-__all__ = ["CatalogSize", "seed_shop", "upc_a", "is_valid_upc_a", "iso_storage"]

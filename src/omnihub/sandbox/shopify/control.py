@@ -19,7 +19,7 @@ from .catalog import CatalogSize
 from .config import WebhookFaults
 from .events import Event
 from .gid import number_of, to_gid
-from .stock import apply_delta, inventory_level_event, level_row, level_snapshot, oversell_report, put_on_shelf
+from .stock import REASONS, apply_delta, inventory_level_event, level_row, level_snapshot, oversell_report, put_on_shelf
 
 
 class _Strict(BaseModel):
@@ -236,7 +236,7 @@ def build_router(shop) -> APIRouter:
     @router.post("/inventory/admin-edits")
     def admin_edit(body: AdminEditIn) -> dict:
         """The merchant changes available in Shopify admin: not the app's doing, so a webhook fires."""
-        if body.reason not in __import__("omnihub.sandbox.shopify.stock", fromlist=["REASONS"]).REASONS:
+        if body.reason not in REASONS:
             raise HTTPException(422, detail="unknown reason")
         now = shop.now_iso()
         with shop.store.tx() as conn:

@@ -18,7 +18,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    ValueNode,
     ListValueNode,
     ObjectValueNode,
     execute,
@@ -222,4 +221,4 @@ class GraphQLEndpoint:
         return body
 
 
-__all__ = ["GraphQLEndpoint", "GraphQLOutcome", "error", "parse_document", "ValueNode"]
+__all__ = ["GraphQLEndpoint", "GraphQLOutcome", "error", "parse_document", "pick_operation"]
