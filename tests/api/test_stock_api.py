@@ -92,7 +92,7 @@ def test_stock_operations(api):
     sale = api.post("/api/v1/stock/sale", json={"sku": "TEE-M", "location": "ST", "quantity": 3, "channel": "amazon"})
     assert sale.json()["oversold"] == 2
     assert api.get("/api/v1/oversells").json()[0]["units"] == 2
-    assert_problem(api.post("/api/v1/stock/teleport", json={"sku": "TEE-M", "location": "ST", "quantity": 1}), 422, "operation")
+    assert_problem(api.post("/api/v1/stock/teleport", json={"sku": "TEE-M", "location": "ST", "quantity": 1}), 404, "operation")
 
 
 @pytest.mark.parametrize(

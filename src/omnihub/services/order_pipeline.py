@@ -32,7 +32,7 @@ from omnihub.adapters.db.stock_store import StockBatch, StockStore
 from omnihub.domain.atp import location_atp, resolve_policy
 from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
-from omnihub.domain.order_states import OrderState, transition
+from omnihub.domain.order_states import IllegalTransition, OrderState, transition
 from omnihub.domain.orders import (
     AssignmentState,
     FulfilmentAssignment,
@@ -219,6 +219,8 @@ class OrderPipeline:
                         ctx = OpContext(batch, work, cfg, lambda o, v: self._route_and_reserve(
                             o, batch, work, ruleset, policies, capacity, verdict=v))
                         results[i] = job.fn(order, ctx)
+            except IllegalTransition as exc:
+                results[i] = OrderError(str(exc), field="state", code="illegal_transition")
             except (LedgerError, ValueError) as exc:
                 results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from omnihub.entrypoints.api import problems, routes_catalog, routes_stock
+from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     problems.install(app)
     app.include_router(routes_catalog.router, prefix="/api/v1")
     app.include_router(routes_stock.router, prefix="/api/v1")
+    app.include_router(routes_orders.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> dict:

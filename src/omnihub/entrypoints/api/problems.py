@@ -29,8 +29,10 @@ def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
 def status_for(exc: LedgerError) -> int:
     if isinstance(exc, (VersionConflict, IdempotencyConflict, Conflict)):
         return 409
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound) or exc.code == "not_found":
         return 404
+    if exc.code == "illegal_transition":
+        return 409
     return 422  # unknown references, insufficient stock, invalid movements
 
 
@@ -57,6 +59,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, exc: LedgerError):
         return ledger_problem(exc, request)
+
+    from omnihub.domain.order_states import IllegalTransition
+
+    @app.exception_handler(IllegalTransition)
+    async def _transition(request: Request, exc: IllegalTransition):
+        return problem(409, "illegal transition", str(exc), type_="https://omnihub.dev/problems/illegal_transition",
+                       errors=[{"field": "state", "message": str(exc)}], instance=request.url.path, code="illegal_transition")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -1,0 +1,253 @@
+"""Orders: create (manual, POS, endless aisle), read with the routing explanation, list,
+cancel, hold/release, ship, hand over, store rejection, returns; routing rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import Field
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.order_documents import order_from_doc
+from omnihub.domain.catalog import GeoPoint
+from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
+from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.schemas import Code, Sku, Strict
+from omnihub.hub import Hub
+from omnihub.services.catalog import NotFound
+
+router = APIRouter(tags=["orders"])
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+class LineIn(Strict):
+    line_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    sku: Sku
+    quantity: Annotated[int, Field(gt=0, le=100_000, strict=True)]
+    unit_price_minor: Annotated[int, Field(ge=0)] = 0
+    tax_minor: Annotated[int, Field(ge=0)] = 0
+    discount_minor: Annotated[int, Field(ge=0)] = 0
+
+
+class AddressIn(Strict):
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lng: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class CustomerIn(Strict):
+    channel_customer_id: str | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+
+
+class OrderIn(Strict):
+    channel: Code = "manual"
+    external_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    channel_updated_at: datetime | None = None
+    placed_at: datetime | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    customer: CustomerIn = CustomerIn()
+    shipping_address: AddressIn | None = None
+    billing_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    delivery_method: DeliveryMethod = DeliveryMethod.STANDARD
+    pickup_location: Code | None = None
+    origin_location: Code | None = None
+    tags: list[Annotated[str, Field(max_length=100)]] = []
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    channel_risk: RiskLevel | None = None
+
+
+def _location_id(hub: Hub, code: str | None, field: str) -> int | None:
+    if code is None:
+        return None
+    try:
+        return hub.catalog.get_location(code)["id"]
+    except NotFound as exc:
+        exc.field = field
+        raise
+
+
+def to_order(hub: Hub, body: OrderIn) -> Order:
+    now = datetime.now(UTC)
+    a = body.shipping_address
+    address = None
+    if a is not None:
+        geo = GeoPoint(a.lat, a.lng) if a.lat is not None and a.lng is not None else None
+        address = Address(a.line1, a.line2, a.city, a.region, a.postal_code, a.country, geo)
+    updated = body.channel_updated_at or now
+    if updated.tzinfo is None:
+        updated = updated.replace(tzinfo=UTC)
+    placed = body.placed_at.replace(tzinfo=body.placed_at.tzinfo or UTC) if body.placed_at else updated
+    return Order(
+        channel=body.channel,
+        external_id=body.external_id or uuid.uuid4().hex,
+        channel_updated_at=updated,
+        placed_at=placed,
+        currency=body.currency,
+        customer=CustomerRef(body.customer.channel_customer_id, body.customer.email, body.customer.phone),
+        shipping_address=address,
+        billing_country=body.billing_country,
+        delivery_method=body.delivery_method,
+        pickup_location_id=_location_id(hub, body.pickup_location, "pickup_location"),
+        origin_location_id=_location_id(hub, body.origin_location, "origin_location"),
+        tags=frozenset(body.tags),
+        notes=body.notes,
+        channel_risk=body.channel_risk,
+        lines=tuple(
+            OrderLine(ln.line_id or str(i + 1), ln.sku, ln.quantity, ln.unit_price_minor, ln.tax_minor,
+                      (Discount(ln.discount_minor),) if ln.discount_minor else ())
+            for i, ln in enumerate(body.lines)
+        ),
+    )
+
+
+@router.post("/orders", status_code=201)
+def create_order(body: OrderIn, hub: HubDep) -> dict:
+    """Take in an order from any channel (or typed in, or rung up at a POS). The same
+    (channel, external_id) again is the same order: a newer `channel_updated_at` updates
+    it, an older one changes nothing."""
+    res = hub.orders.ingest(to_order(hub, body))
+    return {**res.as_dict(), "order": get_order(res.order_id, hub)}
+
+
+@router.get("/orders/{order_id}")
+def get_order(order_id: int, hub: HubDep) -> dict:
+    """The order, its assignments, and every routing decision with its explanation."""
+    with hub.engine.connect() as conn:
+        row = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no order {order_id}", field="order_id", code="not_found")
+        assignments = [dict(r) for r in conn.execute(
+            sa.select(t.order_assignments).where(t.order_assignments.c.order_id == order_id).order_by(t.order_assignments.c.id)).mappings()]
+        decisions = [dict(r) for r in conn.execute(
+            sa.select(t.routing_decisions).where(t.routing_decisions.c.order_id == order_id).order_by(t.routing_decisions.c.id)).mappings()]
+        queued = conn.execute(sa.select(t.brokering_queue).where(t.brokering_queue.c.order_id == order_id)).mappings().first()
+    doc = row["document"]
+    return {
+        "id": row["id"], "channel": row["channel"], "external_id": row["external_id"], "state": row["state"],
+        "holds": row["holds"], "order_value_minor": row["order_value_minor"], "currency": row["currency"],
+        "customer_id": row["customer_id"], "placed_at": row["placed_at"], "updated_at": row["updated_at"],
+        "document": doc, "assignments": assignments, "routing": decisions,
+        "brokering_queue": dict(queued) if queued else None,
+    }
+
+
+@router.get("/orders")
+def list_orders(
+    hub: HubDep,
+    state: str | None = None,
+    channel: str | None = None,
+    customer_id: int | None = None,
+    after_id: int = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    o = t.orders
+    q = sa.select(o.c.id, o.c.channel, o.c.external_id, o.c.state, o.c.order_value_minor, o.c.currency,
+                  o.c.customer_id, o.c.placed_at).where(o.c.id > after_id)
+    if state:
+        q = q.where(o.c.state == state)
+    if channel:
+        q = q.where(o.c.channel == channel)
+    if customer_id is not None:
+        q = q.where(o.c.customer_id == customer_id)
+    with hub.engine.connect() as conn:
+        items = [dict(r) for r in conn.execute(q.order_by(o.c.id).limit(limit)).mappings()]
+    return {"items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
+
+
+class CancelIn(Strict):
+    lines: dict[str, Annotated[int, Field(gt=0)]] | None = None
+    reason: Annotated[str, Field(max_length=500)] = "cancelled"
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel(order_id: int, body: CancelIn, hub: HubDep) -> dict:
+    """Cancel the whole order, or `lines: {line_id: units}`; exactly those units are released."""
+    return hub.order_ops.cancel(order_id, body.lines, body.reason).as_dict()
+
+
+class HoldIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+@router.post("/orders/{order_id}/hold")
+def hold(order_id: int, body: HoldIn, hub: HubDep) -> dict:
+    return hub.order_ops.hold(order_id, body.reason).as_dict()
+
+
+@router.post("/orders/{order_id}/release")
+def release(order_id: int, hub: HubDep) -> dict:
+    return hub.order_ops.release(order_id).as_dict()
+
+
+class ShipmentIn(Strict):
+    location: Code
+    carrier: Annotated[str, Field(max_length=100)] | None = None
+    tracking_number: Annotated[str, Field(max_length=200)] | None = None
+
+
+@router.post("/orders/{order_id}/shipments", status_code=201)
+def ship(order_id: int, body: ShipmentIn, hub: HubDep) -> dict:
+    return hub.order_ops.ship(order_id, body.location, carrier=body.carrier, tracking=body.tracking_number).as_dict()
+
+
+@router.post("/orders/{order_id}/pickup")
+def pickup(order_id: int, hub: HubDep) -> dict:
+    return hub.order_ops.hand_over(order_id).as_dict()
+
+
+class RejectIn(Strict):
+    reason: Annotated[str, Field(max_length=500)] = "store could not fulfil"
+
+
+@router.post("/orders/{order_id}/assignments/{location}/reject")
+def reject(order_id: int, location: str, hub: HubDep, body: RejectIn = Body(default_factory=RejectIn)) -> dict:
+    return hub.order_ops.reject_assignment(order_id, location, body.reason).as_dict()
+
+
+class ReturnIn(Strict):
+    location: Code
+    lines: dict[str, Annotated[int, Field(gt=0)]]
+    to_state: Literal["on_hand", "damaged", "quality_control"] = "on_hand"
+
+
+@router.post("/orders/{order_id}/returns", status_code=201)
+def receive_return(order_id: int, body: ReturnIn, hub: HubDep) -> dict:
+    return hub.order_ops.receive_return(order_id, body.location, body.lines, body.to_state).as_dict()
+
+
+@router.post("/brokering-queue/retry")
+def retry_queue(hub: HubDep, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
+    """Route again the queued orders whose retry time has come."""
+    results = hub.orders.retry_queue(limit=limit)
+    return {"retried": len(results), "results": [r.as_dict() if not isinstance(r, Exception) else {"error": str(r)} for r in results]}
+
+
+@router.get("/routing-rules", tags=["routing"])
+def get_rules(hub: HubDep) -> dict:
+    return hub.rules.get()
+
+
+@router.put("/routing-rules", tags=["routing"])
+def put_rules(hub: HubDep, body: dict = Body(...), comment: str | None = None) -> dict:
+    """Replace the rules; stored as a new version (older versions stay for the record)."""
+    return hub.rules.save(body, comment=comment)
+
+
+@router.get("/routing-rules/history", tags=["routing"])
+def rules_history(hub: HubDep) -> list[dict]:
+    return hub.rules.history()
+
+
+_ = order_from_doc
