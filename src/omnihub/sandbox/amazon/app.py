@@ -66,6 +66,7 @@ def create_app(config: AmazonSandboxConfig) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            sandbox.notifier.close()
             sandbox.store.close()
 
     app = FastAPI(

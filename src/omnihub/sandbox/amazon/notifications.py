@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import sqlite3
+import threading
 import uuid
 from typing import Any
 
@@ -47,6 +48,8 @@ class Notifier:
             kind: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{config.seller_id}/{kind}"))
             for kind in (ORDER_CHANGE, MFN_QUANTITY_CHANGE)
         }
+        self._client: httpx.Client | None = None
+        self._deliver_lock = threading.Lock()
 
     def emit(self, db: sqlite3.Connection, kind: str, payload: dict[str, Any], event_time: float) -> str:
         """Record a notification in the outbox (call inside the change's transaction)."""
@@ -76,46 +79,59 @@ class Notifier:
         self._store.bump(f"notifications_{'lost' if copies == 0 else 'duplicated' if copies == 2 else 'single'}")
         return notification_id
 
-    def deliver_pending(self, client: httpx.Client | None = None, limit: int = 500) -> int:
-        """POST undelivered notifications to the destination; returns messages POSTed.
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._config.notification_timeout_seconds, trust_env=False)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    @staticmethod
+    def _post(client: httpx.Client, destination: str, body: str) -> httpx.Response | None:
+        """One POST, retried once at once: a pooled keep-alive connection may have just closed."""
+        for attempt in (1, 2):
+            try:
+                return client.post(destination, content=body, headers={"content-type": "application/json"})
+            except httpx.HTTPError as exc:
+                log.info("notification delivery attempt %d failed: %s", attempt, exc)
+        return None
+
+    def deliver_pending(self, limit: int = 500) -> int:
+        """POST undelivered notifications to the destination; returns how many were settled.
 
         Network I/O happens outside the store lock. A destination that refuses or is
-        down keeps the notification for the next round, as SQS keeps a message.
+        down keeps the notification for the next round, as SQS keeps a message; once
+        one copy got through, the notification counts as delivered.
         """
         destination = self._config.notification_destination
         if not destination:
             return 0
-        with self._store.tx() as db:
-            rows = db.execute(
-                "SELECT seq, body, copies FROM notifications WHERE sent = 0 ORDER BY seq LIMIT ?", (limit,)
-            ).fetchall()
-        if not rows:
-            return 0
-        posted = 0
-        owns_client = client is None
-        client = client or httpx.Client(timeout=self._config.notification_timeout_seconds)
-        try:
+        with self._deliver_lock:
+            with self._store.tx() as db:
+                rows = db.execute(
+                    "SELECT seq, body, copies FROM notifications WHERE sent = 0 ORDER BY seq LIMIT ?", (limit,)
+                ).fetchall()
+            settled = 0
+            client = self._http()
             for row in rows:
-                ok = True
+                got_through = 0
                 for _ in range(row["copies"]):
-                    try:
-                        answer = client.post(
-                            destination, content=row["body"], headers={"content-type": "application/json"}
-                        )
-                        ok = ok and answer.status_code < 300
-                        posted += 1
-                    except httpx.HTTPError as exc:
-                        log.info("notification delivery failed: %s", exc)
-                        ok = False
+                    answer = self._post(client, destination, row["body"])
+                    if answer is None:
                         break
-                if not ok:
+                    if answer.status_code >= 300:
+                        log.warning("notification refused by destination: %s %s", answer.status_code, answer.text[:200])
+                        break
+                    got_through += 1
+                if row["copies"] and not got_through:
                     break  # keep order; try again next round
                 with self._store.tx() as db:
                     db.execute(
                         "UPDATE notifications SET sent = 1, delivered_at = ? WHERE seq = ?",
                         (self._clock.now(), row["seq"]),
                     )
-        finally:
-            if owns_client:
-                client.close()
-        return posted
+                settled += 1
+            return settled
