@@ -152,3 +152,5 @@ def bench_ledger_cmd(
                               writers=writers, hot_attempts=hot_attempts, base_url=postgres_url,
                               progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
+from omnihub.sandbox.cli import sandbox_app
+app.add_typer(sandbox_app, name="sandbox")
