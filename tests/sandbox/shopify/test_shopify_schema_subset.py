@@ -18,7 +18,11 @@ from graphql import (
     is_non_null_type,
 )
 
+import pytest
+
 from omnihub.sandbox.shopify.graphql_schema import load_schema
+
+pytestmark = pytest.mark.shared
 
 
 def _differences(ours, official) -> list[str]:

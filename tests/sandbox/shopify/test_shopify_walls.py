@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 from graphql import parse, validate
 
 import test_shopify_bulk
@@ -29,6 +30,7 @@ def test_the_sandbox_imports_nothing_from_the_hub():
     assert offenders == []
 
 
+@pytest.mark.shared
 def test_documents_the_tests_send_are_valid_against_the_official_schema(official_admin_schema):
     documents = [
         test_shopify_inventory.SET, test_shopify_inventory.ADJUST, test_shopify_inventory.LEVEL,

@@ -35,6 +35,7 @@ def shopify_hmac_ok(body: bytes, header: str, secret: str) -> bool:
     return hmac.compare_digest(digest, header.encode())
 
 
+@pytest.mark.shared
 def test_orders_create_is_signed_and_shaped_like_the_rest_fixture(live_sandbox, webhook_receiver, fixtures_dir):
     client, _ = live_sandbox()
     subscribe(client, "ORDERS_CREATE", webhook_receiver.url + "/hooks/orders")
@@ -152,3 +153,19 @@ def test_fault_rates_over_2000_deliveries_match_the_configuration(live_sandbox, 
     assert all(len(v) == 1 for v in ids.values())
     stats = shop.dispatcher.stats()
     assert stats["planned"] == total and stats["lost"] == total - len(unique)
+
+
+def test_late_deliveries_arrive_later_but_arrive(live_sandbox, webhook_receiver):
+    from omnihub.sandbox.shopify.config import WebhookFaults
+
+    faults = WebhookFaults(delay_rate=0.5, max_delay_s=200.0)  # up to 200 s, scaled to 0.2 s
+    client, app = live_sandbox(webhook_faults=faults, time_scale=0.001)
+    subscribe(client, "ORDERS_UPDATED", webhook_receiver.url + "/late")
+    shop = app.state.shop
+    shop.publish([Event("orders/updated", {"seq": i}, "2026-10-01T12:00:00Z") for i in range(60)])
+    assert shop.dispatcher.wait_idle(10)
+    hooks = webhook_receiver.wait_for(60)
+    stats = shop.dispatcher.stats()
+    assert len(hooks) == 60 and stats["delivered"] == 60 and 15 <= stats["delayed"] <= 45
+    spread = hooks[-1]["at"] - hooks[0]["at"]
+    assert spread > 0.05
