@@ -360,7 +360,14 @@ class OrderPipeline:
                 stock[(line.sku, lid)] = location_atp(pos, resolve_policy(rules, None, line.sku, loc),
                                                       online_selling=cfg.online.get(loc, True))
         used = {cfg.id_of[loc]: n for (loc, _day), n in capacity.items() if loc in cfg.id_of}
-        decision = route_order(order, ruleset, cfg.locations, stock, used)
+        # Only places that hold (or held) any of the SKUs can serve the order; with
+        # hundreds of locations, routing over the rest would only list them as empty.
+        candidates = {lid for _, lid in stock}
+        for lid in (order.pickup_location_id, order.origin_location_id):
+            if lid is not None:
+                candidates.add(lid)
+        decision = route_order(order, ruleset, {lid: cfg.locations[lid] for lid in candidates if lid in cfg.locations},
+                               stock, used)
         work.decisions.append((order.id, decision))
         movements, demand = [], {}
         for (sku, lid), units in decision.units_by_location().items():
