@@ -65,6 +65,8 @@ REQUIRED_CAPABILITY: Mapping[DeliveryMethod, Capability] = {
     DeliveryMethod.SHIP_TO_STORE: Capability.SHIP,
 }
 
+_REQUIRED = dict(REQUIRED_CAPABILITY)
+
 #: How many location combinations the exact fewest-shipments search may try before it
 #: settles for greedy set cover (which is within a log factor of optimal).
 EXACT_COVER_BUDGET = 4000
@@ -140,14 +142,33 @@ class RankedLocation:
 
 @dataclass(frozen=True, slots=True)
 class RuleTrace:
+    """What one rule made of the order.
+
+    The ranking is captured as raw facts (location, sort key, distance, usable units) and
+    turned into `RankedLocation`s only when someone reads `ranked`: routing runs thousands
+    of times a second, explanations are read far less often.
+    """
+
     rule: str
     matched: bool
     mismatches: tuple[Mismatch, ...] = ()
     rejected: tuple[LocationRejection, ...] = ()
-    ranked: tuple[RankedLocation, ...] = ()
+    ranked_facts: tuple[tuple[int, tuple, float | None, list[int]], ...] = ()
+    skus: tuple[str, ...] = ()
+    sort: tuple[SortKey, ...] = ()
     selected: tuple[int, ...] = ()
     max_shipments: int | None = None
     result: str = ""
+
+    @property
+    def ranked(self) -> tuple[RankedLocation, ...]:
+        return tuple(
+            RankedLocation(
+                loc_id, i + 1, _trace_keys(key, self.sort),
+                None if dist is None else round(dist, 3), tuple(zip(self.skus, usable)),
+            )
+            for i, (loc_id, key, dist, usable) in enumerate(self.ranked_facts)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +303,7 @@ def location_rejection(
 ) -> LocationRejection | None:
     """The first filter that excludes the location, or None. Stock is checked separately."""
     loc = site.loc
-    need = REQUIRED_CAPABILITY[method]
+    need = _REQUIRED[method]
     if need not in loc.capabilities:
         return LocationRejection(loc.id, "delivery_method_capability", need.value,
                                  frozenset(c.value for c in loc.capabilities))
@@ -358,11 +379,14 @@ def route_order(
         return RoutingDecision(order.key, ruleset.version, RoutingOutcome.ALLOCATED, None, (), (),
                                (RuleTrace("(none)", False, result="nothing to route"),))
 
+    skus_t = tuple(skus)
     point = reference_point(order, locs)
     sites: list[_Site] = []
+    get = stock.get
     for loc in locs.values():
         dist = point.distance_km(loc.geo) if point is not None and loc.geo is not None else None
-        raw = tuple(stock.get((s, loc.id), 0) for s in skus)
+        lid = loc.id
+        raw = tuple([get((s, lid), 0) for s in skus])
         cap = (
             None if loc.daily_order_capacity is None
             else loc.daily_order_capacity - capacity_used.get(loc.id, 0)
@@ -371,6 +395,7 @@ def route_order(
 
     value = order.order_value.amount_minor
     method = order.delivery_method
+    is_pickup = method.is_pickup
     traces: list[RuleTrace] = []
     held_partial: tuple[RoutingRule, list[Assignment], list[int]] | None = None
     first_matched: RoutingRule | None = None
@@ -388,12 +413,15 @@ def route_order(
         lf = rule.location_filter
         rejected: list[LocationRejection] = []
         candidates: list[tuple[_Site, list[int]]] = []
+        keep = lf.min_stock_left
+        pickup_id = order.pickup_location_id
         for site in sites:
-            rej = location_rejection(site, lf, method, order.pickup_location_id)
+            rej = location_rejection(site, lf, method, pickup_id)
             if rej is None:
-                usable = [r - lf.min_stock_left if r > lf.min_stock_left else 0 for r in site.raw]
-                if not any(u and n for u, n in zip(usable, need)):
-                    if lf.min_stock_left and any(r > 0 for r in site.raw):
+                # every SKU in `skus` is demanded, so any usable unit is useful
+                usable = [r - keep if r > keep else 0 for r in site.raw] if keep else list(site.raw)
+                if not any(usable):
+                    if keep and any(site.raw):
                         rej = LocationRejection(site.loc.id, "min_stock_left", lf.min_stock_left,
                                                 dict(zip(skus, site.raw)))
                     else:
@@ -404,23 +432,21 @@ def route_order(
             if rej is not None:
                 rejected.append(rej)
 
-        ranked = _rank(candidates, rule.sort, need)
-        max_locs = 1 if method.is_pickup else rule.split.max_locations(value)
+        keyed = sorted(
+            ((_sort_key(site, usable, need, rule.sort), site, usable) for site, usable in candidates),
+            key=_first,
+        )
+        ranked = [(site, usable) for _, site, usable in keyed]
+        max_locs = 1 if is_pickup else rule.split.max_locations(value)
         chosen = _select(ranked, need, max_locs, SortKey.FEWEST_SHIPMENTS in rule.sort)
         assignments = _assign(chosen, demand_lines, sku_index)
         assigned = sum(a.quantity for a in assignments)
-        ranked_trace = tuple(
-            RankedLocation(
-                s.loc.id, i + 1, _sort_keys_for_trace(s, u, need, rule.sort),
-                None if s.distance is None else round(s.distance, 3), tuple(zip(skus, u)),
-            )
-            for i, (s, u) in enumerate(ranked)
-        )
+        ranked_facts = tuple((s.loc.id, key, s.distance, u) for key, s, u in keyed)
         used = {a.location_id for a in assignments}
         selected = tuple(s.loc.id for s, _ in chosen if s.loc.id in used)
 
         if assigned == total_need:
-            traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_trace, selected,
+            traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_facts, skus_t, rule.sort, selected,
                                     max_locs, "allocated"))
             return RoutingDecision(order.key, ruleset.version, RoutingOutcome.ALLOCATED, rule.name,
                                    tuple(assignments), (), tuple(traces))
@@ -428,12 +454,12 @@ def route_order(
         why = _shortfall_reason(rule, ranked, need, skus, max_locs)
         fb = rule.fallback
         if fb is Fallback.NEXT_RULE:
-            traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_trace, selected,
+            traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_facts, skus_t, rule.sort, selected,
                                     max_locs, f"{why}; trying the next rule"))
             if assignments and held_partial is None:
                 held_partial = (rule, assignments, need)
             continue
-        traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_trace, selected,
+        traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_facts, skus_t, rule.sort, selected,
                                 max_locs, f"{why}; fall-back {fb.value}"))
         return _conclude(order, ruleset, rule.name, fb, assignments if fb is not Fallback.REJECT else [],
                          demand_lines, why, traces, locs, sites, skus, need, first_matched)
@@ -450,37 +476,44 @@ def route_order(
                      need, first_matched)
 
 
+def _first(item: tuple) -> tuple:
+    return item[0]
+
+
 def _sort_key(site: _Site, usable: list[int], need: list[int], keys: Sequence[SortKey]) -> tuple:
+    """Smaller is better, criterion by criterion; the location id breaks ties."""
     out: list[Any] = []
     for k in keys:
         if k is SortKey.DISTANCE:
-            out.append(float("inf") if site.distance is None else site.distance)
+            out.append(_INF if site.distance is None else site.distance)
         elif k is SortKey.FEWEST_SHIPMENTS:
-            out.append(-sum(min(u, n) for u, n in zip(usable, need)))
+            covered = 0
+            for u, n in zip(usable, need):
+                covered += u if u < n else n
+            out.append(-covered)
         elif k is SortKey.PRIORITY:
             out.append(site.loc.priority)
         elif k is SortKey.STOCK_LEVEL:
-            out.append(-sum(u for u, n in zip(usable, need) if n))
-        elif k is SortKey.COST:
+            out.append(-sum(usable))
+        else:  # SortKey.COST
             out.append(site.loc.cost_per_shipment_minor)
-    out.append(site.loc.id)  # deterministic tie-break
+    out.append(site.loc.id)
     return tuple(out)
 
 
-def _sort_keys_for_trace(site: _Site, usable: list[int], need: list[int], keys: Sequence[SortKey]):
-    raw = _sort_key(site, usable, need, keys)
+_INF = float("inf")
+
+
+def _trace_keys(key: tuple, keys: Sequence[SortKey]) -> tuple[tuple[str, Any], ...]:
+    """The sort key as an operator reads it: km, units covered, units held, priority, cost."""
     out = []
-    for k, v in zip(keys, raw):
+    for k, v in zip(keys, key):
         if k is SortKey.DISTANCE:
-            v = None if v == float("inf") else round(v, 3)
+            v = None if v == _INF else round(v, 3)
         elif k in (SortKey.FEWEST_SHIPMENTS, SortKey.STOCK_LEVEL):
-            v = -v  # shown as units covered / units held, larger is better
+            v = -v
         out.append((k.value, v))
     return tuple(out)
-
-
-def _rank(candidates: list[tuple[_Site, list[int]]], keys: Sequence[SortKey], need: list[int]):
-    return sorted(candidates, key=lambda c: _sort_key(c[0], c[1], need, keys))
 
 
 def _covers(usables: Iterable[list[int]], need: list[int]) -> bool:
