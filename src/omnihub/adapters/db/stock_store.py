@@ -240,6 +240,7 @@ class StockBatch:
         self.now = now
         self.positions: dict[PositionKey, Position] = {}
         self.original: dict[PositionKey, Position] = {}
+        self._locations_of: dict[str, set[str]] = {}  # SKU → locations loaded
         self.known: set[str] = set()
         self.movement_rows: list[dict] = []
         self.movement_positions: list[Position] = []
@@ -260,14 +261,17 @@ class StockBatch:
                 key = (r[0], r[1])
                 if key not in self.positions:
                     self.positions[key] = self.original[key] = Position(*r[2:])
+                    self._locations_of.setdefault(key[0], set()).add(key[1])
             wanted = [k for k in wanted if k not in self.positions]
         if wanted:
             got = self.store._lock_positions(self.conn, wanted)
             self.positions.update(got)
             self.original.update(got)
+            for sku, loc in got:
+                self._locations_of.setdefault(sku, set()).add(loc)
 
     def positions_of(self, sku: str) -> dict[str, Position]:
-        return {loc: p for (s, loc), p in self.positions.items() if s == sku}
+        return {loc: self.positions[(sku, loc)] for loc in self._locations_of.get(sku, ())}
 
     def check_known(self, keys, skus=()) -> None:
         for sku, loc in keys:

@@ -128,6 +128,28 @@ def _write_json(path: Optional[Path], result: dict) -> None:
     console.print_json(text)
 
 
+@bench_app.command("orders")
+def bench_orders_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    orders: int = 20_000,
+    skus: int = 10_000,
+    locations: int = 50,
+    callers: int = 8,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
+    from rich.progress import Progress
+
+    from omnihub.benchmarks.orders import bench_orders
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("orders", total=orders)
+        result = bench_orders(backend, orders=orders, skus=skus, locations=locations, callers=callers,
+                              base_url=postgres_url, progress=lambda n: bar.advance(task, n))
+    _write_json(json_file, result)
+
+
 @bench_app.command("ledger")
 def bench_ledger_cmd(
     backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",

@@ -1,0 +1,156 @@
+"""`omnihub bench orders`: the full order path (ingest → brokering queue → route →
+reserve → events) under concurrent callers, on 50 locations and 10,000 SKUs.
+
+Each SKU is stocked at 10 of the 50 locations; orders have 1–4 lines, a destination near
+one of the locations, and a mix of standard, express and pickup delivery. Callers keep a
+window of orders in flight on the group-commit writer and each learns its own result.
+Afterwards the ledger is checked: no position reserves more than it holds, no oversell
+incident, every reservation belongs to an order.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.bulk_sql import db_time, insert_many
+from omnihub.adapters.db.channel_config import bump_version
+from omnihub.adapters.db.engine import migrate
+from omnihub.benchmarks.ledger import _percentile
+from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
+from omnihub.domain.catalog import GeoPoint
+from omnihub.domain.orders import Address, DeliveryMethod, Order, OrderLine
+from omnihub.hub import Hub
+from omnihub.settings import Settings
+
+
+def seed(hub: Hub, skus: int, locations: int, per_sku: int, rng: random.Random) -> list[tuple[float, float]]:
+    points = [(40.0 + rng.random() * 2, -75.0 + rng.random() * 3) for _ in range(locations)]
+    now = datetime.now(UTC)
+    with hub.engine.begin() as conn:
+        conn.execute(t.locations.insert(), [
+            {"code": f"L{i:03d}", "name": f"Location {i}", "kind": "warehouse" if i < 5 else "store",
+             "capabilities": ["ship", "express"] if i < 5 else ["ship", "pickup"], "groups": [],
+             "lat": points[i][0], "lng": points[i][1], "priority": 10 if i < 5 else 50}
+            for i in range(locations)
+        ])
+        conn.execute(t.products.insert(), [{"id": i + 1, "title": f"Product {i}"} for i in range(skus)])
+        conn.execute(t.variants.insert(), [{"product_id": i + 1, "sku": f"SKU{i:05d}", "title": ""} for i in range(skus)])
+        pos_rows, mov_rows = [], []
+        ts = db_time(conn, now)
+        for s in range(skus):
+            for loc in rng.sample(range(locations), per_sku):
+                q = rng.randint(20, 100)
+                pos_rows.append((f"SKU{s:05d}", f"L{loc:03d}", q, 1))
+                mov_rows.append((f"SKU{s:05d}", f"L{loc:03d}", q, "received", "on_hand", "receipt", 1, ts))
+        insert_many(conn, "positions", ("sku", "location", "on_hand", "version"), pos_rows)
+        insert_many(conn, "movements", ("sku", "location", "quantity", "from_state", "to_state", "reason",
+                                        "position_version", "occurred_at"), mov_rows)
+        bump_version(conn)
+    hub.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True, rebuild=False)
+    hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", buffer=1,
+                               feeds={f"L{i:03d}": "ship" for i in range(5)}, rebuild=False)
+    from omnihub.adapters.db.projection_rebuild import rebuild_all
+
+    rebuild_all(hub.engine)
+    return points
+
+
+def make_orders(n: int, skus: int, points, rng: random.Random) -> list[Order]:
+    now = datetime.now(UTC)
+    methods = [DeliveryMethod.STANDARD] * 8 + [DeliveryMethod.EXPRESS, DeliveryMethod.PICKUP_IN_STORE]
+    out = []
+    for i in range(n):
+        lat, lng = rng.choice(points)
+        method = rng.choice(methods)
+        lines = tuple(
+            OrderLine(str(j + 1), f"SKU{s:05d}", rng.choice((1, 1, 1, 2)))
+            for j, s in enumerate(rng.sample(range(skus), rng.randint(1, 4)))
+        )
+        out.append(Order(
+            channel=rng.choice(("shopify", "shopify", "amazon_seller")), external_id=f"B{i:07d}",
+            channel_updated_at=now, placed_at=now, lines=lines, delivery_method=method,
+            pickup_location_id=(rng.randint(6, len(points)) if method is DeliveryMethod.PICKUP_IN_STORE else None),
+            shipping_address=Address(country="US", geo=GeoPoint(lat + rng.uniform(-0.2, 0.2), lng + rng.uniform(-0.2, 0.2))),
+        ))
+    return out
+
+
+def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, locations: int = 50, per_sku: int = 10,
+                 callers: int = 8, window: int = 64, base_url: str | None = None, progress=None) -> dict:
+    rng = random.Random(11)
+    with scratch_database(backend, base_url) as url:
+        migrate(url)
+        hub = Hub.open(Settings(database_url=url, writer_batch_max=1000), run_migrations=False, relay=False)
+        try:
+            points = seed(hub, skus, locations, per_sku, rng)
+            batch = make_orders(orders, skus, points, rng)
+            latencies: list[float] = []
+            outcomes: dict[str, int] = {}
+            lock = threading.Lock()
+            failures = []
+
+            def caller(chunk: list[Order]) -> None:
+                lat, outs, bad = [], {}, []
+                for i in range(0, len(chunk), window):
+                    inflight = [(time.perf_counter(), hub.orders.submit(o)) for o in chunk[i : i + window]]
+                    for t0, f in inflight:
+                        r = f.result(600)
+                        lat.append(time.perf_counter() - t0)
+                        if isinstance(r, Exception):
+                            bad.append(repr(r))
+                        else:
+                            outs[r.outcome or r.state] = outs.get(r.outcome or r.state, 0) + 1
+                    if progress:
+                        progress(len(inflight))
+                with lock:
+                    latencies.extend(lat)
+                    failures.extend(bad)
+                    for k, v in outs.items():
+                        outcomes[k] = outcomes.get(k, 0) + v
+
+            chunks = [batch[i::callers] for i in range(callers)]
+            threads = [threading.Thread(target=caller, args=(c,)) for c in chunks]
+            start = time.perf_counter()
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            elapsed = time.perf_counter() - start
+            with hub.engine.connect() as conn:
+                over = conn.execute(sa.select(sa.func.count()).select_from(t.positions).where(
+                    t.positions.c.reserved + t.positions.c.damaged + t.positions.c.quality_control > t.positions.c.on_hand)).scalar()
+                incidents = conn.execute(sa.select(sa.func.count()).select_from(t.oversell_incidents)).scalar()
+                reserved = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.positions.c.reserved), 0))).scalar()
+                assigned = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.order_assignments.c.quantity), 0)).where(
+                    t.order_assignments.c.state == "reserved")).scalar()
+                events = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
+            batches = hub.writer.batches
+        finally:
+            hub.close()
+    return {
+        "benchmark": "orders",
+        "backend": backend,
+        "orders": orders,
+        "orders_per_s": round(orders / elapsed),
+        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "oversells": over + incidents,
+        "reservations_without_order": int(reserved) - int(assigned),
+        "locations": locations,
+        "skus": skus,
+        "callers": callers,
+        "window": window,
+        "seconds": round(elapsed, 3),
+        "outcomes": outcomes,
+        "failed": len(failures),
+        "failures_sample": failures[:3],
+        "events_written": events,
+        "writer_batches": batches,
+        "peak_rss_mb": peak_rss_mb(),
+    }
