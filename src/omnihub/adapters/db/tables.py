@@ -213,10 +213,17 @@ customers = sa.Table(
     "customers",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("email_key", sa.String(320), index=True),
-    sa.Column("phone_key", sa.String(32), index=True),
     sa.Column("display_name", sa.String(200)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Normalized e-mail and phone keys ("email:ana@example.com", "phone:+15551234567"): the
+# same person buying on Shopify, at the POS and on Amazon is found by any of them.
+customer_keys = sa.Table(
+    "customer_keys",
+    metadata,
+    sa.Column("key", sa.String(340), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False, index=True),
 )
 
 customer_channel_ids = sa.Table(

@@ -29,16 +29,10 @@ def upgrade() -> None:
 
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('email_key', sa.String(length=320), nullable=True),
-    sa.Column('phone_key', sa.String(length=32), nullable=True),
     sa.Column('display_name', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers'))
     )
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customers_email_key'), ['email_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customers_phone_key'), ['phone_key'], unique=False)
-
     op.create_table('location_daily_orders',
     sa.Column('location', sa.String(length=64), nullable=False),
     sa.Column('day', sa.String(length=10), nullable=False),
@@ -114,11 +108,24 @@ def upgrade() -> None:
     with op.batch_alter_table('customer_channel_ids', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_channel_ids_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('customer_keys',
+    sa.Column('key', sa.String(length=340), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_keys_customer_id_customers')),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_customer_keys'))
+    )
+    with op.batch_alter_table('customer_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_keys_customer_id'), ['customer_id'], unique=False)
+
     
 
 
 def downgrade() -> None:
     
+    with op.batch_alter_table('customer_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_keys_customer_id'))
+
+    op.drop_table('customer_keys')
     with op.batch_alter_table('customer_channel_ids', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_channel_ids_customer_id'))
 
@@ -139,10 +146,6 @@ def downgrade() -> None:
 
     op.drop_table('order_assignments')
     op.drop_table('location_daily_orders')
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customers_phone_key'))
-        batch_op.drop_index(batch_op.f('ix_customers_email_key'))
-
     op.drop_table('customers')
     with op.batch_alter_table('brokering_queue', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_brokering_queue_next_attempt_at'))
