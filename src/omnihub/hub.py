@@ -14,6 +14,7 @@ from omnihub.services.catalog import CatalogService
 from omnihub.services.inventory import Inventory
 from omnihub.services.order_operations import OrderOperations
 from omnihub.services.order_pipeline import OrderPipeline
+from omnihub.services.order_screening import OrderScreening
 from omnihub.services.routing_rules_store import RuleStore
 from omnihub.services.stock_queries import StockQueries
 from omnihub.settings import Settings, get_settings
@@ -44,7 +45,8 @@ class Hub:
         outbox_relay = OutboxRelay(engine, bus)
         writer = StockWriter(engine, batch_max=settings.writer_batch_max, on_commit=outbox_relay.wake)
         rules = RuleStore(engine)
-        pipeline = OrderPipeline(writer, rules)
+        screening = OrderScreening()
+        pipeline = OrderPipeline(writer, rules, fraud=screening.fraud, customers=screening.customers)
         hub = cls(
             settings=settings, engine=engine, writer=writer, bus=bus, relay=outbox_relay,
             catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(engine),

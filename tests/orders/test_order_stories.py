@@ -153,3 +153,41 @@ def test_bad_orders_get_clear_problems(estate):
     assert estate.get("/api/v1/orders/999").status_code == 404
     bad_rules = estate.put("/api/v1/routing-rules", json={"rules": [{"name": "x", "sort": ["vibes"]}]})
     assert bad_rules.status_code == 422
+
+
+def test_a_fraud_hold_is_raised_with_its_reasons_and_released_by_an_operator(estate):
+    """Given a first-time customer whose billing country differs from the shipping one,
+    when the order arrives, then it is held with that reason and its units already count
+    against ATP; when an operator releases it, it is routed and reserved."""
+    stock(estate, "BOOT-42", "WH-NJ", 3)
+    r = order(estate, ("BOOT-42", 1), billing_country="FR", shipping_address=NYC_CUSTOMER,
+              customer={"email": "new.buyer@example.com"})
+    assert r["state"] == "held"
+    assert any(h.startswith("country_mismatch") for h in r["holds"])
+    assert estate.get("/api/v1/atp/BOOT-42").json()["atp"] == 2  # the held unit waits in the queue
+    released = estate.post(f"/api/v1/orders/{r['order_id']}/release")
+    assert released.status_code == 200, released.text
+    assert released.json()["state"] == "allocated"
+    assert position(estate, "BOOT-42", "WH-NJ")["reserved"] == 1
+    assert estate.get("/api/v1/atp/BOOT-42").json()["atp"] == 2
+
+
+def test_velocity_holds_the_sixth_order_in_an_hour(estate):
+    stock(estate, "SHELL-M", "WH-NJ", 20)
+    states = [order(estate, ("SHELL-M", 1), customer={"phone": "(212) 555-0100"}, shipping_address=NYC_CUSTOMER)["state"]
+              for _ in range(6)]
+    assert states == ["allocated"] * 5 + ["held"]
+
+
+def test_the_same_person_on_shopify_at_the_pos_and_on_amazon_is_one_customer(estate):
+    stock(estate, "SHELL-M", "WH-NJ", 5)
+    stock(estate, "SHELL-M", "BKN", 5)
+    a = order(estate, ("SHELL-M", 1), customer={"channel_customer_id": "gid://shopify/Customer/1", "email": "Ana.Lima@Example.com "},
+              shipping_address=NYC_CUSTOMER)
+    b = order(estate, ("SHELL-M", 1), channel="shopify_pos", origin_location="BKN", delivery_method="pickup_in_store",
+              customer={"phone": "+1 212 555 0199", "email": "ana.lima@example.com"})
+    c = order(estate, ("SHELL-M", 1), channel="amazon_seller", customer={"phone": "212-555-0199"}, shipping_address=NYC_CUSTOMER)
+    ids = {x["order"]["customer_id"] for x in (a, b, c)}
+    assert len(ids) == 1 and None not in ids
+    mine = estate.get("/api/v1/orders", params={"customer_id": ids.pop()}).json()["items"]
+    assert {o["channel"] for o in mine} == {"shopify", "shopify_pos", "amazon_seller"}

@@ -1,0 +1,156 @@
+"""Screening of incoming orders inside the pipeline's batch: the unified customer each
+order belongs to, and the fraud rules that may hold it.
+
+Both run set-based (a few queries per batch, whatever its size) because they sit on the
+order hot path. A customer is found by any normalized e-mail or phone key or by their id
+on the channel; two stored profiles that one order joins are merged (their orders are
+repointed to the older profile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.bulk_sql import fetch_by_keys, next_ids
+from omnihub.domain.customers import ChannelCustomer, UnifiedCustomer, resolve
+from omnihub.domain.fraud import (
+    ChannelRiskRule,
+    CountryMismatchRule,
+    CustomerOrderFacts,
+    FirstOrderValueRule,
+    VelocityRule,
+    assess,
+)
+from omnihub.domain.orders import Order, RiskLevel
+
+#: The rules a new hub starts with; `OrderScreening(fraud_rules=...)` replaces them.
+DEFAULT_FRAUD_RULES = (
+    VelocityRule(max_orders=5, window=timedelta(hours=1)),
+    CountryMismatchRule(),
+    FirstOrderValueRule(max_value_minor=150_000, currency="USD"),
+    ChannelRiskRule(hold_at=RiskLevel.HIGH),
+)
+FACTS_WINDOW = timedelta(days=2)
+
+
+class OrderScreening:
+    def __init__(self, fraud_rules=DEFAULT_FRAUD_RULES) -> None:
+        self.fraud_rules = tuple(fraud_rules)
+
+    # -- unified customers ------------------------------------------------------------------
+    def customers(self, conn: Connection, orders: Sequence[Order]) -> list[Order]:
+        wanted_keys: set[str] = set()
+        wanted_ids: set[tuple[str, str]] = set()
+        incoming: list[ChannelCustomer | None] = []
+        for o in orders:
+            c = o.customer
+            if not (c.email or c.phone or c.channel_customer_id):
+                incoming.append(None)
+                continue
+            cc = ChannelCustomer(o.channel, c.channel_customer_id, c.email, c.phone)
+            incoming.append(cc)
+            probe = resolve(cc, ())
+            wanted_keys |= probe.customer.keys
+            wanted_ids |= probe.customer.channel_ids
+        if not wanted_keys and not wanted_ids:
+            return list(orders)
+        profiles: dict[int, UnifiedCustomer] = {}
+        owner_of_key: dict[str, int] = {}
+        owner_of_id: dict[tuple[str, str], int] = {}
+        for key, cid in fetch_by_keys(conn, "customer_keys", ("key", "customer_id"), ("key",), [(k,) for k in sorted(wanted_keys)]):
+            owner_of_key[key] = cid
+        for ch, ext, cid in fetch_by_keys(conn, "customer_channel_ids", ("channel", "channel_customer_id", "customer_id"),
+                                          ("channel", "channel_customer_id"), sorted(wanted_ids)):
+            owner_of_id[(ch, ext)] = cid
+        for cid in set(owner_of_key.values()) | set(owner_of_id.values()):
+            profiles[cid] = UnifiedCustomer(cid)
+        for key, cid in owner_of_key.items():
+            p = profiles[cid]
+            kind, _, value = key.partition(":")
+            profiles[cid] = replace(p, emails=p.emails | {value}) if kind == "email" else replace(p, phones=p.phones | {value})
+        for ext, cid in owner_of_id.items():
+            profiles[cid] = replace(profiles[cid], channel_ids=profiles[cid].channel_ids | {ext})
+
+        now = datetime.now(UTC)
+        new_keys: dict[str, int] = {}
+        new_ids: dict[tuple[str, str], int] = {}
+        merges: dict[int, int] = {}  # merged id → surviving id
+        out: list[Order] = []
+        for o, cc in zip(orders, incoming):
+            if cc is None:
+                out.append(o)
+                continue
+            res = resolve(cc, profiles.values())
+            cust = res.customer
+            if cust.id is None:
+                (cid,) = next_ids(conn, "customers", 1)
+                conn.execute(t.customers.insert().values(id=cid, display_name=cust.name or None, created_at=now))
+                cust = replace(cust, id=cid)
+            for gone in res.merged_ids:
+                merges[gone] = cust.id
+                profiles.pop(gone, None)
+            profiles[cust.id] = cust
+            for k in cust.keys:
+                if owner_of_key.get(k) != cust.id:
+                    owner_of_key[k] = new_keys[k] = cust.id
+            for ext in cust.channel_ids:
+                if owner_of_id.get(ext) != cust.id:
+                    owner_of_id[ext] = new_ids[ext] = cust.id
+            out.append(replace(o, customer=replace(o.customer, customer_id=cust.id)))
+        if merges:
+            for gone, kept in merges.items():
+                conn.execute(t.orders.update().where(t.orders.c.customer_id == gone).values(customer_id=kept))
+                conn.execute(t.customer_keys.update().where(t.customer_keys.c.customer_id == gone).values(customer_id=kept))
+                conn.execute(t.customer_channel_ids.update().where(t.customer_channel_ids.c.customer_id == gone).values(customer_id=kept))
+                conn.execute(t.customers.delete().where(t.customers.c.id == gone))
+        self._upsert(conn, "customer_keys", ("key",), [(k, c) for k, c in new_keys.items()])
+        self._upsert(conn, "customer_channel_ids", ("channel", "channel_customer_id"),
+                     [(ch, ext, c) for (ch, ext), c in new_ids.items()])
+        return out
+
+    @staticmethod
+    def _upsert(conn: Connection, table: str, keys: tuple[str, ...], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cols = (*keys, "customer_id")
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET customer_id = excluded.customer_id", rows)
+
+    # -- fraud ------------------------------------------------------------------------------
+    def fraud(self, conn: Connection, orders: Sequence[Order]) -> dict[tuple[str, str], list[str]]:
+        """Hold reasons per new order, from each customer's earlier orders (stored ones and
+        those earlier in this batch)."""
+        ids = sorted({o.customer.customer_id for o in orders if o.customer.customer_id is not None})
+        history: dict[int, list[datetime]] = {}
+        counts: dict[int, int] = {}
+        if ids:
+            oldest = min(o.placed for o in orders) - FACTS_WINDOW
+            o_t = t.orders
+            for cid, placed in conn.execute(
+                sa.select(o_t.c.customer_id, o_t.c.placed_at).where(o_t.c.customer_id.in_(ids), o_t.c.placed_at >= oldest)
+            ):
+                history.setdefault(cid, []).append(placed if placed.tzinfo else placed.replace(tzinfo=UTC))
+            for cid, n in conn.execute(
+                sa.select(o_t.c.customer_id, sa.func.count()).where(o_t.c.customer_id.in_(ids)).group_by(o_t.c.customer_id)
+            ):
+                counts[cid] = n
+        out: dict[tuple[str, str], list[str]] = {}
+        for o in orders:
+            cid = o.customer.customer_id
+            facts = CustomerOrderFacts(counts.get(cid, 0), tuple(history.get(cid, ()))) if cid is not None else CustomerOrderFacts()
+            reasons = assess(o, facts, self.fraud_rules)
+            if reasons:
+                out[o.key] = [f"{r.rule}: {r.message}" for r in reasons]
+            if cid is not None:
+                history.setdefault(cid, []).append(o.placed)
+                counts[cid] = counts.get(cid, 0) + 1
+        return out
+
