@@ -191,3 +191,21 @@ def test_the_same_person_on_shopify_at_the_pos_and_on_amazon_is_one_customer(est
     assert len(ids) == 1 and None not in ids
     mine = estate.get("/api/v1/orders", params={"customer_id": ids.pop()}).json()["items"]
     assert {o["channel"] for o in mine} == {"shopify", "shopify_pos", "amazon_seller"}
+
+
+def test_store_mode_lists_nearby_stores_with_pickup_stock_and_says_if_express_is_possible(estate):
+    """Given boots in SoHo and Brooklyn, when a shopper in ZIP 10012 (SoHo) looks, then SoHo
+    comes first with its units and a pickup-ready time, and express is possible from SoHo."""
+    stock(estate, "BOOT-42", "SOHO", 2)
+    stock(estate, "BOOT-42", "BKN", 1)
+    r = estate.get("/api/v1/availability/stores", params={"sku": "BOOT-42", "near": "10012"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    stores = [(s["location"], s["available"]["BOOT-42"]) for s in body["stores"]]
+    assert stores[0] == ("SOHO", 2) and ("BKN", 1) in stores
+    assert body["stores"][0]["pickup_ready_at"] is not None
+    assert body["express_possible"] and body["express"]["location"] == "SOHO"
+    basket = estate.get("/api/v1/availability/stores", params={"sku": ["BOOT-42:2"], "near": "40.7081,-73.9571",
+                                                                 "only_available": True}).json()
+    assert [s["location"] for s in basket["stores"]] == ["SOHO"]
+    assert estate.get("/api/v1/availability/stores", params={"sku": "BOOT-42", "near": "00000"}).status_code == 422

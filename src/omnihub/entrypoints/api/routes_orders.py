@@ -251,3 +251,30 @@ def rules_history(hub: HubDep) -> list[dict]:
 
 
 _ = order_from_doc
+
+
+@router.get("/availability/stores", tags=["store mode"])
+def stores_near(
+    hub: HubDep,
+    sku: Annotated[list[str], Query(min_length=1, max_length=50, description="SKU, or SKU:units for a basket")],
+    near: Annotated[str, Query(description="US ZIP code, or 'lat,lng'")],
+    radius_km: Annotated[float, Query(gt=0, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    only_available: bool = False,
+) -> dict:
+    """Store Mode: nearby stores with pickup-available units, distance and pickup-ready
+    time, and whether express shipping is possible for the basket."""
+    from omnihub.domain.ledger import LedgerError
+    from omnihub.services.store_mode import store_mode
+
+    basket: dict[str, int] = {}
+    for item in sku:
+        name, _, units = item.partition(":")
+        try:
+            n = int(units) if units else 1
+        except ValueError:
+            raise LedgerError(f"{item!r}: units must be a whole number", field="sku") from None
+        if n <= 0:
+            raise LedgerError(f"{item!r}: units must be positive", field="sku")
+        basket[name] = basket.get(name, 0) + n
+    return store_mode(hub.engine, basket, near, radius_km=radius_km, limit=limit, only_available=only_available)
