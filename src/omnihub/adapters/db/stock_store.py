@@ -205,11 +205,13 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         for r in fetch_by_keys(conn, "channel_pools", ("sku", "channel", "pool"), ("sku",), [(x,) for x in skus])
     }
     # Only the rows this batch can change: each SKU's totals and the touched locations.
+    # Keyed on the whole primary key (channel, sku, location) so the lookup is a search.
     wanted_rows = sorted({(x, TOTAL) for x in skus} | set(changed))
+    wanted_keys = [(c.channel, sku, loc) for c in cfg.channels for sku, loc in wanted_rows]
     shown = {
-        (r[2], r[0], r[1]): r[3]
-        for r in fetch_by_keys(conn, "channel_availability", ("sku", "location", "channel", "quantity"),
-                               ("sku", "location"), wanted_rows)
+        (r[0], r[1], r[2]): r[3]
+        for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
+                               ("channel", "sku", "location"), wanted_keys)
     }
     changes = [PositionChange(k[0], k[1], original[k], v) for k, v in changed.items()]
     changed_pools, rows, events = project(
