@@ -311,3 +311,91 @@ location_daily_orders = sa.Table(
     sa.Column("day", sa.String(10), primary_key=True),  # the location's local date
     sa.Column("orders", sa.Integer, nullable=False),
 )
+
+# -- channel connectors and the sync engine ------------------------------------------------
+
+# A channel's secrets (access token, webhook secret, LWA refresh token...), as one Fernet
+# token encrypted with settings.secret_key: a copied database does not leak them.
+channel_credentials = sa.Table(
+    "channel_credentials",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Hub location ↔ the channel's own location id (Shopify location gid).
+channel_locations = sa.Table(
+    "channel_locations",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("external_location_id", sa.String(200), nullable=False),
+    sa.UniqueConstraint("channel", "external_location_id", name="uq_channel_locations_external"),
+)
+
+# The last quantity the channel itself confirmed per (channel, SKU, location): the
+# `changeFromQuantity` of the next compare-and-swap, and what reconciliation compares.
+channel_levels = sa.Table(
+    "channel_levels",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(128), primary_key=True),
+    sa.Column("location", sa.String(64), primary_key=True),
+    sa.Column("confirmed", sa.Integer, nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# "Channel C should show Q for SKU S at location L": one row per key, latest wins.
+sync_intents = sa.Table(
+    "sync_intents",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("target", sa.Integer, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="2"),
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.UniqueConstraint("channel", "sku", "location", name="uq_sync_intents_key"),
+    sa.Index("ix_sync_intents_due", "channel", "state", "priority", "next_attempt_at"),
+)
+
+# Every webhook / notification as it arrived, stored in the transaction that accepts it.
+channel_inbox = sa.Table(
+    "channel_inbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("delivery_id", sa.String(200), nullable=False),
+    sa.Column("topic", sa.String(100), nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("processed_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("source", "delivery_id", name="uq_channel_inbox_delivery"),
+    sa.Index("ix_channel_inbox_state", "state", "id"),
+)
+
+# Polling cursors per channel and feed ("orders.updated_at" → last seen channel time).
+channel_cursors = sa.Table(
+    "channel_cursors",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,159 @@
+"""Shopify orders (REST webhook JSON, GraphQL `Order` nodes) → the hub's one Order model.
+
+- Online store orders become channel `shopify`; POS sales (`source_name` "pos") become
+  `shopify_pos`, rung up and handed over at the register's store (`location_id` mapped to
+  the hub location), so the pipeline fulfils them on the spot.
+- Edits and refunds lower `current_quantity`: the difference to `quantity` is the line's
+  cancelled quantity, which is how partial cancellations reach the hub (seeds 001/002:
+  found by `updated_at`). `cancelled_at` set cancels the whole order.
+- `updated_at` is the version: late and repeated deliveries of older versions are ignored
+  by the pipeline.
+Money is converted to integer minor units from Shopify's decimal strings (never floats).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from omnihub.domain.catalog import GeoPoint
+from omnihub.domain.orders import SHOPIFY, SHOPIFY_POS, Address, CustomerRef, DeliveryMethod, Order, OrderLine
+
+#: Shopify location id (numeric or gid) → hub location id, or None when unmapped.
+LocationLookup = Callable[[str], "int | None"]
+
+
+class ShopifyPayloadError(ValueError):
+    """A payload that cannot be an order: kept in the inbox with this message."""
+
+
+def numeric_id(value) -> str:
+    """`gid://shopify/Order/123` or 123 → '123'."""
+    if value is None:
+        return ""
+    text = str(value)
+    return text.rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def _time(value, name: str) -> datetime:
+    if not value:
+        raise ShopifyPayloadError(f"{name} is missing")
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ShopifyPayloadError(f"{name} {value!r} is not an ISO 8601 time") from exc
+    if parsed.tzinfo is None:
+        raise ShopifyPayloadError(f"{name} {value!r} has no time zone")
+    return parsed
+
+
+def _minor(amount) -> int:
+    try:
+        return int((Decimal(str(amount or "0")) * 100).to_integral_value())
+    except InvalidOperation as exc:
+        raise ShopifyPayloadError(f"amount {amount!r} is not a decimal") from exc
+
+
+def _geo(lat, lng) -> GeoPoint | None:
+    try:
+        return GeoPoint(float(lat), float(lng)) if lat is not None and lng is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _channel_for(source_name: str | None) -> str:
+    return SHOPIFY_POS if (source_name or "").lower() == "pos" else SHOPIFY
+
+
+def _finish(*, channel: str, external_id: str, updated: datetime, placed: datetime | None, lines: list[OrderLine],
+            currency: str, customer: CustomerRef, address: Address | None, tags: frozenset[str], note: str,
+            cancelled: bool, retail_location: str | None, locations: LocationLookup) -> Order:
+    origin = None
+    method = DeliveryMethod.STANDARD
+    if channel == SHOPIFY_POS:
+        origin = locations(retail_location) if retail_location else None
+        if origin is None:
+            raise ShopifyPayloadError(f"POS order {external_id}: location {retail_location!r} is not mapped to a hub location")
+        method = DeliveryMethod.PICKUP_IN_STORE
+    try:
+        return Order(channel=channel, external_id=external_id, channel_updated_at=updated, placed_at=placed,
+                     lines=tuple(lines), currency=currency or "USD", customer=customer, shipping_address=address,
+                     delivery_method=method, origin_location_id=origin, pickup_location_id=origin, tags=tags,
+                     notes=note or "", cancelled=cancelled)
+    except ValueError as exc:
+        raise ShopifyPayloadError(str(exc)) from exc
+
+
+def order_from_rest(payload: dict, locations: LocationLookup) -> Order:
+    """An `orders/*` webhook body (REST shape) → Order."""
+    if not isinstance(payload, dict) or "id" not in payload:
+        raise ShopifyPayloadError("not a Shopify order: no id")
+    external_id = numeric_id(payload["id"])
+    lines = []
+    for item in payload.get("line_items") or []:
+        if not item.get("sku"):
+            raise ShopifyPayloadError(f"order {external_id}: line {item.get('id')} has no SKU")
+        quantity = int(item.get("quantity") or 0)
+        current = int(item.get("current_quantity", quantity))
+        try:
+            lines.append(OrderLine(line_id=numeric_id(item["id"]), sku=item["sku"], quantity=quantity,
+                                   cancelled_quantity=max(0, min(quantity, quantity - current)),
+                                   unit_price_minor=_minor(item.get("price"))))
+        except ValueError as exc:
+            raise ShopifyPayloadError(f"order {external_id}: {exc}") from exc
+    ship = payload.get("shipping_address") or None
+    address = None
+    if ship:
+        address = Address(line1=ship.get("address1") or "", line2=ship.get("address2") or "", city=ship.get("city") or "",
+                          region=ship.get("province_code") or "", postal_code=ship.get("zip") or "",
+                          country=ship.get("country_code") or "", geo=_geo(ship.get("latitude"), ship.get("longitude")))
+    cust = payload.get("customer") or {}
+    customer = CustomerRef(channel_customer_id=numeric_id(cust.get("id")) or None,
+                           email=payload.get("email") or cust.get("email"), phone=payload.get("phone"))
+    tags = frozenset(t.strip() for t in (payload.get("tags") or "").split(",") if t.strip())
+    return _finish(channel=_channel_for(payload.get("source_name")), external_id=external_id,
+                   updated=_time(payload.get("updated_at"), "updated_at"),
+                   placed=_time(payload["created_at"], "created_at") if payload.get("created_at") else None,
+                   lines=lines, currency=payload.get("currency") or "USD", customer=customer, address=address, tags=tags,
+                   note=payload.get("note") or "", cancelled=bool(payload.get("cancelled_at")),
+                   retail_location=str(payload["location_id"]) if payload.get("location_id") else None, locations=locations)
+
+
+def order_from_graphql(node: dict, locations: LocationLookup) -> Order:
+    """An `Order` node of the ORDERS_UPDATED query → Order."""
+    if not isinstance(node, dict) or not node.get("id"):
+        raise ShopifyPayloadError("not a Shopify order node")
+    external_id = numeric_id(node["id"])
+    lines = []
+    for item in (node.get("lineItems") or {}).get("nodes") or []:
+        if not item.get("sku"):
+            raise ShopifyPayloadError(f"order {external_id}: line {item.get('id')} has no SKU")
+        quantity = int(item["quantity"])
+        current = int(item.get("currentQuantity", quantity))
+        price = ((item.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
+        lines.append(OrderLine(line_id=numeric_id(item["id"]), sku=item["sku"], quantity=quantity,
+                               cancelled_quantity=max(0, min(quantity, quantity - current)), unit_price_minor=_minor(price)))
+    ship = node.get("shippingAddress") or None
+    address = None
+    if ship:
+        address = Address(line1=ship.get("address1") or "", line2=ship.get("address2") or "", city=ship.get("city") or "",
+                          region=ship.get("provinceCode") or "", postal_code=ship.get("zip") or "",
+                          country=ship.get("countryCodeV2") or "", geo=_geo(ship.get("latitude"), ship.get("longitude")))
+    retail = (node.get("retailLocation") or {}).get("id")
+    return _finish(channel=_channel_for(node.get("sourceName")), external_id=external_id,
+                   updated=_time(node.get("updatedAt"), "updatedAt"),
+                   placed=_time(node["createdAt"], "createdAt") if node.get("createdAt") else None, lines=lines,
+                   currency=node.get("currencyCode") or "USD",
+                   customer=CustomerRef(email=node.get("email"), phone=node.get("phone")), address=address,
+                   tags=frozenset(node.get("tags") or ()), note=node.get("note") or "",
+                   cancelled=bool(node.get("cancelledAt")), retail_location=numeric_id(retail) if retail else None,
+                   locations=locations)
+
+
+def inventory_level_update(payload: dict) -> tuple[str, str, int]:
+    """An `inventory_levels/update` body → (inventory item id, location id, available)."""
+    try:
+        return (numeric_id(payload["inventory_item_id"]), numeric_id(payload["location_id"]), int(payload["available"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ShopifyPayloadError(f"not an inventory level: {exc}") from exc
