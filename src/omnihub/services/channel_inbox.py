@@ -1,0 +1,203 @@
+"""The inbox: every webhook and notification is stored raw in the transaction that
+accepts it (so the channel can be answered at once, well within its 5 s), then processed
+asynchronously by whichever worker claims it.
+
+- De-duplication is the unique (source, delivery id): Shopify's X-Shopify-Webhook-Id,
+  Amazon's NotificationMetadata.NotificationId. A second delivery is answered 200 and
+  ignored.
+- Claims are leases that expire: a worker killed mid-way leaves rows that another (or
+  the restarted) worker picks up; processing is idempotent (orders are versioned by the
+  channel's updated time, levels are absolute).
+- A payload that cannot be understood is marked `failed` with its error, for an operator,
+  and never blocks the rows behind it. Transient failures (channel unreachable) go back
+  to `pending` with back-off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from omnihub.adapters import sync_metrics as m
+from omnihub.adapters.channels.amazon.notifications import NotificationError, parse_notification
+from omnihub.adapters.channels.retry_delays import backoff_delay
+from omnihub.adapters.channels.shopify.order_mapping import (
+    ShopifyPayloadError,
+    inventory_level_update,
+    numeric_id,
+    order_from_rest,
+)
+from omnihub.adapters.db import tables as t
+from omnihub.domain.orders import Order
+
+log = structlog.get_logger(__name__)
+
+ORDER_TOPICS = {"orders/create", "orders/updated", "orders/cancelled", "orders/edited", "orders/fulfilled",
+                "orders/paid", "orders/partially_fulfilled"}
+
+
+class TransientError(RuntimeError):
+    """Worth another try later (the channel was unreachable, rate limited...)."""
+
+
+@dataclass
+class InboxProcessor:
+    engine: Engine
+    ingest_many: Callable[[list[Order]], list]  # OrderPipeline.ingest_many
+    shopify_channel: str = "shopify"
+    amazon_channel: str = "amazon_seller"
+    observe_level: Callable[[str, str, str, int], None] | None = None  # ChannelSync.observe_level
+    fetch_amazon_order: Callable[[str], Order] | None = None  # order id → Order (getOrder + getOrderItems)
+    lease_s: float = 60.0
+    max_attempts: int = 8
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    # -- accepting (the webhook endpoints) -------------------------------------------------
+    def accept(self, source: str, delivery_id: str, topic: str, headers: dict, body: bytes) -> str:
+        """Store a delivery; 'accepted' or 'duplicate'."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(t.channel_inbox.insert().values(
+                    source=source, delivery_id=delivery_id[:200], topic=topic[:100], headers=headers,
+                    body=body.decode("utf-8", "replace"), received_at=datetime.now(UTC), state="pending"))
+        except IntegrityError:
+            m.WEBHOOKS.labels(source, "duplicate").inc()
+            return "duplicate"
+        m.WEBHOOKS.labels(source, "accepted").inc()
+        return "accepted"
+
+    # -- processing ------------------------------------------------------------------------
+    def _mapping(self) -> tuple[dict[str, int], dict[str, str]]:
+        """Shopify location number → hub location id; Shopify inventory item number → SKU."""
+        cl, loc, li = t.channel_locations, t.locations, t.channel_listings
+        with self.engine.connect() as conn:
+            locs = {numeric_id(ext): lid for ext, lid in conn.execute(
+                sa.select(cl.c.external_location_id, loc.c.id).join(loc, loc.c.code == cl.c.location)
+                .where(cl.c.channel == self.shopify_channel))}
+            items = {numeric_id(inv): sku for sku, inv in conn.execute(
+                sa.select(li.c.sku, li.c.external_inventory_item_id).where(li.c.channel == self.shopify_channel))
+                if inv}
+            codes = {numeric_id(ext): code for code, ext in conn.execute(
+                sa.select(cl.c.location, cl.c.external_location_id).where(cl.c.channel == self.shopify_channel))}
+        return locs, {"items": items, "codes": codes}  # type: ignore[return-value]
+
+    def claim(self, limit: int) -> list:
+        now = datetime.now(UTC)
+        ib = t.channel_inbox
+        q = (sa.select(ib.c.id, ib.c.source, ib.c.topic, ib.c.body, ib.c.attempts)
+             .where(ib.c.state == "pending", sa.or_(ib.c.lease_until.is_(None), ib.c.lease_until < now))
+             .order_by(ib.c.id).limit(limit))
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).all()
+            if rows:
+                conn.execute(ib.update().where(ib.c.id.in_([r.id for r in rows]))
+                             .values(lease_owner=self.owner, lease_until=now + timedelta(seconds=self.lease_s)))
+        return rows
+
+    def process_once(self, limit: int = 200) -> int:
+        rows = self.claim(limit)
+        if not rows:
+            return 0
+        locs, maps = self._mapping()
+        done: list[int] = []
+        failed: dict[int, str] = {}
+        retry: dict[int, str] = {}
+        orders: list[tuple[int, Order]] = []
+        for r in rows:
+            try:
+                body = json.loads(r.body)
+                if r.source == "shopify":
+                    if r.topic in ORDER_TOPICS:
+                        orders.append((r.id, order_from_rest(body, lambda ext: locs.get(numeric_id(ext)))))
+                        continue
+                    if r.topic == "inventory_levels/update":
+                        item, location, available = inventory_level_update(body)
+                        sku, code = maps["items"].get(item), maps["codes"].get(location)
+                        if sku and code and self.observe_level:
+                            self.observe_level(self.shopify_channel, sku, code, available)
+                    done.append(r.id)  # other topics: recorded, nothing to do
+                elif r.source == "amazon":
+                    note = parse_notification(body)
+                    if note.kind == "ORDER_CHANGE" and note.order_id:
+                        if self.fetch_amazon_order is None:
+                            raise TransientError("no Amazon connector configured")
+                        orders.append((r.id, self.fetch_amazon_order(note.order_id)))
+                        continue
+                    if note.kind == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE" and self.observe_level:
+                        self.observe_level(self.amazon_channel, note.sku, "", note.quantity)
+                    done.append(r.id)
+                else:
+                    failed[r.id] = f"unknown source {r.source!r}"
+            except (ShopifyPayloadError, NotificationError, ValueError, KeyError, TypeError) as exc:
+                failed[r.id] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # the channel could not be reached: try again later
+                retry[r.id] = f"{type(exc).__name__}: {exc}"
+        if orders:
+            # Several versions of one order in a batch: only the newest needs ingesting.
+            newest: dict[tuple[str, str], tuple[int, Order]] = {}
+            for rid, order in orders:
+                cur = newest.get(order.key)
+                if cur is None or order.channel_updated_at >= cur[1].channel_updated_at:
+                    if cur is not None:
+                        done.append(cur[0])
+                    newest[order.key] = (rid, order)
+                else:
+                    done.append(rid)
+            orders = list(newest.values())
+            results = self.ingest_many([o for _, o in orders])
+            for (rid, order), res in zip(orders, results):
+                if isinstance(res, Exception):
+                    failed[rid] = f"{type(res).__name__}: {res}"
+                    log.warning("inbox order refused", order=order.external_id, channel=order.channel, error=str(res))
+                else:
+                    done.append(rid)
+        self._settle(rows, done, failed, retry)
+        return len(rows)
+
+    def _settle(self, rows, done: list[int], failed: dict[int, str], retry: dict[int, str]) -> None:
+        now = datetime.now(UTC)
+        ib = t.channel_inbox
+        source = {r.id: r.source for r in rows}
+        attempts = {r.id: r.attempts for r in rows}
+        with self.engine.begin() as conn:
+            if done:
+                conn.execute(ib.update().where(ib.c.id.in_(done)).values(state="done", processed_at=now, lease_owner=None,
+                                                                         lease_until=None))
+            for rid, err in failed.items():
+                conn.execute(ib.update().where(ib.c.id == rid).values(state="failed", error=err[:4000], processed_at=now,
+                                                                      attempts=attempts[rid] + 1, lease_owner=None))
+            for rid, err in retry.items():
+                n = attempts[rid] + 1
+                conn.execute(ib.update().where(ib.c.id == rid).values(
+                    state="failed" if n >= self.max_attempts else "pending", error=err[:4000], attempts=n,
+                    lease_owner=None, lease_until=now + timedelta(seconds=backoff_delay(n, base=2, cap=600))))
+        for rid in done:
+            m.INBOX_PROCESSED.labels(source[rid], "done").inc()
+        for rid in failed:
+            m.INBOX_PROCESSED.labels(source[rid], "failed").inc()
+        for rid in retry:
+            m.INBOX_PROCESSED.labels(source[rid], "retry").inc()
+
+    def drain(self, limit: int = 200) -> int:
+        total = 0
+        while n := self.process_once(limit):
+            total += n
+        return total
+
+    def failures(self, limit: int = 100) -> list[dict]:
+        ib = t.channel_inbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(ib.c.id, ib.c.source, ib.c.delivery_id, ib.c.topic, ib.c.error, ib.c.received_at)
+                                .where(ib.c.state == "failed").order_by(ib.c.id).limit(limit))
+            return [dict(r._mapping) for r in rows]

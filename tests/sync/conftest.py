@@ -1,0 +1,151 @@
+"""Fixtures for the connector and sync tests: the channel sandboxes served by uvicorn on
+loopback ports (real HTTP, real sockets), and a hub connected to them through its own
+connectors. The hub and the sandboxes share nothing but HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from omnihub.adapters.channels.connectors import build_amazon, build_shopify
+
+SHOPIFY_TOKEN = "shpat_sync_tests"
+SHOPIFY_SECRET = "shpss_sync_tests_secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve():
+    started: list[LiveServer] = []
+
+    def start(app) -> LiveServer:
+        server = LiveServer(app).__enter__()
+        started.append(server)
+        return server
+
+    yield start
+    for s in reversed(started):
+        s.__exit__(None, None, None)
+
+
+def shopify_config(tmp_path: Path, **overrides):
+    from omnihub.sandbox.shopify.config import ShopifySandboxConfig
+
+    values = dict(state_path=tmp_path / "shopify.sqlite3", access_tokens=[SHOPIFY_TOKEN], client_secret=SHOPIFY_SECRET,
+                  catalog_products=4, catalog_variants_per_product=2, catalog_stores=2, catalog_warehouses=1,
+                  initial_stock_max=12, time_scale=0.001, plan="plus")
+    values.update(overrides)
+    return ShopifySandboxConfig(**values)
+
+
+@pytest.fixture
+def shopify_sandbox(tmp_path, serve):
+    """Factory: (server, app) of a Shopify sandbox with the given config overrides."""
+    from omnihub.sandbox.shopify.app import create_app
+
+    def start(**overrides):
+        app = create_app(shopify_config(tmp_path, **overrides))
+        return serve(app), app
+
+    return start
+
+
+def shopify_secrets(url: str, plan: str = "plus") -> dict:
+    return {"shop_url": url, "access_token": SHOPIFY_TOKEN, "client_secret": SHOPIFY_SECRET, "plan": plan}
+
+
+@pytest.fixture
+def shopify_connector():
+    made = []
+
+    def make(url: str, **kw):
+        conn = build_shopify("shopify", shopify_secrets(url), **kw)
+        made.append(conn)
+        return conn
+
+    yield make
+    for c in made:
+        c.client.close()
+
+
+def amazon_config(tmp_path: Path, **overrides):
+    from omnihub.sandbox.amazon.config import AmazonSandboxConfig
+
+    values = dict(state_path=tmp_path / "amazon.db", catalog_size=8, initial_quantity_max=10, feed_queue_seconds=0.2,
+                  feed_processing_seconds=0.3, pending_to_unshipped_seconds=0.5, tick_seconds=0.1)
+    values.update(overrides)
+    return AmazonSandboxConfig(**values)
+
+
+def amazon_secrets(url: str, cfg) -> dict:
+    return {"endpoint": url, "lwa_url": url + "/auth/o2/token", "client_id": cfg.lwa_client_id,
+            "client_secret": cfg.lwa_client_secret, "refresh_token": cfg.lwa_refresh_token, "seller_id": cfg.seller_id,
+            "marketplace_id": cfg.marketplace_id}
+
+
+@pytest.fixture
+def amazon_sandbox(tmp_path, serve):
+    from omnihub.sandbox.amazon.app import create_app
+
+    def start(**overrides):
+        cfg = amazon_config(tmp_path, **overrides)
+        app = create_app(cfg)
+        return serve(app), app, cfg
+
+    return start
+
+
+@pytest.fixture
+def amazon_connector():
+    made = []
+
+    def make(url: str, cfg, **kw):
+        conn = build_amazon("amazon_seller", amazon_secrets(url, cfg), **kw)
+        made.append(conn)
+        return conn
+
+    yield make
+    for c in made:
+        c.client.close()
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
