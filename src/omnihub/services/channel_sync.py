@@ -169,6 +169,13 @@ class ChannelSync:
         i = t.sync_intents
         with self.engine.begin() as conn:
             confirmed = self._confirmed(conn, list(batch))
+            # Already what the channel shows and nothing queued for it: no push needed.
+            same = [k for k, (q, _) in batch.items() if confirmed.get(k) == q]
+            if same:
+                queued = self._existing(conn, same)
+                batch = {k: v for k, v in batch.items() if k not in same or k in queued}
+                if not batch:
+                    return
             rows = [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, confirmed.get((c, s, loc))),
                      "generation": 0, "first_changed_at": first, "changed_at": now, "state": PENDING, "attempts": 0,
                      "next_attempt_at": now} for (c, s, loc), (q, first) in sorted(batch.items())]
@@ -186,6 +193,19 @@ class ChannelSync:
             )
             for start in range(0, len(rows), 500):
                 conn.execute(stmt, rows[start:start + 500])
+
+    @staticmethod
+    def _existing(conn, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        i = t.sync_intents
+        out: set[tuple[str, str, str]] = set()
+        by_channel: dict[str, list[str]] = {}
+        for c, s, _ in keys:
+            by_channel.setdefault(c, []).append(s)
+        for c, skus in by_channel.items():
+            for start in range(0, len(skus), 500):
+                q = sa.select(i.c.sku, i.c.location).where(i.c.channel == c, i.c.sku.in_(skus[start:start + 500]))
+                out.update((c, s, loc) for s, loc in conn.execute(q))
+        return out
 
     @staticmethod
     def _confirmed(conn, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
