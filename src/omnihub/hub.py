@@ -10,7 +10,10 @@ from sqlalchemy.engine import Engine
 from omnihub.adapters.bus.in_process import InProcessBus, OutboxRelay
 from omnihub.adapters.db.engine import make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
+from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.services.catalog import CatalogService
+from omnihub.services.channel_inbox import InboxProcessor
+from omnihub.services.channel_sync import ChannelSync
 from omnihub.services.inventory import Inventory
 from omnihub.services.order_operations import OrderOperations
 from omnihub.services.order_pipeline import OrderPipeline
@@ -33,6 +36,9 @@ class Hub:
     rules: RuleStore
     orders: OrderPipeline
     order_ops: OrderOperations
+    sync: ChannelSync | None = None  # channel pushes; senders run in `omnihub worker`
+    inbox: InboxProcessor | None = None  # webhooks / notifications accepted, then processed
+    vault: CredentialVault | None = None  # channel credentials, encrypted at rest
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -51,7 +57,11 @@ class Hub:
             settings=settings, engine=engine, writer=writer, bus=bus, relay=outbox_relay,
             catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(engine),
             rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
+            sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
+            vault=CredentialVault(engine, settings.secret_key),
         )
+        hub.inbox.observe_level = hub.sync.observe_level
+        hub.sync.attach(bus)
         if relay:
             outbox_relay.start()
         return hub
@@ -62,4 +72,6 @@ class Hub:
         self._closed = True
         self.writer.close()
         self.relay.stop()
+        if self.sync:
+            self.sync.stop()
         self.engine.dispose()

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
+from omnihub.entrypoints.api import metrics, routes_sync, routes_webhooks
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(routes_catalog.router, prefix="/api/v1")
     app.include_router(routes_stock.router, prefix="/api/v1")
     app.include_router(routes_orders.router, prefix="/api/v1")
+    app.include_router(routes_sync.router, prefix="/api/v1")
+    app.include_router(routes_webhooks.router)
+    app.include_router(metrics.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> dict:

@@ -1,0 +1,40 @@
+"""Sync engine status for operators: intents pending per channel, the dead-letter list
+with a retry action, and inbox messages that could not be processed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.problems import problem
+from omnihub.hub import Hub
+
+router = APIRouter(prefix="/sync", tags=["sync"])
+
+
+def _jsonable(row: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+@router.get("/status", summary="Intents pending and parked, per channel")
+def status(hub: Hub = Depends(get_hub)) -> dict:
+    return {"channels": hub.sync.pending()}
+
+
+@router.get("/dead-letters", summary="Intents parked after repeated failures")
+def dead_letters(channel: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+                 hub: Hub = Depends(get_hub)) -> dict:
+    return {"dead_letters": [_jsonable(r) for r in hub.sync.dead_letters(channel, limit)]}
+
+
+@router.post("/dead-letters/{intent_id}/retry", summary="Put a parked intent back in the queue")
+def retry(intent_id: int, request: Request, hub: Hub = Depends(get_hub)):
+    if not hub.sync.retry_dead_letter(intent_id):
+        return problem(404, "not found", f"no dead letter {intent_id}", instance=request.url.path, code="not_found")
+    return JSONResponse({"id": intent_id, "state": "pending"})
+
+
+@router.get("/inbox/failures", summary="Webhooks and notifications kept with their processing error")
+def inbox_failures(limit: int = Query(100, ge=1, le=1000), hub: Hub = Depends(get_hub)) -> dict:
+    return {"failures": [_jsonable(r) for r in hub.inbox.failures(limit)]}
