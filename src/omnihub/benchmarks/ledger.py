@@ -17,7 +17,6 @@ import multiprocessing as mp
 import random
 import threading
 import time
-from concurrent.futures import Future
 
 import sqlalchemy as sa
 
@@ -31,7 +30,7 @@ from omnihub.hub import Hub
 from omnihub.settings import Settings
 
 
-def seed_catalog(url: str, skus: int, locations: int) -> None:
+def seed_catalog(url: str, skus: int, locations: int, channels: int = 2) -> None:
     """Bulk-load the catalog and channels (setup, not measured)."""
     hub = Hub.open(Settings(database_url=url), relay=False)
     try:
@@ -43,9 +42,11 @@ def seed_catalog(url: str, skus: int, locations: int) -> None:
             ])
             conn.execute(t.products.insert(), [{"id": i + 1, "title": f"Product {i}"} for i in range(skus)])
             conn.execute(t.variants.insert(), [{"product_id": i + 1, "sku": f"SKU{i:06d}", "title": ""} for i in range(skus)])
-        hub.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True, rebuild=False)
-        hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", buffer=1,
-                                   feeds={f"L{i:03d}": "ship" for i in range(0, locations, 5)}, rebuild=False)
+        if channels >= 1:
+            hub.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True, rebuild=False)
+        if channels >= 2:
+            hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", buffer=1,
+                                       feeds={f"L{i:03d}": "ship" for i in range(0, locations, 5)}, rebuild=False)
     finally:
         hub.close()
 
@@ -57,41 +58,46 @@ def _percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: int, batch_max: int, progress=None) -> dict:
-    engine = make_engine(url)
+def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers: int, batch_max: int, window: int,
+                   seed_base: int, start_at: float, done_counter, out) -> None:
+    """One hub process: its own engine and group-commit writer, `callers` threads."""
+    engine = make_engine(url, pool_size=2)
     writer = StockWriter(engine, batch_max=batch_max)
-    rng = random.Random(7)
     latencies: list[float] = []
     lock = threading.Lock()
     failures = 0
-    per_caller = movements // callers
 
     def caller(seed: int) -> None:
         nonlocal failures
         r = random.Random(seed)
-        inflight: list[tuple[float, Future]] = []
+        inflight: list = []
         local_lat: list[float] = []
         bad = 0
+        received: list[tuple[str, str]] = []
         for n in range(per_caller):
-            sku = f"SKU{r.randrange(skus):06d}"
-            loc = f"L{r.randrange(locations):03d}"
-            # Mostly receipts and reservations against what was received, as a day looks.
-            if n % 3 == 0:
-                m = Movement(sku, loc, r.randint(1, 5), S.RECEIVED, S.ON_HAND, Reason.RECEIPT)
-            elif n % 3 == 1:
-                m = Movement(sku, loc, 1, S.ON_HAND, S.SOLD, Reason.SALE)
+            # A day in the stores: receipts anywhere, then sales and damage where stock was
+            # received (so a sale is a sale, not an oversell incident).
+            if n % 3 == 0 or not received:
+                sku = f"SKU{r.randrange(skus):06d}"
+                loc = f"L{r.randrange(locations):03d}"
+                received.append((sku, loc))
+                m = Movement(sku, loc, 3, S.RECEIVED, S.ON_HAND, Reason.RECEIPT)
             else:
-                m = Movement(sku, loc, 1, S.RECEIVED, S.DAMAGED, Reason.DAMAGE)
+                sku, loc = received[r.randrange(len(received))]
+                if n % 3 == 1:
+                    m = Movement(sku, loc, 1, S.ON_HAND, S.SOLD, Reason.SALE)
+                else:
+                    m = Movement(sku, loc, 1, S.ON_HAND, S.DAMAGED, Reason.DAMAGE)
             cmd = StockCommand("movement", ((sku, loc),), fixed_plan([m]), allow_oversell=True)
             inflight.append((time.perf_counter(), writer.submit(cmd)))
-            if len(inflight) >= 64:  # each caller keeps a window of requests in flight
+            if len(inflight) >= window:  # each caller keeps a window of requests in flight
                 for t0, f in inflight:
                     res = f.result()
                     local_lat.append(time.perf_counter() - t0)
                     bad += isinstance(res, Exception)
+                with done_counter.get_lock():
+                    done_counter.value += len(inflight)
                 inflight.clear()
-                if progress and seed == 0:
-                    progress(64 * callers)
         for t0, f in inflight:
             res = f.result()
             local_lat.append(time.perf_counter() - t0)
@@ -100,28 +106,64 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
             latencies.extend(local_lat)
             failures += bad
 
-    threads = [threading.Thread(target=caller, args=(i,)) for i in range(callers)]
-    start = time.perf_counter()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    threads = [threading.Thread(target=caller, args=(seed_base + i,)) for i in range(callers)]
+    begin = time.time()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    elapsed = time.perf_counter() - start
+    end = time.time()
     writer.close()
-    done = per_caller * callers
+    engine.dispose()
+    out.put({"begin": begin, "end": end, "lat": latencies, "failed": failures, "batches": writer.batches,
+             "done": per_caller * callers})
+
+
+def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: int, batch_max: int,
+               window: int = 256, processes: int = 1, progress=None) -> dict:
+    """`processes` hub processes share the callers (on 2 cores, one process's writer
+    commits while the other's callers prepare the next commands)."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    counter = ctx.Value("q", 0)
+    per_proc = max(1, callers // processes)
+    per_caller = movements // (per_proc * processes)
+    start_at = time.time() + 3.0
+    procs = [ctx.Process(target=_spread_worker, args=(url, skus, locations, per_caller, per_proc, batch_max, window,
+                                                      100 * i, start_at, counter, q)) for i in range(processes)]
+    for p in procs:
+        p.start()
+    results = []
+    seen = 0
+    while len(results) < processes:
+        try:
+            results.append(q.get(timeout=0.25))
+        except Exception:
+            pass
+        if progress and counter.value > seen:
+            progress(counter.value - seen)
+            seen = counter.value
+    for p in procs:
+        p.join()
+    elapsed = max(r["end"] for r in results) - min(r["begin"] for r in results)
+    done = sum(r["done"] for r in results)
+    latencies = [x for r in results for x in r["lat"]]
+    engine = make_engine(url)
     with engine.connect() as conn:
         recorded = conn.execute(sa.select(sa.func.count()).select_from(t.movements)).scalar()
     engine.dispose()
-    _ = rng
     return {
         "movements": done,
         "movements_recorded": recorded,
-        "failed": failures,
+        "failed": sum(r["failed"] for r in results),
+        "processes": processes,
         "seconds": round(elapsed, 3),
         "movements_per_s": round(done / elapsed),
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
-        "batches": writer.batches,
+        "batches": sum(r["batches"] for r in results),
     }
 
 
@@ -209,12 +251,13 @@ def run_hot_sku(url: str, *, writers: int, attempts: int, stock: int, threads_pe
 
 def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movements: int = 200_000,
                  callers: int = 8, writers: int = 8, hot_attempts: int = 40_000, batch_max: int = 2000,
-                 base_url: str | None = None, progress=None) -> dict:
+                 channels: int = 2, processes: int = 1, window: int = 256, base_url: str | None = None,
+                 progress=None) -> dict:
     with scratch_database(backend, base_url) as url:
         migrate(url)
-        seed_catalog(url, skus, locations)
+        seed_catalog(url, skus, locations, channels)
         spread = run_spread(url, skus=skus, locations=locations, movements=movements, callers=callers,
-                            batch_max=batch_max, progress=progress)
+                            batch_max=batch_max, window=window, processes=processes, progress=progress)
         hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2)
     return {
         "benchmark": "ledger",
@@ -222,6 +265,7 @@ def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movem
         "skus": skus,
         "locations": locations,
         "callers": callers,
+        "channels": channels,
         "movements_per_s": spread["movements_per_s"],
         "p50_ms": spread["p50_ms"],
         "p99_ms": spread["p99_ms"],

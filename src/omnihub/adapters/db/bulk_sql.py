@@ -7,7 +7,7 @@ drivers (sqlite3's `?` and psycopg's `%s`), and everything else keeps using Core
 
 from __future__ import annotations
 
-import json
+import orjson
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -61,7 +61,9 @@ def db_time(conn: Connection, dt: datetime):
 
 
 def db_json(obj) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=str)
+    """JSON text for a JSON column (orjson: the outbox and routing explanations are on
+    the hot path, and it is several times faster than the standard library)."""
+    return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str], rows: list[tuple]) -> None:

@@ -2,7 +2,7 @@
 one transaction, then tells each caller its own result.
 
 A single reservation costs a round trip, a lock and an fsync; a thousand of them in one
-transaction cost barely more. Callers block on a Future, so the API stays synchronous and
+transaction cost barely more. Callers block on a Ticket, so the API stays synchronous and
 every caller still learns whether *its* command succeeded. If a batch fails as a whole
 (deadlock, serialization failure, lost update), it is retried; if it keeps failing, each
 command is run alone so that one poisoned command cannot take its neighbours down.
@@ -14,7 +14,6 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -28,6 +27,48 @@ log = structlog.get_logger(__name__)
 _STOP = object()
 
 
+class _Batch:
+    """One event for a whole batch: waking a thousand callers one by one (a Future each)
+    costs more GIL hand-offs than the transaction itself."""
+
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+
+class Ticket:
+    """A caller's claim on the result of its command (a Future-like `result()`)."""
+
+    __slots__ = ("_batch", "_value", "_writer")
+
+    def __init__(self, writer: "StockWriter") -> None:
+        self._batch: _Batch | None = None
+        self._value = None
+        self._writer = writer
+
+    def done(self) -> bool:
+        return self._batch is not None and self._batch.event.is_set()
+
+    def result(self, timeout: float | None = None):
+        """The command's StockResult (or whatever the job returns), or its exception
+        object: errors are results here, one per caller, never raised for the batch."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        while self._batch is None:  # still queued: wait for the writer's next take
+            taken = self._writer._taken
+            if self._batch is not None:
+                break
+            if not taken.wait(left()) and deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("the stock writer did not take the command in time")
+        if not self._batch.event.wait(left()):
+            raise TimeoutError("the stock writer did not answer in time")
+        return self._value
+
+
 class StockWriter:
     def __init__(self, engine: Engine, *, batch_max: int = 1000, on_commit=None) -> None:
         self.engine = engine
@@ -39,6 +80,7 @@ class StockWriter:
         self._lock = threading.Lock()
         self.batches = 0
         self.commands = 0
+        self._taken = threading.Event()  # set (and replaced) each time a batch is taken
 
     # -- running commands ------------------------------------------------------------------
     def _handler(self, job):
@@ -71,11 +113,11 @@ class StockWriter:
                 log.warning("stock batch retried", attempt=attempt, error=str(exc)[:200])
                 time.sleep(0.005 * attempt)
 
-    def submit(self, command: StockCommand) -> Future:
+    def submit(self, command: StockCommand) -> Ticket:
         self._ensure_started()
-        fut: Future = Future()
-        self._queue.put((command, fut))
-        return fut
+        ticket = Ticket(self)
+        self._queue.put((command, ticket))
+        return ticket
 
     def execute(self, command: StockCommand, timeout: float | None = 60) -> StockResult:
         """Submit and wait; raises the command's own error."""
@@ -108,6 +150,11 @@ class StockWriter:
                     stop = True
                     break
                 batch.append(nxt)
+            done = _Batch()
+            for _, ticket in batch:
+                ticket._batch = done
+            taken, self._taken = self._taken, threading.Event()
+            taken.set()
             # Consecutive jobs of the same kind share a transaction.
             groups: list[list] = []
             for item in batch:
@@ -121,8 +168,9 @@ class StockWriter:
                 except Exception as exc:  # never let the writer thread die
                     log.exception("stock batch failed")
                     results = [exc] * len(group)
-                for (_, fut), res in zip(group, results):
-                    fut.set_result(res)
+                for (_, ticket), res in zip(group, results):
+                    ticket._value = res
+            done.event.set()
             if stop:
                 return
 

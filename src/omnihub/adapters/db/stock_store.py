@@ -67,7 +67,12 @@ class StockResult:
     replayed: bool = False
 
     def as_dict(self) -> dict:
-        return {"movements": self.movements, "positions": self.positions, "oversold": self.oversold}
+        """JSON-ready (timestamps as ISO text). Rows stay raw until someone asks: most
+        callers of the hot path only look at the outcome."""
+        movements = [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in self.movements
+        ]
+        return {"movements": movements, "positions": self.positions, "oversold": self.oversold}
 
 
 def _insert(conn: Connection, table: sa.Table):
@@ -333,9 +338,11 @@ class StockBatch:
         for row, mid in zip(rows, ids):
             row["id"] = mid
         if rows:
+            batch_time = db_time(conn, now)  # most movements happen "now": format it once
             insert_many(
                 conn, "movements", (*MOVEMENT_COLUMNS, "id"),
-                [(*(r[c] if c != "occurred_at" else db_time(conn, r[c]) for c in MOVEMENT_COLUMNS), r["id"]) for r in rows],
+                [(*(r[c] for c in MOVEMENT_COLUMNS[:-1]),
+                  batch_time if r["occurred_at"] is now else db_time(conn, r["occurred_at"]), r["id"]) for r in rows],
             )
         changed = {k: v for k, v in self.positions.items() if v is not self.original.get(k)}
         if changed:
@@ -368,5 +375,4 @@ class StockBatch:
             events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now))
         write_outbox(conn, [*events, *self.events], now)
         for res, start, end in self._results:
-            for row in rows[start:end]:
-                res.movements.append({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()})
+            res.movements.extend(rows[start:end])  # converted to JSON only if asked (as_dict)
