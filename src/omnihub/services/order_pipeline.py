@@ -25,7 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
-from omnihub.adapters.db.bulk_sql import db_json, db_time, fetch_by_keys, insert_many, next_ids, upsert_many
+from omnihub.adapters.db.bulk_sql import (
+    db_json,
+    db_time,
+    delete_by_ids,
+    fetch_by_keys,
+    insert_many,
+    next_ids,
+    update_many,
+    upsert_many,
+)
 from omnihub.adapters.db.channel_config import policies_for, rules_for_sku
 from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
 from omnihub.adapters.db.stock_store import StockBatch, StockStore
@@ -442,10 +451,7 @@ class OrderPipeline:
         order_cols = ("channel", "external_id", "channel_updated_at", "state", "delivery_method", "customer_id",
                       "order_value_minor", "currency", "holds", "document", "placed_at", "updated_at")
         insert_many(conn, "orders", ("id", *order_cols), new_rows)
-        if upd_rows:
-            ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            conn.exec_driver_sql(
-                f"UPDATE orders SET {', '.join(f'{c} = {ph}' for c in order_cols)} WHERE id = {ph}", upd_rows)
+        update_many(conn, "orders", order_cols, ("id",), upd_rows)
         # Assignments: the rows mirror the documents of the orders written in this batch;
         # carrier and tracking (not in the document) are carried over by shipment id.
         touched = [(oid,) for oid in sorted(work.orders) if oid not in work.is_new]
@@ -456,10 +462,7 @@ class OrderPipeline:
             if r[0] and (r[1] or r[2])
         }
         tracking.update({sid: (carrier, number) for _, _, carrier, number, sid in work.shipments})
-        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        for i in range(0, len(touched), 500):
-            part = [x[0] for x in touched[i : i + 500]]
-            conn.exec_driver_sql(f"DELETE FROM order_assignments WHERE order_id IN ({', '.join([ph] * len(part))})", tuple(part))
+        delete_by_ids(conn, "order_assignments", "order_id", [x[0] for x in touched])
         insert_many(conn, "order_assignments",
                     ("order_id", "line_id", "sku", "location", "quantity", "state", "shipment_id", "carrier",
                      "tracking_number", "updated_at"),
@@ -472,12 +475,7 @@ class OrderPipeline:
                  if oid not in work.queue_deletes]
         upsert_many(conn, "brokering_queue", ("order_id", "enqueued_at", "next_attempt_at", "attempts", "reason"),
                     ("order_id",), queue)
-        gone = sorted(work.queue_deletes)
-        if gone:
-            ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            for i in range(0, len(gone), 500):
-                part = gone[i : i + 500]
-                conn.exec_driver_sql(f"DELETE FROM brokering_queue WHERE order_id IN ({', '.join([ph] * len(part))})", tuple(part))
+        delete_by_ids(conn, "brokering_queue", "order_id", sorted(work.queue_deletes))
         upsert_many(conn, "location_daily_orders", ("location", "day", "orders"), ("location", "day"),
                     [(loc, day, n) for (loc, day), n in work.capacity.items()])
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
-from omnihub.adapters.db.bulk_sql import fetch_by_keys, next_ids
+from omnihub.adapters.db.bulk_sql import fetch_by_keys, next_ids, upsert_many
 from omnihub.domain.customers import ChannelCustomer, UnifiedCustomer, resolve
 from omnihub.domain.fraud import (
     ChannelRiskRule,
@@ -116,13 +116,7 @@ class OrderScreening:
 
     @staticmethod
     def _upsert(conn: Connection, table: str, keys: tuple[str, ...], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        cols = (*keys, "customer_id")
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET customer_id = excluded.customer_id", rows)
+        upsert_many(conn, table, (*keys, "customer_id"), keys, rows)
 
     # -- fraud ------------------------------------------------------------------------------
     def fraud(self, conn: Connection, orders: Sequence[Order]) -> dict[tuple[str, str], list[str]]:

@@ -1,42 +1,162 @@
-"""Plain DBAPI `executemany` for the hot path's inserts and updates.
+"""Set-based statements for the hot path's reads and writes, written once per driver.
 
 SQLAlchemy Core costs ~10 µs a row to build parameters; at tens of thousands of rows a
-second that is most of the budget. These few statements are written once, for both
-drivers (sqlite3's `?` and psycopg's `%s`), and everything else keeps using Core.
+second that is most of the budget, so these few statements go to the driver directly:
+
+* SQLite: `executemany` (in-process, no round trips) and, for composite-key reads, a join
+  against `WITH k AS (VALUES ...)` (SQLite answers `(a, b) IN (VALUES ...)` with a scan).
+* PostgreSQL: COPY for inserts, and for the rest one statement per batch whatever its
+  size, with every column passed as an array and expanded by `unnest`: a thousand rows
+  cost one round trip and one plan, where `executemany` or a long VALUES list cost many.
+
+Everything else keeps using SQLAlchemy Core.
 """
 
 from __future__ import annotations
 
-import orjson
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
+import orjson
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from omnihub.adapters.db.tables import metadata
 
-def _ph(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+def _pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+@lru_cache(maxsize=None)
+def _pg_type(table: str, column: str) -> str:
+    """The PostgreSQL type of a column, for casting its parameter array."""
+    return metadata.tables[table].c[column].type.compile(dialect=postgresql.dialect())
+
+
+def _unnest(table: str, columns: Sequence[str], alias: str = "k") -> str:
+    arrays = ", ".join(f"%s::{_pg_type(table, c)}[]" for c in columns)
+    return f"unnest({arrays}) AS {alias}({', '.join(columns)})"
+
+
+def _arrays(rows: Sequence[tuple], width: int) -> tuple[list, ...]:
+    return tuple(list(col) for col in zip(*rows)) if rows else tuple([] for _ in range(width))
 
 
 def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
     if not rows:
         return
-    ph = _ph(conn)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
+    if _pg(conn):
+        # COPY: several times faster than any INSERT for a batch, in the same transaction.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
     conn.exec_driver_sql(sql, rows)
 
 
 def update_many(conn: Connection, table: str, set_columns: Sequence[str], where_columns: Sequence[str], rows: list[tuple]) -> int:
-    """`UPDATE table SET a=?, ... WHERE k=? AND ...`; each row is set values then keys.
-    Returns the number of rows updated (summed over the batch)."""
+    """`UPDATE table SET a = ..., ... WHERE k = ... AND ...`; each row is the set values,
+    then the key values. Returns the number of rows updated."""
     if not rows:
         return 0
-    ph = _ph(conn)
+    if _pg(conn):
+        # Key columns may repeat a set column (a version checked and bumped): alias them.
+        keys = [f"w_{c}" for c in where_columns]
+        arrays = ", ".join(
+            [f"%s::{_pg_type(table, c)}[]" for c in set_columns] + [f"%s::{_pg_type(table, c)}[]" for c in where_columns]
+        )
+        sql = (
+            f"UPDATE {table} AS t SET {', '.join(f'{c} = k.{c}' for c in set_columns)} "
+            f"FROM unnest({arrays}) AS k({', '.join([*set_columns, *keys])}) "
+            f"WHERE {' AND '.join(f't.{c} = k.{w}' for c, w in zip(where_columns, keys))}"
+        )
+        return conn.exec_driver_sql(sql, _arrays(rows, len(set_columns) + len(where_columns))).rowcount
     sql = (
-        f"UPDATE {table} SET {', '.join(f'{c} = {ph}' for c in set_columns)} "
-        f"WHERE {' AND '.join(f'{c} = {ph}' for c in where_columns)}"
+        f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in set_columns)} "
+        f"WHERE {' AND '.join(f'{c} = ?' for c in where_columns)}"
     )
     return conn.exec_driver_sql(sql, rows).rowcount
+
+
+def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str], rows: list[tuple]) -> None:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` the other columns."""
+    if not rows:
+        return
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key_columns)
+    conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+    if _pg(conn):
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {_unnest(table, columns)} {conflict}",
+            _arrays(rows, len(columns)),
+        )
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) {conflict}"
+    conn.exec_driver_sql(sql, rows)
+
+
+def insert_ignore_many(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert rows whose key is not there yet (`ON CONFLICT DO NOTHING`)."""
+    if not rows:
+        return
+    if _pg(conn):
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {_unnest(table, columns)} ON CONFLICT DO NOTHING",
+            _arrays(rows, len(columns)),
+        )
+        return
+    conn.exec_driver_sql(
+        f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})", rows)
+
+
+def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str],
+                  keys: Sequence[tuple], *, for_update: bool = False, chunk: int = 400) -> list[tuple]:
+    """Rows whose key columns equal one of `keys`, ordered by the key columns.
+
+    FOR UPDATE (PostgreSQL) locks the rows in key order, the fixed order that avoids
+    deadlocks between writers.
+    """
+    if not keys:
+        return []
+    cols = ", ".join(f"{table}.{c}" for c in columns)
+    order = ", ".join(f"{table}.{c}" for c in key_columns)
+    on = " AND ".join(f"{table}.{c} = k.{c}" for c in key_columns)
+    if _pg(conn):
+        lock = f" FOR UPDATE OF {table}" if for_update else ""
+        sql = f"SELECT {cols} FROM {_unnest(table, key_columns)} JOIN {table} ON {on} ORDER BY {order}{lock}"
+        return [tuple(r) for r in conn.exec_driver_sql(sql, _arrays(list(keys), len(key_columns)))]
+    width = len(key_columns)
+    out: list[tuple] = []
+    for i in range(0, len(keys), chunk):
+        part = keys[i : i + chunk]
+        if width == 1:
+            sql = (f"SELECT {cols} FROM {table} WHERE {key_columns[0]} IN ({', '.join(['?'] * len(part))}) "
+                   f"ORDER BY {order}")
+            params = tuple(k[0] for k in part)
+        else:
+            row_ph = "(" + ", ".join(["?"] * width) + ")"
+            sql = (f"WITH k({', '.join(key_columns)}) AS (VALUES {', '.join([row_ph] * len(part))}) "
+                   f"SELECT {cols} FROM k JOIN {table} ON {on} ORDER BY {order}")
+            params = tuple(v for k in part for v in k)
+        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, params))
+    return out
+
+
+def delete_by_ids(conn: Connection, table: str, column: str, ids: Sequence) -> None:
+    if not ids:
+        return
+    if _pg(conn):
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} = ANY(%s::{_pg_type(table, column)}[])", (list(ids),))
+        return
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['?'] * len(part))})", tuple(part))
 
 
 def next_ids(conn: Connection, table: str, n: int) -> list[int]:
@@ -44,7 +164,7 @@ def next_ids(conn: Connection, table: str, n: int) -> list[int]:
     on SQLite from MAX(id), which is safe because the writer holds the write lock."""
     if n == 0:
         return []
-    if conn.dialect.name == "postgresql":
+    if _pg(conn):
         rows = conn.exec_driver_sql(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (n,)
         ).all()
@@ -64,50 +184,3 @@ def db_json(obj) -> str:
     """JSON text for a JSON column (orjson: the outbox and routing explanations are on
     the hot path, and it is several times faster than the standard library)."""
     return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str], rows: list[tuple]) -> None:
-    """`INSERT ... ON CONFLICT (keys) DO UPDATE` — the same text works on SQLite and PostgreSQL."""
-    if not rows:
-        return
-    ph = _ph(conn)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key_columns)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))}) "
-        f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
-    )
-    conn.exec_driver_sql(sql, rows)
-
-
-def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str],
-                  keys: Sequence[tuple], *, for_update: bool = False, chunk: int = 400) -> list[tuple]:
-    """Rows whose key columns equal one of `keys`, ordered by the key columns.
-
-    Composite keys are joined against a `WITH k AS (VALUES ...)` list: SQLite answers
-    `(a, b) IN (VALUES ...)` with a full scan, but the join searches the primary key.
-    FOR UPDATE (PostgreSQL) then locks the rows in key order, the fixed order that avoids
-    deadlocks between writers.
-    """
-    if not keys:
-        return []
-    ph = _ph(conn)
-    width = len(key_columns)
-    lock = f" FOR UPDATE OF {table}" if for_update and conn.dialect.name == "postgresql" else ""
-    cols = ", ".join(f"{table}.{c}" for c in columns)
-    order = ", ".join(f"{table}.{c}" for c in key_columns)
-    out: list[tuple] = []
-    for i in range(0, len(keys), chunk):
-        part = keys[i : i + chunk]
-        if width == 1:
-            sql = (f"SELECT {cols} FROM {table} WHERE {key_columns[0]} IN ({', '.join([ph] * len(part))}) "
-                   f"ORDER BY {order}{lock}")
-            params = tuple(k[0] for k in part)
-        else:
-            row_ph = "(" + ", ".join([ph] * width) + ")"
-            names = ", ".join(f"k{j}" for j in range(width))
-            on = " AND ".join(f"{table}.{c} = k.k{j}" for j, c in enumerate(key_columns))
-            sql = (f"WITH k({names}) AS (VALUES {', '.join([row_ph] * len(part))}) "
-                   f"SELECT {cols} FROM k JOIN {table} ON {on} ORDER BY {order}{lock}")
-            params = tuple(v for k in part for v in k)
-        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, params))
-    return out

@@ -23,6 +23,7 @@ from omnihub.adapters.db.bulk_sql import (
     db_json,
     db_time,
     fetch_by_keys,
+    insert_ignore_many,
     insert_many,
     next_ids,
     update_many,
@@ -100,12 +101,7 @@ class StockStore:
         }
         missing = sorted(set(keys) - found.keys())
         if missing:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(
-                    "INSERT INTO positions (sku, location) VALUES (%s, %s) ON CONFLICT DO NOTHING", missing
-                )
-            else:
-                conn.exec_driver_sql("INSERT OR IGNORE INTO positions (sku, location) VALUES (?, ?)", missing)
+            insert_ignore_many(conn, "positions", ("sku", "location"), missing)
             # Another writer may have created (and moved) a row in between: read it locked.
             for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), missing, for_update=True):
                 found[(r[0], r[1])] = Position(*r[2:])
