@@ -16,6 +16,10 @@ from omnihub.settings import Settings, get_settings
 app = typer.Typer(help="omnihub: the omnichannel order and inventory hub.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks; each writes JSON (with peak RSS).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+from omnihub.entrypoints.cli.orders import orders_app, rules_app  # noqa: E402
+
+app.add_typer(orders_app, name="orders")
+app.add_typer(rules_app, name="rules")
 console = Console()
 
 
