@@ -60,7 +60,7 @@ class PollReport:
 
 class ShopifyPoller:
     def __init__(self, engine: Engine, client, ingest_many: Callable[[list[Order]], list], *, channel: str = "shopify",
-                 observe_level: Callable[[str, str, str, int], None] | None = None, page: int = 50) -> None:
+                 observe_level: Callable[[str, str, str, int], None] | None = None, page: int = 5) -> None:
         self.engine = engine
         self.client = client
         self.ingest_many = ingest_many
@@ -75,11 +75,19 @@ class ShopifyPoller:
                 sa.select(cl.c.external_location_id, loc.c.id).join(loc, loc.c.code == cl.c.location)
                 .where(cl.c.channel == self.channel))}
 
-    def poll_orders(self, *, since: datetime | None = None, cursor_name: str = "orders.updated_at") -> PollReport:
+    def poll_orders(self, *, since: datetime | None = None, field: str = "updated_at",
+                    history: timedelta = timedelta(days=30)) -> PollReport:
+        """Orders whose `field` (updated_at: every change; created_at: new orders only) is
+        past the cursor; `history` is how far back the first poll reaches (1, 2 or 6 months
+        at set-up, as the merchant chooses)."""
+        if field not in ("updated_at", "created_at"):
+            raise ValueError("field is updated_at or created_at")
+        cursor_name = f"orders.{field}"
+        node_field = "updatedAt" if field == "updated_at" else "createdAt"
         report = PollReport()
         stored = read_cursor(self.engine, self.channel, cursor_name)
-        start = since or (_parse(stored) - OVERLAP if stored else datetime.now(UTC) - timedelta(days=30))
-        search = f"updated_at:>'{start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        start = since or (_parse(stored) - OVERLAP if stored else datetime.now(UTC) - history)
+        search = f"{field}:>'{start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
         locs = self._locations()
         newest = stored
         after = None
@@ -89,8 +97,8 @@ class ShopifyPoller:
             orders: list[Order] = []
             for node in conn_["nodes"]:
                 report.seen += 1
-                if newest is None or _parse(node["updatedAt"]) > _parse(newest):
-                    newest = node["updatedAt"]
+                if newest is None or _parse(node[node_field]) > _parse(newest):
+                    newest = node[node_field]
                 try:
                     orders.append(order_from_graphql(node, lambda ext: locs.get(numeric_id(ext))))
                 except (ShopifyPayloadError, ValueError) as exc:

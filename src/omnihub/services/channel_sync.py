@@ -194,6 +194,22 @@ class ChannelSync:
             for start in range(0, len(rows), 500):
                 conn.execute(stmt, rows[start:start + 500])
 
+    def defer(self, rows: list[tuple[str, str, str, int, datetime]]) -> None:
+        """Intents (channel, sku, location, target, not_before) that must wait: the hub's
+        figure is above what the channel shows, and the channel may have sold the
+        difference in an order not ingested yet (see domain.channel_sync). An existing
+        intent for the key is left as it is."""
+        if not rows:
+            return
+        now = datetime.now(UTC)
+        i = t.sync_intents
+        with self.engine.begin() as conn:
+            ins = postgresql.insert(i) if conn.dialect.name == "postgresql" else sqlite.insert(i)
+            stmt = ins.on_conflict_do_nothing(index_elements=[i.c.channel, i.c.sku, i.c.location])
+            conn.execute(stmt, [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, None),
+                                 "generation": 0, "first_changed_at": now, "changed_at": now, "state": PENDING,
+                                 "attempts": 0, "next_attempt_at": nb} for c, s, loc, q, nb in rows])
+
     @staticmethod
     def _existing(conn, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
         i = t.sync_intents
@@ -226,12 +242,13 @@ class ChannelSync:
         what the channel last confirmed and no intent exists."""
         av, lv, i, li = t.channel_availability, t.channel_levels, t.sync_intents, t.channel_listings
         found: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        held: list[tuple[str, str, str, int, datetime]] = []
         now = datetime.now(UTC)
         with self.engine.connect() as conn:
             for ch in ([channel] if channel else list(self.pushers)):
                 per_location = getattr(self.pushers[ch], "per_location", False)
                 q = (
-                    sa.select(av.c.sku, av.c.location, av.c.quantity)
+                    sa.select(av.c.sku, av.c.location, av.c.quantity, lv.c.confirmed, lv.c.confirmed_at)
                     .join(li, sa.and_(li.c.channel == av.c.channel, li.c.sku == av.c.sku))
                     .outerjoin(lv, sa.and_(lv.c.channel == av.c.channel, lv.c.sku == av.c.sku, lv.c.location == av.c.location))
                     .outerjoin(i, sa.and_(i.c.channel == av.c.channel, i.c.sku == av.c.sku, i.c.location == av.c.location))
@@ -242,14 +259,18 @@ class ChannelSync:
                 if per_location:
                     cl = t.channel_locations
                     q = q.join(cl, sa.and_(cl.c.channel == av.c.channel, cl.c.location == av.c.location))
-                for sku, loc, qty in conn.execute(q):
-                    found[(ch, sku, loc)] = (qty, now)
+                for sku, loc, qty, confirmed, confirmed_at in conn.execute(q):
+                    if confirmed is not None and confirmed < qty:  # raise only after the hold
+                        held.append((ch, sku, loc, qty, _aware(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
+                    else:
+                        found[(ch, sku, loc)] = (qty, now)
+        self.defer(held)
         if found:
             with self._lock:
                 for k, v in found.items():
                     self._buffer.setdefault(k, v)
             self.flush()
-        return len(found)
+        return len(found) + len(held)
 
     # -- sending ---------------------------------------------------------------------------
     def claim(self, channel: str, limit: int) -> list[_Claimed]:
@@ -387,8 +408,12 @@ class ChannelSync:
             shown = conn.execute(sa.select(t.channel_availability.c.quantity).where(
                 t.channel_availability.c.channel == channel, t.channel_availability.c.sku == sku,
                 t.channel_availability.c.location == location)).scalar()
-        if shown is not None and shown != quantity:
+        if shown is None or shown == quantity:
+            return
+        if quantity > shown:  # the channel shows too much: lowering is always safe, now
             self.request(channel, sku, location, shown)
+        else:  # it shows less: perhaps a sale we have not ingested yet; re-assert after the hold
+            self.defer([(channel, sku, location, shown, now + timedelta(seconds=self.reassert_after_s))])
 
     # -- dead letters and status -----------------------------------------------------------
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[dict]:

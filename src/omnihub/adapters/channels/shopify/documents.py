@@ -65,6 +65,7 @@ ORDER_FIELDS = """
       shippingAddress { address1 address2 city provinceCode zip countryCodeV2 latitude longitude }
       lineItems(first: 50) {
         nodes { id sku quantity currentQuantity originalUnitPriceSet { shopMoney { amount currencyCode } } }
+        pageInfo { hasNextPage }
       }
 """
 

@@ -125,6 +125,8 @@ def order_from_graphql(node: dict, locations: LocationLookup) -> Order:
     if not isinstance(node, dict) or not node.get("id"):
         raise ShopifyPayloadError("not a Shopify order node")
     external_id = numeric_id(node["id"])
+    if ((node.get("lineItems") or {}).get("pageInfo") or {}).get("hasNextPage"):
+        raise ShopifyPayloadError(f"order {external_id} has more than 50 lines: left to its webhook and an operator")
     lines = []
     for item in (node.get("lineItems") or {}).get("nodes") or []:
         if not item.get("sku"):

@@ -1,0 +1,159 @@
+"""The worker process: everything that runs in the background, in one place.
+
+- the outbox relay (events → bus → sync intake),
+- the inbox processor (webhooks and notifications → order pipeline / observed levels),
+- the sync engine (one sender per connected channel),
+- the schedules (APScheduler): new orders every 15 min, order updates every 30 min, new
+  products every 15 min, product updates every 6 h, Shopify level snapshots, Amazon orders
+  by LastUpdatedAfter, the brokering-queue retry, and the sync sweep.
+
+Stopping is graceful: schedules stop first, then the inbox and senders finish what they
+hold and settle it. Whatever a killed worker held is leased, not lost: leases expire and
+the next worker picks the rows up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector, build_amazon, build_shopify
+from omnihub.hub import Hub
+from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
+from omnihub.services.channel_setup import import_shopify_shop
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Schedules:
+    """Seconds between runs; the defaults are the seeds' (001/002)."""
+
+    new_orders_s: float = 15 * 60
+    order_updates_s: float = 30 * 60
+    new_products_s: float = 15 * 60
+    product_updates_s: float = 6 * 3600
+    level_snapshot_s: float = 15 * 60
+    amazon_orders_s: float = 15 * 60
+    queue_retry_s: float = 60
+    sweep_s: float = 60
+
+
+class Worker:
+    def __init__(self, hub: Hub, *, shopify: ShopifyConnector | None = None, amazon: AmazonConnector | None = None,
+                 schedules: Schedules | None = None, inbox_interval_s: float = 0.1) -> None:
+        self.hub = hub
+        self.shopify = shopify
+        self.amazon = amazon
+        self.schedules = schedules or Schedules()
+        self.inbox_interval_s = inbox_interval_s
+        self._stop = threading.Event()
+        self._inbox_thread: threading.Thread | None = None
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "run skipped" is expected under load
+        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        self.shopify_poller = self.amazon_poller = None
+        hub.sync.sweep_interval_s = self.schedules.sweep_s
+        if shopify:
+            hub.sync.register(shopify.channel, shopify.pusher)
+            hub.inbox.shopify_channel = shopify.channel
+            self.shopify_poller = ShopifyPoller(hub.engine, shopify.client, hub.orders.ingest_many, channel=shopify.channel,
+                                                observe_level=hub.sync.observe_level)
+        if amazon:
+            hub.sync.register(amazon.channel, amazon.pusher)
+            hub.inbox.amazon_channel = amazon.channel
+            hub.inbox.fetch_amazon_order = amazon.fetch_order
+            self.amazon_poller = AmazonPoller(hub.engine, amazon.client, hub.orders.ingest_many, channel=amazon.channel)
+
+    @classmethod
+    def from_vault(cls, hub: Hub, *, shopify_channel: str = "shopify", amazon_channel: str = "amazon_seller",
+                   schedules: Schedules | None = None) -> "Worker":
+        shopify = amazon = None
+        if secrets := hub.vault.get(shopify_channel):
+            shopify = build_shopify(shopify_channel, secrets)
+        if secrets := hub.vault.get(amazon_channel):
+            amazon = build_amazon(amazon_channel, secrets)
+        return cls(hub, shopify=shopify, amazon=amazon, schedules=schedules)
+
+    # -- jobs --------------------------------------------------------------------------------
+    def _job(self, name, fn):
+        def run():
+            try:
+                result = fn()
+                log.info("scheduled job done", job=name, result=getattr(result, "__dict__", result))
+            except Exception:
+                log.exception("scheduled job failed", job=name)
+        return run
+
+    def _schedule(self) -> None:
+        s = self.schedules
+        add = self.scheduler.add_job
+        add(self._job("brokering_queue_retry", self.hub.orders.retry_queue), "interval", seconds=s.queue_retry_s,
+            id="queue_retry")
+        if self.shopify_poller:
+            p = self.shopify_poller
+            add(self._job("shopify_new_orders", lambda: p.poll_orders(field="created_at")), "interval",
+                seconds=s.new_orders_s, id="shopify_new_orders")
+            add(self._job("shopify_order_updates", lambda: p.poll_orders(field="updated_at")), "interval",
+                seconds=s.order_updates_s, id="shopify_order_updates")
+            add(self._job("shopify_level_snapshot", p.snapshot_levels), "interval", seconds=s.level_snapshot_s,
+                id="shopify_level_snapshot")
+            products = lambda: import_shopify_shop(self.hub.catalog, self.shopify.client, channel=self.shopify.channel,  # noqa: E731
+                                                   read_levels=False)
+            add(self._job("shopify_new_products", products), "interval", seconds=s.new_products_s, id="shopify_new_products")
+            add(self._job("shopify_product_updates", products), "interval", seconds=s.product_updates_s,
+                id="shopify_product_updates")
+        if self.amazon_poller:
+            add(self._job("amazon_orders", self.amazon_poller.poll_orders), "interval", seconds=s.amazon_orders_s,
+                id="amazon_orders")
+
+    def _inbox_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                n = self.hub.inbox.process_once()
+            except Exception:
+                log.exception("inbox processing failed; retrying")
+                n = 0
+            if not n:
+                self._stop.wait(self.inbox_interval_s)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._stop.clear()
+        if self.hub.relay._thread is None:
+            self.hub.relay.start(interval=0.1)
+        self.hub.sync.start()
+        self._inbox_thread = threading.Thread(target=self._inbox_loop, name="inbox", daemon=True)
+        self._inbox_thread.start()
+        self._schedule()
+        self.scheduler.start()
+        log.info("worker started", channels=list(self.hub.sync.pushers))
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self._stop.set()
+        if self._inbox_thread:
+            self._inbox_thread.join(timeout=30)
+        self.hub.relay.drain()
+        self.hub.sync.stop()
+        for conn in (self.shopify, self.amazon):
+            if conn:
+                conn.client.close()
+        log.info("worker stopped")
+
+    def run_forever(self) -> None:
+        """Run until SIGINT/SIGTERM, then stop gracefully."""
+        import signal
+
+        done = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
+        self.start()
+        try:
+            done.wait()
+        finally:
+            self.stop()
