@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MARKETPLACE, Seller
+from tests.sandbox.amazon.conftest import MARKETPLACE, Seller
 
 ORDERS = "/orders/v0/orders"
 UNAUTHORIZED = {"code": "Unauthorized", "message": "Access to requested resource is denied."}

@@ -13,9 +13,9 @@ import json
 
 import pytest
 
-from conftest import MARKETPLACE, SELLER, Seller
+from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller
 from omnihub.sandbox.amazon.clock import iso
-from spapi_contract import find_operation, response_errors, sandbox_vectors
+from tests.sandbox.amazon.spapi_contract import find_operation, response_errors, sandbox_vectors
 
 SERVED = [
     ("ordersV0.json", "getOrders"), ("ordersV0.json", "getOrder"), ("ordersV0.json", "getOrderItems"),

@@ -7,9 +7,9 @@ import threading
 
 from fastapi import FastAPI, Request
 
-from conftest import MARKETPLACE, SELLER, Seller, TestClient, create_app
+from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller, TestClient, create_app
 from omnihub.sandbox.amazon.notifications import delivery_copies
-from spapi_contract import notification_errors
+from tests.sandbox.amazon.spapi_contract import notification_errors
 
 
 def test_state_survives_restart(make_config, clock) -> None:

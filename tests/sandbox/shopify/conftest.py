@@ -46,7 +46,7 @@ def fixtures_dir() -> Path:
     return shared_file("contracts/shopify/fixtures")
 
 
-from shopify_sandbox_harness import AdminClient, LiveServer, WebhookReceiver, sandbox_config  # noqa: E402
+from tests.sandbox.shopify.shopify_sandbox_harness import AdminClient, LiveServer, WebhookReceiver, sandbox_config  # noqa: E402
 
 
 @pytest.fixture

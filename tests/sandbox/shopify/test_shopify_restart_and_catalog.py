@@ -6,7 +6,7 @@ import uuid
 
 from omnihub.sandbox.shopify.app import create_app
 from omnihub.sandbox.shopify.catalog import is_valid_upc_a, upc_a
-from shopify_sandbox_harness import AdminClient, LiveServer, sandbox_config
+from tests.sandbox.shopify.shopify_sandbox_harness import AdminClient, LiveServer, sandbox_config
 
 ADJUST = """mutation($input: InventoryAdjustQuantitiesInput!, $key: String!) {
   inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {

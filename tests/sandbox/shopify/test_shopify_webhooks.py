@@ -10,7 +10,7 @@ import json
 import pytest
 
 from omnihub.sandbox.shopify.events import Event
-from shopify_sandbox_harness import SECRET
+from tests.sandbox.shopify.shopify_sandbox_harness import SECRET
 
 SUBSCRIBE = """
 mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
