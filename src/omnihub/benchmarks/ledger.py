@@ -252,14 +252,15 @@ def run_hot_sku(url: str, *, writers: int, attempts: int, stock: int, threads_pe
 
 def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movements: int = 200_000,
                  callers: int = 8, writers: int = 8, hot_attempts: int = 40_000, batch_max: int = 2000,
-                 channels: int = 2, processes: int = 1, window: int = 256, base_url: str | None = None,
-                 progress=None) -> dict:
+                 channels: int = 2, processes: int = 1, window: int = 256, callers_per_writer: int = 32,
+                 base_url: str | None = None, progress=None) -> dict:
     with scratch_database(backend, base_url) as url:
         migrate(url)
         seed_catalog(url, skus, locations, channels)
         spread = run_spread(url, skus=skus, locations=locations, movements=movements, callers=callers,
                             batch_max=batch_max, window=window, processes=processes, progress=progress)
-        hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2)
+        hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2,
+                          threads_per_writer=callers_per_writer)
     return {
         "benchmark": "ledger",
         "backend": backend,
