@@ -140,6 +140,7 @@ def bench_orders_cmd(
     skus: int = 10_000,
     locations: int = 50,
     callers: int = 8,
+    window: Annotated[int, typer.Option(help="orders each caller keeps in flight")] = 64,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
     """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
@@ -150,7 +151,7 @@ def bench_orders_cmd(
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("orders", total=orders)
         result = bench_orders(backend, orders=orders, skus=skus, locations=locations, callers=callers,
-                              base_url=postgres_url, progress=lambda n: bar.advance(task, n))
+                              window=window, base_url=postgres_url, progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
 
 
