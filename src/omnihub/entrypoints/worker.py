@@ -57,6 +57,9 @@ class Worker:
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         self.shopify_poller = self.amazon_poller = None
         hub.sync.sweep_interval_s = self.schedules.sweep_s
+        # A drop the channel shows but the hub cannot explain may be a sale whose webhook
+        # was lost: hold the hub's higher figure until the order poll has run twice.
+        hub.sync.reassert_after_s = max(30.0, 2 * self.schedules.new_orders_s + 60)
         if shopify:
             hub.sync.register(shopify.channel, shopify.pusher)
             hub.inbox.shopify_channel = shopify.channel

@@ -257,8 +257,22 @@ class ChannelSync:
                            (av.c.location != "") if per_location else (av.c.location == ""))
                 )
                 if per_location:
-                    cl = t.channel_locations
-                    q = q.join(cl, sa.and_(cl.c.channel == av.c.channel, cl.c.location == av.c.location))
+                    cl, fd = t.channel_locations, t.channel_feeds
+                    q = q.join(cl, sa.and_(cl.c.channel == av.c.channel, cl.c.location == av.c.location)).join(
+                        fd, sa.and_(fd.c.channel == av.c.channel, fd.c.location == av.c.location))
+                if per_location:  # a mapped location that does not feed the channel shows nothing
+                    cl, f = t.channel_locations, t.channel_feeds
+                    unfed = (
+                        sa.select(li.c.sku, cl.c.location)
+                        .join(cl, cl.c.channel == li.c.channel)
+                        .outerjoin(f, sa.and_(f.c.channel == cl.c.channel, f.c.location == cl.c.location))
+                        .outerjoin(lv, sa.and_(lv.c.channel == li.c.channel, lv.c.sku == li.c.sku, lv.c.location == cl.c.location))
+                        .outerjoin(i, sa.and_(i.c.channel == li.c.channel, i.c.sku == li.c.sku, i.c.location == cl.c.location))
+                        .where(li.c.channel == ch, f.c.location.is_(None), i.c.id.is_(None),
+                               sa.or_(lv.c.confirmed.is_(None), lv.c.confirmed != 0))
+                    )
+                    for sku, loc in conn.execute(unfed):
+                        found[(ch, sku, loc)] = (0, now)
                 for sku, loc, qty, confirmed, confirmed_at in conn.execute(q):
                     if confirmed is not None and confirmed < qty:  # raise only after the hold
                         held.append((ch, sku, loc, qty, _aware(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
@@ -408,6 +422,9 @@ class ChannelSync:
             shown = conn.execute(sa.select(t.channel_availability.c.quantity).where(
                 t.channel_availability.c.channel == channel, t.channel_availability.c.sku == sku,
                 t.channel_availability.c.location == location)).scalar()
+            if location and not conn.execute(sa.select(t.channel_feeds.c.mode).where(
+                    t.channel_feeds.c.channel == channel, t.channel_feeds.c.location == location)).first():
+                shown = 0  # a location that does not feed the channel shows nothing there
         if shown is None or shown == quantity:
             return
         if quantity > shown:  # the channel shows too much: lowering is always safe, now
