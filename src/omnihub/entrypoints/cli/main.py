@@ -184,3 +184,5 @@ def bench_ledger_cmd(
     _write_json(json_file, result)
 from omnihub.sandbox.cli import sandbox_app
 app.add_typer(sandbox_app, name="sandbox")
+from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands
+register_sync_commands(app, bench_app)

@@ -1,0 +1,196 @@
+"""CLI for the channel connectors and the sync engine: `omnihub worker`, `omnihub bench
+sync`, `omnihub sync status|dead-letters|retry|inbox-failures`, and `omnihub channels
+connect-shopify|connect-amazon|import-shopify` (credentials stored encrypted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+sync_app = typer.Typer(help="The sync engine: queue, dead letters, inbox failures.", no_args_is_help=True)
+channels_app = typer.Typer(help="Connect channels (credentials are stored encrypted).", no_args_is_help=True)
+DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
+
+
+def _hub(database_url: str | None, *, relay: bool = False):
+    from omnihub.hub import Hub
+    from omnihub.settings import get_settings
+
+    s = get_settings()
+    if database_url:
+        s = s.model_copy(update={"database_url": database_url})
+    return Hub.open(s, relay=relay)
+
+
+def worker(database_url: DbOpt = None,
+           new_orders_s: float = 900, order_updates_s: float = 1800, new_products_s: float = 900,
+           product_updates_s: float = 21600, level_snapshot_s: float = 900, amazon_orders_s: float = 900) -> None:
+    """Run the background worker: outbox relay, inbox, sync senders and schedules (Ctrl-C stops it gracefully)."""
+    from omnihub.entrypoints.worker import Schedules, Worker
+    from omnihub.logs import configure_logging
+    from omnihub.settings import get_settings
+
+    configure_logging(get_settings().log_level, get_settings().log_json)
+    hub = _hub(database_url)
+    try:
+        w = Worker.from_vault(hub, schedules=Schedules(new_orders_s, order_updates_s, new_products_s, product_updates_s,
+                                                       level_snapshot_s, amazon_orders_s))
+        console.print(f"[bold]omnihub worker[/]: channels {sorted(hub.sync.pushers) or 'none connected'}")
+        w.run_forever()
+    finally:
+        hub.close()
+
+
+def bench_sync_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    changes_per_s: float = 500, duration_s: float = 20, skus: int = 5000,
+    amazon_changes_per_s: float = 10, amazon_duration_s: float = 60, amazon_skus: int = 500,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """Stock changes → channel pushes over HTTP (sandboxes in child processes): lag, calls, throttles, budget."""
+    from omnihub.benchmarks.sync import bench_sync
+
+    with console.status("benchmarking the sync engine"):
+        result = bench_sync(backend, shopify_changes_per_s=changes_per_s, shopify_duration_s=duration_s, skus=skus,
+                            amazon_changes_per_s=amazon_changes_per_s, amazon_duration_s=amazon_duration_s,
+                            amazon_skus=amazon_skus, base_url=postgres_url)
+    text = json.dumps(result, indent=2)
+    if json_file:
+        json_file.write_text(text + "\n")
+    console.print_json(text)
+
+
+@sync_app.command("status")
+def status(database_url: DbOpt = None) -> None:
+    """Intents pending and parked, per channel."""
+    hub = _hub(database_url)
+    try:
+        console.print_json(json.dumps(hub.sync.pending()))
+    finally:
+        hub.close()
+
+
+@sync_app.command("dead-letters")
+def dead_letters(channel: Optional[str] = None, database_url: DbOpt = None) -> None:
+    """Intents parked after repeated failures."""
+    hub = _hub(database_url)
+    try:
+        rows = hub.sync.dead_letters(channel, 1000)
+    finally:
+        hub.close()
+    table = Table(title=f"{len(rows)} dead letters")
+    for col in ("id", "channel", "sku", "location", "target", "attempts", "last error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), r["channel"], r["sku"], r["location"] or "(total)", str(r["target"]),
+                      str(r["attempts"]), (r["last_error"] or "")[:80])
+    console.print(table)
+
+
+@sync_app.command("retry")
+def retry(intent_id: int, database_url: DbOpt = None) -> None:
+    """Put a dead letter back in the queue."""
+    hub = _hub(database_url)
+    try:
+        ok = hub.sync.retry_dead_letter(intent_id)
+    finally:
+        hub.close()
+    if not ok:
+        console.print(f"[red]no dead letter {intent_id}[/]")
+        raise typer.Exit(1)
+    console.print(f"dead letter {intent_id} queued again")
+
+
+@sync_app.command("inbox-failures")
+def inbox_failures(database_url: DbOpt = None) -> None:
+    """Webhooks and notifications kept with the error that stopped their processing."""
+    hub = _hub(database_url)
+    try:
+        rows = hub.inbox.failures(1000)
+    finally:
+        hub.close()
+    for r in rows:
+        console.print(f"{r['id']} {r['source']} {r['topic']} {r['delivery_id']}: [red]{r['error']}[/]")
+
+
+@channels_app.command("connect-shopify")
+def connect_shopify(shop_url: str, access_token: str, client_secret: str,
+                    plan: Annotated[str, typer.Option(help="standard, advanced, plus or enterprise")] = "standard",
+                    channel: str = "shopify", database_url: DbOpt = None) -> None:
+    """Store a Shopify shop's credentials (encrypted with OMNIHUB_SECRET_KEY)."""
+    if plan not in ("standard", "advanced", "plus", "enterprise"):
+        raise typer.BadParameter("plan is standard, advanced, plus or enterprise")
+    hub = _hub(database_url)
+    try:
+        hub.vault.put(channel, {"shop_url": shop_url, "access_token": access_token, "client_secret": client_secret,
+                                "plan": plan})
+    finally:
+        hub.close()
+    console.print(f"{channel}: credentials stored")
+
+
+@channels_app.command("connect-amazon")
+def connect_amazon(endpoint: str, lwa_url: str, client_id: str, client_secret: str, refresh_token: str, seller_id: str,
+                   marketplace_id: str = "ATVPDKIKX0DER", channel: str = "amazon_seller", database_url: DbOpt = None) -> None:
+    """Store an Amazon seller's SP-API credentials (encrypted)."""
+    hub = _hub(database_url)
+    try:
+        hub.vault.put(channel, {"endpoint": endpoint, "lwa_url": lwa_url, "client_id": client_id,
+                                "client_secret": client_secret, "refresh_token": refresh_token, "seller_id": seller_id,
+                                "marketplace_id": marketplace_id})
+    finally:
+        hub.close()
+    console.print(f"{channel}: credentials stored")
+
+
+@channels_app.command("import-shopify")
+def import_shopify(channel: str = "shopify",
+                   history_months: Annotated[int, typer.Option(help="open orders to import: 1, 2 or 6 months")] = 1,
+                   database_url: DbOpt = None) -> None:
+    """Initial set-up: import locations and the whole catalog, map them, import open orders."""
+    from datetime import timedelta
+
+    from rich.progress import Progress
+
+    from omnihub.adapters.channels.connectors import build_shopify
+    from omnihub.services.channel_polling import ShopifyPoller
+    from omnihub.services.channel_setup import import_shopify_shop
+
+    if history_months not in (1, 2, 6):
+        raise typer.BadParameter("history is 1, 2 or 6 months")
+    hub = _hub(database_url, relay=True)
+    try:
+        secrets = hub.vault.get(channel)
+        if not secrets:
+            console.print(f"[red]{channel} is not connected: run `omnihub channels connect-shopify` first[/]")
+            raise typer.Exit(1)
+        conn = build_shopify(channel, secrets)
+        with Progress(console=console) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(what: str, n: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(what, total=None)
+                bar.update(tasks[what], completed=n)
+
+            summary = import_shopify_shop(hub.catalog, conn.client, channel=channel, read_levels=False, progress=progress)
+            orders = ShopifyPoller(hub.engine, conn.client, hub.orders.ingest_many, channel=channel).poll_orders(
+                field="created_at", history=timedelta(days=30 * history_months))
+        console.print_json(json.dumps({**summary.as_dict(), "orders_seen": orders.seen, "orders_ingested": orders.ingested,
+                                       "orders_failed": orders.failed}))
+    finally:
+        hub.close()
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    app.command("worker")(worker)
+    bench_app.command("sync")(bench_sync_cmd)
+    app.add_typer(sync_app, name="sync")
+    app.add_typer(channels_app, name="channels")
