@@ -45,6 +45,13 @@ ORDER_TOPICS = {"orders/create", "orders/updated", "orders/cancelled", "orders/e
                 "orders/paid", "orders/partially_fulfilled"}
 
 
+@dataclass
+class _ShopifyNames:
+    location_ids: dict[str, int] = field(default_factory=dict)  # Shopify location number → hub location id
+    location_codes: dict[str, str] = field(default_factory=dict)  # Shopify location number → hub location code
+    skus: dict[str, str] = field(default_factory=dict)  # Shopify inventory item number → SKU
+
+
 class TransientError(RuntimeError):
     """Worth another try later (the channel was unreachable, rate limited...)."""
 
@@ -76,19 +83,20 @@ class InboxProcessor:
         return "accepted"
 
     # -- processing ------------------------------------------------------------------------
-    def _mapping(self) -> tuple[dict[str, int], dict[str, str]]:
-        """Shopify location number → hub location id; Shopify inventory item number → SKU."""
+    def _shopify_names(self) -> "_ShopifyNames":
+        """Shopify's numeric ids → the hub's names, for this batch."""
         cl, loc, li = t.channel_locations, t.locations, t.channel_listings
+        names = _ShopifyNames()
         with self.engine.connect() as conn:
-            locs = {numeric_id(ext): lid for ext, lid in conn.execute(
-                sa.select(cl.c.external_location_id, loc.c.id).join(loc, loc.c.code == cl.c.location)
-                .where(cl.c.channel == self.shopify_channel))}
-            items = {numeric_id(inv): sku for sku, inv in conn.execute(
-                sa.select(li.c.sku, li.c.external_inventory_item_id).where(li.c.channel == self.shopify_channel))
-                if inv}
-            codes = {numeric_id(ext): code for code, ext in conn.execute(
-                sa.select(cl.c.location, cl.c.external_location_id).where(cl.c.channel == self.shopify_channel))}
-        return locs, {"items": items, "codes": codes}  # type: ignore[return-value]
+            for ext, code, lid in conn.execute(sa.select(cl.c.external_location_id, cl.c.location, loc.c.id)
+                                               .join(loc, loc.c.code == cl.c.location).where(cl.c.channel == self.shopify_channel)):
+                names.location_ids[numeric_id(ext)] = lid
+                names.location_codes[numeric_id(ext)] = code
+            for sku, inv in conn.execute(sa.select(li.c.sku, li.c.external_inventory_item_id)
+                                         .where(li.c.channel == self.shopify_channel)):
+                if inv:
+                    names.skus[numeric_id(inv)] = sku
+        return names
 
     def claim(self, limit: int) -> list:
         now = datetime.now(UTC)
@@ -109,7 +117,7 @@ class InboxProcessor:
         rows = self.claim(limit)
         if not rows:
             return 0
-        locs, maps = self._mapping()
+        names = self._shopify_names()
         done: list[int] = []
         failed: dict[int, str] = {}
         retry: dict[int, str] = {}
@@ -119,11 +127,11 @@ class InboxProcessor:
                 body = json.loads(r.body)
                 if r.source == "shopify":
                     if r.topic in ORDER_TOPICS:
-                        orders.append((r.id, order_from_rest(body, lambda ext: locs.get(numeric_id(ext)))))
+                        orders.append((r.id, order_from_rest(body, lambda ext: names.location_ids.get(numeric_id(ext)))))
                         continue
                     if r.topic == "inventory_levels/update":
                         item, location, available = inventory_level_update(body)
-                        sku, code = maps["items"].get(item), maps["codes"].get(location)
+                        sku, code = names.skus.get(item), names.location_codes.get(location)
                         if sku and code and self.observe_level:
                             self.observe_level(self.shopify_channel, sku, code, available)
                     done.append(r.id)  # other topics: recorded, nothing to do

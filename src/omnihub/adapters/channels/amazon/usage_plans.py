@@ -35,8 +35,10 @@ OFFICIAL_PLANS: dict[str, UsagePlan] = {
 
 
 class UsagePlanLimiter:
-    def __init__(self, plans: dict[str, UsagePlan] | None = None, *, clock=time.monotonic, sleep=time.sleep) -> None:
-        self.plans = dict(plans or OFFICIAL_PLANS)
+    def __init__(self, plans: dict[str, UsagePlan] | None = None, *, safety: float = 0.9, clock=time.monotonic,
+                 sleep=time.sleep) -> None:
+        self.plans = {op: UsagePlan(p.rate * safety, max(1, p.burst - 1)) for op, p in (plans or OFFICIAL_PLANS).items()}
+        self.safety = safety
         self._clock = clock
         self._sleep = sleep
         self._tokens: dict[str, float] = {}
@@ -85,6 +87,6 @@ class UsagePlanLimiter:
             rate = float(header) if header else None
         except ValueError:
             return
-        if rate and rate > 0 and abs(rate - self.plans[op].rate) > 1e-9:
+        if rate and rate > 0 and abs(rate * self.safety - self.plans[op].rate) > 1e-9:
             with self._lock:
-                self.plans[op] = UsagePlan(rate, self.plans[op].burst)
+                self.plans[op] = UsagePlan(rate * self.safety, self.plans[op].burst)
