@@ -116,7 +116,7 @@ class _Recorder:
 
 
 def _drive(hub: Hub, keys: list[tuple[str, str]], start: dict[tuple[str, str], int], rate: float, duration: float,
-           rec: _Recorder, threads: int = 8) -> int:
+           rec: _Recorder, threads: int = 24) -> int:
     """Receive one unit per change, `rate` changes a second, keys partitioned per thread
     (so each key's changes commit in order)."""
     per_thread = rate / threads
