@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -175,12 +176,12 @@ class OrderPipeline:
         existing: dict[tuple[str, str], Order] = {}
         for r in fetch_by_keys(conn, "orders", ("channel", "external_id", "id", "document"), ("channel", "external_id"),
                                sorted(set(keys)), for_update=True):
-            doc = r[3] if isinstance(r[3], dict) else __import__("json").loads(r[3])
+            doc = r[3] if isinstance(r[3], dict) else orjson.loads(r[3])
             existing[(r[0], r[1])] = order_from_doc(doc, r[2])
         retry_ids = [j.order_id for j in jobs if not isinstance(j, _IngestJob)]
         by_id: dict[int, Order] = {}
         for r in fetch_by_keys(conn, "orders", ("id", "document"), ("id",), [(i,) for i in sorted(set(retry_ids))], for_update=True):
-            doc = r[1] if isinstance(r[1], dict) else __import__("json").loads(r[1])
+            doc = r[1] if isinstance(r[1], dict) else orjson.loads(r[1])
             by_id[r[0]] = order_from_doc(doc, r[0])
 
         # 2. Lock every position of every SKU the batch names.
@@ -401,9 +402,9 @@ class OrderPipeline:
         target = state_for[decision.outcome]
         if order.state in (OrderState.CREATED,):
             order = _move(order, OrderState.BROKERING, work, "entered the brokering queue")
-        if order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING:
-            pass
-        elif target is not order.state:
+        # A partly cancelled order whose rest still waits stays "partly cancelled".
+        keep = order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING
+        if not keep and target is not order.state:
             order = _move(order, target, work, f"routing: {decision.outcome.value}")
         if decision.outcome in (RoutingOutcome.ALLOCATED,):
             work.queue_deletes.add(order.id)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnihub.domain.ledger import InsufficientStock, LedgerError
-from omnihub.domain.stock_commands import IdempotencyConflict, UnknownReference, VersionConflict
+from omnihub.domain.stock_commands import IdempotencyConflict, VersionConflict
 from omnihub.services.catalog import Conflict, NotFound
 
 PROBLEM = "application/problem+json"
@@ -87,4 +87,3 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal error", "the hub could not complete this request; nothing was half-written",
                        instance=request.url.path)
 
-    _ = (UnknownReference,)

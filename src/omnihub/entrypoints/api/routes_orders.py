@@ -12,7 +12,6 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import Field
 
 from omnihub.adapters.db import tables as t
-from omnihub.adapters.db.order_documents import order_from_doc
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
 from omnihub.entrypoints.api.deps import get_hub
@@ -249,8 +248,6 @@ def put_rules(hub: HubDep, body: dict = Body(...), comment: str | None = None) -
 def rules_history(hub: HubDep) -> list[dict]:
     return hub.rules.history()
 
-
-_ = order_from_doc
 
 
 @router.get("/availability/stores", tags=["store mode"])
