@@ -152,3 +152,11 @@ def test_erp_snapshot_with_a_wrong_header_says_so():
             raise AssertionError
     r = imp(NoWriter(), "item,store,qty\n1,2,3\n")
     assert r.errors[0].line == 1 and "missing column" in r.errors[0].message
+
+
+def test_a_location_that_stops_feeding_a_channel_shows_zero_there(stocked):
+    stocked.inventory.receive("A", "ST", 4)
+    assert stocked.queries.channel_availability("shopify", ["A"])[0]["locations"]["ST"] == 4
+    stocked.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True, feeds={"WH": "ship"})
+    shop = stocked.queries.channel_availability("shopify", ["A"])[0]
+    assert shop["locations"]["ST"] == 0 and shop["quantity"] == 0

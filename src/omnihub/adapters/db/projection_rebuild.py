@@ -50,6 +50,9 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
         (r.channel, r.sku, r.location): r.quantity
         for r in conn.execute(sa.select(ca.c.channel, ca.c.sku, ca.c.location, ca.c.quantity).where(ca.c.sku.in_(skus)))
     }
+    shown_by_sku: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for key in shown:
+        shown_by_sku.setdefault((key[0], key[1]), []).append(key)
     pools, rows, events = [], [], []
     for sku in skus:
         rules = rules_for_sku(policies, sku)
@@ -66,6 +69,9 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
                     want[(alloc.channel, sku, loc)] = per_location_quantity(
                         location_atp(pos, pol, online_selling=cfg.online.get(loc, True)), alloc
                     )
+            # A location that no longer feeds the channel now shows nothing there.
+            for key in shown_by_sku.get((alloc.channel, sku), ()):
+                want.setdefault(key, 0)
             for key, new in want.items():
                 old = shown.get(key, 0)
                 if old != new or key not in shown:
