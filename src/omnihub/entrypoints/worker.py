@@ -5,7 +5,8 @@
 - the sync engine (one sender per connected channel),
 - the schedules (APScheduler): new orders every 15 min, order updates every 30 min, new
   products every 15 min, product updates every 6 h, Shopify level snapshots, Amazon orders
-  by LastUpdatedAfter, the brokering-queue retry, and the sync sweep.
+  by LastUpdatedAfter, the brokering-queue retry, the sync sweep, and fulfilment status
+  back to the channels in batches (every 30 min, services/fulfilment_sync.py).
 
 Stopping is graceful: schedules stop first, then the inbox and senders finish what they
 hold and settle it. Whatever a killed worker held is leased, not lost: leases expire and
@@ -25,6 +26,7 @@ from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnect
 from omnihub.hub import Hub
 from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
 from omnihub.services.channel_setup import import_shopify_shop
+from omnihub.services.fulfilment_sync import FulfilmentSync
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +43,7 @@ class Schedules:
     amazon_orders_s: float = 15 * 60
     queue_retry_s: float = 60
     sweep_s: float = 60
+    fulfilments_s: float = 30 * 60  # seeds: fulfilled orders go back to Shopify in batches every 30 min
 
 
 class Worker:
@@ -56,6 +59,7 @@ class Worker:
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "run skipped" is expected under load
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         self.shopify_poller = self.amazon_poller = None
+        self.fulfilments = fulfilment_sync(hub, shopify=shopify, amazon=amazon)
         hub.sync.sweep_interval_s = self.schedules.sweep_s
         # A drop the channel shows but the hub cannot explain may be a sale whose webhook
         # was lost: hold the hub's higher figure until the order poll has run twice.
@@ -112,6 +116,9 @@ class Worker:
         if self.amazon_poller:
             add(self._job("amazon_orders", self.amazon_poller.poll_orders), "interval", seconds=s.amazon_orders_s,
                 id="amazon_orders")
+        if self.fulfilments.notifiers:
+            add(self._job("channel_fulfilments", self.fulfilments.run_once), "interval", seconds=s.fulfilments_s,
+                id="channel_fulfilments")
 
     def _inbox_loop(self) -> None:
         while not self._stop.is_set():
@@ -160,3 +167,18 @@ class Worker:
             done.wait()
         finally:
             self.stop()
+
+
+def fulfilment_sync(hub: Hub, *, shopify: ShopifyConnector | None = None,
+                    amazon: AmazonConnector | None = None) -> FulfilmentSync:
+    """The fulfilment job with a notifier for each connected channel (Shopify online only:
+    POS sales are fulfilled at the till)."""
+    from omnihub.adapters.channels.amazon.fulfilment import AmazonFulfilmentNotifier
+    from omnihub.adapters.channels.shopify.fulfilment import ShopifyFulfilmentNotifier
+
+    job = FulfilmentSync(hub.engine)
+    if shopify:
+        job.register(shopify.channel, ShopifyFulfilmentNotifier(shopify.client))
+    if amazon:
+        job.register(amazon.channel, AmazonFulfilmentNotifier(amazon.client))
+    return job

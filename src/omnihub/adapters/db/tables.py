@@ -399,3 +399,25 @@ channel_cursors = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Shipments the hub recorded, and whether their channel has been told (Shopify
+# fulfillmentCreate, Amazon confirmShipment). One row per (order, shipment): the row is the
+# durable "told / not yet told" flag that keeps the batch job from telling twice.
+channel_fulfilments = sa.Table(
+    "channel_fulfilments",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("shipment_id", sa.String(100), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),  # pending | sent | dead
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("external_id", sa.String(200)),  # the channel's fulfillment id, when it gives one
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("order_id", "shipment_id", name="uq_channel_fulfilments_shipment"),
+    sa.Index("ix_channel_fulfilments_due", "state", "next_attempt_at"),
+)

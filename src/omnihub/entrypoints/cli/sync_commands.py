@@ -30,7 +30,8 @@ def _hub(database_url: str | None, *, relay: bool = False):
 
 def worker(database_url: DbOpt = None,
            new_orders_s: float = 900, order_updates_s: float = 1800, new_products_s: float = 900,
-           product_updates_s: float = 21600, level_snapshot_s: float = 900, amazon_orders_s: float = 900) -> None:
+           product_updates_s: float = 21600, level_snapshot_s: float = 900, amazon_orders_s: float = 900,
+           fulfilments_s: float = 1800) -> None:
     """Run the background worker: outbox relay, inbox, sync senders and schedules (Ctrl-C stops it gracefully)."""
     from omnihub.entrypoints.worker import Schedules, Worker
     from omnihub.logs import configure_logging
@@ -40,7 +41,7 @@ def worker(database_url: DbOpt = None,
     hub = _hub(database_url)
     try:
         w = Worker.from_vault(hub, schedules=Schedules(new_orders_s, order_updates_s, new_products_s, product_updates_s,
-                                                       level_snapshot_s, amazon_orders_s))
+                                                       level_snapshot_s, amazon_orders_s, fulfilments_s=fulfilments_s))
         console.print(f"[bold]omnihub worker[/]: channels {sorted(hub.sync.pushers) or 'none connected'}")
         w.run_forever()
     finally:
@@ -192,5 +193,8 @@ def import_shopify(channel: str = "shopify",
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
     app.command("worker")(worker)
     bench_app.command("sync")(bench_sync_cmd)
+    from omnihub.entrypoints.cli.fulfilment_commands import register as register_fulfilments
+
+    register_fulfilments(sync_app)
     app.add_typer(sync_app, name="sync")
     app.add_typer(channels_app, name="channels")

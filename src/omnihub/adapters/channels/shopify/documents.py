@@ -96,6 +96,25 @@ mutation Fulfil($fulfillment: FulfillmentInput!) {
 }
 """
 
+# What the fulfilment job must know before telling Shopify about a shipment: the order's
+# open fulfillment orders (their line items map to the hub's line ids) and the tracking
+# numbers already sent, so that a retry after a lost answer does not fulfil twice.
+# Sized to stay well under the 1,000-point single-query cost limit (~300 points).
+ORDER_FULFILMENT_STATE = """
+query OrderFulfilmentState($id: ID!) {
+  order(id: $id) {
+    id cancelledAt
+    fulfillments(first: 20) { id trackingInfo(first: 5) { number } }
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id status
+        lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } }
+      }
+    }
+  }
+}
+"""
+
 ALL = {
     "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
     "LOCATIONS": LOCATIONS,
@@ -105,4 +124,5 @@ ALL = {
     "ORDERS_UPDATED": ORDERS_UPDATED,
     "WEBHOOK_SUBSCRIBE": WEBHOOK_SUBSCRIBE,
     "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
+    "ORDER_FULFILMENT_STATE": ORDER_FULFILMENT_STATE,
 }

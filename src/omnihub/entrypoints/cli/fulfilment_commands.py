@@ -1,0 +1,68 @@
+"""`omnihub sync fulfilments`: tell the channels about the hub's shipments now (the worker
+does it every 30 minutes), list the ones that failed, and give parked ones another go."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
+
+
+def _job(database_url: str | None):
+    from omnihub.adapters.channels.connectors import build_amazon, build_shopify
+    from omnihub.entrypoints.cli.sync_commands import _hub
+    from omnihub.entrypoints.worker import fulfilment_sync
+
+    hub = _hub(database_url)
+    shopify = build_shopify("shopify", s) if (s := hub.vault.get("shopify")) else None
+    amazon = build_amazon("amazon_seller", s) if (s := hub.vault.get("amazon_seller")) else None
+    return hub, fulfilment_sync(hub, shopify=shopify, amazon=amazon), [c for c in (shopify, amazon) if c]
+
+
+def fulfilments(retry_dead: Annotated[bool, typer.Option(help="give parked shipments fresh attempts first")] = False,
+                database_url: DbOpt = None) -> None:
+    """Send the shipments the channels have not been told about yet, now."""
+    hub, job, connectors = _job(database_url)
+    try:
+        if not job.notifiers:
+            console.print("[red]no channel connected: run `omnihub channels connect-shopify|connect-amazon` first[/]")
+            raise typer.Exit(1)
+        revived = job.retry() if retry_dead else 0
+        run = job.run_once()
+    finally:
+        for c in connectors:
+            c.client.close()
+        hub.close()
+    console.print_json(json.dumps({"revived": revived, **run.__dict__}, default=str))
+    if run.dead:
+        raise typer.Exit(2)
+
+
+def fulfilment_failures(database_url: DbOpt = None) -> None:
+    """Shipments parked (dead) or waiting for a retry, with the channel's last answer."""
+    from omnihub.entrypoints.cli.sync_commands import _hub
+    from omnihub.services.fulfilment_sync import FulfilmentSync
+
+    hub = _hub(database_url)
+    try:
+        rows = FulfilmentSync(hub.engine).failures()
+    finally:
+        hub.close()
+    table = Table(title=f"{len(rows)} fulfilments not sent")
+    for col in ("id", "channel", "order", "shipment", "state", "attempts", "last error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), r["channel"], str(r["order_id"]), r["shipment_id"], r["state"], str(r["attempts"]),
+                      (r["last_error"] or "")[:80])
+    console.print(table)
+
+
+def register(sync_app: typer.Typer) -> None:
+    sync_app.command("fulfilments")(fulfilments)
+    sync_app.command("fulfilment-failures")(fulfilment_failures)
