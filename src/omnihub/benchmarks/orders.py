@@ -41,16 +41,17 @@ def seed(hub: Hub, skus: int, locations: int, per_sku: int, rng: random.Random) 
         ])
         conn.execute(t.products.insert(), [{"id": i + 1, "title": f"Product {i}"} for i in range(skus)])
         conn.execute(t.variants.insert(), [{"product_id": i + 1, "sku": f"SKU{i:05d}", "title": ""} for i in range(skus)])
-        pos_rows, mov_rows = [], []
         ts = db_time(conn, now)
-        for s in range(skus):
-            for loc in rng.sample(range(locations), per_sku):
-                q = rng.randint(20, 100)
-                pos_rows.append((f"SKU{s:05d}", f"L{loc:03d}", q, 1))
-                mov_rows.append((f"SKU{s:05d}", f"L{loc:03d}", q, "received", "on_hand", "receipt", 1, ts))
-        insert_many(conn, "positions", ("sku", "location", "on_hand", "version"), pos_rows)
-        insert_many(conn, "movements", ("sku", "location", "quantity", "from_state", "to_state", "reason",
-                                        "position_version", "occurred_at"), mov_rows)
+        for first in range(0, skus, 1000):  # in slices, so seeding a large catalog stays small
+            pos_rows, mov_rows = [], []
+            for s in range(first, min(skus, first + 1000)):
+                for loc in rng.sample(range(locations), per_sku):
+                    q = rng.randint(20, 100)
+                    pos_rows.append((f"SKU{s:05d}", f"L{loc:03d}", q, 1))
+                    mov_rows.append((f"SKU{s:05d}", f"L{loc:03d}", q, "received", "on_hand", "receipt", 1, ts))
+            insert_many(conn, "positions", ("sku", "location", "on_hand", "version"), pos_rows)
+            insert_many(conn, "movements", ("sku", "location", "quantity", "from_state", "to_state", "reason",
+                                            "position_version", "occurred_at"), mov_rows)
         bump_version(conn)
     hub.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True, rebuild=False)
     hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", buffer=1,
