@@ -385,8 +385,9 @@ class OrderPipeline:
                                       reference=f"order:{order.id}", channel=order.channel))
             demand[sku] = demand.get(sku, 0) - units
         if movements:
+            assigned = with_assignments(order, decision.assignments)  # may refuse: check before reserving
             batch.apply(Plan(movements, demand))
-            order = with_assignments(order, decision.assignments)
+            order = assigned
             for lid in decision.locations:
                 loc = cfg.locations[lid]
                 key = (loc.code, datetime.now(ZoneInfo(loc.time_zone)).date().isoformat())
