@@ -186,3 +186,5 @@ from omnihub.sandbox.cli import sandbox_app
 app.add_typer(sandbox_app, name="sandbox")
 from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands
 register_sync_commands(app, bench_app)
+from omnihub.entrypoints.cli.demo import demo as _demo  # noqa: E402
+app.command("demo")(_demo)
