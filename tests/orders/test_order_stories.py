@@ -209,3 +209,21 @@ def test_store_mode_lists_nearby_stores_with_pickup_stock_and_says_if_express_is
                                                                  "only_available": True}).json()
     assert [s["location"] for s in basket["stores"]] == ["SOHO"]
     assert estate.get("/api/v1/availability/stores", params={"sku": "BOOT-42", "near": "00000"}).status_code == 422
+
+
+def test_an_order_refused_half_way_leaves_no_trace(estate):
+    """Given an order that has shipped, when the channel sends a newer version adding a
+    line (too late: the parcel left), then the version is refused with a clear error and
+    what was done before the refusal (its units entering the brokering queue) is undone."""
+    stock(estate, "BOOT-42", "WH-NJ", 4)
+    stock(estate, "SHELL-M", "WH-NJ", 4)
+    r = order(estate, ("BOOT-42", 1), external_id="#9", channel_updated_at="2026-11-20T10:00:00Z", shipping_address=NYC_CUSTOMER)
+    assert estate.post(f"/api/v1/orders/{r['order_id']}/shipments", json={"location": "WH-NJ"}).status_code == 201
+    newer = estate.post("/api/v1/orders", json={
+        "channel": "shopify", "external_id": "#9", "channel_updated_at": "2026-11-20T11:00:00Z",
+        "lines": [{"sku": "BOOT-42", "quantity": 1}, {"sku": "SHELL-M", "quantity": 2}], "shipping_address": NYC_CUSTOMER})
+    assert newer.status_code == 409, newer.text
+    atp = estate.get("/api/v1/atp/SHELL-M").json()
+    assert (atp["atp"], atp["brokering_queue"]) == (4, 0)
+    doc = estate.get(f"/api/v1/orders/{r['order_id']}").json()
+    assert [ln["sku"] for ln in doc["document"]["lines"]] == ["BOOT-42"] and doc["state"] == "shipped"

@@ -94,6 +94,17 @@ class _Work:
     events: list[DomainEvent] = field(default_factory=list)
     shipments: list[tuple[int, str, str | None, str | None, str]] = field(default_factory=list)
 
+    def checkpoint(self) -> tuple:
+        return (dict(self.orders), set(self.is_new), len(self.decisions), dict(self.queue_upserts),
+                set(self.queue_deletes), dict(self.capacity), len(self.events), len(self.shipments))
+
+    def rollback(self, mark: tuple) -> None:
+        orders, is_new, decisions, upserts, deletes, capacity, events, shipments = mark
+        self.orders, self.is_new, self.queue_upserts, self.queue_deletes, self.capacity = orders, is_new, upserts, deletes, capacity
+        del self.decisions[decisions:]
+        del self.events[events:]
+        del self.shipments[shipments:]
+
 
 @dataclass(slots=True)
 class OpContext:
@@ -216,6 +227,9 @@ class OrderPipeline:
 
         new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
         for i, job in enumerate(jobs):
+            mark, work_mark = batch.checkpoint(), work.checkpoint()
+            key = job.order.key if isinstance(job, _IngestJob) else None
+            known_before = existing.get(key) if key else None
             try:
                 if isinstance(job, _IngestJob):
                     results[i] = self._ingest_one(job.order, existing, batch, work, ruleset, policies, capacity, holds_for, new_ids)
@@ -233,6 +247,14 @@ class OrderPipeline:
                 results[i] = OrderError(str(exc), field="state", code="illegal_transition")
             except (LedgerError, ValueError) as exc:
                 results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
+            if isinstance(results[i], Exception):  # this order leaves no trace; the batch goes on
+                batch.rollback(mark)
+                work.rollback(work_mark)
+                if key is not None:
+                    if known_before is None:
+                        existing.pop(key, None)
+                    else:
+                        existing[key] = known_before
 
         batch.events.extend(work.events)
         batch.flush()
@@ -401,8 +423,10 @@ class OrderPipeline:
             RoutingOutcome.REJECTED: OrderState.BROKERING,
         }
         target = state_for[decision.outcome]
-        if order.state in (OrderState.CREATED,):
+        if order.state is OrderState.CREATED:
             order = _move(order, OrderState.BROKERING, work, "entered the brokering queue")
+        elif order.state is OrderState.ALLOCATED:  # a newer version added units: broker them
+            order = _move(order, OrderState.BROKERING, work, "units added on the channel")
         # A partly cancelled order whose rest still waits stays "partly cancelled".
         keep = order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING
         if not keep and target is not order.state:

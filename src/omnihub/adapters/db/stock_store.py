@@ -244,6 +244,7 @@ class StockBatch:
         self.positions: dict[PositionKey, Position] = {}
         self.original: dict[PositionKey, Position] = {}
         self._locations_of: dict[str, set[str]] = {}  # SKU → locations loaded
+        self._undo: list[tuple[str, object, object]] = []  # (kind, key, previous value)
         self.known: set[str] = set()
         self.movement_rows: list[dict] = []
         self.movement_positions: list[Position] = []
@@ -320,12 +321,37 @@ class StockBatch:
         self.movement_positions.extend(after)
         self.oversells.extend((base + i, *rest) for i, *rest in oversells)
         for sku, d in plan.demand.items():
+            self._undo.append(("demand", sku, self.demand_delta.get(sku)))
             self.demand_delta[sku] = self.demand_delta.get(sku, 0) + d
+        for key in local:
+            self._undo.append(("position", key, self.positions[key]))
         self.positions.update(local)
         res = StockResult(oversold=sum(r["oversold"] for r in rows))
         res.positions = {f"{k[0]}@{k[1]}": p.as_dict() for k, p in local.items()}
         self._results.append((res, base, base + len(rows)))
         return res
+
+    def checkpoint(self) -> tuple[int, int, int, int, int]:
+        """A mark to roll the in-memory batch back to (see `rollback`)."""
+        return (len(self._undo), len(self.movement_rows), len(self.oversells), len(self._results), len(self.events))
+
+    def rollback(self, mark: tuple[int, int, int, int, int]) -> None:
+        """Undo every `apply` since `mark`: a composite use case that fails half-way
+        (one order of a batch) leaves no trace, while the rest of the batch stands."""
+        undo_len, rows, oversells, results, events = mark
+        while len(self._undo) > undo_len:
+            kind, key, previous = self._undo.pop()
+            if kind == "position":
+                self.positions[key] = previous  # type: ignore[index]
+            elif previous is None:
+                self.demand_delta.pop(key, None)  # type: ignore[arg-type]
+            else:
+                self.demand_delta[key] = previous  # type: ignore[index]
+        del self.movement_rows[rows:]
+        del self.movement_positions[rows:]
+        del self.oversells[oversells:]
+        del self._results[results:]
+        del self.events[events:]
 
     def flush(self) -> None:
         conn, now = self.conn, self.now
