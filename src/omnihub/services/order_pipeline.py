@@ -94,13 +94,35 @@ class _Work:
     events: list[DomainEvent] = field(default_factory=list)
     shipments: list[tuple[int, str, str | None, str | None, str]] = field(default_factory=list)
 
-    def checkpoint(self) -> tuple:
-        return (dict(self.orders), set(self.is_new), len(self.decisions), dict(self.queue_upserts),
-                set(self.queue_deletes), dict(self.capacity), len(self.events), len(self.shipments))
+    def checkpoint(self, order_id: int | None) -> tuple:
+        """A mark to roll back to. A job touches only its own order's entries (an existing
+        id, or ids added after the mark), so only those are saved: copying the whole
+        work set per order would cost more than the order."""
+        saved = None
+        if order_id is not None:
+            saved = (self.orders.get(order_id), order_id in self.is_new, self.queue_upserts.get(order_id),
+                     order_id in self.queue_deletes)
+        return (order_id, saved, len(self.orders), len(self.queue_upserts), dict(self.capacity),
+                len(self.decisions), len(self.events), len(self.shipments))
 
     def rollback(self, mark: tuple) -> None:
-        orders, is_new, decisions, upserts, deletes, capacity, events, shipments = mark
-        self.orders, self.is_new, self.queue_upserts, self.queue_deletes, self.capacity = orders, is_new, upserts, deletes, capacity
+        order_id, saved, n_orders, n_upserts, capacity, decisions, events, shipments = mark
+        for name, n in (("orders", n_orders), ("queue_upserts", n_upserts)):
+            d = getattr(self, name)
+            for k in list(d)[n:]:  # ids first written after the mark
+                self.is_new.discard(k)
+                self.queue_deletes.discard(k)
+                del d[k]
+        if order_id is not None:
+            order, new, upsert, delete = saved  # type: ignore[misc]
+            for d, v in ((self.orders, order), (self.queue_upserts, upsert)):
+                if v is None:
+                    d.pop(order_id, None)
+                else:
+                    d[order_id] = v
+            (self.is_new.add if new else self.is_new.discard)(order_id)
+            (self.queue_deletes.add if delete else self.queue_deletes.discard)(order_id)
+        self.capacity = capacity
         del self.decisions[decisions:]
         del self.events[events:]
         del self.shipments[shipments:]
@@ -227,9 +249,10 @@ class OrderPipeline:
 
         new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
         for i, job in enumerate(jobs):
-            mark, work_mark = batch.checkpoint(), work.checkpoint()
             key = job.order.key if isinstance(job, _IngestJob) else None
             known_before = existing.get(key) if key else None
+            known_id = known_before.id if known_before is not None else getattr(job, "order_id", None)
+            mark, work_mark = batch.checkpoint(), work.checkpoint(known_id)
             try:
                 if isinstance(job, _IngestJob):
                     results[i] = self._ingest_one(job.order, existing, batch, work, ruleset, policies, capacity, holds_for, new_ids)
