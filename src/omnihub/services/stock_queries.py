@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stock_store import positions_by_sku
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
 from omnihub.domain.atp import ChannelAllocation, explain_channel_atp, location_atp, resolve_policy
 from omnihub.domain.channel_projection import TOTAL
@@ -28,17 +29,7 @@ class StockQueries:
     def positions(self, sku: str) -> dict[str, Position]:
         with self.engine.connect() as conn:
             self._require_sku(conn, sku)
-            return self._positions(conn, [sku]).get(sku, {})
-
-    @staticmethod
-    def _positions(conn, skus: list[str]) -> dict[str, dict[str, Position]]:
-        p = t.positions
-        out: dict[str, dict[str, Position]] = {}
-        for r in conn.execute(sa.select(p).where(p.c.sku.in_(skus)).order_by(p.c.sku, p.c.location)):
-            out.setdefault(r.sku, {})[r.location] = Position(
-                r.on_hand, r.reserved, r.damaged, r.quality_control, r.incoming, r.in_transit, r.version
-            )
-        return out
+            return positions_by_sku(conn, [sku]).get(sku, {})
 
     def explain(self, sku: str, channel: str | None = None) -> dict:
         """Why ATP is N: for the online total (channel None) or one channel."""
@@ -50,7 +41,7 @@ class StockQueries:
                 alloc = next((c for c in cfg.channels if c.channel == channel), None)
                 if alloc is None:
                     raise NotFound(f"no channel {channel!r}", field="channel", code="not_found")
-            pos = self._positions(conn, [sku]).get(sku, {})
+            pos = positions_by_sku(conn, [sku]).get(sku, {})
             rules = rules_for_sku(policies_for(conn, [sku]), sku)
             q = conn.execute(sa.select(t.sku_demand.c.queued).where(t.sku_demand.c.sku == sku)).scalar() or 0
             return explain_channel_atp(sku, pos, rules, cfg.online, q, alloc).as_dict()
@@ -69,7 +60,7 @@ class StockQueries:
                 alloc = next((c for c in cfg.channels if c.channel == channel), None)
                 if alloc is None:
                     raise NotFound(f"no channel {channel!r}", field="channel", code="not_found")
-            positions = self._positions(conn, skus)
+            positions = positions_by_sku(conn, skus)
             policies = policies_for(conn, skus)
             d = t.sku_demand
             queued = {r.sku: r.queued for r in conn.execute(sa.select(d).where(d.c.sku.in_(skus)))}

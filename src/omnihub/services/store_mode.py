@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db.bulk_sql import fetch_by_keys
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
-from omnihub.adapters.db.stock_store import POSITION_COLUMNS
+from omnihub.adapters.db.stock_store import positions_by_sku
 from omnihub.domain.atp import location_atp, resolve_policy
-from omnihub.domain.ledger import LedgerError, Position
+from omnihub.domain.ledger import LedgerError
 from omnihub.domain.store_mode import resolve_point, store_availability
 
 
@@ -29,17 +29,16 @@ def store_mode(engine: Engine, basket: dict[str, int], where: str, *, radius_km:
         unknown = [s for s in skus if s not in known]
         if unknown:
             raise LedgerError(f"unknown SKU(s): {', '.join(unknown)}", field="sku", code="unknown_sku")
-        rows = fetch_by_keys(conn, "positions", ("sku", "location", *POSITION_COLUMNS), ("sku",), [(s,) for s in skus])
+        positions = positions_by_sku(conn, skus)
         policies = policies_for(conn, skus)
     stock: dict[tuple[str, int], int] = {}
-    for r in rows:
-        sku, loc = r[0], r[1]
-        lid = cfg.id_of.get(loc)
-        if lid is None:
-            continue
-        # Pickup counts every store, including "pickup only" ones and those not selling online.
-        pol = resolve_policy(rules_for_sku(policies, sku), None, sku, loc)
-        stock[(sku, lid)] = location_atp(Position(*r[2:]), pol)
+    for sku, by_loc in positions.items():
+        rules = rules_for_sku(policies, sku)
+        for loc, pos in by_loc.items():
+            lid = cfg.id_of.get(loc)
+            if lid is not None:
+                # Pickup counts every store, including "pickup only" ones and those not selling online.
+                stock[(sku, lid)] = location_atp(pos, resolve_policy(rules, None, sku, loc))
     result = store_availability(point, basket, cfg.locations.values(), stock, datetime.now(UTC),
                                 radius_km=radius_km, limit=limit, only_available=only_available)
     return {

@@ -15,33 +15,20 @@ from sqlalchemy.engine import Connection, Engine
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
-from omnihub.adapters.db.stock_store import _insert, write_outbox
+from omnihub.adapters.db.bulk_sql import db_time, upsert_many
+from omnihub.adapters.db.stock_store import positions_by_sku, write_outbox
 from omnihub.domain.atp import explain_channel_atp, location_atp, per_location_quantity, resolve_policy
 from omnihub.domain.channel_projection import TOTAL
 from omnihub.domain.events import ChannelAvailabilityChanged
-from omnihub.domain.ledger import Position
 
 PAGE = 500
-
-
-def _positions_for(conn: Connection, skus: list[str]) -> dict[str, dict[str, Position]]:
-    p = t.positions
-    q = sa.select(p).where(p.c.sku.in_(skus)).order_by(p.c.sku, p.c.location)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    out: dict[str, dict[str, Position]] = {}
-    for r in conn.execute(q):
-        out.setdefault(r.sku, {})[r.location] = Position(
-            r.on_hand, r.reserved, r.damaged, r.quality_control, r.incoming, r.in_transit, r.version
-        )
-    return out
 
 
 def rebuild_page(conn: Connection, skus: list[str]) -> int:
     """Recompute one page of SKUs inside the caller's transaction; returns events raised."""
     cfg = load_config(conn)
     now = datetime.now(UTC)
-    positions = _positions_for(conn, skus)
+    positions = positions_by_sku(conn, skus, for_update=True)
     policies = policies_for(conn, skus)
     d = t.sku_demand
     queued = {r.sku: r.queued for r in conn.execute(sa.select(d).where(d.c.sku.in_(skus)))}
@@ -59,7 +46,7 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
         by_loc = positions.get(sku, {})
         for alloc in cfg.channels:
             exp = explain_channel_atp(sku, by_loc, rules, cfg.online, queued.get(sku, 0), alloc)
-            pools.append({"channel": alloc.channel, "sku": sku, "pool": exp.pool})
+            pools.append((alloc.channel, sku, exp.pool))
             want = {(alloc.channel, sku, TOTAL): exp.atp}
             if alloc.per_location:
                 for loc, pos in by_loc.items():
@@ -75,22 +62,12 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
             for key, new in want.items():
                 old = shown.get(key, 0)
                 if old != new or key not in shown:
-                    rows.append({"channel": key[0], "sku": key[1], "location": key[2], "quantity": new, "updated_at": now})
+                    rows.append((*key, new, db_time(conn, now)))
                 if old != new:
                     events.append(ChannelAvailabilityChanged(channel=key[0], sku=key[1], location=key[2], old=old, new=new))
-    cp = t.channel_pools
-    if pools:
-        ins = _insert(conn, cp)
-        conn.execute(ins.on_conflict_do_update(index_elements=[cp.c.channel, cp.c.sku], set_={"pool": ins.excluded.pool}), pools)
-    if rows:
-        ins = _insert(conn, ca)
-        conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=[ca.c.channel, ca.c.sku, ca.c.location],
-                set_={"quantity": ins.excluded.quantity, "updated_at": ins.excluded.updated_at},
-            ),
-            rows,
-        )
+    upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"), pools)
+    upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
+                ("channel", "sku", "location"), rows)
     write_outbox(conn, events, now)
     return len(events)
 

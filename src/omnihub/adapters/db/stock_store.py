@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
@@ -76,8 +75,15 @@ class StockResult:
         return {"movements": movements, "positions": self.positions, "oversold": self.oversold}
 
 
-def _insert(conn: Connection, table: sa.Table):
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+def positions_by_sku(conn: Connection, skus: Sequence[str], *, for_update: bool = False) -> dict[str, dict[str, Position]]:
+    """Every stored position of these SKUs, by SKU then location (locked in key order
+    with `for_update` on PostgreSQL). One SKU has at most one row per location, so this
+    never reads more than the question needs."""
+    out: dict[str, dict[str, Position]] = {}
+    for r in fetch_by_keys(conn, "positions", ("sku", "location", *POSITION_COLUMNS), ("sku",),
+                           [(x,) for x in sorted(skus)], for_update=for_update):
+        out.setdefault(r[0], {})[r[1]] = Position(*r[2:])
+    return out
 
 
 def _chunks(items: Sequence, n: int = 900):
@@ -260,12 +266,11 @@ class StockBatch:
         self.known |= self.store._known_skus(self.conn, all_skus - self.known)
         wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and k not in self.positions)
         if whole_skus:
-            cols = ("sku", "location", *POSITION_COLUMNS)
-            for r in fetch_by_keys(self.conn, "positions", cols, ("sku",), [(x,) for x in sorted(whole_skus)], for_update=True):
-                key = (r[0], r[1])
-                if key not in self.positions:
-                    self.positions[key] = self.original[key] = Position(*r[2:])
-                    self._locations_of.setdefault(key[0], set()).add(key[1])
+            for sku, by_loc in positions_by_sku(self.conn, whole_skus, for_update=True).items():
+                for loc, pos in by_loc.items():
+                    if (sku, loc) not in self.positions:
+                        self.positions[(sku, loc)] = self.original[(sku, loc)] = pos
+                        self._locations_of.setdefault(sku, set()).add(loc)
             wanted = [k for k in wanted if k not in self.positions]
         if wanted:
             got = self.store._lock_positions(self.conn, wanted)
