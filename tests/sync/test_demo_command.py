@@ -6,7 +6,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from omnihub.entrypoints.cli.main import app
-from tests.sync.conftest import free_port
+from tests.live_server import free_port
 
 
 def test_demo_starts_connects_and_stops(tmp_path):

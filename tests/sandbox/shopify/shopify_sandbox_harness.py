@@ -6,46 +6,16 @@ with other suites' conftest modules.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import httpx
-import uvicorn
 
 TOKEN = "shpat_test_token"
 SECRET = "shpss_test_client_secret"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """An ASGI app served by uvicorn in a thread on 127.0.0.1 (real HTTP, real sockets)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="on", access_log=False))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> "LiveServer":
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+from tests.live_server import LiveServer  # noqa: E402  (shared with the other suites)
 
 
 def sandbox_config(tmp_path, **overrides):
