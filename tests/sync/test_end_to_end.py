@@ -105,8 +105,11 @@ def test_three_channels_at_once_with_lossy_webhooks(hub, serve, shopify_sandbox,
             assert have[k] == placed[k], (k, have[k] ^ placed[k])
         with hub.engine.connect() as conn:
             queued = conn.execute(sa.select(sa.func.count()).select_from(t.brokering_queue)).scalar()
+            why = conn.execute(sa.select(t.orders.c.channel, t.orders.c.external_id, t.orders.c.document,
+                                         t.brokering_queue.c.reason).join(
+                t.brokering_queue, t.brokering_queue.c.order_id == t.orders.c.id)).all()
             assignments = conn.execute(sa.select(sa.func.count()).select_from(t.order_assignments)).scalar()
-        assert queued == 0  # every order routed and reserved
+        assert queued == 0, why  # every order routed and reserved
         assert assignments >= len(placed["shopify"]) + len(placed["amazon"])
         assert wait_until(lambda: hub.sync.idle() and not _shopify_converged(world) and not _amazon_converged(world), 60, 0.25), \
             (_shopify_converged(world), _amazon_converged(world), hub.sync.pending())
