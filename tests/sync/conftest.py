@@ -84,7 +84,7 @@ def amazon_config(tmp_path: Path, **overrides):
 def amazon_secrets(url: str, cfg) -> dict:
     return {"endpoint": url, "lwa_url": url + "/auth/o2/token", "client_id": cfg.lwa_client_id,
             "client_secret": cfg.lwa_client_secret, "refresh_token": cfg.lwa_refresh_token, "seller_id": cfg.seller_id,
-            "marketplace_id": cfg.marketplace_id}
+            "marketplace_id": cfg.marketplace_id, "notification_secret": cfg.notification_signing_secret}
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Inbound: webhooks are verified (401 on a bad HMAC), de-duplicated on their id, stored
 raw in the inbox and processed later; a payload that cannot be parsed is kept with its
-error and does not block the others. Over real HTTP against the hub's API."""
+error and does not block the others. Over real HTTP against the hub's API. (Amazon's
+notifications: test_amazon_notification_auth.py.)"""
 
 from __future__ import annotations
 
@@ -53,22 +54,6 @@ def test_signature_dedup_and_a_poison_payload(stocked, serve):
     metrics = httpx.get(api.url + "/metrics").text
     assert 'omnihub_webhook_deliveries_total{outcome="rejected",source="shopify"}' in metrics
     assert 'omnihub_webhook_deliveries_total{outcome="duplicate",source="shopify"}' in metrics
-
-
-def test_amazon_notifications_are_deduplicated(stocked, serve):
-    hub = stocked
-    api = _hub_api(hub, serve)
-    note = {"NotificationVersion": "1.0", "NotificationType": "LISTINGS_ITEM_MFN_QUANTITY_CHANGE", "PayloadVersion": "1.0",
-            "EventTime": "2026-11-01T10:00:00Z", "Payload": {"SellerId": "S", "FulfillmentChannelCode": "DEFAULT",
-                                                             "Sku": "A", "Quantity": 3},
-            "NotificationMetadata": {"ApplicationId": "app", "SubscriptionId": "sub", "PublishTime": "2026-11-01T10:00:00Z",
-                                     "NotificationId": "n-1"}}
-    body = json.dumps(note).encode()
-    assert httpx.post(api.url + "/webhooks/amazon", content=body).json() == {"status": "accepted"}
-    assert httpx.post(api.url + "/webhooks/amazon", content=body).json() == {"status": "duplicate"}
-    assert httpx.post(api.url + "/webhooks/amazon", content=b"garbage").json() == {"status": "accepted"}
-    assert hub.inbox.drain() == 2
-    assert len(hub.inbox.failures()) == 1
 
 
 def test_dead_letters_api(stocked, serve):

@@ -74,7 +74,8 @@ def demo(
             hub.vault.put("amazon_seller", {"endpoint": amazon, "lwa_url": amazon + "/auth/o2/token",
                                             "client_id": amazon_cfg.lwa_client_id, "client_secret": amazon_cfg.lwa_client_secret,
                                             "refresh_token": amazon_cfg.lwa_refresh_token, "seller_id": amazon_cfg.seller_id,
-                                            "marketplace_id": amazon_cfg.marketplace_id})
+                                            "marketplace_id": amazon_cfg.marketplace_id,
+                                            "notification_secret": amazon_cfg.notification_signing_secret})
             worker = Worker.from_vault(hub, schedules=Schedules(new_orders_s=60, order_updates_s=120, level_snapshot_s=300,
                                                                 amazon_orders_s=60, fulfilments_s=fulfilments_s))
             skus = _connect(hub, worker, shop, amazon, api)

@@ -139,16 +139,25 @@ def connect_shopify(shop_url: str, access_token: str, client_secret: str,
 
 @channels_app.command("connect-amazon")
 def connect_amazon(endpoint: str, lwa_url: str, client_id: str, client_secret: str, refresh_token: str, seller_id: str,
-                   marketplace_id: str = "ATVPDKIKX0DER", channel: str = "amazon_seller", database_url: DbOpt = None) -> None:
-    """Store an Amazon seller's SP-API credentials (encrypted)."""
+                   marketplace_id: str = "ATVPDKIKX0DER", channel: str = "amazon_seller",
+                   notification_secret: Annotated[Optional[str], typer.Option(
+                       help="HMAC secret of the SQS-to-HTTP forwarder (X-Omnihub-Hmac-Sha256); generated when omitted")] = None,
+                   database_url: DbOpt = None) -> None:
+    """Store an Amazon seller's SP-API credentials and notification secret (encrypted)."""
+    import secrets as random_secrets
+
+    generated = notification_secret is None
+    notification_secret = notification_secret or random_secrets.token_urlsafe(32)
     hub = _hub(database_url)
     try:
         hub.vault.put(channel, {"endpoint": endpoint, "lwa_url": lwa_url, "client_id": client_id,
                                 "client_secret": client_secret, "refresh_token": refresh_token, "seller_id": seller_id,
-                                "marketplace_id": marketplace_id})
+                                "marketplace_id": marketplace_id, "notification_secret": notification_secret})
     finally:
         hub.close()
     console.print(f"{channel}: credentials stored")
+    if generated:  # shown once: the forwarder that posts to /webhooks/amazon must sign with it
+        console.print(f"notification secret for the forwarder (X-Omnihub-Hmac-Sha256): {notification_secret}")
 
 
 @channels_app.command("import-shopify")

@@ -75,6 +75,11 @@ class AmazonSandboxConfig(BaseModel):
     notification_loss_rate: float = Field(0.0, ge=0, le=1)
     notification_duplicate_rate: float = Field(0.0, ge=0, le=1)
     notification_timeout_seconds: float = Field(5.0, gt=0)
+    notification_signing_secret: str = Field(
+        "sandbox-notification-secret",
+        description="Secret of the SQS-to-HTTP forwarder: each POST carries X-Omnihub-Hmac-Sha256, the base64 "
+                    "HMAC-SHA256 of the body. Give the hub the same secret (its channel's notification_secret).",
+    )
 
     # Background work (order payment clearing, notification delivery) runs this often
     # while the app is served; every request also catches the world up first.

@@ -7,10 +7,19 @@ raised it, decides once (from the seed and the notification's sequence number, s
 decision survives a restart) whether it will be lost, delivered once or delivered
 twice, and POSTs the SQS message body (the notification JSON) to the configured
 destination. Receivers de-duplicate on ``NotificationMetadata.NotificationId``.
+
+SP-API itself posts nowhere but to SQS or EventBridge; what reaches an HTTP receiver is
+what a forwarder on the queue sends it. The sandbox plays Amazon and that forwarder at
+once, so it signs each POST as the forwarder does: ``X-Omnihub-Hmac-Sha256``, the base64
+HMAC-SHA256 of the exact body bytes keyed with ``notification_signing_secret``. (Written
+here again rather than imported: the sandbox shares no code with the hub.)
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import random
@@ -89,12 +98,18 @@ class Notifier:
             self._client.close()
             self._client = None
 
-    @staticmethod
-    def _post(client: httpx.Client, destination: str, body: str) -> httpx.Response | None:
+    def signature(self, body: bytes) -> str:
+        """The forwarder's X-Omnihub-Hmac-Sha256 of these exact bytes."""
+        key = self._config.notification_signing_secret.encode()
+        return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+
+    def _post(self, client: httpx.Client, destination: str, body: str) -> httpx.Response | None:
         """One POST, retried once at once: a pooled keep-alive connection may have just closed."""
+        raw = body.encode()
+        headers = {"content-type": "application/json", "x-omnihub-hmac-sha256": self.signature(raw)}
         for attempt in (1, 2):
             try:
-                return client.post(destination, content=body, headers={"content-type": "application/json"})
+                return client.post(destination, content=raw, headers=headers)
             except httpx.HTTPError as exc:
                 log.info("notification delivery attempt %d failed: %s", attempt, exc)
         return None
