@@ -22,6 +22,9 @@ class ShipmentNotice:
     shipped_at: datetime
     lines: tuple[tuple[str, int], ...]  # (the channel's line id, units in this parcel)
     reference: int = 0  # the hub's row id: a short, stable package reference
+    # The channel's id of the location the parcel left from (Shopify location gid), when
+    # the channel has one: a channel that assigned the order elsewhere is told to move it.
+    location_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

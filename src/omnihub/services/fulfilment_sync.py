@@ -111,10 +111,12 @@ class FulfilmentSync:
         return mine
 
     def notice(self, row) -> ShipmentNotice:
-        oa, o = t.order_assignments, t.orders
+        oa, o, cl = t.order_assignments, t.orders, t.channel_locations
         with self.engine.connect() as conn:
             external_id = conn.execute(sa.select(o.c.external_id).where(o.c.id == row.order_id)).scalar_one()
-            parts = conn.execute(sa.select(oa.c.line_id, oa.c.quantity, oa.c.carrier, oa.c.tracking_number, oa.c.updated_at)
+            parts = conn.execute(sa.select(oa.c.line_id, oa.c.quantity, oa.c.carrier, oa.c.tracking_number, oa.c.updated_at,
+                                           cl.c.external_location_id)
+                                 .outerjoin(cl, sa.and_(cl.c.channel == row.channel, cl.c.location == oa.c.location))
                                  .where(oa.c.order_id == row.order_id, oa.c.shipment_id == row.shipment_id)
                                  .order_by(oa.c.id)).all()
         if not parts:
@@ -125,7 +127,7 @@ class FulfilmentSync:
         first = parts[0]
         return ShipmentNotice(order_external_id=str(external_id), shipment_id=row.shipment_id, carrier=first.carrier,
                               tracking_number=first.tracking_number, shipped_at=_aware(first.updated_at),
-                              lines=tuple(lines.items()), reference=int(row.id))
+                              lines=tuple(lines.items()), reference=int(row.id), location_id=first.external_location_id)
 
     def _send(self, row, run: FulfilmentRun) -> None:
         ctx = {"channel": row.channel, "order_id": row.order_id, "shipment_id": row.shipment_id}

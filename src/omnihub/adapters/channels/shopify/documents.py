@@ -21,15 +21,56 @@ query Locations($first: Int!, $after: String) {
 }
 """
 
+# The paged catalog read, kept for when a bulk operation cannot start (see
+# services/channel_setup.py). ~5 points a variant: pages of 150 stay under 1,000.
 VARIANTS = """
 query Variants($first: Int!, $after: String, $query: String) {
   productVariants(first: $first, after: $after, query: $query) {
     nodes {
       id sku barcode title updatedAt
-      product { id title vendor productType }
+      product { id title vendor productType featuredMedia { preview { image { url } } } }
       inventoryItem { id }
     }
     pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+# The whole catalog in one bulk operation: Shopify pages through it itself, writes one
+# JSON object per line (variants and media on their own lines, `__parentId` = the
+# product) and hands back a URL. No `first:` - a bulk query reads every node.
+CATALOG_BULK_QUERY = """
+{
+  products {
+    edges {
+      node {
+        id title vendor productType
+        variants { edges { node { id sku barcode title inventoryItem { id } } } }
+        media { edges { node { id mediaContentType ... on MediaImage { image { url altText } } } } }
+      }
+    }
+  }
+}
+"""
+
+# groupObjects: children right after their parent, which lets the importer stitch a
+# product as soon as the next one starts instead of holding the whole file.
+BULK_RUN_QUERY = """
+mutation RunBulkQuery($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+# Polled by id (node), not with currentBulkOperation: several may run at once since 2026-01.
+BULK_OPERATION = """
+query BulkOperation($id: ID!) {
+  node(id: $id) {
+    ... on BulkOperation {
+      id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt
+    }
   }
 }
 """
@@ -107,10 +148,25 @@ query OrderFulfilmentState($id: ID!) {
     fulfillments(first: 20) { id trackingInfo(first: 5) { number } }
     fulfillmentOrders(first: 5) {
       nodes {
-        id status
+        id status assignedLocation { location { id } }
         lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } }
       }
     }
+  }
+}
+"""
+
+# The hub shipped from another location than the one Shopify assigned: re-assign the
+# units first (only those shipped), then fulfil the moved fulfillment order. Its line item
+# ids may be new (Shopify creates a new fulfillment order when it moves a subset).
+FULFILLMENT_ORDER_MOVE = """
+mutation MoveFulfillmentOrder($id: ID!, $newLocationId: ID!, $items: [FulfillmentOrderLineItemInput!]) {
+  fulfillmentOrderMove(id: $id, newLocationId: $newLocationId, fulfillmentOrderLineItems: $items) {
+    movedFulfillmentOrder {
+      id status assignedLocation { location { id } }
+      lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } }
+    }
+    userErrors { field message }
   }
 }
 """
@@ -119,10 +175,14 @@ ALL = {
     "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
     "LOCATIONS": LOCATIONS,
     "VARIANTS": VARIANTS,
+    "CATALOG_BULK_QUERY": CATALOG_BULK_QUERY,
+    "BULK_RUN_QUERY": BULK_RUN_QUERY,
+    "BULK_OPERATION": BULK_OPERATION,
     "LEVELS": levels_query(250),
     "LOCATION_LEVELS": LOCATION_LEVELS,
     "ORDERS_UPDATED": ORDERS_UPDATED,
     "WEBHOOK_SUBSCRIBE": WEBHOOK_SUBSCRIBE,
     "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
     "ORDER_FULFILMENT_STATE": ORDER_FULFILMENT_STATE,
+    "FULFILLMENT_ORDER_MOVE": FULFILLMENT_ORDER_MOVE,
 }

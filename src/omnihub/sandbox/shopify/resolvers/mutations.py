@@ -1,4 +1,4 @@
-"""Mutation root: inventory, fulfillment, cancellation, webhook subscriptions, bulk operations."""
+"""Mutation root: inventory, fulfillment (and moving fulfillment orders), cancellation, webhook subscriptions, bulk operations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from graphql import GraphQLError, value_from_ast_untyped
 
 from .. import sales
+from ..fulfillment_moves import move_fulfillment_order
 from ..events import TOPICS
 from ..gid import number_of, to_gid
 from ..inventory_mutations import adjust_quantities, set_quantities
@@ -72,6 +73,18 @@ def fulfillment_create(info, fulfillment: dict, message: str | None = None) -> d
     return {"fulfillment": views.load_fulfillment(info, fid) if fid else None, "userErrors": errors}
 
 
+def fulfillment_order_move(info, id: str, newLocationId: str, fulfillmentOrderLineItems: list[dict] | None = None) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        moved, original, errors, events = move_fulfillment_order(conn, ctx.shop.next_id, id, newLocationId,
+                                                                 fulfillmentOrderLineItems, ctx.now_iso())
+    ctx.events.extend(events)
+    remaining = original if moved is not None and moved != original else None  # deprecated field
+    return {"movedFulfillmentOrder": views.load_fulfillment_order(info, moved),
+            "originalFulfillmentOrder": views.load_fulfillment_order(info, original),
+            "remainingFulfillmentOrder": views.load_fulfillment_order(info, remaining), "userErrors": errors}
+
+
 def order_cancel(info, orderId: str, reason: str, restock: bool, refund=None, notifyCustomer=False, staffNote=None,
                  **_ignored) -> dict:
     ctx = info.context
@@ -85,6 +98,17 @@ def order_cancel(info, orderId: str, reason: str, restock: bool, refund=None, no
     if errors:
         return {"job": None, "orderCancelUserErrors": errors}
     return {"job": {"id": to_gid("Job", ctx.shop.next_id("Job")), "done": True}, "orderCancelUserErrors": []}
+
+
+def order_close(info, input: dict) -> dict:
+    ctx = info.context
+    oid = number_of(input["id"], "Order")
+    if oid is None:
+        return {"order": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
+    with ctx.store.tx() as conn:
+        errors, events = sales.close_order(conn, oid, ctx.now_iso())
+    ctx.events.extend(events)
+    return {"order": None if errors else views.load_order(info, oid), "userErrors": errors}
 
 
 def webhook_subscription_create(info, topic: str, webhookSubscription: dict) -> dict:
@@ -154,7 +178,9 @@ def root() -> dict:
         "inventorySetQuantities": inventory_set_quantities,
         "inventoryAdjustQuantities": inventory_adjust_quantities,
         "fulfillmentCreate": fulfillment_create,
+        "fulfillmentOrderMove": fulfillment_order_move,
         "orderCancel": order_cancel,
+        "orderClose": order_close,
         "webhookSubscriptionCreate": webhook_subscription_create,
         "webhookSubscriptionDelete": webhook_subscription_delete,
         "bulkOperationRunQuery": bulk_operation_run_query,
