@@ -88,8 +88,16 @@ class ShopifyPoller:
         stored = read_cursor(self.engine, self.channel, cursor_name)
         start = since or (_parse(stored) - OVERLAP if stored else datetime.now(UTC) - history)
         search = f"{field}:>'{start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        newest = self.read_orders(search, report, newest=stored, time_field=node_field)
+        if newest and newest != stored:
+            write_cursor(self.engine, self.channel, cursor_name, newest)
+        return report
+
+    def read_orders(self, search: str, report: PollReport, *, newest: str | None = None,
+                    time_field: str = "updatedAt") -> str | None:
+        """Every order matching `search` (Shopify search syntax), paged, mapped and handed to
+        the idempotent ingest; returns the newest `time_field` seen (for a cursor)."""
         locs = self._locations()
-        newest = stored
         after = None
         while True:
             data = self.client.execute(docs.ORDERS_UPDATED, {"first": self.page, "after": after, "query": search})
@@ -97,8 +105,8 @@ class ShopifyPoller:
             orders: list[Order] = []
             for node in conn_["nodes"]:
                 report.seen += 1
-                if newest is None or _parse(node[node_field]) > _parse(newest):
-                    newest = node[node_field]
+                if newest is None or _parse(node[time_field]) > _parse(newest):
+                    newest = node[time_field]
                 try:
                     orders.append(order_from_graphql(node, lambda ext: locs.get(numeric_id(ext))))
                 except (ShopifyPayloadError, ValueError) as exc:
@@ -110,11 +118,8 @@ class ShopifyPoller:
                 else:
                     report.ingested += 1
             if not conn_["pageInfo"]["hasNextPage"]:
-                break
+                return newest
             after = conn_["pageInfo"]["endCursor"]
-        if newest and newest != stored:
-            write_cursor(self.engine, self.channel, cursor_name, newest)
-        return report
 
     def snapshot_levels(self) -> PollReport:
         """Compare every mapped level with what Shopify last confirmed."""

@@ -1,6 +1,7 @@
 """Initial set-up of a Shopify shop (seeds 001/002): import its locations and whole
-catalog (SKU, barcode/UPC, Shopify ids, titles), map them to the hub, optionally take
-its current levels as the hub's opening stock, and say what was done.
+catalog (SKU, barcode/UPC, Shopify ids, titles, images; read with a bulk operation), map
+them to the hub, optionally take its current levels as the hub's opening stock, and say
+what was done. Open orders are imported separately (services/order_history.py).
 
 The hub becomes the source of truth afterwards: from then on Shopify's levels are what
 the hub pushes, and what Shopify reports is compared, not adopted.
@@ -14,11 +15,17 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+import structlog
+
 from omnihub.adapters.channels.shopify import documents as docs
+from omnihub.adapters.channels.shopify.bulk_query import BulkOperationBusy, BulkQuery
+from omnihub.adapters.channels.shopify.catalog_lines import products_from_bulk_lines, products_from_variant_page
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id
 from omnihub.adapters.db import tables as t
-from omnihub.domain.catalog import validate_gtin
 from omnihub.services.catalog import CatalogService, NotFound
+from omnihub.services.catalog_import import CatalogImportReport, ChannelCatalogImport
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -30,11 +37,74 @@ class SetupSummary:
     listings: int = 0
     levels: dict[tuple[str, str], int] = field(default_factory=dict)  # (sku, hub location) → available
     skipped: list[str] = field(default_factory=list)
+    catalog: CatalogImportReport = field(default_factory=CatalogImportReport)
+    catalog_source: str = ""  # "bulk" or "paged" (the fall-back)
 
     def as_dict(self) -> dict:
         return {"locations_created": self.locations_created, "locations_mapped": self.locations_mapped,
-                "products_created": self.products_created, "variants_created": self.variants_created,
-                "listings": self.listings, "levels": len(self.levels), "skipped": self.skipped[:50]}
+                **self.catalog.as_dict(), "catalog_source": self.catalog_source,
+                "levels": len(self.levels), "skipped": self.skipped[:50]}
+
+
+def import_catalog(engine: Engine, client, *, channel: str = "shopify",
+                   progress: Callable[[str, int], None] | None = None) -> tuple[CatalogImportReport, str]:
+    """The whole catalog (SKU, barcode, Shopify ids, titles, images) into the hub; returns
+    the report and how it was read: "bulk" or "paged".
+
+    A bulk operation is the way: Shopify reads every product itself, at no cost to the
+    rate-limit bucket beyond a few points of polling, and the hub streams the result. The paged read stays as the
+    fall-back for one case: Shopify refuses to start a bulk operation because the shop's
+    limit of concurrent ones is taken (OPERATION_IN_PROGRESS: other apps, or the
+    merchant's own exports). Waiting for them could take hours; paging costs points but
+    finishes. A bulk operation that starts and then fails is an error, not a fall-back:
+    the same query paged would most likely fail the same way, and the operator must know.
+    """
+    importer = ChannelCatalogImport(engine, channel)
+    try:
+        _bulk_catalog(BulkQuery(client), importer, progress)
+        source = "bulk"
+    except BulkOperationBusy as exc:
+        log.warning("bulk operation refused, reading the catalog page by page", channel=channel, reason=str(exc))
+        _paged_catalog(client, importer, progress)
+        source = "paged"
+    report = importer.finish()
+    if progress:
+        progress("products", report.products_read)
+    return report, source
+
+
+def _bulk_catalog(bulk: BulkQuery, importer: ChannelCatalogImport, progress) -> None:
+    started = bulk.start(docs.CATALOG_BULK_QUERY)
+    done = bulk.wait(started.id, on_poll=(lambda op: progress("bulk operation: objects written", op.objectCount))
+                     if progress else None)
+    read = 0
+
+    def counted(lines):
+        nonlocal read
+        for line in lines:
+            read += 1
+            if progress and read % 250 == 0:
+                progress("objects read", read)
+            yield line
+
+    for product in products_from_bulk_lines(counted(bulk.lines(done.url)), importer.reject):
+        importer.add(product)
+    if progress:
+        progress("objects read", read)
+
+
+def _paged_catalog(client, importer: ChannelCatalogImport, progress) -> None:
+    after, read = None, 0
+    while True:
+        page = client.execute(docs.VARIANTS, {"first": 150, "after": after, "query": None})["productVariants"]
+        for product in products_from_variant_page(page["nodes"], importer.reject):
+            importer.add(product)
+        read += len(page["nodes"])
+        if progress:
+            progress("variants read", read)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
 
 
 def map_location(engine: Engine, channel: str, location: str, external_location_id: str) -> None:
@@ -84,44 +154,12 @@ def import_shopify_shop(catalog: CatalogService, client, *, channel: str = "shop
         catalog.upsert_channel(channel, name="Shopify", kind="shopify", per_location=True,
                                feeds={code: "ship" for code in location_codes.values()})
 
-    with engine.connect() as conn:
-        known_skus = set(conn.execute(sa.select(t.variants.c.sku)).scalars())
-    after = None
-    while True:
-        page = client.execute(docs.VARIANTS, {"first": 250, "after": after, "query": None})["productVariants"]
-        by_product: dict[str, list[dict]] = {}
-        for v in page["nodes"]:
-            if not v.get("sku"):
-                summary.skipped.append(f"{v['id']}: no SKU")
-                continue
-            by_product.setdefault(v["product"]["id"], []).append(v)
-        for variants in by_product.values():
-            product = variants[0]["product"]
-            fresh = [v for v in variants if v["sku"] not in known_skus]
-            if fresh:
-                rows = []
-                for v in fresh:
-                    gtin = v.get("barcode")
-                    try:
-                        if gtin:
-                            validate_gtin(gtin)
-                    except ValueError:
-                        gtin = None
-                    rows.append({"sku": v["sku"], "title": v.get("title") or "", "gtin": gtin})
-                catalog.create_product(product["title"], rows, vendor=product.get("vendor"),
-                                       product_type=product.get("productType"))
-                known_skus.update(v["sku"] for v in fresh)
-                summary.products_created += 1
-                summary.variants_created += len(fresh)
-            for v in variants:
-                catalog.set_listing(channel, v["sku"], v["id"], external_variant_id=v["id"],
-                                    external_inventory_item_id=v["inventoryItem"]["id"])
-                summary.listings += 1
-        if progress:
-            progress("variants", summary.listings)
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
+    catalog_report, summary.catalog_source = import_catalog(engine, client, channel=channel, progress=progress)
+    summary.catalog = catalog_report
+    summary.products_created = catalog_report.products_created
+    summary.variants_created = catalog_report.variants_created
+    summary.listings = catalog_report.listings
+    summary.skipped.extend(catalog_report.rejected)
 
     if read_levels:
         with engine.connect() as conn:

@@ -162,19 +162,15 @@ def connect_amazon(endpoint: str, lwa_url: str, client_id: str, client_secret: s
 
 @channels_app.command("import-shopify")
 def import_shopify(channel: str = "shopify",
-                   history_months: Annotated[int, typer.Option(help="open orders to import: 1, 2 or 6 months")] = 1,
+                   history_months: Annotated[int, typer.Option(help="open orders to import: those created in the last 1, 2 or 6 months")] = 1,
                    database_url: DbOpt = None) -> None:
-    """Initial set-up: import locations and the whole catalog, map them, import open orders."""
-    from datetime import timedelta
-
-    from rich.progress import Progress
-
+    """Initial set-up: map locations, import the whole catalog (bulk operation), import open orders."""
     from omnihub.adapters.channels.connectors import build_shopify
-    from omnihub.services.channel_polling import ShopifyPoller
-    from omnihub.services.channel_setup import import_shopify_shop
+    from omnihub.entrypoints.cli.shop_import import run_import
+    from omnihub.services.order_history import HISTORY_MONTHS
 
-    if history_months not in (1, 2, 6):
-        raise typer.BadParameter("history is 1, 2 or 6 months")
+    if history_months not in HISTORY_MONTHS:
+        raise typer.BadParameter("the order history window is 1, 2 or 6 months", param_hint="--history-months")
     hub = _hub(database_url, relay=True)
     try:
         secrets = hub.vault.get(channel)
@@ -182,19 +178,10 @@ def import_shopify(channel: str = "shopify",
             console.print(f"[red]{channel} is not connected: run `omnihub channels connect-shopify` first[/]")
             raise typer.Exit(1)
         conn = build_shopify(channel, secrets)
-        with Progress(console=console) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(what: str, n: int) -> None:
-                if what not in tasks:
-                    tasks[what] = bar.add_task(what, total=None)
-                bar.update(tasks[what], completed=n)
-
-            summary = import_shopify_shop(hub.catalog, conn.client, channel=channel, read_levels=False, progress=progress)
-            orders = ShopifyPoller(hub.engine, conn.client, hub.orders.ingest_many, channel=channel).poll_orders(
-                field="created_at", history=timedelta(days=30 * history_months))
-        console.print_json(json.dumps({**summary.as_dict(), "orders_seen": orders.seen, "orders_ingested": orders.ingested,
-                                       "orders_failed": orders.failed}))
+        try:
+            run_import(hub, conn.client, channel=channel, history_months=history_months, console=console)
+        finally:
+            conn.client.close()
     finally:
         hub.close()
 

@@ -8,9 +8,12 @@
   the variables file (JSONL, at most 100 MB) as multipart, then
   ``bulkOperationRunMutation`` runs the mutation once per line and writes each result with
   its ``__lineNumber``.
-- At most ``max_concurrent_bulk_operations`` (5 since 2026-01) run at once per shop; the
-  ``bulk_operations/finish`` webhook fires when one ends. The result file is served by the
-  sandbox under ``/_sandbox/bulk/<file>``.
+- At most ``max_concurrent_bulk_operations`` (5 since 2026-01; 2025-09 allowed one query
+  and one mutation) run at once per shop; the ``bulk_operations/finish`` webhook fires when
+  one ends. The result file is served by the sandbox under ``/_sandbox/bulk/<file>``.
+- ``fail_with`` (config ``bulk_operation_error``, or ``PUT /_sandbox/bulk/faults``) makes
+  operations fail as Shopify's do: status FAILED, an ``errorCode``, ``url`` null and the
+  lines written before the failure (half of them here) behind ``partialDataUrl``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class BulkRunner:
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.fail_with: str | None = shop.config.bulk_operation_error
         # Operations a previous process left running cannot resume: they failed, as a
         # Shopify operation does when its job dies.
         with shop.store.tx() as conn:
@@ -159,20 +163,31 @@ class BulkRunner:
             while time.monotonic() - started < minimum and bid not in self._cancelled:
                 if self._stopping.wait(min(0.02, minimum)):
                     return  # the sandbox is shutting down; the next start marks it failed
+            failure = self.fail_with
             if bid in self._cancelled:
                 self._set(bid, status="CANCELED", completed_at=self.shop.now_iso())
+            elif failure:
+                partial = lines[:len(lines) // 2]
+                file_name, size = self._write(bid, partial) if partial else (None, None)
+                self._set(bid, status="FAILED", error_code=failure, completed_at=self.shop.now_iso(),
+                          object_count=len(partial), root_object_count=sum("__parentId" not in line for line in partial),
+                          file_size=size, file_name=file_name)
             else:
-                file_name = f"bulk-{bid}-{uuid.uuid4().hex[:8]}.jsonl"
-                data = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
-                (self.files_dir / "bulk" / file_name).write_bytes(data)
+                file_name, size = self._write(bid, lines)
                 self._set(bid, status="COMPLETED", completed_at=self.shop.now_iso(), object_count=len(lines),
-                          root_object_count=roots, file_size=len(data), file_name=file_name)
+                          root_object_count=roots, file_size=size, file_name=file_name)
         except Exception:  # noqa: BLE001 - a failed run is reported through the operation itself
             self._set(bid, status="FAILED", error_code="INTERNAL_SERVER_ERROR", completed_at=self.shop.now_iso())
         finally:
             with self._lock:
                 self._cancelled.discard(bid)
         self._announce(bid)
+
+    def _write(self, bid: int, lines: list[dict]) -> tuple[str, int]:
+        file_name = f"bulk-{bid}-{uuid.uuid4().hex[:8]}.jsonl"
+        data = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
+        (self.files_dir / "bulk" / file_name).write_bytes(data)
+        return file_name, len(data)
 
     def _announce(self, bid: int) -> None:
         row = self.shop.store.one("SELECT * FROM bulk_operations WHERE id = ?", (bid,))

@@ -3,6 +3,8 @@
 Same seed, same shop: SKUs, barcodes and starting quantities are drawn from one RNG, so a
 failing run can be replayed. Barcodes are valid UPC-A (check digit computed), SKUs are
 unique, and the physical shelf starts equal to on hand (the books are right on day one).
+Each product has one to three images (media), their number and URLs derived from the
+product's position rather than drawn, so adding them left every other seeded value as it was.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def seed_shop(store: ShopStore, seed: int, size: CatalogSize, now_iso: str) -> N
                 (product_id, title, title.lower().replace(" ", "-"), rng.choice(_VENDORS), title.split()[1], "ACTIVE",
                  "sandbox", now_iso, now_iso),
             )
+            _insert_images(store, conn, product_id, title, p, now_iso)
             price = f"{rng.randrange(900, 15000) / 100:.2f}"
             colour = rng.choice(_COLOURS)
             for v in range(size.variants_per_product):
@@ -117,6 +120,17 @@ def seed_shop(store: ShopStore, seed: int, size: CatalogSize, now_iso: str) -> N
                     )
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded_at', ?)", (now_iso,))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seed', ?)", (str(seed),))
+
+
+def _insert_images(store, conn, product_id: int, title: str, index: int, now_iso: str) -> None:
+    handle = title.lower().replace(" ", "-")
+    for position in range(1, 2 + index % 3):
+        conn.execute(
+            "INSERT INTO product_media(id, product_id, position, url, alt, width, height, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (store.next_id("MediaImage"), product_id, position,
+             f"https://cdn.shopify.com/s/files/1/0600/0000/files/{handle}-{position}.jpg", f"{title}, view {position}",
+             1200, 1200, now_iso, now_iso))
 
 
 def _insert_location(store, conn, name, kind, city, province, code, zip_code, lat, lng, now_iso) -> int:

@@ -22,6 +22,22 @@ class SystemClock:
         return datetime.now(timezone.utc)
 
 
+class TravelClock(SystemClock):
+    """Real time, shifted by an offset that can be set: a rehearsal builds a shop with
+    months of history (orders placed 'three months ago') by travelling back, selling, and
+    coming home. The monotonic clock is never shifted, so rate limits keep real time."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def travel(self, offset: timedelta) -> None:
+        """From now on the shop's time is real time + offset (negative: the past)."""
+        self.offset = offset
+
+
 class ManualClock:
     """A clock that only moves when told to (``advance``)."""
 

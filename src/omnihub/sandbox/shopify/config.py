@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -75,6 +76,9 @@ class ShopifySandboxConfig(BaseModel):
     max_page_size: int = Field(250, gt=0)
     max_concurrent_bulk_operations: int = Field(5, gt=0)
     bulk_operation_min_duration_s: float = Field(0.0, ge=0.0, description="Simulated minimum runtime of a bulk op")
+    bulk_operation_error: Literal["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"] | None = Field(
+        None, description="Every bulk operation fails with this BulkOperationErrorCode (after writing half its lines,"
+                          " served as partialDataUrl); also settable at run time: PUT /_sandbox/bulk/faults")
     webhook_faults: WebhookFaults = Field(default_factory=WebhookFaults)
     webhook_timeout_s: float = Field(5.0, gt=0.0)
     webhook_retries: int = Field(8, ge=0, le=20)

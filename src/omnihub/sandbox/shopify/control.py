@@ -103,6 +103,18 @@ class FaultsIn(WebhookFaults):
     seed: int | None = None
 
 
+class BulkFaultsIn(_Strict):
+    error_code: Literal["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"] | None = None
+
+
+class VariantEditIn(_Strict):
+    """The merchant edits a variant in admin (Shopify takes any barcode text, valid GTIN or not)."""
+
+    sku: str | None = Field(None, min_length=1, max_length=255)
+    barcode: str | None = Field(None, max_length=255)
+    title: str | None = Field(None, min_length=1, max_length=255)
+
+
 class PrivacyIn(_Strict):
     customer_email: str | None = Field(None, max_length=255)
 
@@ -173,6 +185,10 @@ def build_router(shop) -> APIRouter:
                           "barcode": r["barcode"], "price": r["price"], "product_id": r["product_id"],
                           "title": f"{r['product_title']} - {r['title']}", "inventory_item_id": r["inventory_item_id"]}
                          for r in variants],
+            "products": [{"id": r["id"], "admin_graphql_api_id": to_gid("Product", r["id"]), "title": r["title"],
+                          "images": [m["url"] for m in shop.store.all(
+                              "SELECT url FROM product_media WHERE product_id = ? ORDER BY position, id", (r["id"],))]}
+                         for r in shop.store.all("SELECT id, title FROM products ORDER BY id")],
         }
 
     @router.post("/orders", status_code=201)
@@ -315,6 +331,33 @@ def build_router(shop) -> APIRouter:
                 payload["orders_to_redact"] = orders
         shop.publish([Event(topic, payload, now)])
         return payload
+
+    @router.post("/variants/{variant_id}/updates")
+    def variant_update(variant_id: str, body: VariantEditIn) -> dict:
+        """The merchant edits a variant (SKU, barcode, title) in admin; `products/update` fires."""
+        vid = _id(variant_id, "ProductVariant")
+        now = shop.now_iso()
+        with shop.store.tx() as conn:
+            row = conn.execute("SELECT * FROM variants WHERE id = ?", (vid,)).fetchone()
+            if row is None:
+                raise HTTPException(404, detail="no such variant")
+            changes = body.model_dump(exclude_unset=True)
+            conn.execute("UPDATE variants SET sku = ?, barcode = ?, title = ?, updated_at = ? WHERE id = ?",
+                         (changes.get("sku", row["sku"]), changes.get("barcode", row["barcode"]),
+                          changes.get("title") or row["title"], now, vid))
+            if "sku" in changes:
+                conn.execute("UPDATE inventory_items SET sku = ?, updated_at = ? WHERE id = ?",
+                             (changes["sku"], now, row["inventory_item_id"]))
+            conn.execute("UPDATE products SET updated_at = ? WHERE id = ?", (now, row["product_id"]))
+            product = rest_payloads.product(conn, row["product_id"])
+        shop.publish([Event("products/update", product, now)])
+        return {"id": vid, "admin_graphql_api_id": to_gid("ProductVariant", vid), **changes}
+
+    @router.put("/bulk/faults")
+    def set_bulk_faults(body: BulkFaultsIn) -> dict:
+        """From now on every bulk operation fails with this error code (null: they succeed again)."""
+        shop.bulk.fail_with = body.error_code
+        return {"error_code": body.error_code}
 
     @router.get("/bulk/{file_name}")
     def bulk_file(file_name: str):

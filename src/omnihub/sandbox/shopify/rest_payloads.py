@@ -177,7 +177,12 @@ def product(conn: sqlite3.Connection, product_id: int) -> dict:
         "admin_graphql_api_id": to_gid("Product", row["id"]),
         "title": row["title"],
         "body_html": "",
-        "images": [],
+        "images": [{"id": m["id"], "product_id": row["id"], "position": m["position"], "alt": m["alt"],
+                    "width": m["width"], "height": m["height"], "src": m["url"], "variant_ids": [],
+                    "admin_graphql_api_id": to_gid("MediaImage", m["id"]), "created_at": iso_rest(m["created_at"]),
+                    "updated_at": iso_rest(m["updated_at"])}
+                   for m in conn.execute("SELECT * FROM product_media WHERE product_id = ? ORDER BY position, id",
+                                         (product_id,))],
         "options": [{"name": "Size", "position": 1, "product_id": row["id"]}],
         "published_at": iso_rest(row["created_at"]),
         "template_suffix": None,

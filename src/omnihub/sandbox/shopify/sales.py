@@ -356,6 +356,17 @@ def cancel_order(conn, order_id: int, reason: str, restock: bool, refund: bool |
     return [], [Event("orders/cancelled", body, now_iso), Event("orders/updated", body, now_iso)] + events
 
 
+def close_order(conn, order_id: int, now_iso: str) -> tuple[list[dict], list[Event]]:
+    """The merchant (or an app) archives the order: it leaves `status:open`; `orders/updated` fires."""
+    order = conn.execute("SELECT closed_at FROM orders WHERE id = ?", (order_id,)).fetchone()
+    if order is None:
+        return [{"field": ["id"], "message": "Order does not exist"}], []
+    if order["closed_at"] is not None:
+        return [], []
+    conn.execute("UPDATE orders SET closed_at = ?, updated_at = ? WHERE id = ?", (now_iso, now_iso, order_id))
+    return [], [Event("orders/updated", rest_payloads.order(conn, order_id), now_iso)]
+
+
 def refund_order(conn, next_id: NextId, order_id: int, lines: list[dict], restock: bool, location_id: int | None,
                  now_iso: str) -> tuple[int, list[Event]]:
     """A customer returns fulfilled units; restocked units go back on the shelf and to available."""

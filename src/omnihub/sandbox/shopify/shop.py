@@ -29,7 +29,8 @@ class SandboxShop:
         self.store = ShopStore(config.state_path)
         self.files_dir = Path(str(config.state_path) + ".files")
         self.schema = load_schema()
-        self.schema.type_map["Node"].resolve_type = lambda value, info, abstract: value["__typename"]
+        for interface in ("Node", "Media"):
+            self.schema.type_map[interface].resolve_type = lambda value, info, abstract: value["__typename"]
         self.endpoint = GraphQLEndpoint(self.schema, query.root(), mutations.root(), config.max_query_cost,
                                         config.max_input_array)
         self.throttle = Throttle(config.maximum_available, config.restore_rate, self.clock)

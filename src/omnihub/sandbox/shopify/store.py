@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS variants (
   inventory_item_id INTEGER NOT NULL UNIQUE, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS variants_product ON variants(product_id, id);
 CREATE INDEX IF NOT EXISTS variants_sku ON variants(sku);
+CREATE TABLE IF NOT EXISTS product_media (
+  id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, position INTEGER NOT NULL, url TEXT NOT NULL, alt TEXT,
+  width INTEGER, height INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS product_media_product ON product_media(product_id, position);
 CREATE TABLE IF NOT EXISTS inventory_items (
   id INTEGER PRIMARY KEY, variant_id INTEGER NOT NULL, sku TEXT, tracked INTEGER NOT NULL DEFAULT 1,
   requires_shipping INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
@@ -112,6 +116,7 @@ SEQUENCE_START = {
     "Product": 8_000_000_000_000,
     "ProductVariant": 45_000_000_000_000,
     "InventoryItem": 47_000_000_000_000,
+    "MediaImage": 32_000_000_000_000,
     "Order": 5_900_000_000_000,
     "LineItem": 14_000_000_000_000,
     "FulfillmentOrder": 6_800_000_000_000,

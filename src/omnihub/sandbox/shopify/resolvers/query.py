@@ -21,6 +21,7 @@ _LOADERS = {
     "Fulfillment": views.load_fulfillment,
     "WebhookSubscription": views.load_webhook_subscription,
     "BulkOperation": views.load_bulk_operation,
+    "MediaImage": views.load_media_image,
     "InventoryAdjustmentGroup": views.load_adjustment_group,
 }
 

@@ -93,7 +93,36 @@ def product(row: sqlite3.Row) -> dict:
         "variants": lambda info, **args: sql_connection(
             info, source="variants", where="product_id = ?", params=[pid], args=args,
             sort_expr=sort_column(args, VARIANT_SORT, "position"), to_node=variant),
+        "media": lambda info, **args: sql_connection(
+            info, source="product_media", where="product_id = ?", params=[pid], args=args,
+            sort_expr=sort_column(args, MEDIA_SORT, "position"), to_node=media_image),
+        "featuredMedia": lambda info: _featured_media(info, pid),
     }
+
+
+MEDIA_SORT = {"ID": "id", "POSITION": "position"}
+
+
+def media_image(row: sqlite3.Row) -> dict:
+    """A product image as Shopify serves it: the image itself, and the same image as the preview."""
+    image = {"id": to_gid("ImageSource", row["id"]), "url": row["url"], "altText": row["alt"], "width": row["width"],
+             "height": row["height"]}
+    return {
+        "__typename": "MediaImage", "id": to_gid("MediaImage", row["id"]), "alt": row["alt"],
+        "mediaContentType": "IMAGE", "status": "READY", "mimeType": "image/jpeg", "image": image,
+        "preview": {"image": image, "status": "READY"},
+        "createdAt": iso_api(row["created_at"]), "updatedAt": iso_api(row["updated_at"]),
+    }
+
+
+def load_media_image(info, mid) -> dict | None:
+    row = _one(info, "SELECT * FROM product_media WHERE id = ?", (mid,)) if mid is not None else None
+    return media_image(row) if row else None
+
+
+def _featured_media(info, pid) -> dict | None:
+    row = _one(info, "SELECT * FROM product_media WHERE product_id = ? ORDER BY position, id LIMIT 1", (pid,))
+    return media_image(row) if row else None
 
 
 def load_product(info, pid) -> dict | None:
@@ -450,12 +479,15 @@ def bulk_operation(row: sqlite3.Row) -> dict:
     url = None
     if row["file_name"] and row["status"] == "COMPLETED" and row["object_count"]:
         url = f"{row['base_url']}/_sandbox/bulk/{row['file_name']}"
+    partial = None  # what a failed operation had written before it failed, when anything
+    if row["file_name"] and row["status"] == "FAILED" and row["object_count"]:
+        partial = f"{row['base_url']}/_sandbox/bulk/{row['file_name']}"
     return {
         "__typename": "BulkOperation", "id": to_gid("BulkOperation", row["id"]), "type": row["type"],
         "status": row["status"], "query": row["query"], "errorCode": row["error_code"],
         "objectCount": str(row["object_count"]), "rootObjectCount": str(row["root_object_count"]),
         "fileSize": str(row["file_size"]) if row["file_size"] is not None else None, "url": url,
-        "partialDataUrl": None, "createdAt": iso_api(row["created_at"]), "completedAt": iso_api(row["completed_at"]),
+        "partialDataUrl": partial, "createdAt": iso_api(row["created_at"]), "completedAt": iso_api(row["completed_at"]),
     }
 
 
