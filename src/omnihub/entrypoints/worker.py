@@ -44,6 +44,7 @@ class Schedules:
     queue_retry_s: float = 60
     sweep_s: float = 60
     fulfilments_s: float = 30 * 60  # seeds: fulfilled orders go back to Shopify in batches every 30 min
+    reconcile_s: float = 60 * 60  # each channel's levels and orders compared with the hub's (reconciliation)
 
 
 class Worker:
@@ -119,6 +120,13 @@ class Worker:
         if self.fulfilments.notifiers:
             add(self._job("channel_fulfilments", self.fulfilments.run_once), "interval", seconds=s.fulfilments_s,
                 id="channel_fulfilments")
+        if self.shopify or self.amazon:  # the safety net under lost webhooks: classify and repair differences
+            from omnihub.entrypoints.reconciliation_wiring import reconciliation
+
+            recon = reconciliation(self.hub, shopify=self.shopify, amazon=self.amazon)
+            for ch in recon.readers:
+                add(self._job(f"reconcile_{ch}", lambda ch=ch: recon.run(ch, trigger="schedule")), "interval",
+                    seconds=s.reconcile_s, id=f"reconcile_{ch}")
 
     def _inbox_loop(self) -> None:
         while not self._stop.is_set():

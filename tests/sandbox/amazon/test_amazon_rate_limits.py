@@ -16,7 +16,8 @@ from tests.sandbox.amazon.spapi_contract import find_operation
 QUOTA = {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
 MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderItems": "ordersV0.json",
           "confirmShipment": "ordersV0.json", "getListingsItem": "listingsItems_2021-08-01.json",
-          "patchListingsItem": "listingsItems_2021-08-01.json", "createFeedDocument": "feeds_2021-06-30.json",
+          "patchListingsItem": "listingsItems_2021-08-01.json", "searchListingsItems": "listingsItems_2021-08-01.json",
+          "createFeedDocument": "feeds_2021-06-30.json",
           "createFeed": "feeds_2021-06-30.json", "getFeed": "feeds_2021-06-30.json", "getFeedDocument": "feeds_2021-06-30.json"}
 
 
@@ -36,6 +37,7 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "confirmShipment": ("POST", "/orders/v0/orders/111-0000000-0000000/shipmentConfirmation", {"json": {}}),
         "getListingsItem": ("GET", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}}),
         "patchListingsItem": ("PATCH", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}, "json": {}}),
+        "searchListingsItems": ("GET", f"/listings/2021-08-01/items/{SELLER}", {"params": {"marketplaceIds": MARKETPLACE}}),
         "createFeedDocument": ("POST", "/feeds/2021-06-30/documents", {"json": {}}),
         "createFeed": ("POST", "/feeds/2021-06-30/feeds", {"json": {}}),
         "getFeed": ("GET", "/feeds/2021-06-30/feeds/1", {}),

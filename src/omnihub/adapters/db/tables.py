@@ -421,3 +421,40 @@ channel_fulfilments = sa.Table(
     sa.UniqueConstraint("order_id", "shipment_id", name="uq_channel_fulfilments_shipment"),
     sa.Index("ix_channel_fulfilments_due", "state", "next_attempt_at"),
 )
+
+# Reconciliation runs (services/reconciliation.py): one row per run of one channel, with
+# its counts; each difference found is a finding with its class (push_pending,
+# drift_repaired, missed_order, missed_pos_sale, ...) and what was done about it.
+reconciliation_runs = sa.Table(
+    "reconciliation_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # running | done | failed
+    sa.Column("trigger", sa.String(32), nullable=False),  # schedule | api | cli
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("levels_compared", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("orders_compared", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("summary", sa.JSON, nullable=False),  # finding class → count
+    sa.Column("error", sa.Text),
+    sa.Index("ix_reconciliation_runs_channel", "channel", "id"),
+)
+
+reconciliation_findings = sa.Table(
+    "reconciliation_findings",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("reconciliation_runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("sku", sa.String(128)),
+    sa.Column("location", sa.String(64)),
+    sa.Column("external_id", sa.String(200)),  # the channel's order id / item id / seller SKU
+    sa.Column("hub_quantity", sa.Integer),
+    sa.Column("channel_quantity", sa.Integer),
+    sa.Column("action", sa.String(500), nullable=False),  # what the run did, or what an operator should do
+    sa.Column("repaired", sa.Boolean, nullable=False),
+    sa.Index("ix_reconciliation_findings_run", "run_id", "kind"),
+)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
-from omnihub.entrypoints.api import metrics, routes_sync, routes_webhooks
+from omnihub.entrypoints.api import metrics, routes_reconciliation, routes_sync, routes_webhooks
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(routes_stock.router, prefix="/api/v1")
     app.include_router(routes_orders.router, prefix="/api/v1")
     app.include_router(routes_sync.router, prefix="/api/v1")
+    app.include_router(routes_reconciliation.router, prefix="/api/v1")
     app.include_router(routes_webhooks.router)
     app.include_router(metrics.router)
 

@@ -186,5 +186,9 @@ from omnihub.sandbox.cli import sandbox_app
 app.add_typer(sandbox_app, name="sandbox")
 from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands
 register_sync_commands(app, bench_app)
+from omnihub.entrypoints.cli.reconcile_commands import register as register_reconcile  # noqa: E402
+from omnihub.entrypoints.cli.sync_commands import sync_app as _sync_app  # noqa: E402
+
+register_reconcile(_sync_app)
 from omnihub.entrypoints.cli.demo import demo as _demo  # noqa: E402
 app.command("demo")(_demo)

@@ -25,7 +25,7 @@ from .clock import iso
 from .context import SandboxContext
 from .errors import SpApiError, invalid_input, not_found
 from .notifications import MFN_QUANTITY_CHANGE
-from .query_params import csv_list
+from .query_params import csv_list, single
 
 router = APIRouter()
 
@@ -289,6 +289,39 @@ def _included(request: Request, allowed: set[str], default: list[str]) -> set[st
     if unknown:
         raise invalid_input(f"Invalid includedData value(s): {', '.join(unknown)}.")
     return set(values)
+
+
+@router.get("/listings/2021-08-01/items/{seller_id}")
+def search_listings_items(seller_id: str, request: Request,
+                          sandbox: SandboxContext = operation("searchListingsItems")) -> JSONResponse:
+    """searchListingsItems: the seller's listings by SKU, `pageSize` (1-20, default 10) at
+    a time with an opaque `pageToken`; as on Amazon, at most 1,000 can be paged through.
+    Reconciliation reads every listing's quantity this way."""
+    _check_scope(sandbox, request, seller_id)
+    included = _included(request, GET_INCLUDED_DATA, ["summaries"])
+    raw_size = single(request, "pageSize") or "10"
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= 20:
+        raise invalid_input("pageSize must be between 1 and 20.")
+    size = int(raw_size)
+    token = single(request, "pageToken")
+    offset = 0
+    if token:
+        try:
+            offset = int(bytes.fromhex(token).decode())
+        except ValueError:
+            raise invalid_input("Invalid pageToken.") from None
+    with sandbox.store.tx() as db:
+        total = db.execute("SELECT count(*) FROM listings").fetchone()[0]
+        rows = db.execute("SELECT * FROM listings ORDER BY sku LIMIT ? OFFSET ?", (size, offset)).fetchall()
+    body: dict[str, Any] = {"numberOfResults": total, "items": [render_item(sandbox, r, included) for r in rows]}
+    pagination: dict[str, str] = {}
+    if offset + size < min(total, 1000):
+        pagination["nextToken"] = str(offset + size).encode().hex()
+    if offset:
+        pagination["previousToken"] = str(max(offset - size, 0)).encode().hex()
+    if pagination:
+        body["pagination"] = pagination
+    return JSONResponse(body)
 
 
 @router.get("/listings/2021-08-01/items/{seller_id}/{sku:path}")

@@ -34,6 +34,7 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "confirmShipment": UsagePlan(2, 10),
     # Listings Items 2021-08-01
     "getListingsItem": UsagePlan(5, 10),
+    "searchListingsItems": UsagePlan(5, 5),
     "patchListingsItem": UsagePlan(5, 5),
     # Feeds 2021-06-30
     "createFeedDocument": UsagePlan(0.5, 15),

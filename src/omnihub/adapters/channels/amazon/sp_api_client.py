@@ -121,6 +121,14 @@ class SpApiClient:
         self.call("confirmShipment", "POST", f"/orders/v0/orders/{order_id}/shipmentConfirmation", json=body)
 
     # -- Listings Items 2021-08-01 ---------------------------------------------------------
+    def search_listings(self, *, page_token: str | None = None, page_size: int = 20) -> dict:
+        """One page of the seller's listings with their sellable quantity (searchListingsItems)."""
+        params = {"marketplaceIds": self.marketplace_id, "includedData": "summaries,fulfillmentAvailability",
+                  "pageSize": str(page_size)}
+        if page_token:
+            params["pageToken"] = page_token
+        return self.call("searchListingsItems", "GET", f"/listings/2021-08-01/items/{_quote(self.seller_id)}", params=params)
+
     def patch_quantity(self, sku: str, quantity: int, *, product_type: str = "PRODUCT") -> dict:
         body = {"productType": product_type, "patches": [quantity_patch(quantity)]}
         return self.call("patchListingsItem", "PATCH", f"/listings/2021-08-01/items/{self.seller_id}/{_quote(sku)}",

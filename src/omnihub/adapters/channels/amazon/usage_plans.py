@@ -26,6 +26,7 @@ OFFICIAL_PLANS: dict[str, UsagePlan] = {
     "getOrderItems": UsagePlan(0.5, 30),
     "confirmShipment": UsagePlan(2, 10),
     "getListingsItem": UsagePlan(5, 10),
+    "searchListingsItems": UsagePlan(5, 5),
     "patchListingsItem": UsagePlan(5, 5),
     "createFeedDocument": UsagePlan(0.5, 15),
     "createFeed": UsagePlan(0.0083, 15),

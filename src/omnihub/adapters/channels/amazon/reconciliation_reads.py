@@ -1,0 +1,80 @@
+"""Reading what Amazon shows, for reconciliation: every listing's sellable quantity
+(searchListingsItems, 20 a page, fulfillmentAvailability DEFAULT = merchant-fulfilled),
+and the orders updated since the window opened (getOrders by LastUpdatedAfter); items
+are fetched only for the orders the run ingests (getOrderItems is 0.5/s)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import BaseModel, ValidationError
+
+from omnihub.adapters.channels.amazon.order_mapping import AmazonPayloadError, order_from_sp_api
+from omnihub.adapters.channels.snapshots import OrderHeader, ShownLevel
+from omnihub.domain.orders import Order
+
+
+class _Availability(BaseModel):
+    fulfillmentChannelCode: str
+    quantity: int | None = None
+
+
+class _Listing(BaseModel):
+    sku: str
+    fulfillmentAvailability: list[_Availability] = []
+
+
+class _Pagination(BaseModel):
+    nextToken: str | None = None
+
+
+class _SearchResults(BaseModel):
+    numberOfResults: int
+    items: list[_Listing]
+    pagination: _Pagination | None = None
+
+
+class _OrderHead(BaseModel):
+    AmazonOrderId: str
+    LastUpdateDate: datetime
+
+
+class AmazonReader:
+    def __init__(self, client, *, channel: str = "amazon_seller") -> None:
+        self.client = client
+        self.channel = channel
+        self.order_channels = (channel,)
+
+    def levels(self, location_ids: list[str]) -> list[ShownLevel]:
+        out: list[ShownLevel] = []
+        token = None
+        while True:
+            try:
+                page = _SearchResults.model_validate(self.client.search_listings(page_token=token))
+            except ValidationError as exc:
+                raise AmazonPayloadError(f"searchListingsItems answer not understood: {exc}") from exc
+            for item in page.items:
+                mfn = next((a.quantity for a in item.fulfillmentAvailability if a.fulfillmentChannelCode == "DEFAULT"), None)
+                out.append(ShownLevel(item.sku, "", mfn or 0, 0, item.sku))
+            token = page.pagination.nextToken if page.pagination else None
+            if not token:
+                return out
+
+    def order_headers(self, since: datetime) -> list[OrderHeader]:
+        out: list[OrderHeader] = []
+        payload = self.client.get_orders(last_updated_after=since)
+        while True:
+            for raw in payload.get("Orders") or []:
+                try:
+                    head = _OrderHead.model_validate(raw)
+                except ValidationError as exc:
+                    raise AmazonPayloadError(f"getOrders answer not understood: {exc}") from exc
+                out.append(OrderHeader(head.AmazonOrderId, head.LastUpdateDate, raw))
+            token = payload.get("NextToken")
+            if not token:
+                return out
+            payload = self.client.get_orders(next_token=token)
+
+    def order(self, header: OrderHeader, locate: Callable[[str], int | None]) -> Order:
+        return order_from_sp_api(header.raw, self.client.get_order_items(header.external_id), channel=self.channel)

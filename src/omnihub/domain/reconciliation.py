@@ -1,0 +1,72 @@
+"""What a difference between a channel and the hub means, so an operator knows what to do.
+
+Webhooks get lost (seeds 001/002: "webhook delivery is not guaranteed ... reconciliation
+jobs are necessary"), so the hub regularly reads what each channel shows and compares it
+with what it says the channel should show. A bare "differs" is useless at 3 a.m.; each
+difference gets one class:
+
+- ``push_pending``: an intent for this key is queued or in flight; the channel is about
+  to show the hub's figure. Not a drift.
+- ``dead_letter``: the intent for this key was parked after failing; an operator must look
+  (``omnihub sync dead-letters``).
+- ``drift_repaired``: the channel showed another number and nothing explained it (an edit
+  in the channel's admin, a lost push); a push of the hub's figure was queued.
+- ``missed_pos_sale``: at a store's POS location the channel shows fewer units than the
+  hub expects, no push is pending and no open online order committed them there: a till
+  sale whose inventory_levels/update webhook was lost. Seed 002: "download inventory
+  snapshots ... at frequent intervals and record the differences": the run records the
+  units as sold at that store.
+- ``missed_order`` / ``missed_order_update``: an order (or a newer version of one) on the
+  channel the hub never ingested; the run ingests it through the same idempotent pipeline.
+- ``unknown_sku``: listed on the channel but not mapped in the hub (import the catalog).
+- ``unsold_on_channel``: mapped in the hub but missing on the channel, so the hub's figure
+  cannot be shown there (list it, or stock it at that location).
+- ``order_not_understood``: a channel order the run could not map; left for an operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    PUSH_PENDING = "push_pending"
+    DEAD_LETTER = "dead_letter"
+    DRIFT_REPAIRED = "drift_repaired"
+    MISSED_POS_SALE = "missed_pos_sale"
+    MISSED_ORDER = "missed_order"
+    MISSED_ORDER_UPDATE = "missed_order_update"
+    UNKNOWN_SKU = "unknown_sku"
+    UNSOLD_ON_CHANNEL = "unsold_on_channel"
+    ORDER_NOT_UNDERSTOOD = "order_not_understood"
+
+
+@dataclass(frozen=True, slots=True)
+class LevelVerdict:
+    kind: Kind | None  # None: the channel shows what the hub expects
+    sold_at_till: int = 0  # units to record as a POS sale (missed_pos_sale only)
+
+
+def judge_level(*, expected: int, shown: int, intent_state: str | None, pos_location: bool,
+                committed_there: int = 0) -> LevelVerdict:
+    """Classify one (SKU, location) level.
+
+    `intent_state` is the sync intent's state for the key (None: no intent). At a POS
+    location, a shortfall is a till sale only for the units no open online order explains:
+    Shopify moves an online order's units from available to committed at the location it
+    assigned, which may not be where the hub routed it. Those units are re-asserted after
+    the engine's hold instead (the conservative choice: a phantom sale would lose stock for
+    good; a re-assertion is corrected by the next order poll).
+    """
+    if shown == expected:
+        return LevelVerdict(None)
+    if intent_state == "dead":
+        return LevelVerdict(Kind.DEAD_LETTER)
+    if intent_state is not None:
+        return LevelVerdict(Kind.PUSH_PENDING)
+    if pos_location and shown < expected:
+        unexplained = expected - shown - max(committed_there, 0)
+        if unexplained > 0:
+            return LevelVerdict(Kind.MISSED_POS_SALE, sold_at_till=unexplained)
+    return LevelVerdict(Kind.DRIFT_REPAIRED)
