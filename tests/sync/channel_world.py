@@ -49,8 +49,10 @@ class World:
 
 
 def build_world(hub, serve, shopify_sandbox, amazon_sandbox, *, faults: dict | None = None, amazon_faults: dict | None = None,
-                schedules: Schedules | None = None, amazon_rate_multiplier: float = 50.0) -> World:
-    hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
+                schedules: Schedules | None = None, amazon_rate_multiplier: float = 50.0,
+                secret_key: str | None = None) -> World:
+    """`secret_key` encrypts the channels' credentials: pass one to share them with a worker process."""
+    hub.vault = CredentialVault(hub.engine, secret_key or Fernet.generate_key().decode())
     api = serve(create_app(hub=hub))
     shop, shop_app = shopify_sandbox(webhook_faults=faults or {}, catalog_products=6, catalog_variants_per_product=2,
                                      catalog_stores=2, catalog_warehouses=1, initial_stock_max=10)

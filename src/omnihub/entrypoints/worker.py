@@ -8,15 +8,18 @@
   by LastUpdatedAfter, the brokering-queue retry, the sync sweep, and fulfilment status
   back to the channels in batches (every 30 min, services/fulfilment_sync.py).
 
-Stopping is graceful: schedules stop first, then the inbox and senders finish what they
-hold and settle it. Whatever a killed worker held is leased, not lost: leases expire and
-the next worker picks the rows up.
+Stopping is graceful and quick (SIGTERM): schedules stop first, the inbox finishes the
+row in hand and gives back the rest of its batch, senders finish the push in flight and
+settle it; whatever is still held after `stop_timeout_s` is released, due at once for the
+next worker. Whatever a killed worker (SIGKILL) held is leased, not lost: leases expire
+and the next worker picks the rows up.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import structlog
@@ -44,6 +47,9 @@ class Schedules:
     queue_retry_s: float = 60
     sweep_s: float = 60
     fulfilments_s: float = 30 * 60  # seeds: fulfilled orders go back to Shopify in batches every 30 min
+    # How long a claim on an inbox row or a sync intent holds: what a killed worker held
+    # waits this long for the next one. None keeps the services' own (60 s inbox, 30 s sync).
+    lease_s: float | None = None
     reconcile_s: float = 60 * 60  # each channel's levels and orders compared with the hub's (reconciliation)
 
 
@@ -62,6 +68,8 @@ class Worker:
         self.shopify_poller = self.amazon_poller = None
         self.fulfilments = fulfilment_sync(hub, shopify=shopify, amazon=amazon)
         hub.sync.sweep_interval_s = self.schedules.sweep_s
+        if self.schedules.lease_s:
+            hub.sync.lease_s = hub.inbox.lease_s = self.schedules.lease_s
         # A drop the channel shows but the hub cannot explain may be a sale whose webhook
         # was lost: hold the hub's higher figure until the order poll has run twice.
         hub.sync.reassert_after_s = max(30.0, 2 * self.schedules.new_orders_s + 60)
@@ -150,14 +158,20 @@ class Worker:
         self.scheduler.start()
         log.info("worker started", channels=list(self.hub.sync.pushers))
 
-    def stop(self) -> None:
+    def stop(self, stop_timeout_s: float = 2.0) -> None:
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)  # a poll in progress ingests idempotently; cut short, it is redone
         self._stop.set()
+        self.hub.inbox.stopping.set()
+        self.hub.sync._stop.set()  # senders stop taking batches while the inbox finishes its row
+        deadline = time.monotonic() + stop_timeout_s
         if self._inbox_thread:
-            self._inbox_thread.join(timeout=30)
+            self._inbox_thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.hub.relay.drain()
-        self.hub.sync.stop()
+        self.hub.sync.stop(timeout=max(0.0, deadline - time.monotonic()))
+        released = self.hub.inbox.release_leases() + self.hub.sync.release_leases()
+        if released:
+            log.warning("claims released at stop", count=released)
         for conn in (self.shopify, self.amazon):
             if conn:
                 conn.client.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,7 @@ class InboxProcessor:
     lease_s: float = 60.0
     max_attempts: int = 8
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    stopping: threading.Event = field(default_factory=threading.Event)  # set: finish the row in hand, release the rest
 
     # -- accepting (the webhook endpoints) -------------------------------------------------
     def accept(self, source: str, delivery_id: str, topic: str, headers: dict, body: bytes) -> str:
@@ -122,7 +124,11 @@ class InboxProcessor:
         failed: dict[int, str] = {}
         retry: dict[int, str] = {}
         orders: list[tuple[int, Order]] = []
+        released: list[int] = []
         for r in rows:
+            if self.stopping.is_set():  # shutting down: the rest goes back to the queue now, not after the lease
+                released.append(r.id)
+                continue
             try:
                 body = json.loads(r.body)
                 if r.source == "shopify":
@@ -171,7 +177,22 @@ class InboxProcessor:
                 else:
                     done.append(rid)
         self._settle(rows, done, failed, retry)
+        self._release(released)
         return len(rows)
+
+    def _release(self, ids: list[int]) -> None:
+        if ids:
+            ib = t.channel_inbox
+            with self.engine.begin() as conn:
+                conn.execute(ib.update().where(ib.c.id.in_(ids), ib.c.state == "pending")
+                             .values(lease_owner=None, lease_until=None))
+
+    def release_leases(self) -> int:
+        """Give back every pending row this processor still holds (a graceful stop)."""
+        ib = t.channel_inbox
+        with self.engine.begin() as conn:
+            return conn.execute(ib.update().where(ib.c.lease_owner == self.owner, ib.c.state == "pending")
+                                .values(lease_owner=None, lease_until=None)).rowcount
 
     def _settle(self, rows, done: list[int], failed: dict[int, str], retry: dict[int, str]) -> None:
         now = datetime.now(UTC)

@@ -107,6 +107,8 @@ class ChannelSync:
 
     def attach(self, bus) -> None:
         bus.subscribe(ChannelAvailabilityChanged.topic, self.on_availability_changed)
+        if hasattr(bus, "before_published"):
+            bus.before_published(self.flush_in)
 
     def mapping(self, channel: str, *, max_age_s: float = 5.0) -> ChannelMapping:
         cached = self._mappings.get(channel)
@@ -148,12 +150,21 @@ class ChannelSync:
                                      {"channel": channel, "sku": sku, "location": location, "new": quantity})
 
     def flush(self) -> int:
+        with self.engine.begin() as conn:
+            return self.flush_in(conn)
+
+    def flush_in(self, conn) -> int:
+        """Write the buffered intents in `conn`'s transaction. The outbox relay calls it
+        before it marks the events it relayed as published: a worker killed between the
+        two used to lose the buffered raises, and the restart sweep then held them back
+        (reassert_after_s) as if the channel had sold the difference."""
         with self._lock:
             batch, self._buffer = self._buffer, {}
         if not batch:
             return 0
         try:
-            self._upsert(batch)
+            with conn.begin_nested():  # a failed upsert must not spoil the caller's transaction
+                self._upsert(conn, batch)
         except Exception:
             with self._lock:  # put it back; newer values already buffered win
                 for k, v in batch.items():
@@ -164,35 +175,34 @@ class ChannelSync:
                 self._wake[channel].set()
         return len(batch)
 
-    def _upsert(self, batch: dict[tuple[str, str, str], tuple[int, datetime]]) -> None:
+    def _upsert(self, conn, batch: dict[tuple[str, str, str], tuple[int, datetime]]) -> None:
         now = datetime.now(UTC)
         i = t.sync_intents
-        with self.engine.begin() as conn:
-            confirmed = self._confirmed(conn, list(batch))
-            # Already what the channel shows and nothing queued for it: no push needed.
-            same = [k for k, (q, _) in batch.items() if confirmed.get(k) == q]
-            if same:
-                queued = self._existing(conn, same)
-                batch = {k: v for k, v in batch.items() if k not in same or k in queued}
-                if not batch:
-                    return
-            rows = [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, confirmed.get((c, s, loc))),
-                     "generation": 0, "first_changed_at": first, "changed_at": now, "state": PENDING, "attempts": 0,
-                     "next_attempt_at": now} for (c, s, loc), (q, first) in sorted(batch.items())]
-            ins = (postgresql.insert(i) if conn.dialect.name == "postgresql" else sqlite.insert(i))
-            ex = ins.excluded
-            revive = sa.or_(i.c.state == DEAD, i.c.attempts == 0)
-            stmt = ins.on_conflict_do_update(
-                index_elements=[i.c.channel, i.c.sku, i.c.location],
-                set_={
-                    "target": ex.target, "priority": ex.priority, "generation": i.c.generation + 1,
-                    "changed_at": ex.changed_at, "state": PENDING,
-                    "attempts": sa.case((i.c.state == DEAD, 0), else_=i.c.attempts),
-                    "next_attempt_at": sa.case((revive, ex.next_attempt_at), else_=i.c.next_attempt_at),
-                },
-            )
-            for start in range(0, len(rows), 500):
-                conn.execute(stmt, rows[start:start + 500])
+        confirmed = self._confirmed(conn, list(batch))
+        # Already what the channel shows and nothing queued for it: no push needed.
+        same = [k for k, (q, _) in batch.items() if confirmed.get(k) == q]
+        if same:
+            queued = self._existing(conn, same)
+            batch = {k: v for k, v in batch.items() if k not in same or k in queued}
+            if not batch:
+                return
+        rows = [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, confirmed.get((c, s, loc))),
+                 "generation": 0, "first_changed_at": first, "changed_at": now, "state": PENDING, "attempts": 0,
+                 "next_attempt_at": now} for (c, s, loc), (q, first) in sorted(batch.items())]
+        ins = (postgresql.insert(i) if conn.dialect.name == "postgresql" else sqlite.insert(i))
+        ex = ins.excluded
+        revive = sa.or_(i.c.state == DEAD, i.c.attempts == 0)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[i.c.channel, i.c.sku, i.c.location],
+            set_={
+                "target": ex.target, "priority": ex.priority, "generation": i.c.generation + 1,
+                "changed_at": ex.changed_at, "state": PENDING,
+                "attempts": sa.case((i.c.state == DEAD, 0), else_=i.c.attempts),
+                "next_attempt_at": sa.case((revive, ex.next_attempt_at), else_=i.c.next_attempt_at),
+            },
+        )
+        for start in range(0, len(rows), 500):
+            conn.execute(stmt, rows[start:start + 500])
 
     def defer(self, rows: list[tuple[str, str, str, int, datetime]]) -> None:
         """Intents (channel, sku, location, target, not_before) that must wait: the hub's
@@ -515,13 +525,23 @@ class ChannelSync:
         for th in self._threads:
             th.start()
 
+    def release_leases(self) -> int:
+        """Give back every intent this engine still holds (a graceful stop whose push did
+        not finish in time): due again at once for the next worker, not after `lease_s`.
+        A push that lands later cannot settle it any more (settling checks the owner)."""
+        i = t.sync_intents
+        with self.engine.begin() as conn:
+            return conn.execute(i.update().where(i.c.lease_owner == self.owner)
+                                .values(lease_owner=None, lease_until=None)).rowcount
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work; a push in flight finishes and settles (its lease would expire anyway)."""
         self._stop.set()
         for ev in self._wake.values():
             ev.set()
+        deadline = time.monotonic() + timeout  # one budget for all the threads, not one each
         for th in self._threads:
-            th.join(timeout=timeout)
+            th.join(timeout=max(0.0, deadline - time.monotonic()))
         try:
             self.flush()
         except Exception:

@@ -5,6 +5,12 @@ raised them committed ("nothing published that was not committed"). A row is mar
 published after its handlers ran; if the process dies first, the row is still there and
 is delivered on restart ("nothing committed is lost"). Delivery is therefore
 at-least-once, in outbox order; handlers must be idempotent.
+
+A handler that only buffers (the sync intake coalesces in memory) would lose what it
+buffered if the process died after the row was marked published. Such a subscriber also
+registers a `before_published` hook: the relay calls it with its own connection before it
+marks the page published, so the subscriber's rows and the "published" mark commit
+together, or neither does and the page is delivered again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,16 @@ Handler = Callable[[str, dict], None]
 class InProcessBus:
     def __init__(self) -> None:
         self._subs: dict[str, list[Handler]] = defaultdict(list)
+        self._before_published: list[Callable[[sa.Connection], None]] = []
+
+    def before_published(self, hook: Callable[[sa.Connection], None]) -> None:
+        """`hook(conn)` runs in the relay's transaction after each page is handed out; an
+        exception rolls the page back, to be delivered again."""
+        self._before_published.append(hook)
+
+    def settle(self, conn: sa.Connection) -> None:
+        for hook in self._before_published:
+            hook(conn)
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         """`topic` '*' receives everything."""
@@ -65,6 +81,7 @@ class OutboxRelay:
             for r in rows:
                 payload = json.loads(r.payload) if isinstance(r.payload, str) else r.payload
                 self.bus.publish(r.topic, payload)
+            self.bus.settle(conn)
             conn.execute(o.update().where(o.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC)))
         return len(rows)
 

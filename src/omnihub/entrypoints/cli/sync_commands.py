@@ -31,7 +31,10 @@ def _hub(database_url: str | None, *, relay: bool = False):
 def worker(database_url: DbOpt = None,
            new_orders_s: float = 900, order_updates_s: float = 1800, new_products_s: float = 900,
            product_updates_s: float = 21600, level_snapshot_s: float = 900, amazon_orders_s: float = 900,
-           fulfilments_s: float = 1800) -> None:
+           fulfilments_s: float = 1800, queue_retry_s: float = 60, sweep_s: float = 60,
+           lease_s: Annotated[Optional[float], typer.Option(
+               help="how long a claim holds; what a killed worker held waits this long (default 60 s inbox, 30 s sync)")] = None,
+           ) -> None:
     """Run the background worker: outbox relay, inbox, sync senders and schedules (Ctrl-C stops it gracefully)."""
     from omnihub.entrypoints.worker import Schedules, Worker
     from omnihub.logs import configure_logging
@@ -41,7 +44,8 @@ def worker(database_url: DbOpt = None,
     hub = _hub(database_url)
     try:
         w = Worker.from_vault(hub, schedules=Schedules(new_orders_s, order_updates_s, new_products_s, product_updates_s,
-                                                       level_snapshot_s, amazon_orders_s, fulfilments_s=fulfilments_s))
+                                                       level_snapshot_s, amazon_orders_s, queue_retry_s=queue_retry_s,
+                                                       sweep_s=sweep_s, fulfilments_s=fulfilments_s, lease_s=lease_s))
         console.print(f"[bold]omnihub worker[/]: channels {sorted(hub.sync.pushers) or 'none connected'}")
         w.run_forever()
     finally:
