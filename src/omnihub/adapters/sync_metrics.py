@@ -21,6 +21,14 @@ PARKED = Counter("omnihub_sync_dead_lettered_total", "Intents moved to the dead-
 PUSHED = Counter("omnihub_sync_pushed_total", "Quantities the channel acknowledged", ["channel"])
 WEBHOOKS = Counter("omnihub_webhook_deliveries_total", "Webhook / notification deliveries", ["source", "outcome"])
 INBOX_PROCESSED = Counter("omnihub_inbox_processed_total", "Inbox messages processed", ["source", "outcome"])
+# Fulfilment status back to the channels (services/fulfilment_sync.py): a failed attempt is
+# either retried later or parked for an operator, so failed = retried + parked.
+FULFILMENTS_SENT = Counter("omnihub_fulfilment_sent_total", "Shipments the channel accepted", ["channel"])
+FULFILMENTS_FAILED = Counter("omnihub_fulfilment_failed_total", "Attempts to tell a channel a shipment that failed",
+                             ["channel"])
+FULFILMENTS_RETRIED = Counter("omnihub_fulfilment_retries_total", "Shipments scheduled for another attempt", ["channel"])
+FULFILMENTS_PARKED = Counter("omnihub_fulfilment_parked_total", "Shipments parked after a refusal or repeated failures",
+                             ["channel"])
 
 
 def count_call(channel: str, outcome: str) -> None:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
+from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
 from omnihub.domain.channel_fulfilment import NoticeRefused, ShipmentNotice
@@ -52,7 +53,9 @@ class FulfilmentSync:
                  backoff_base_s: float = 60.0, backoff_cap_s: float = 3600.0, lease_s: float = 300.0,
                  batch: int = 200) -> None:
         self.engine = engine
-        self.notifiers: dict[str, object] = dict(notifiers or {})  # channel → notifier with tell(notice) -> Told
+        self.notifiers: dict[str, object] = {}  # channel → notifier with tell(notice) -> Told
+        for channel, notifier in (notifiers or {}).items():
+            self.register(channel, notifier)
         self.max_attempts = max_attempts
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
@@ -61,6 +64,8 @@ class FulfilmentSync:
 
     def register(self, channel: str, notifier) -> None:
         self.notifiers[channel] = notifier
+        for counter in (m.FULFILMENTS_SENT, m.FULFILMENTS_FAILED, m.FULFILMENTS_RETRIED, m.FULFILMENTS_PARKED):
+            counter.labels(channel)  # a connected channel shows its zeros, not nothing
 
     # -- discovery --------------------------------------------------------------------------
     def discover(self, now: datetime | None = None) -> int:
@@ -135,6 +140,8 @@ class FulfilmentSync:
             told = self.notifiers[row.channel].tell(self.notice(row))
         except NoticeRefused as exc:
             self._settle(row, DEAD, error=str(exc))
+            m.FULFILMENTS_FAILED.labels(row.channel).inc()
+            m.FULFILMENTS_PARKED.labels(row.channel).inc()
             run.dead += 1
             run.errors.append({**ctx, "error": str(exc), "final": True})
             log.warning("fulfilment refused by the channel", error=str(exc), **ctx)
@@ -145,12 +152,15 @@ class FulfilmentSync:
             delay = backoff_delay(attempts, base=self.backoff_base_s, cap=self.backoff_cap_s)
             self._settle(row, DEAD if final else PENDING, error=f"{type(exc).__name__}: {exc}", attempts=attempts,
                          next_at=datetime.now(UTC) + timedelta(seconds=delay))
+            m.FULFILMENTS_FAILED.labels(row.channel).inc()
+            (m.FULFILMENTS_PARKED if final else m.FULFILMENTS_RETRIED).labels(row.channel).inc()
             run.dead += final
             run.retrying += not final
             run.errors.append({**ctx, "error": str(exc), "final": final})
             log.warning("fulfilment not sent; will retry" if not final else "fulfilment parked", error=str(exc), **ctx)
             return
         self._settle(row, SENT, external_id=told.external_id, error=told.note or None)
+        m.FULFILMENTS_SENT.labels(row.channel).inc()
         run.sent += 1
         log.info("fulfilment told to the channel", external_id=told.external_id, note=told.note, **ctx)
 
@@ -178,9 +188,12 @@ class FulfilmentSync:
         return [dict(r) for r in rows]
 
     def retry(self, row_id: int | None = None) -> int:
-        """Give dead rows (one, or all) a fresh set of attempts, due now."""
+        """Give dead rows (one, or all) a fresh set of attempts, due now. Named by id, a
+        row waiting out its back-off is also made due now (an operator who fixed the
+        cause need not wait up to an hour)."""
         cf = t.channel_fulfilments
-        where = [cf.c.state == DEAD] + ([cf.c.id == row_id] if row_id is not None else [])
+        failed = sa.or_(cf.c.state == DEAD, sa.and_(cf.c.state == PENDING, cf.c.attempts > 0))
+        where = [cf.c.state == DEAD] if row_id is None else [failed, cf.c.id == row_id]
         with self.engine.begin() as conn:
             return conn.execute(sa.update(cf).where(*where).values(state=PENDING, attempts=0, lease_until=None,
                                                                     next_attempt_at=datetime.now(UTC))).rowcount

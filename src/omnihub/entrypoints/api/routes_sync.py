@@ -1,5 +1,6 @@
 """Sync engine status for operators: intents pending per channel, the dead-letter list
-with a retry action, and inbox messages that could not be processed."""
+with a retry action, inbox messages that could not be processed, and shipments the
+channels could not be told about (failed or parked) with a retry action."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import JSONResponse
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.problems import problem
 from omnihub.hub import Hub
+from omnihub.services.fulfilment_sync import FulfilmentSync
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
@@ -33,6 +35,20 @@ def retry(intent_id: int, request: Request, hub: Hub = Depends(get_hub)):
     if not hub.sync.retry_dead_letter(intent_id):
         return problem(404, "not found", f"no dead letter {intent_id}", instance=request.url.path, code="not_found")
     return JSONResponse({"id": intent_id, "state": "pending"})
+
+
+@router.get("/fulfilments/failures", summary="Shipments not yet told to their channel: parked, or failed and retrying")
+def fulfilment_failures(channel: str | None = Query(None, max_length=64), hub: Hub = Depends(get_hub)) -> dict:
+    rows = FulfilmentSync(hub.engine).failures()
+    return {"failures": [_jsonable(r) for r in rows if channel is None or r["channel"] == channel]}
+
+
+@router.post("/fulfilments/{fulfilment_id}/retry", summary="Tell the channel about a failed or parked shipment again, now")
+def fulfilment_retry(fulfilment_id: int, request: Request, hub: Hub = Depends(get_hub)):
+    if not FulfilmentSync(hub.engine).retry(fulfilment_id):
+        return problem(404, "not found", f"no failed or parked fulfilment {fulfilment_id}", instance=request.url.path,
+                       code="not_found")
+    return JSONResponse({"id": fulfilment_id, "state": "pending"})
 
 
 @router.get("/inbox/failures", summary="Webhooks and notifications kept with their processing error")

@@ -1,5 +1,7 @@
 """`omnihub sync fulfilments`: tell the channels about the hub's shipments now (the worker
-does it every 30 minutes), list the ones that failed, and give parked ones another go."""
+does it every 30 minutes); `fulfilment-failures` lists the ones that failed or are parked,
+with the channel's last answer; `fulfilment-retry ID` makes one due again now (the
+worker's next run, or `sync fulfilments`, sends it)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,23 @@ def fulfilment_failures(database_url: DbOpt = None) -> None:
     console.print(table)
 
 
+def fulfilment_retry(fulfilment_id: int, database_url: DbOpt = None) -> None:
+    """Give a failed or parked shipment a fresh set of attempts, due now."""
+    from omnihub.entrypoints.cli.sync_commands import _hub
+    from omnihub.services.fulfilment_sync import FulfilmentSync
+
+    hub = _hub(database_url)
+    try:
+        revived = FulfilmentSync(hub.engine).retry(fulfilment_id)
+    finally:
+        hub.close()
+    if not revived:
+        console.print(f"[red]no failed or parked fulfilment {fulfilment_id}[/]")
+        raise typer.Exit(1)
+    console.print(f"fulfilment {fulfilment_id} due again")
+
+
 def register(sync_app: typer.Typer) -> None:
     sync_app.command("fulfilments")(fulfilments)
     sync_app.command("fulfilment-failures")(fulfilment_failures)
+    sync_app.command("fulfilment-retry")(fulfilment_retry)
