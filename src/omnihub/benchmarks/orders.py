@@ -130,7 +130,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                 reserved = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.positions.c.reserved), 0))).scalar()
                 assigned = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.order_assignments.c.quantity), 0)).where(
                     t.order_assignments.c.state == "reserved")).scalar()
-                events = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
+                outbox_rows = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
             batches = hub.writer.batches
         finally:
             hub.close()
@@ -151,7 +151,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "outcomes": outcomes,
         "failed": len(failures),
         "failures_sample": failures[:3],
-        "events_written": events,
+        "outbox_rows": outbox_rows,  # a row holds one event or a run of one topic
         "writer_batches": batches,
         "peak_rss_mb": peak_rss_mb(),
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from omnihub.domain.atp import (
     ChannelAllocation,
     PolicyRule,
+    ResolvedPolicy,
     allocate,
     location_atp,
     per_location_quantity,
@@ -24,6 +25,7 @@ from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.domain.ledger import Position
 
 TOTAL = ""  # the location value of a channel's total row
+NO_POLICY = ResolvedPolicy()  # no safety stock, no threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +65,21 @@ def project(
     changed_pools: dict[tuple[str, str], int] = {}
     writes: dict[tuple[str, str, str], int] = {}
     for ch in changes:
-        rules = rules_by_sku.get(ch.sku, [])
+        rules = rules_by_sku.get(ch.sku)
         is_online = online.get(ch.location, True)
         for alloc in channels:
-            if not alloc.ships_from(ch.location) and not alloc.per_location:
+            ships = alloc.ships_from(ch.location)
+            if not ships and not alloc.per_location:
                 continue
-            pol = resolve_policy(rules, alloc.channel, ch.sku, ch.location)
-            old_v = location_atp(ch.old, pol, online_selling=is_online)
+            # Most SKUs have no policy rule at all: skip resolving one per change.
+            pol = resolve_policy(rules, alloc.channel, ch.sku, ch.location) if rules else NO_POLICY
             new_v = location_atp(ch.new, pol, online_selling=is_online)
-            if alloc.ships_from(ch.location) and old_v != new_v:
-                key = (alloc.channel, ch.sku)
-                pools[key] = pools.get(key, 0) + new_v - old_v
-                changed_pools[key] = pools[key]
+            if ships:
+                old_v = location_atp(ch.old, pol, online_selling=is_online)
+                if old_v != new_v:
+                    key = (alloc.channel, ch.sku)
+                    pools[key] = pools.get(key, 0) + new_v - old_v
+                    changed_pools[key] = pools[key]
             if alloc.per_location and alloc.feed_mode(ch.location) is not None:
                 writes[(alloc.channel, ch.sku, ch.location)] = per_location_quantity(new_v, alloc)
     for sku in set(touched_skus):

@@ -69,7 +69,7 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
 
     def relay_once(self) -> int:
-        """Publish one page of unpublished events; returns how many."""
+        """Publish one page of unpublished outbox rows; returns how many events."""
         o = t.outbox
         with self.engine.begin() as conn:
             q = sa.select(o.c.id, o.c.topic, o.c.payload).where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch)
@@ -78,12 +78,16 @@ class OutboxRelay:
             rows = conn.execute(q).all()
             if not rows:
                 return 0
+            published = 0
             for r in rows:
                 payload = json.loads(r.payload) if isinstance(r.payload, str) else r.payload
-                self.bus.publish(r.topic, payload)
+                # A row holds one event, or a run of events of one topic (a list).
+                for event in payload if isinstance(payload, list) else (payload,):
+                    self.bus.publish(r.topic, event)
+                    published += 1
             self.bus.settle(conn)
             conn.execute(o.update().where(o.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC)))
-        return len(rows)
+        return published
 
     def drain(self) -> int:
         total = 0

@@ -11,7 +11,6 @@ position update also checks the version it read, so a lost update cannot pass si
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -49,26 +48,61 @@ POSITION_COLUMNS = ("on_hand", "reserved", "damaged", "quality_control", "incomi
 
 
 def write_outbox(conn: Connection, events: Sequence[DomainEvent], now: datetime) -> None:
-    """Append events to the outbox, in the caller's transaction."""
+    """Append events to the outbox, in the caller's transaction.
+
+    A run of events of one topic is one row whose payload is the list of their payloads
+    (the relay publishes them one by one, in order): a batch of two thousand movements
+    raises thousands of events, and a row each cost more than the movements themselves."""
+    if not events:
+        return
     ts = db_time(conn, now)
-    insert_many(conn, "outbox", ("topic", "key", "payload", "created_at"),
-                [(e.topic, e.key(), db_json(e.payload()), ts) for e in events])
+    rows = []
+    run: list[DomainEvent] = []
+    for e in events:
+        if run and e.topic != run[0].topic:
+            rows.append(_outbox_row(run, ts))
+            run = []
+        run.append(e)
+    rows.append(_outbox_row(run, ts))
+    insert_many(conn, "outbox", ("topic", "key", "payload", "created_at"), rows)
+
+
+def _outbox_row(run: list[DomainEvent], ts) -> tuple:
+    if len(run) == 1:
+        return (run[0].topic, run[0].key(), db_json(run[0].payload()), ts)
+    # orjson writes the (flat, slotted) event dataclasses field by field, in C.
+    return (run[0].topic, "", db_json(run), ts)
 
 
 class LostUpdate(RuntimeError):
     """A position changed under us despite the lock: the batch is retried, never kept."""
 
 
-@dataclass(slots=True)
 class StockResult:
-    movements: list[dict] = field(default_factory=list)
-    positions: dict[str, dict] = field(default_factory=dict)  # "sku@location" → balances
-    oversold: int = 0
-    replayed: bool = False
+    """One command's outcome: its movements, the balances it left, any oversell.
+
+    Balances stay Position objects until someone reads `positions`: most callers of the
+    hot path only look at the outcome, and a dict per result costs more than the fold."""
+
+    __slots__ = ("movements", "_positions", "_balances", "oversold", "replayed")
+
+    def __init__(self, movements: list[dict] | None = None, positions: dict[str, dict] | None = None,
+                 oversold: int = 0, replayed: bool = False, *, balances: dict | None = None) -> None:
+        self.movements = movements if movements is not None else []
+        self._positions = positions
+        self._balances = balances  # (sku, location) → Position
+        self.oversold = oversold
+        self.replayed = replayed
+
+    @property
+    def positions(self) -> dict[str, dict]:
+        """"sku@location" → balances after the command."""
+        if self._positions is None:
+            self._positions = {f"{k[0]}@{k[1]}": p.as_dict() for k, p in (self._balances or {}).items()}
+        return self._positions
 
     def as_dict(self) -> dict:
-        """JSON-ready (timestamps as ISO text). Rows stay raw until someone asks: most
-        callers of the hot path only look at the outcome."""
+        """JSON-ready (timestamps as ISO text). Rows stay raw until someone asks."""
         movements = [
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in self.movements
         ]
@@ -331,8 +365,7 @@ class StockBatch:
         for key in local:
             self._undo.append(("position", key, self.positions[key]))
         self.positions.update(local)
-        res = StockResult(oversold=sum(r["oversold"] for r in rows))
-        res.positions = {f"{k[0]}@{k[1]}": p.as_dict() for k, p in local.items()}
+        res = StockResult(oversold=sum(r["oversold"] for r in rows), balances=local)
         self._results.append((res, base, base + len(rows)))
         return res
 
