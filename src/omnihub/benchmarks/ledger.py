@@ -26,6 +26,7 @@ from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.stock_commands import StockCommand, fixed_plan
+from omnihub.gc_tuning import tune_for_throughput
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 
@@ -63,6 +64,7 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
     """One hub process: its own engine and group-commit writer, `callers` threads."""
     engine = make_engine(url, pool_size=2)
     writer = StockWriter(engine, batch_max=batch_max)
+    tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
     latencies: list[float] = []
     lock = threading.Lock()
     failures = 0
@@ -171,6 +173,7 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
 def _hot_worker(url: str, attempts: int, threads: int, out: mp.Queue, start_at: float) -> None:
     engine = make_engine(url, pool_size=2)
     writer = StockWriter(engine, batch_max=1000)
+    tune_for_throughput()
     ok = 0
     failed = 0
     lat: list[float] = []

@@ -25,6 +25,7 @@ from omnihub.benchmarks.ledger import _percentile
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.orders import Address, DeliveryMethod, Order, OrderLine
+from omnihub.gc_tuning import tune_for_throughput
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 
@@ -91,6 +92,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         try:
             points = seed(hub, skus, locations, per_sku, rng)
             batch = make_orders(orders, skus, points, rng)
+            tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
             latencies: list[float] = []
             outcomes: dict[str, int] = {}
             lock = threading.Lock()

@@ -42,6 +42,7 @@ def serve(
     import uvicorn
 
     from omnihub.entrypoints.api.app import create_app
+    from omnihub.gc_tuning import tune_for_throughput
     from omnihub.hub import Hub
     from omnihub.sample_catalog import load_sample_catalog
 
@@ -51,6 +52,7 @@ def serve(
     if sample:
         with console.status("loading the sample catalog"):
             load_sample_catalog(hub)
+    tune_for_throughput()
     console.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, db: {settings.database_url})")
     try:
         uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_level="warning")
