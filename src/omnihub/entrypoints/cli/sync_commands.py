@@ -47,6 +47,9 @@ def worker(database_url: DbOpt = None,
                                                        level_snapshot_s, amazon_orders_s, queue_retry_s=queue_retry_s,
                                                        sweep_s=sweep_s, fulfilments_s=fulfilments_s, lease_s=lease_s))
         console.print(f"[bold]omnihub worker[/]: channels {sorted(hub.sync.pushers) or 'none connected'}")
+        from omnihub.gc_tuning import tune_for_throughput
+
+        tune_for_throughput()
         w.run_forever()
     finally:
         hub.close()
