@@ -50,6 +50,10 @@ class InProcessBus:
         """`topic` '*' receives everything."""
         self._subs[topic].append(handler)
 
+    def wants(self, topic: str) -> bool:
+        """Whether anyone listens to `topic` (the relay skips decoding what nobody reads)."""
+        return bool(self._subs.get(topic) or self._subs.get("*"))
+
     def publish(self, topic: str, payload: dict) -> None:
         """Call every subscriber; one that fails is logged and does not starve the rest."""
         for h in (*self._subs.get(topic, ()), *self._subs.get("*", ())):
@@ -57,6 +61,17 @@ class InProcessBus:
                 h(topic, payload)
             except Exception:
                 log.exception("event handler failed", topic=topic, handler=getattr(h, "__qualname__", repr(h)))
+
+
+def _events_of(payload):
+    """A row holds one event, a run of events of one topic (a list), or a columnar run
+    ({"$fields": [...], "$rows": [[...], ...]}, what the stock writer writes)."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict) and "$rows" in payload:
+        names = payload["$fields"]
+        return (dict(zip(names, row)) for row in payload["$rows"])
+    return (payload,)
 
 
 class OutboxRelay:
@@ -69,7 +84,8 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
 
     def relay_once(self) -> int:
-        """Publish one page of unpublished outbox rows; returns how many events."""
+        """Publish one page of unpublished outbox rows; returns how many events (a row
+        of a topic nobody listens to counts as one, and is marked published undecoded)."""
         o = t.outbox
         with self.engine.begin() as conn:
             q = sa.select(o.c.id, o.c.topic, o.c.payload).where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch)
@@ -80,9 +96,11 @@ class OutboxRelay:
                 return 0
             published = 0
             for r in rows:
+                if not self.bus.wants(r.topic):
+                    published += 1
+                    continue
                 payload = json.loads(r.payload) if isinstance(r.payload, str) else r.payload
-                # A row holds one event, or a run of events of one topic (a list).
-                for event in payload if isinstance(payload, list) else (payload,):
+                for event in _events_of(payload):
                     self.bus.publish(r.topic, event)
                     published += 1
             self.bus.settle(conn)

@@ -11,6 +11,7 @@ position update also checks the version it read, so a lost update cannot pass si
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -47,23 +48,31 @@ MOVEMENT_COLUMNS = (
 POSITION_COLUMNS = ("on_hand", "reserved", "damaged", "quality_control", "incoming", "in_transit", "version")
 
 
-def write_outbox(conn: Connection, events: Sequence[DomainEvent], now: datetime) -> None:
+STOCK_CHANGED_FIELDS = tuple(f.name for f in fields(StockChanged))
+
+
+def write_outbox(conn: Connection, events: Sequence[DomainEvent], now: datetime,
+                 stock_changes: list[tuple] | None = None) -> None:
     """Append events to the outbox, in the caller's transaction.
 
     A run of events of one topic is one row whose payload is the list of their payloads
     (the relay publishes them one by one, in order): a batch of two thousand movements
-    raises thousands of events, and a row each cost more than the movements themselves."""
-    if not events:
-        return
+    raises thousands of events, and a row each cost more than the movements themselves.
+    `stock_changes` are StockChanged events given as value tuples (fields in declaration
+    order), written first as one columnar row: {"$fields": [...], "$rows": [[...]]}.
+    Building an event object per movement cost a fifth of the writer's time."""
     ts = db_time(conn, now)
     rows = []
+    if stock_changes:
+        rows.append((StockChanged.topic, "", db_json({"$fields": STOCK_CHANGED_FIELDS, "$rows": stock_changes}), ts))
     run: list[DomainEvent] = []
     for e in events:
         if run and e.topic != run[0].topic:
             rows.append(_outbox_row(run, ts))
             run = []
         run.append(e)
-    rows.append(_outbox_row(run, ts))
+    if run:
+        rows.append(_outbox_row(run, ts))
     insert_many(conn, "outbox", ("topic", "key", "payload", "created_at"), rows)
 
 
@@ -415,14 +424,12 @@ class StockBatch:
             if n != len(params) and n >= 0:
                 raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
         events: list[DomainEvent] = []
-        for row, pos in zip(rows, self.movement_positions):
-            events.append(StockChanged(
-                sku=row["sku"], location=row["location"], movement_id=row["id"], reason=row["reason"],
-                from_state=row["from_state"], to_state=row["to_state"], quantity=row["quantity"],
-                on_hand=pos.on_hand, reserved=pos.reserved, damaged=pos.damaged,
-                quality_control=pos.quality_control, incoming=pos.incoming, in_transit=pos.in_transit,
-                version=pos.version,
-            ))
+        stock_changes = [
+            (row["sku"], row["location"], row["id"], row["reason"], row["from_state"], row["to_state"],
+             row["quantity"], pos.on_hand, pos.reserved, pos.damaged, pos.quality_control, pos.incoming,
+             pos.in_transit, pos.version)
+            for row, pos in zip(rows, self.movement_positions)
+        ]
         if self.oversells:
             incident_rows = []
             for row_idx, sku, loc, units, ch in self.oversells:
@@ -433,6 +440,6 @@ class StockBatch:
         touched = {k[0] for k in changed} | set(self.demand_delta)
         if touched:
             events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now))
-        write_outbox(conn, [*events, *self.events], now)
+        write_outbox(conn, [*events, *self.events], now, stock_changes)
         for res, start, end in self._results:
             res.movements.extend(rows[start:end])  # converted to JSON only if asked (as_dict)
