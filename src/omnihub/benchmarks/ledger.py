@@ -14,6 +14,7 @@ a lost update.
 from __future__ import annotations
 
 import multiprocessing as mp
+from collections import deque
 import random
 import threading
 import time
@@ -72,7 +73,8 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
     def caller(seed: int) -> None:
         nonlocal failures
         r = random.Random(seed)
-        inflight: list = []
+        inflight: deque = deque()
+        answered = 0
         local_lat: list[float] = []
         bad = 0
         received: list[tuple[str, str]] = []
@@ -92,14 +94,17 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
                     m = Movement(sku, loc, 1, S.ON_HAND, S.DAMAGED, Reason.DAMAGE)
             cmd = StockCommand("movement", ((sku, loc),), fixed_plan([m]), allow_oversell=True)
             inflight.append((time.perf_counter(), writer.submit(cmd)))
-            if len(inflight) >= window:  # each caller keeps a window of requests in flight
-                for t0, f in inflight:
-                    res = f.result()
-                    local_lat.append(time.perf_counter() - t0)
-                    bad += isinstance(res, Exception)
-                with done_counter.get_lock():
-                    done_counter.value += len(inflight)
-                inflight.clear()
+            if len(inflight) >= window:
+                # Each caller keeps `window` requests in flight, like that many clients
+                # each waiting for its answer: a new request as soon as the oldest is told.
+                t0, f = inflight.popleft()
+                res = f.result()
+                local_lat.append(time.perf_counter() - t0)
+                bad += isinstance(res, Exception)
+                answered += 1
+                if answered % 1024 == 0:
+                    with done_counter.get_lock():
+                        done_counter.value += 1024
         for t0, f in inflight:
             res = f.result()
             local_lat.append(time.perf_counter() - t0)

@@ -22,6 +22,10 @@ class StockConfig:
     locations: dict[int, Location] = field(default_factory=dict)  # by id, for routing
     code_of: dict[int, str] = field(default_factory=dict)
     id_of: dict[str, int] = field(default_factory=dict)
+    #: SKUs the stock writer has seen in the catalog. Variants are never deleted, so a SKU
+    #: once known stays known; the set starts afresh with each config version (a wiped
+    #: database restarts the version), and saves a catalog read per batch.
+    known_skus: set[str] = field(default_factory=set)
 
 
 def current_version(conn: Connection) -> int:

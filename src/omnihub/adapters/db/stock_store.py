@@ -294,7 +294,7 @@ class StockBatch:
         self.original: dict[PositionKey, Position] = {}
         self._locations_of: dict[str, set[str]] = {}  # SKU → locations loaded
         self._undo: list[tuple[str, object, object]] = []  # (kind, key, previous value)
-        self.known: set[str] = set()
+        self.known: set[str] = cfg.known_skus  # shared with later batches (see StockConfig)
         self.movement_rows: list[dict] = []
         self.movement_positions: list[Position] = []
         self.oversells: list[tuple[int, str, str, int, str | None]] = []
