@@ -12,6 +12,9 @@ from omnihub.domain.atp import (
     allocate,
     explain_channel_atp,
     location_atp,
+    needs_whole_sku,
+    per_location_figures,
+    per_location_quantity,
     resolve_policy,
 )
 from omnihub.domain.channel_projection import TOTAL, PositionChange, project
@@ -87,7 +90,8 @@ def test_projection_by_deltas_equals_recomputation(initial, steps, queued, rules
     for loc, new in steps:
         old = current.get(loc, Position())
         current[loc] = new
-        _, rows, events = project(channels, online, {"S": rules}, [PositionChange("S", loc, old, new)], pools, {"S": queued}, shown, ["S"])
+        _, rows, events = project(channels, online, {"S": rules}, [PositionChange("S", loc, old, new)], pools, {"S": queued}, shown, ["S"],
+                                  whole={"S": dict(current)}, priority={"L1": 1, "L2": 2})
         for e in events:
             assert e.old == shown.get((e.channel, e.sku, e.location), 0)
         shown.update(rows)
@@ -97,3 +101,51 @@ def test_projection_by_deltas_equals_recomputation(initial, steps, queued, rules
         if steps:
             assert shown.get((c.channel, "S", TOTAL), 0) == exp.atp
         assert 0 <= exp.atp <= max(0, sum(max(0, p.on_hand) for p in current.values()))
+    # The per-location channel's shipping locations never add up to more than its total
+    # (queue and buffer spread over them), and no location shows more than its own ATP.
+    b = channels[1]
+    if steps:
+        total = shown.get(("b", "S", TOTAL), 0)
+        figures = {loc: shown.get(("b", "S", loc), 0) for loc in current}
+        assert sum(figures.values()) <= total
+        for loc, pos in current.items():
+            own = location_atp(pos, resolve_policy(rules, "b", "S", loc), online_selling=online.get(loc, True))
+            assert 0 <= figures[loc] <= per_location_quantity(own, b)
+
+
+@settings(max_examples=300)
+@given(
+    values=st.dictionaries(st.sampled_from(LOCS), st.integers(0, 30), min_size=1),
+    total=st.integers(0, 80),
+    share=st.integers(0, 100),
+    feeds=st.dictionaries(st.sampled_from(LOCS), st.sampled_from(list(FeedMode)), max_size=4),
+    priority=st.dictionaries(st.sampled_from(LOCS), st.integers(0, 5)),
+)
+def test_per_location_figures_add_up_to_at_most_the_total(values, total, share, feeds, priority):
+    alloc = ChannelAllocation("shop", feeds=feeds, share_pct=share, per_location=True)
+    values = {loc: v for loc, v in values.items() if alloc.feed_mode(loc) is not None}
+    figures = per_location_figures(values, alloc, total, priority)
+    assert figures.keys() == values.keys()
+    ships = [loc for loc in values if alloc.ships_from(loc)]
+    before = {loc: per_location_quantity(v, alloc) for loc, v in values.items()}
+    assert sum(figures[loc] for loc in ships) == min(total, sum(before[loc] for loc in ships))
+    for loc in values:
+        assert 0 <= figures[loc] <= before[loc]
+        if not alloc.ships_from(loc):
+            assert figures[loc] == before[loc]  # pickup only: its own figure, for pickup
+    # The least preferred locations give up their units first.
+    cut = [loc for loc in ships if figures[loc] < before[loc]]
+    kept = [loc for loc in ships if figures[loc] > 0]
+    for c in cut:
+        for k in kept:
+            if k != c:
+                assert (-priority.get(c, 0), c) <= (-priority.get(k, 0), k)
+
+
+def test_a_per_location_channel_needs_the_whole_sku_only_with_a_queue_buffer_or_fixed():
+    plain = ChannelAllocation("shop", per_location=True)
+    assert not needs_whole_sku(plain, 0)
+    assert needs_whole_sku(plain, 3)
+    assert needs_whole_sku(ChannelAllocation("shop", per_location=True, buffer=2), 0)
+    assert needs_whole_sku(ChannelAllocation("shop", per_location=True, fixed=10), 0)
+    assert not needs_whole_sku(ChannelAllocation("amazon", buffer=2), 5)  # aggregate channel

@@ -16,7 +16,7 @@ Everything here is pure; the database keeps `pool` as a maintained projection up
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from omnihub.domain.ledger import Position
@@ -140,10 +140,44 @@ def allocate(pool: int, queued: int, alloc: ChannelAllocation) -> int:
 
 
 def per_location_quantity(location_value: int, alloc: ChannelAllocation) -> int:
-    """What a per-location channel (Shopify) shows at one location: that location's ATP
-    under the channel's share. The brokering queue and fixed allocation act on the
-    channel's aggregate; see the note in `channel_quantity`."""
+    """What a per-location channel (Shopify) shows at one location before the channel's
+    aggregate terms: that location's ATP under the channel's share. See
+    `per_location_figures` for the queue, fixed allocation and buffer."""
     return location_value * alloc.share_pct // 100
+
+
+def needs_whole_sku(alloc: ChannelAllocation, queued: int) -> bool:
+    """Whether a per-location channel's figures for a SKU can add up to more than the
+    channel's total, so that every location of the SKU must be recomputed (with no queue,
+    no buffer and no fixed allocation the shares of the parts never exceed the whole)."""
+    return alloc.per_location and (queued > 0 or alloc.buffer > 0 or alloc.fixed is not None)
+
+
+def per_location_figures(values: dict[str, int], alloc: ChannelAllocation, total: int,
+                         priority: dict[str, int]) -> dict[str, int]:
+    """What a per-location channel shows at each location of one SKU.
+
+    A channel like Shopify sells the sum of its locations, so the shipping locations must
+    not add up to more than the channel's total (after the brokering queue, the fixed
+    allocation and the buffer), or the channel would sell units that orders waiting in
+    the queue, or the buffer, hold back. The excess is taken off the least preferred
+    locations first (highest priority number, then code), so the stores and warehouses
+    that routing prefers keep showing what they hold. Pickup-only locations keep their
+    own figure: they serve pickup in store, not the shipping pool.
+
+    `values` maps each location that feeds the channel to its location ATP.
+    """
+    shown = {loc: per_location_quantity(v, alloc) for loc, v in values.items()}
+    shipping = [loc for loc in shown if alloc.ships_from(loc)]
+    excess = sum(shown[loc] for loc in shipping) - total
+    if excess > 0:
+        for loc in sorted(shipping, key=lambda x: (-priority.get(x, 0), x)):
+            cut = min(shown[loc], excess)
+            shown[loc] -= cut
+            excess -= cut
+            if excess <= 0:
+                break
+    return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +196,9 @@ class LocationTerm:
     atp: int
     counted: int
     note: str
+    #: what a per-location channel shows here, after its queue, allocation and buffer are
+    #: spread over its locations (see `per_location_figures`); None for other channels
+    shown: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +227,12 @@ def explain_channel_atp(
     online: dict[str, bool],
     queued: int,
     alloc: ChannelAllocation | None,
+    priority: dict[str, int] | None = None,
 ) -> AtpExplanation:
     """Recompute a channel's (or, with alloc None, plain online) ATP from scratch, with
-    every term. This is also the reference the maintained projection is tested against."""
+    every term. This is also the reference the maintained projection is tested against.
+    `priority` (location → priority) orders the spreading of a per-location channel's
+    aggregate terms over its locations."""
     channel = alloc.channel if alloc else None
     terms: list[LocationTerm] = []
     pool = 0
@@ -235,6 +275,10 @@ def explain_channel_atp(
         how = f"fixed allocation of {effective.fixed}"
     else:
         how = f"{effective.share_pct}% share"
+    atp = allocate(pool, queued, effective)
+    if alloc is not None and alloc.per_location:
+        shown = per_location_figures({x.location: x.atp for x in terms if x.feed is not None}, alloc, atp, priority or {})
+        terms = [replace(x, shown=shown.get(x.location)) for x in terms]
     return AtpExplanation(
         sku=sku,
         channel=channel,
@@ -243,5 +287,5 @@ def explain_channel_atp(
         brokering_queue=queued,
         allocation=how,
         buffer=effective.buffer,
-        atp=allocate(pool, queued, effective),
+        atp=atp,
     )

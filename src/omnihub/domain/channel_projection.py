@@ -18,6 +18,7 @@ from omnihub.domain.atp import (
     ResolvedPolicy,
     allocate,
     location_atp,
+    per_location_figures,
     per_location_quantity,
     resolve_policy,
 )
@@ -54,6 +55,8 @@ def project(
     queued: dict[str, int],
     shown: dict[tuple[str, str, str], int],
     touched_skus: Iterable[str],
+    whole: dict[str, dict[str, Position]] | None = None,
+    priority: dict[str, int] | None = None,
 ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str, str], int], list[ChannelAvailabilityChanged]]:
     """Apply position changes to the pools and work out what each channel now shows.
 
@@ -61,6 +64,10 @@ def project(
     (channel, sku, location) → the quantity last published ('' = total). Returns the
     updated pools (only those that changed), the rows of `shown` to write, and one
     ChannelAvailabilityChanged per row whose value moved.
+
+    `whole` holds every position of the SKUs whose per-location figures must be
+    recomputed together (see `needs_whole_sku`; `shown` must then hold all their rows):
+    there the queue, fixed allocation and buffer are spread over the locations.
     """
     changed_pools: dict[tuple[str, str], int] = {}
     writes: dict[tuple[str, str, str], int] = {}
@@ -86,6 +93,22 @@ def project(
         q = queued.get(sku, 0)
         for alloc in channels:
             writes[(alloc.channel, sku, TOTAL)] = allocate(pools.get((alloc.channel, sku), 0), q, alloc)
+    for sku, by_loc in (whole or {}).items():
+        rules = rules_by_sku.get(sku)
+        for alloc in channels:
+            if not alloc.per_location:
+                continue
+            values = {}
+            for loc, pos in by_loc.items():
+                if alloc.feed_mode(loc) is None:
+                    continue
+                pol = resolve_policy(rules, alloc.channel, sku, loc) if rules else NO_POLICY
+                values[loc] = location_atp(pos, pol, online_selling=online.get(loc, True))
+            total = writes.get((alloc.channel, sku, TOTAL))
+            if total is None:
+                total = allocate(pools.get((alloc.channel, sku), 0), queued.get(sku, 0), alloc)
+            for loc, v in per_location_figures(values, alloc, total, priority or {}).items():
+                writes[(alloc.channel, sku, loc)] = v
     events: list[ChannelAvailabilityChanged] = []
     rows: dict[tuple[str, str, str], int] = {}
     for key, new in writes.items():

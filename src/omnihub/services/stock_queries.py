@@ -44,7 +44,7 @@ class StockQueries:
             pos = positions_by_sku(conn, [sku]).get(sku, {})
             rules = rules_for_sku(policies_for(conn, [sku]), sku)
             q = conn.execute(sa.select(t.sku_demand.c.queued).where(t.sku_demand.c.sku == sku)).scalar() or 0
-            return explain_channel_atp(sku, pos, rules, cfg.online, q, alloc).as_dict()
+            return explain_channel_atp(sku, pos, rules, cfg.online, q, alloc, cfg.location_priority).as_dict()
 
     def atp(self, skus: list[str], channel: str | None = None) -> list[dict]:
         """ATP for many SKUs at once: per location and total (online or for a channel)."""

@@ -17,7 +17,7 @@ from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
 from omnihub.adapters.db.bulk_sql import db_time, upsert_many
 from omnihub.adapters.db.stock_store import positions_by_sku, write_outbox
-from omnihub.domain.atp import explain_channel_atp, location_atp, per_location_quantity, resolve_policy
+from omnihub.domain.atp import explain_channel_atp
 from omnihub.domain.channel_projection import TOTAL
 from omnihub.domain.events import ChannelAvailabilityChanged
 
@@ -45,17 +45,12 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
         rules = rules_for_sku(policies, sku)
         by_loc = positions.get(sku, {})
         for alloc in cfg.channels:
-            exp = explain_channel_atp(sku, by_loc, rules, cfg.online, queued.get(sku, 0), alloc)
+            exp = explain_channel_atp(sku, by_loc, rules, cfg.online, queued.get(sku, 0), alloc, cfg.location_priority)
             pools.append((alloc.channel, sku, exp.pool))
             want = {(alloc.channel, sku, TOTAL): exp.atp}
-            if alloc.per_location:
-                for loc, pos in by_loc.items():
-                    if alloc.feed_mode(loc) is None:
-                        continue
-                    pol = resolve_policy(rules, alloc.channel, sku, loc)
-                    want[(alloc.channel, sku, loc)] = per_location_quantity(
-                        location_atp(pos, pol, online_selling=cfg.online.get(loc, True)), alloc
-                    )
+            for term in exp.locations:  # per-location channels: each location's figure
+                if term.shown is not None:
+                    want[(alloc.channel, sku, term.location)] = term.shown
             # A location that no longer feeds the channel now shows nothing there.
             for key in shown_by_sku.get((alloc.channel, sku), ()):
                 want.setdefault(key, 0)

@@ -29,6 +29,7 @@ from omnihub.adapters.db.bulk_sql import (
     upsert_many,
 )
 from omnihub.adapters.db.channel_config import ConfigCache, policies_for, rules_for_sku
+from omnihub.domain.atp import needs_whole_sku
 from omnihub.domain.channel_projection import TOTAL, PositionChange, project
 from omnihub.domain.events import DomainEvent, OversellDetected, StockChanged
 from omnihub.domain.ledger import LedgerError, Position, apply_movement
@@ -263,9 +264,22 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
                                ("channel", "sku", "location"), wanted_keys)
     }
+    # SKUs whose per-location figures must be spread together (a queue, a buffer, a fixed
+    # allocation, or a queue that just emptied): rare, so read all their locations then.
+    per_location = [c for c in cfg.channels if c.per_location]
+    whole_skus = [
+        x for x in skus
+        if per_location and (x in demand_delta or any(needs_whole_sku(c, queued.get(x, 0)) for c in per_location))
+    ]
+    whole = positions_by_sku(conn, whole_skus, for_update=True) if whole_skus else {}
+    if whole_skus:
+        for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
+                               ("channel", "sku"), [(c.channel, x) for c in per_location for x in whole_skus]):
+            shown[(r[0], r[1], r[2])] = r[3]
     changes = [PositionChange(k[0], k[1], original[k], v) for k, v in changed.items()]
     changed_pools, rows, events = project(
-        cfg.channels, cfg.online, rules_by_sku, changes, pools, queued, shown, skus
+        cfg.channels, cfg.online, rules_by_sku, changes, pools, queued, shown, skus,
+        whole={x: whole.get(x, {}) for x in whole_skus}, priority=cfg.location_priority,
     )
     upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
                 [(k[0], k[1], v) for k, v in changed_pools.items()])

@@ -95,16 +95,22 @@ def atp(sku: str, channel: Optional[str] = None, explain: bool = False, database
     finally:
         hub.close()
     table = Table(title=f"ATP of {sku} {'on ' + channel if channel else 'online'}: {exp['atp']}")
-    for col in ("location", "on_hand", "reserved", "damaged", "QC", "safety", "threshold", "ATP", "counted", "note"):
+    per_location = any(t.get("shown") is not None for t in exp["locations"])
+    for col in ("location", "on_hand", "reserved", "damaged", "QC", "safety", "threshold", "ATP", "counted",
+                *(("shown there",) if per_location else ()), "note"):
         table.add_column(col)
     for t in exp["locations"]:
+        shown = ("" if t.get("shown") is None else str(t["shown"]),) if per_location else ()
         table.add_row(t["location"], str(t["on_hand"]), str(t["reserved"]), str(t["damaged"]), str(t["quality_control"]),
                       f"{t['safety_stock']} ({t['safety_stock_from']})", f"{t['threshold']} ({t['threshold_from']})",
-                      str(t["atp"]), str(t["counted"]), t["note"])
+                      str(t["atp"]), str(t["counted"]), *shown, t["note"])
     console.print(table)
     if explain:
         console.print(f"pool {exp['pool']} − brokering queue {exp['brokering_queue']} → {exp['allocation']} "
                       f"− buffer {exp['buffer']} = [bold]{exp['atp']}[/]")
+        if per_location:
+            console.print("a per-location channel sells the sum of its locations: the queue, allocation and buffer "
+                          "are taken off the least preferred locations first ('shown there')")
 
 
 @app.command("import-snapshot")
