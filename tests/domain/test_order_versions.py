@@ -91,11 +91,20 @@ def test_given_a_shipped_line_when_the_channel_cancels_the_order_then_shipped_un
     assert out.order.order_value == Money(0, "USD")
 
 
-def test_given_a_cancelled_order_when_a_newer_version_reinstates_it_then_units_come_back_and_it_is_flagged():
-    v1 = replace(order(line("a", "A", 2)), cancelled=True)
-    v2 = order(line("a", "A", 2), at=T0 + minutes(1))
+def test_given_a_cancelled_order_when_a_newer_version_reopens_it_then_it_stays_cancelled_and_is_flagged():
+    """Shopify and Amazon cannot un-cancel: the newer version is recorded, no unit comes back
+    (the state machine could never route it) and an operator sees why."""
+    v1 = replace(order(line("a", "A", 2)), cancelled=True, state=OrderState.CANCELLED)
+    v2 = order(line("a", "A", 2), line("b", "B", 1), at=T0 + minutes(1))
     out = apply_newer_version(v1, v2)
-    assert out.diff.reinstated and out.diff.units_added == {"a": 2}
+    assert out.diff.reopened_after_cancel and out.diff.line_changes == () and out.diff.units_added == {}
+    assert out.order.cancelled and out.order.state is OrderState.CANCELLED
+    assert out.order.holds == ("reopened_after_cancel",) and out.order.channel_updated_at == v2.channel_updated_at
+    assert out.order.units_by_sku() == {}
+    # A hub cancellation of every unit (not flagged `cancelled`) is as final.
+    cut = replace(order(line("a", "A", 2)), lines=(line("a", "A", 2, cancelled_quantity=2),), state=OrderState.CANCELLED)
+    out = apply_newer_version(cut, v2)
+    assert out.diff.reopened_after_cancel and out.diff.units_added == {} and out.order.cancelled
 
 
 def test_versions_of_different_orders_are_refused_and_assignments_cannot_exceed_open_units():
@@ -154,13 +163,17 @@ def test_the_same_order_ingested_in_any_order_of_versions_ends_as_its_newest_ver
     """Deliveries are permuted and some repeated; between deliveries the router assigns
     some queued units. At the end the channel-owned fields equal the newest version, and
     the bookkeeping driven only by the diffs (queue per line, reservations per location)
-    matches the order exactly: nothing released twice, nothing lost."""
+    matches the order exactly: nothing released twice, nothing lost. A cancelled order is
+    final: once a cancelled version was applied (newer than all delivered before it), the
+    order stays cancelled whatever newer versions say."""
     deliveries = data.draw(st.permutations(vs + data.draw(st.lists(st.sampled_from(vs), max_size=3))))
     current: Order | None = None
+    cancelled_once = False
     queue: dict[tuple[str, str], int] = {}
     reserved: dict[tuple[str, str, int], int] = {}
     for v in deliveries:
         out = apply_newer_version(current, v)
+        cancelled_once |= out.diff.changed and v.cancelled
         for c in out.diff.line_changes:
             k = (c.line_id, c.sku)
             queue[k] = queue.get(k, 0) + c.added - c.released_from_queue
@@ -182,7 +195,7 @@ def test_the_same_order_ingested_in_any_order_of_versions_ends_as_its_newest_ver
         current = with_assignments(current, routed)
 
     newest = max(vs, key=lambda v: v.channel_updated_at)
-    assert channel_view(current) == channel_view(newest)
+    assert channel_view(current) == replace(channel_view(newest), cancelled=cancelled_once)
     for ln in current.lines:
         held: dict[int, int] = {}
         for a in ln.assignments:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from omnihub.domain.orders import Address, Order, OrderLine
 from tests.orders.conftest import NYC_CUSTOMER, order, position, stock
 
 
@@ -227,3 +231,45 @@ def test_an_order_refused_half_way_leaves_no_trace(estate):
     assert (atp["atp"], atp["brokering_queue"]) == (4, 0)
     doc = estate.get(f"/api/v1/orders/{r['order_id']}").json()
     assert [ln["sku"] for ln in doc["document"]["lines"]] == ["BOOT-42"] and doc["state"] == "shipped"
+
+
+def test_an_order_the_channel_reopens_after_its_cancellation_stays_cancelled_and_gives_back_every_unit(estate):
+    """Given Shopify cancelled an order for 2 boots, when a later update of it arrives without
+    the cancellation (Shopify cannot un-cancel: an adapter slip or a re-open elsewhere), then
+    the order stays cancelled, none of its units waits in the brokering queue or is reserved,
+    every channel can sell both boots again, and GET order flags it `reopened_after_cancel`
+    so an operator can create a new order if the customer really still wants the boots."""
+    stock(estate, "BOOT-42", "WH-NJ", 3)
+    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    placed = Order("shopify", "#2001", at, (OrderLine("1", "BOOT-42", 2),), shipping_address=Address(country="US"))
+    first = estate.hub.orders.ingest(placed)
+    assert first.state == "allocated"
+    estate.hub.orders.ingest(replace(placed, channel_updated_at=at + timedelta(minutes=5), cancelled=True))
+    reopened = estate.hub.orders.ingest(replace(placed, channel_updated_at=at + timedelta(minutes=9)))
+    assert (reopened.verdict, reopened.state) == ("updated", "cancelled")
+    atp = estate.get("/api/v1/atp/BOOT-42").json()
+    assert (atp["atp"], atp["brokering_queue"]) == (3, 0)
+    assert position(estate, "BOOT-42", "WH-NJ")["reserved"] == 0
+    got = estate.get(f"/api/v1/orders/{first.order_id}").json()
+    assert got["state"] == "cancelled" and got["holds"] == ["reopened_after_cancel"]
+    assert got["brokering_queue"] is None and got["document"]["channel_updated_at"].startswith("2026-11-20T10:09")
+    again = estate.hub.orders.ingest(replace(placed, channel_updated_at=at + timedelta(minutes=9)))
+    assert again.verdict == "duplicate" and estate.get("/api/v1/atp/BOOT-42").json()["atp"] == 3
+
+
+def test_a_channel_edit_after_an_operator_cancelled_the_order_does_not_bring_its_units_back(estate):
+    """Given an operator cancelled a shell order in the hub (the customer phoned the store),
+    when Shopify, which never heard of that cancellation, sends a later edit of the order,
+    then the order stays cancelled, no shell waits in the brokering queue, and the order is
+    flagged for the operator, who settles it with the channel."""
+    stock(estate, "SHELL-M", "WH-NJ", 1)
+    r = order(estate, ("SHELL-M", 1), ("SHELL-L", 2), external_id="#2002", channel="shopify",
+              channel_updated_at="2026-11-20T10:00:00Z", shipping_address=NYC_CUSTOMER)
+    assert r["state"] == "partly_allocated"  # no large shells anywhere: 2 wait in the queue
+    assert estate.post(f"/api/v1/orders/{r['order_id']}/cancel", json={}).status_code == 200
+    edit = order(estate, ("SHELL-M", 1), ("SHELL-L", 3), external_id="#2002", channel="shopify",
+                 channel_updated_at="2026-11-20T10:30:00Z", shipping_address=NYC_CUSTOMER, notes="gift wrap")
+    assert (edit["verdict"], edit["state"], edit["holds"]) == ("updated", "cancelled", ["reopened_after_cancel"])
+    for sku in ("SHELL-M", "SHELL-L"):
+        assert estate.get(f"/api/v1/atp/{sku}").json()["brokering_queue"] == 0, sku
+    assert estate.get("/api/v1/atp/SHELL-M").json()["atp"] == 1

@@ -328,6 +328,11 @@ class Order:
 # --------------------------------------------------------------------------- versions
 
 
+#: Hold reason on a cancelled order whose newer channel version is not cancelled (see
+#: `apply_newer_version`): it stays cancelled, an operator decides.
+REOPENED_AFTER_CANCEL = "reopened_after_cancel"
+
+
 class VersionVerdict(StrEnum):
     NEW = "new"  # first time the hub sees this (channel, external id)
     UPDATED = "updated"  # strictly newer channel version: applied
@@ -367,7 +372,7 @@ class OrderDiff:
     delivery_method_changed: bool = False
     pickup_location_changed: bool = False
     cancelled: bool = False  # this version cancels the whole order
-    reinstated: bool = False  # a cancelled order is live again on the channel
+    reopened_after_cancel: bool = False  # not cancelled, yet the hub's order is: kept cancelled
 
     @property
     def changed(self) -> bool:
@@ -415,10 +420,20 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
       the units released). The diff says, per line, units added to the brokering queue and
       units released from the queue or from which locations.
 
-    A newer version always wins, even one that un-cancels: whichever order the versions
-    arrive in, the hub ends as the newest one. The state machine is not moved here; the
-    service reads `diff.cancelled`, `diff.partly_cancelled` and `diff.reinstated` and moves
-    it (or flags a reinstatement for an operator).
+    A cancelled order is final. Shopify and Amazon cannot un-cancel an order, so a newer
+    version of a cancelled order that is not cancelled (an edit that raced the hub's own
+    cancellation, an adapter slip, a marketplace re-open) does not bring it back: its
+    channel-owned fields are recorded (so the same version again is a DUPLICATE), but it
+    is applied as cancelled, so no unit re-enters the brokering queue or is reserved, and
+    the order gets the hold reason `reopened_after_cancel` (`diff.reopened_after_cancel`)
+    for an operator, who creates a new order if the customer really still wants the goods.
+    Were the units brought back, the state machine (cancelled → refunded only) could never
+    route them and they would be lost to every channel. So the hub ends as the newest
+    version it has seen, cancelled if any version it applied was cancelled; an older
+    version still changes nothing, even a cancelled one.
+
+    The state machine is not moved here; the service reads `diff.cancelled` and
+    `diff.partly_cancelled` and moves it.
     """
     if existing is None:
         changes = tuple(
@@ -441,6 +456,14 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         return VersionOutcome(existing, OrderDiff(VersionVerdict.STALE))
     if incoming.channel_updated_at == existing.channel_updated_at:
         return VersionOutcome(existing, OrderDiff(VersionVerdict.DUPLICATE))
+    holds = existing.holds
+    reopened = (existing.cancelled or existing.state is OrderState.CANCELLED) and not incoming.cancelled
+    if reopened:
+        # Cancelled in the hub by cancelling every unit leaves `cancelled` False: both count.
+        reopened = any(line.open_quantity for line in incoming.lines)
+        incoming = replace(incoming, cancelled=True)
+        if reopened and REOPENED_AFTER_CANCEL not in holds:
+            holds += (REOPENED_AFTER_CANCEL,)
 
     old_lines = {line.line_id: line for line in existing.lines}
     new_lines = {line.line_id: line for line in incoming.lines}
@@ -486,7 +509,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         lines=tuple(merged),
         id=existing.id,
         state=existing.state,
-        holds=existing.holds,
+        holds=holds,
         customer=replace(incoming.customer, customer_id=existing.customer.customer_id),
     )
     diff = OrderDiff(
@@ -496,7 +519,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         delivery_method_changed=existing.delivery_method != incoming.delivery_method,
         pickup_location_changed=existing.pickup_location_id != incoming.pickup_location_id,
         cancelled=incoming.cancelled and not existing.cancelled,
-        reinstated=existing.cancelled and not incoming.cancelled,
+        reopened_after_cancel=reopened,
     )
     return VersionOutcome(order, diff)
 

@@ -313,11 +313,11 @@ class OrderPipeline:
         # Units leaving the order: from the queue, or released at their locations.
         self._apply_diff(order, diff, batch, work)
 
-        if diff.cancelled or order.cancelled:
+        if diff.cancelled or order.cancelled:  # a cancelled order stays so: see apply_newer_version
             order = self._cancel_remaining(order, batch, work, "cancelled on the channel")
             work.orders[order.id] = order
             work.queue_deletes.add(order.id)
-            return OrderResult(order.id, diff.verdict.value, order.state.value)
+            return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(order.holds))
         if diff.partly_cancelled and order.state not in (OrderState.CREATED, OrderState.HELD):
             order = _move(order, OrderState.PARTLY_CANCELLED, work, "lines cancelled on the channel")
             work.orders[order.id] = order
