@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from itertools import combinations
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from omnihub.domain.catalog import Capability, GeoPoint, Location, LocationKind
 from omnihub.domain.orders import Address, DeliveryMethod, Order, OrderLine
-from omnihub.domain.routing import REQUIRED_CAPABILITY, RoutingOutcome, reference_point, route_order
+from omnihub.domain.routing import REQUIRED_CAPABILITY, RoutingOutcome, expand_record, reference_point, route_order
 from omnihub.domain.routing_rules import (
     Fallback,
     LocationFilter,
@@ -263,7 +264,9 @@ def test_every_ordered_unit_is_assigned_or_explained(case):
         RoutingOutcome.PARTIALLY_ALLOCATED: bool(d.assignments) and bool(d.unassigned),
     }.get(d.outcome, not d.assignments and bool(d.unassigned))
     assert outcome_ok, d.outcome
-    json.dumps(d.to_dict())
+    # Stored compactly (raw ranking facts), rendered on read: exactly the full explanation.
+    full = orjson.loads(orjson.dumps(d.to_dict()))
+    assert expand_record(orjson.loads(orjson.dumps(d.to_record()))) == full
     # The trace covers every location for each matched rule: rejected or ranked.
     for t in d.trace:
         if t.matched:

@@ -208,7 +208,7 @@ class RoutingDecision:
             out[k] = out.get(k, 0) + a.quantity
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, ranking: bool = True) -> dict[str, Any]:
         """JSON-ready record of the decision and its full explanation."""
         return {
             "order": {"channel": self.order_key[0], "external_id": self.order_key[1]},
@@ -241,7 +241,7 @@ class RoutingDecision:
                         {"location_id": r.location_id, "rank": r.rank, "sort_keys": dict(r.sort_keys),
                          "distance_km": r.distance_km, "usable": dict(r.usable)}
                         for r in t.ranked
-                    ],
+                    ] if ranking else None,
                     "selected": list(t.selected),
                     "max_shipments": t.max_shipments,
                     "result": t.result,
@@ -249,6 +249,39 @@ class RoutingDecision:
                 for t in self.trace
             ],
         }
+
+
+    def to_record(self) -> dict[str, Any]:
+        """What is stored for the decision: `to_dict` with each rule's ranking kept as the
+        raw facts (location, raw sort key, km, usable units per SKU) in one list. An order
+        considers up to every location, and building an operator-readable entry for each
+        at write time cost a tenth of the order pipeline; `expand_record` renders them
+        when someone reads the order."""
+        out = self.to_dict(ranking=False)
+        for entry, t in zip(out["trace"], self.trace):
+            entry["ranked"] = {
+                "sort": [k.value for k in t.sort], "skus": list(t.skus),
+                "rows": [[loc_id, list(key[: len(t.sort)]), dist, usable] for loc_id, key, dist, usable in t.ranked_facts],
+            }
+        return out
+
+
+
+def expand_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored decision (`to_record`) in the shape of `to_dict`; records stored in that
+    shape already pass through unchanged."""
+    for entry in record.get("trace", ()):
+        ranked = entry.get("ranked")
+        if not isinstance(ranked, dict):
+            continue
+        keys = [SortKey(k) for k in ranked["sort"]]
+        entry["ranked"] = [
+            {"location_id": loc_id, "rank": i + 1,
+             "sort_keys": dict(_trace_keys(tuple(_INF if v is None else v for v in key), keys)),
+             "distance_km": None if dist is None else round(dist, 3), "usable": dict(zip(ranked["skus"], usable))}
+            for i, (loc_id, key, dist, usable) in enumerate(ranked["rows"])
+        ]
+    return record
 
 
 def _jsonable(name: str, expected: Any, actual: Any) -> dict[str, Any]:

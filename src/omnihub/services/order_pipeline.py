@@ -518,7 +518,7 @@ class OrderPipeline:
                     [(oid, lid, sku, code_of[loc], q, st, sh, *(tracking.get(sh) or (None, None)), now)
                      for oid, lid, sku, loc, q, st, sh in assignment_rows])
         insert_many(conn, "routing_decisions", ("order_id", "rule_set_version", "outcome", "explanation", "created_at"),
-                    [(oid, d.rules_version, d.outcome.value, db_json(d.to_dict()), now) for oid, d in work.decisions])
+                    [(oid, d.rules_version, d.outcome.value, db_json(d.to_record()), now) for oid, d in work.decisions])
         retry = db_time(conn, work.now + RETRY_AFTER)
         queue = [(oid, now, retry, attempts, reason) for oid, (reason, attempts) in work.queue_upserts.items()
                  if oid not in work.queue_deletes]

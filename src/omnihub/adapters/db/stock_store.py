@@ -239,6 +239,7 @@ class StockStore:
 def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now) -> list[DomainEvent]:
     skus = sorted(touched_skus)
     queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
+    queued_before = dict(queued)
     if demand_delta:
         rows = []
         for sku, delta in demand_delta.items():
@@ -266,10 +267,11 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     }
     # SKUs whose per-location figures must be spread together (a queue, a buffer, a fixed
     # allocation, or a queue that just emptied): rare, so read all their locations then.
+    # An order that enters the queue and is routed in the same batch leaves no queue.
     per_location = [c for c in cfg.channels if c.per_location]
     whole_skus = [
         x for x in skus
-        if per_location and (x in demand_delta or any(needs_whole_sku(c, queued.get(x, 0)) for c in per_location))
+        if per_location and any(needs_whole_sku(c, max(queued.get(x, 0), queued_before.get(x, 0))) for c in per_location)
     ]
     whole = positions_by_sku(conn, whole_skus, for_update=True) if whole_skus else {}
     if whole_skus:

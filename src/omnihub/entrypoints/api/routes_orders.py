@@ -3,6 +3,7 @@ cancel, hold/release, ship, hand over, store rejection, returns; routing rules."
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -14,6 +15,7 @@ from pydantic import Field
 from omnihub.adapters.db import tables as t
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
+from omnihub.domain.routing import expand_record
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.schemas import Code, Sku, Strict
 from omnihub.hub import Hub
@@ -131,6 +133,9 @@ def get_order(order_id: int, hub: HubDep) -> dict:
             sa.select(t.order_assignments).where(t.order_assignments.c.order_id == order_id).order_by(t.order_assignments.c.id)).mappings()]
         decisions = [dict(r) for r in conn.execute(
             sa.select(t.routing_decisions).where(t.routing_decisions.c.order_id == order_id).order_by(t.routing_decisions.c.id)).mappings()]
+        for d in decisions:  # stored compactly; rendered for the reader
+            exp = d["explanation"]
+            d["explanation"] = expand_record(json.loads(exp) if isinstance(exp, str) else exp)
         queued = conn.execute(sa.select(t.brokering_queue).where(t.brokering_queue.c.order_id == order_id)).mappings().first()
     doc = row["document"]
     return {
