@@ -426,6 +426,10 @@ def route_order(
         )
         sites.append(_Site(loc, dist, raw, cap))
 
+    # Most locations hold none of an order's SKUs: their rejections share these (read-only)
+    # maps instead of building two dicts each, per rule.
+    needed = dict(zip(skus, need))
+    nothing_held = dict.fromkeys(skus, 0)
     value = order.order_value.amount_minor
     method = order.delivery_method
     is_pickup = method.is_pickup
@@ -454,12 +458,11 @@ def route_order(
                 # every SKU in `skus` is demanded, so any usable unit is useful
                 usable = [r - keep if r > keep else 0 for r in site.raw] if keep else list(site.raw)
                 if not any(usable):
-                    if keep and any(site.raw):
-                        rej = LocationRejection(site.loc.id, "min_stock_left", lf.min_stock_left,
-                                                dict(zip(skus, site.raw)))
+                    held = dict(zip(skus, site.raw)) if any(site.raw) else nothing_held
+                    if keep and held is not nothing_held:
+                        rej = LocationRejection(site.loc.id, "min_stock_left", lf.min_stock_left, held)
                     else:
-                        rej = LocationRejection(site.loc.id, "stock", dict(zip(skus, need)),
-                                                dict(zip(skus, site.raw)))
+                        rej = LocationRejection(site.loc.id, "stock", needed, held)
                 else:
                     candidates.append((site, usable))
             if rej is not None:

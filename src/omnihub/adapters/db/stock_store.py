@@ -243,8 +243,9 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     if demand_delta:
         rows = []
         for sku, delta in demand_delta.items():
-            queued[sku] = max(0, queued.get(sku, 0) + delta)
-            rows.append((sku, queued[sku]))
+            if delta:  # an order queued and routed in the same batch nets to nothing
+                queued[sku] = max(0, queued.get(sku, 0) + delta)
+                rows.append((sku, queued[sku]))
         upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
     if not cfg.channels:
         return []
