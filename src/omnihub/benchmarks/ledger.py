@@ -166,6 +166,8 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
         "movements_recorded": recorded,
         "refused": sum(r["failed"] for r in results),  # e.g. a sale where the stock ran out
         "processes": processes,
+        "callers": per_proc * processes,
+        "window": window,
         "seconds": round(elapsed, 3),
         "movements_per_s": round(recorded / elapsed),
         "attempts_per_s": round(done / elapsed),

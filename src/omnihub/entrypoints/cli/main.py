@@ -175,6 +175,8 @@ def bench_ledger_cmd(
     hot_attempts: int = 40_000,
     channels: Annotated[int, typer.Option(help="channels whose availability every movement updates (0-2)")] = 2,
     callers_per_writer: Annotated[int, typer.Option(help="hot SKU: caller threads batched by each writer process")] = 32,
+    processes: Annotated[int, typer.Option(help="spread: hub processes sharing the callers, each with its own writer")] = 1,
+    window: Annotated[int, typer.Option(help="spread: requests each caller keeps in flight")] = 256,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
     """Ledger throughput: movements spread over SKUs × locations, and one hot SKU under
@@ -187,7 +189,8 @@ def bench_ledger_cmd(
         task = bar.add_task("spread movements", total=movements)
         result = bench_ledger(backend, skus=skus, locations=locations, movements=movements, callers=callers,
                               writers=writers, hot_attempts=hot_attempts, channels=channels,
-                              callers_per_writer=callers_per_writer, base_url=postgres_url,
+                              callers_per_writer=callers_per_writer, processes=processes, window=window,
+                              base_url=postgres_url,
                               progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
 from omnihub.sandbox.cli import sandbox_app
