@@ -43,11 +43,15 @@ class StockCommand:
 
 
 def fixed_plan(movements: list[Movement], demand: dict[str, int] | None = None):
-    """A plan that does not depend on balances (receive, reserve, ship...)."""
+    """A plan that does not depend on balances (receive, reserve, ship...). The plan is
+    also kept as the function's `fixed` attribute, so the writer can skip building the
+    balances mapping for it (it is only read, never changed)."""
+    fixed = Plan(list(movements), dict(demand or {}))
 
     def _plan(_: Mapping[PositionKey, Position]) -> Plan:
-        return Plan(list(movements), dict(demand or {}))
+        return Plan(list(fixed.movements), dict(fixed.demand))
 
+    _plan.fixed = fixed  # type: ignore[attr-defined]
     return _plan
 
 
