@@ -4,7 +4,8 @@
 - the inbox processor (webhooks and notifications → order pipeline / observed levels),
 - the sync engine (one sender per connected channel),
 - the schedules (APScheduler): new orders every 15 min, order updates every 30 min, new
-  products every 15 min, product updates every 6 h, Shopify level snapshots, Amazon orders
+  products every 15 min and product updates every 6 h (incremental, by cursor:
+  services/catalog_polling.py), Shopify level snapshots, Amazon orders
   by LastUpdatedAfter, the brokering-queue retry, the sync sweep, and fulfilment status
   back to the channels in batches (every 30 min, services/fulfilment_sync.py).
 
@@ -28,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector, build_amazon, build_shopify
 from omnihub.hub import Hub
 from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
-from omnihub.services.channel_setup import import_shopify_shop
+from omnihub.services.catalog_polling import CatalogPoller
 from omnihub.services.fulfilment_sync import FulfilmentSync
 
 log = structlog.get_logger(__name__)
@@ -117,10 +118,11 @@ class Worker:
                 seconds=s.order_updates_s, id="shopify_order_updates")
             add(self._job("shopify_level_snapshot", p.snapshot_levels), "interval", seconds=s.level_snapshot_s,
                 id="shopify_level_snapshot")
-            products = lambda: import_shopify_shop(self.hub.catalog, self.shopify.client, channel=self.shopify.channel,  # noqa: E731
-                                                   read_levels=False)
-            add(self._job("shopify_new_products", products), "interval", seconds=s.new_products_s, id="shopify_new_products")
-            add(self._job("shopify_product_updates", products), "interval", seconds=s.product_updates_s,
+            # Incremental: only what was created / changed since each poll's cursor.
+            catalog = CatalogPoller(self.hub.engine, self.shopify.client, channel=self.shopify.channel)
+            add(self._job("shopify_new_products", catalog.poll_new), "interval", seconds=s.new_products_s,
+                id="shopify_new_products")
+            add(self._job("shopify_product_updates", catalog.poll_updates), "interval", seconds=s.product_updates_s,
                 id="shopify_product_updates")
         if self.amazon_poller:
             add(self._job("amazon_orders", self.amazon_poller.poll_orders), "interval", seconds=s.amazon_orders_s,

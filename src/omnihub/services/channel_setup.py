@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -23,6 +24,7 @@ from omnihub.adapters.channels.shopify.catalog_lines import products_from_bulk_l
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id
 from omnihub.adapters.db import tables as t
 from omnihub.services.catalog import CatalogService, NotFound
+from omnihub.services.catalog_cursors import catalog_read_at, shopify_time
 from omnihub.services.catalog_import import CatalogImportReport, ChannelCatalogImport
 
 log = structlog.get_logger(__name__)
@@ -61,19 +63,22 @@ def import_catalog(engine: Engine, client, *, channel: str = "shopify",
     """
     importer = ChannelCatalogImport(engine, channel)
     try:
-        _bulk_catalog(BulkQuery(client), importer, progress)
+        started = _bulk_catalog(BulkQuery(client), importer, progress)
         source = "bulk"
     except BulkOperationBusy as exc:
         log.warning("bulk operation refused, reading the catalog page by page", channel=channel, reason=str(exc))
+        started = shopify_time(datetime.now(UTC))
         _paged_catalog(client, importer, progress)
         source = "paged"
     report = importer.finish()
+    catalog_read_at(engine, channel, started)  # the product polls go on from here (services/catalog_polling.py)
     if progress:
         progress("products", report.products_read)
     return report, source
 
 
-def _bulk_catalog(bulk: BulkQuery, importer: ChannelCatalogImport, progress) -> None:
+def _bulk_catalog(bulk: BulkQuery, importer: ChannelCatalogImport, progress) -> str:
+    """Returns when Shopify began reading (its clock), for the product polls' cursors."""
     started = bulk.start(docs.CATALOG_BULK_QUERY)
     done = bulk.wait(started.id, on_poll=(lambda op: progress("bulk operation: objects written", op.objectCount))
                      if progress else None)
@@ -91,6 +96,7 @@ def _bulk_catalog(bulk: BulkQuery, importer: ChannelCatalogImport, progress) -> 
         importer.add(product)
     if progress:
         progress("objects read", read)
+    return done.createdAt or shopify_time(datetime.now(UTC))
 
 
 def _paged_catalog(client, importer: ChannelCatalogImport, progress) -> None:

@@ -122,6 +122,38 @@ def seed_shop(store: ShopStore, seed: int, size: CatalogSize, now_iso: str) -> N
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seed', ?)", (str(seed),))
 
 
+def create_product(store: ShopStore, conn, *, title: str, variants: list[dict], image_url: str | None,
+                   now_iso: str) -> int:
+    """The merchant adds a product in admin: its variants stocked at 0 at every location
+    (Shopify creates a level per active location for a tracked item)."""
+    product_id = store.next_id("Product")
+    handle = title.lower().replace(" ", "-")
+    if conn.execute("SELECT 1 FROM products WHERE handle = ?", (handle,)).fetchone():
+        handle = f"{handle}-{product_id}"  # Shopify suffixes a taken handle
+    conn.execute("INSERT INTO products(id, title, handle, vendor, product_type, status, tags, created_at, updated_at)"
+                 " VALUES (?,?,?,?,?,?,?,?,?)",
+                 (product_id, title, handle, "Sandbox", "", "ACTIVE", "", now_iso, now_iso))
+    if image_url:
+        conn.execute("INSERT INTO product_media(id, product_id, position, url, alt, width, height, created_at, updated_at)"
+                     " VALUES (?,?,?,?,?,?,?,?,?)",
+                     (store.next_id("MediaImage"), product_id, 1, image_url, title, 1200, 1200, now_iso, now_iso))
+    locations = [r[0] for r in conn.execute("SELECT id FROM locations WHERE active = 1 ORDER BY id")]
+    for position, v in enumerate(variants, start=1):
+        variant_id, item_id = store.next_id("ProductVariant"), store.next_id("InventoryItem")
+        conn.execute("INSERT INTO variants(id, product_id, title, sku, barcode, price, position, inventory_policy,"
+                     " inventory_item_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                     (variant_id, product_id, v.get("title") or "Default Title", v.get("sku"), v.get("barcode"),
+                      "10.00", position, "DENY", item_id, now_iso, now_iso))
+        conn.execute("INSERT INTO inventory_items(id, variant_id, sku, created_at, updated_at) VALUES (?,?,?,?,?)",
+                     (item_id, variant_id, v.get("sku"), now_iso, now_iso))
+        for location_id in locations:
+            conn.execute("INSERT INTO inventory_levels(inventory_item_id, location_id, available, created_at, updated_at)"
+                         " VALUES (?,?,?,?,?)", (item_id, location_id, 0, now_iso, now_iso))
+            conn.execute("INSERT INTO physical_shelf(inventory_item_id, location_id, quantity, updated_at) VALUES (?,?,?,?)",
+                         (item_id, location_id, 0, now_iso))
+    return product_id
+
+
 def _insert_images(store, conn, product_id: int, title: str, index: int, now_iso: str) -> None:
     handle = title.lower().replace(" ", "-")
     for position in range(1, 2 + index % 3):

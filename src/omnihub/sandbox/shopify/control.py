@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import rest_payloads, sales
-from .catalog import CatalogSize
+from .catalog import CatalogSize, create_product
 from .config import WebhookFaults
 from .events import Event
 from .gid import number_of, to_gid
@@ -113,6 +113,20 @@ class VariantEditIn(_Strict):
     sku: str | None = Field(None, min_length=1, max_length=255)
     barcode: str | None = Field(None, max_length=255)
     title: str | None = Field(None, min_length=1, max_length=255)
+
+
+class NewVariantIn(_Strict):
+    sku: str | None = Field(None, min_length=1, max_length=255)
+    barcode: str | None = Field(None, max_length=255)
+    title: str | None = Field(None, min_length=1, max_length=255)
+
+
+class NewProductIn(_Strict):
+    """The merchant adds a product in admin."""
+
+    title: str = Field(..., min_length=1, max_length=255)
+    variants: list[NewVariantIn] = Field(..., min_length=1, max_length=100)
+    image_url: str | None = Field(None, max_length=2000)
 
 
 class PrivacyIn(_Strict):
@@ -301,6 +315,17 @@ def build_router(shop) -> APIRouter:
         shop.dispatcher.set_faults(faults, body.seed)
         return faults.model_dump()
 
+    @router.post("/products", status_code=201)
+    def product_create(body: NewProductIn) -> dict:
+        """The merchant adds a product (variants at 0 everywhere); `products/create` fires."""
+        now = shop.now_iso()
+        with shop.store.tx() as conn:
+            pid = create_product(shop.store, conn, title=body.title, image_url=body.image_url, now_iso=now,
+                                 variants=[v.model_dump() for v in body.variants])
+            product = rest_payloads.product(conn, pid)
+        shop.publish([Event("products/create", product, now)])
+        return product
+
     @router.post("/products/{product_id}/updates")
     def product_update(product_id: str, title: str | None = None) -> dict:
         pid = _id(product_id, "Product")
@@ -358,6 +383,15 @@ def build_router(shop) -> APIRouter:
         """From now on every bulk operation fails with this error code (null: they succeed again)."""
         shop.bulk.fail_with = body.error_code
         return {"error_code": body.error_code}
+
+    @router.get("/bulk/operations")
+    def bulk_operations() -> list[dict]:
+        """Every bulk operation the shop was asked to run, oldest first: what a test reads to
+        know whether the hub exported the whole catalog or only what changed."""
+        return [{"id": to_gid("BulkOperation", r["id"]), "type": r["type"], "status": r["status"], "query": r["query"],
+                 "object_count": r["object_count"], "root_object_count": r["root_object_count"],
+                 "created_at": r["created_at"]}
+                for r in shop.store.all("SELECT * FROM bulk_operations ORDER BY id")]
 
     @router.get("/bulk/{file_name}")
     def bulk_file(file_name: str):

@@ -22,6 +22,7 @@ TOPICS: dict[str, str] = {
     "ORDERS_EDITED": "orders/edited",
     "ORDERS_FULFILLED": "orders/fulfilled",
     "ORDERS_UPDATED": "orders/updated",
+    "PRODUCTS_CREATE": "products/create",
     "PRODUCTS_UPDATE": "products/update",
     "REFUNDS_CREATE": "refunds/create",
 }

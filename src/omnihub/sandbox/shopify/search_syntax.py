@@ -1,5 +1,7 @@
 """Shopify's search syntax for the ``query:`` argument of connections.
 
+Dates compare at whole seconds, as Shopify's do (its timestamps carry no fraction).
+
 Supported: ``field:value``, comparators ``:>``, ``:>=``, ``:<``, ``:<=``, quoted values
 ('...' or "..."), ``-field:value`` / ``NOT field:value``, implicit and explicit ``AND``,
 and ``OR`` between groups (no parentheses). A term without a field searches the
@@ -112,7 +114,9 @@ def date_rule(column: str) -> FieldRule:
         if op == ":":
             prefix = stamp[:10] if len(value.strip("'\"")) <= 10 else stamp[:19]
             return f"{column} LIKE ?", [prefix + "%"]
-        return _compare(column, op, stamp)
+        # Shopify's timestamps have whole seconds: `updated_at:>'12:00:00Z'` leaves out a
+        # product changed at 12:00:00.4, which is why a cursor over them needs an overlap.
+        return _compare(f"substr({column}, 1, 19)", op, stamp[:19])
 
     return rule
 

@@ -40,6 +40,7 @@ class BulkOperation(BaseModel):
     fileSize: int | None = None
     url: str | None = None
     partialDataUrl: str | None = None
+    createdAt: str | None = None  # Shopify's clock: when it began reading (a catalog cursor starts here)
 
 
 class BulkOperationBusy(ShopifyError):

@@ -7,6 +7,7 @@
   for it), it is kept aside until its parent shows up, or handed out on its own with the
   parent's id: the importer merges it into the product it already made.
 - Paged variants (VARIANTS): the fall-back path, grouped by product per page.
+- Paged products (PRODUCTS_CHANGED): the small deltas of the product polls.
 
 Every line is validated (pydantic) before the hub believes it; a line that does not fit
 is reported, not fatal.
@@ -42,6 +43,8 @@ class ChannelProduct(BaseModel):
     title: str
     vendor: str | None = None
     product_type: str | None = None
+    created_at: str | None = None  # Shopify's own times (ISO, whole seconds): what the product polls' cursors follow
+    updated_at: str | None = None
     variants: list[ChannelVariant] = Field(default_factory=list)
     images: list[ChannelImage] = Field(default_factory=list)
 
@@ -51,6 +54,8 @@ class _ProductLine(BaseModel):
     title: str
     vendor: str | None = None
     productType: str | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
 
 
 class _Ref(BaseModel):
@@ -84,7 +89,8 @@ def gid_type(gid: str) -> str:
 
 def _header(line: dict) -> ChannelProduct:
     p = _ProductLine.model_validate(line)
-    return ChannelProduct(id=p.id, title=p.title, vendor=p.vendor, product_type=p.productType)
+    return ChannelProduct(id=p.id, title=p.title, vendor=p.vendor, product_type=p.productType, created_at=p.createdAt,
+                          updated_at=p.updatedAt)
 
 
 def _attach(product: ChannelProduct, line: dict) -> None:
@@ -145,3 +151,23 @@ def products_from_variant_page(nodes: list[dict], problem: Problem) -> list[Chan
         except (KeyError, TypeError, ValidationError) as exc:
             problem(f"variant {node.get('id')}: not understood ({exc})")
     return list(by_id.values())
+
+
+def products_from_product_page(nodes: list[dict], problem: Problem) -> tuple[list[ChannelProduct], bool]:
+    """One page of PRODUCTS_CHANGED → products, and whether any product has more variants
+    than the page carried (then the delta is read by bulk query, which has no such cap)."""
+    products, truncated = [], False
+    for node in nodes:
+        try:
+            product = _header(node)
+            image = ((((node.get("featuredMedia") or {}).get("preview") or {}).get("image")) or {}).get("url")
+            if image:
+                product.images.append(ChannelImage(url=image))
+            variants = node.get("variants") or {}
+            for v in variants.get("nodes") or []:
+                _attach(product, v)
+            truncated = truncated or bool((variants.get("pageInfo") or {}).get("hasNextPage"))
+            products.append(product)
+        except (KeyError, TypeError, ValidationError) as exc:
+            problem(f"product {node.get('id')}: not understood ({exc})")
+    return products, truncated

@@ -3,6 +3,8 @@ validate them all against Shopify's official Admin schema (2025-09 + the 2026 ch
 
 from __future__ import annotations
 
+import json
+
 INVENTORY_SET_QUANTITIES = """
 mutation SetAvailable($input: InventorySetQuantitiesInput!, $key: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $key) {
@@ -38,17 +40,40 @@ query Variants($first: Int!, $after: String, $query: String) {
 
 # The whole catalog in one bulk operation: Shopify pages through it itself, writes one
 # JSON object per line (variants and media on their own lines, `__parentId` = the
-# product) and hands back a URL. No `first:` - a bulk query reads every node.
-CATALOG_BULK_QUERY = """
+# product) and hands back a URL. No `first:` - a bulk query reads every node. With a
+# search (`updated_at:>'…'`) it reads only what changed: the incremental product polls.
+def catalog_bulk_query(search: str | None = None) -> str:
+    arguments = f"(query: {json.dumps(search)})" if search else ""
+    return """
 {
-  products {
+  products%s {
     edges {
       node {
-        id title vendor productType
+        id title vendor productType createdAt updatedAt
         variants { edges { node { id sku barcode title inventoryItem { id } } } }
         media { edges { node { id mediaContentType ... on MediaImage { image { url altText } } } } }
       }
     }
+  }
+}
+""" % arguments
+
+
+CATALOG_BULK_QUERY = catalog_bulk_query()
+
+# Products created or changed since a cursor, for the polls whose delta is usually a
+# handful: one cheap page (~560 points at 10 products of up to 25 variants) instead of a
+# bulk operation. A larger delta, or a product with more variants, goes to a filtered bulk
+# query (services/catalog_polling.py).
+PRODUCTS_CHANGED = """
+query ProductsChanged($first: Int!, $after: String, $query: String!, $sortKey: ProductSortKeys!) {
+  products(first: $first, after: $after, query: $query, sortKey: $sortKey) {
+    nodes {
+      id title vendor productType createdAt updatedAt
+      featuredMedia { preview { image { url } } }
+      variants(first: 25) { nodes { id sku barcode title inventoryItem { id } } pageInfo { hasNextPage } }
+    }
+    pageInfo { hasNextPage endCursor }
   }
 }
 """
@@ -190,6 +215,8 @@ ALL = {
     "LOCATIONS": LOCATIONS,
     "VARIANTS": VARIANTS,
     "CATALOG_BULK_QUERY": CATALOG_BULK_QUERY,
+    "CATALOG_BULK_QUERY_CHANGED": catalog_bulk_query("updated_at:>'2026-10-01T12:00:00Z'"),
+    "PRODUCTS_CHANGED": PRODUCTS_CHANGED,
     "BULK_RUN_QUERY": BULK_RUN_QUERY,
     "BULK_OPERATION": BULK_OPERATION,
     "LEVELS": levels_query(250),
