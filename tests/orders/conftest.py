@@ -47,3 +47,30 @@ def order(api, *lines, **kw):
 
 def position(api, sku, location):
     return api.get(f"/api/v1/positions/{sku}").json()["locations"].get(location, {})
+
+
+def state_changes(hub, order_id: int) -> list[tuple[str, str]]:
+    """The order's OrderStateChanged events as (old, new), in the order they were raised,
+    read from the outbox (the relay is off in tests, so nothing is lost to a subscriber)."""
+    import sqlalchemy as sa
+
+    from omnihub.adapters.bus.in_process import _events_of
+    from omnihub.adapters.db import tables as t
+
+    with hub.engine.connect() as c:
+        rows = c.execute(sa.select(t.outbox.c.payload).where(t.outbox.c.topic == "order.state_changed")
+                         .order_by(t.outbox.c.id)).scalars().all()
+    return [(e["old"], e["new"]) for p in rows for e in _events_of(p) if e["order_id"] == order_id]
+
+
+def check_state_history(hub, orders) -> None:
+    """Every state change raised its OrderStateChanged: each order's events, in order, walk
+    the state machine's legal moves from `created` to the state it is stored in."""
+    from omnihub.domain.order_states import OrderState, transition
+
+    for o in orders:
+        state = OrderState.CREATED
+        for old, new in state_changes(hub, o.id):
+            assert old == state, (o.external_id, state_changes(hub, o.id))
+            state = transition(state, OrderState(new))
+        assert state == o.state, (o.external_id, o.state, state_changes(hub, o.id))

@@ -17,10 +17,14 @@ After every step, across all orders:
 
 At the end, each order is the newest version the hub applied (a version applies when it is
 newer than everything the hub knew of the order, an operator's cancellation counting as
-one microsecond newer), cancelled if a cancelled version was ever applied or an operator
-cancelled it (a cancelled order is final: a newer non-cancelled version is recorded, keeps
-it cancelled and flags it `reopened_after_cancel` when it asks for units); a cancelled
-order holds no unit, a live one holds, reserved or queued, exactly its open units.
+one microsecond newer), cancelled if a cancelled version was ever applied, or one that
+cancels every unit line by line, or an operator cancelled it or all its units (a cancelled
+order is final: a newer non-cancelled version is recorded, keeps it cancelled and flags it
+`reopened_after_cancel` when it asks for units); a cancelled order holds no unit, a live
+one holds, reserved or queued, exactly its open units. Its state agrees with its units (in
+a queued state or partly cancelled while some wait, allocated or partly cancelled when
+none does; partly cancelled only while some unit is left), and its OrderStateChanged
+events walk legal moves from `created` to that state.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.order_documents import order_from_doc
 from omnihub.domain.catalog import GeoPoint
+from omnihub.domain.order_states import QUEUED_STATES, OrderState
 from omnihub.domain.orders import RELEASABLE_ASSIGNMENT_STATES, Address, Order, OrderLine
 from omnihub.hub import Hub
 from omnihub.services.order_pipeline import OrderError
 from omnihub.settings import Settings
 from tests.conftest import BACKEND, add_location, add_skus, empty_database
+from tests.orders.conftest import check_state_history
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Black Friday
 ORDERS = ("#501", "#502", "#503")
@@ -82,7 +88,9 @@ class Expected:
         if self.seen is not None and v.channel_updated_at <= self.seen:
             return  # stale or duplicate: changes nothing
         self.flagged |= self.cancelled and not v.cancelled and any(ln.open_quantity for ln in v.lines)
-        self.seen, self.cancelled = v.channel_updated_at, self.cancelled or v.cancelled
+        # Every unit cancelled line by line leaves nothing to fulfil: cancelled, like the hub's.
+        self.seen = v.channel_updated_at
+        self.cancelled = self.cancelled or v.cancelled or not any(ln.open_quantity for ln in v.lines)
         self.lines = tuple((ln.line_id, ln.sku, ln.quantity, ln.cancelled_quantity) for ln in v.lines)
 
     def cancelled_in_hub(self, units: int | None) -> None:
@@ -185,6 +193,12 @@ def test_the_brokering_queue_always_equals_the_units_waiting_whatever_the_versio
                 if n:
                     held[ln.sku] = held.get(ln.sku, 0) + n
             assert held == want.open_by_sku(), (ext, o.state, held, want)
+            waiting = sum(ln.unassigned_quantity for ln in o.lines) if not o.cancelled else 0
+            if o.state is not OrderState.CANCELLED:
+                live = QUEUED_STATES if waiting else {OrderState.ALLOCATED}
+                assert o.state in live | {OrderState.PARTLY_CANCELLED}, (ext, o.state, waiting)
+                assert held, (ext, o.state, "live with nothing left")
             event(f"order ends {o.state.value}" + (", reopened after cancel" if want.flagged else ""))
+        check_state_history(hub, orders.values())
     finally:
         hub.close()

@@ -18,11 +18,28 @@ after delivery or pickup; `refunded` closes a cancelled or returned order.
 
 An order whose allocation is rejected by a store (ship-from-store stores may refuse)
 goes back to `brokering`.
+
+After a cancellation, the state follows from the units alone, whoever cancelled them (a
+newer channel version, the channel cancelling the whole order, an operator in the hub) and
+whether it was one line, several or the whole order (`after_cancellation`):
+
+* nothing left to fulfil and nothing gone → `cancelled` (final: a newer channel version
+  cannot bring it back, see omnihub.domain.orders.apply_newer_version);
+* some units still to fulfil → `partly_cancelled`, and the order carries on with them. An
+  order not yet brokered (`created`, `held`) stays where it is: nothing was being worked
+  on, it simply asks for fewer units, and a hold still waits for its reviewer;
+* nothing left to fulfil but some units already left the building → `partly_cancelled`,
+  then `shipped` (`picked_up` when every unit that left was collected in store). The
+  retailer reads the order as what happened to its goods: they are on their way, and the
+  cancelled units show on the lines; the `partly_cancelled` step keeps the cancellation in
+  the order's history (an OrderStateChanged event per step). An order whose goods have all
+  left already stays put: units gone can only come back as a return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -130,3 +147,52 @@ def transition(from_state: OrderState, to_state: OrderState) -> OrderState:
     if to_state not in TRANSITIONS[from_state]:
         raise IllegalTransition(OrderState(from_state), OrderState(to_state))
     return to_state
+
+
+@dataclass(frozen=True, slots=True)
+class LineUnits:
+    """One line's units as a cancellation leaves them: `ordered`, of which `cancelled`
+    and, of the rest, `fulfilled` (already left: shipped, picked up, delivered)."""
+
+    ordered: int
+    cancelled: int = 0
+    fulfilled: int = 0
+
+    @property
+    def to_fulfil(self) -> int:
+        """Units still wanted that have not left yet (queued or reserved somewhere)."""
+        return max(0, self.ordered - self.cancelled - self.fulfilled)
+
+
+_NOT_YET_BROKERED = frozenset({S.CREATED, S.HELD})
+
+
+def after_cancellation(
+    state: OrderState,
+    lines: Iterable[LineUnits],
+    *,
+    whole_order: bool = False,
+    fulfilled_as: OrderState = S.SHIPPED,
+) -> tuple[OrderState, ...]:
+    """The states an order in `state` walks through once units were cancelled (empty when
+    it stays put): the rule in the module docstring, written once for every path.
+
+    `whole_order` is the channel's (or operator's) "cancel the order": every unit still
+    to fulfil goes, so it is `cancelled` unless some units already left (then, as for
+    any cancellation of all that is left, the order ends `shipped`). `fulfilled_as` is
+    where an order ends when nothing is left to fulfil but some units left (`shipped` or
+    `picked_up`). Each step still goes through `transition`, so an impossible one is
+    refused.
+    """
+    if state is S.CANCELLED:
+        return ()
+    lines = tuple(lines)
+    to_fulfil = 0 if whole_order else sum(ln.to_fulfil for ln in lines)
+    gone = sum(ln.fulfilled for ln in lines)
+    if not (to_fulfil or gone):
+        return (S.CANCELLED,)
+    if to_fulfil:
+        return () if state in _NOT_YET_BROKERED or state is S.PARTLY_CANCELLED else (S.PARTLY_CANCELLED,)
+    if state in GOODS_LEFT_STATES:
+        return ()
+    return tuple(s for s in (S.PARTLY_CANCELLED, fulfilled_as) if s is not state)

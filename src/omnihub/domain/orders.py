@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from omnihub.domain.catalog import GeoPoint
-from omnihub.domain.order_states import OrderState
+from omnihub.domain.order_states import LineUnits, OrderState, after_cancellation
 
 # Channels are open-ended (a new marketplace adapter adds a name), so they are strings;
 # these are the names the bundled adapters use.
@@ -95,6 +95,10 @@ RELEASABLE_ASSIGNMENT_STATES = frozenset(
 #: Assignment states that no longer hold units for the line.
 INACTIVE_ASSIGNMENT_STATES = frozenset(
     {AssignmentState.REJECTED, AssignmentState.CANCELLED, AssignmentState.RETURNED}
+)
+#: Assignment states whose units left the building: no cancellation brings them back.
+GONE_ASSIGNMENT_STATES = frozenset(
+    {AssignmentState.SHIPPED, AssignmentState.PICKED_UP, AssignmentState.DELIVERED}
 )
 
 
@@ -394,7 +398,8 @@ class OrderDiff:
 
     @property
     def partly_cancelled(self) -> bool:
-        """Some units left the order but the order as a whole lives on."""
+        """Some units left the order line by line (not the whole order); whether anything
+        lives on is for `cancellation_path` to say."""
         return not self.cancelled and any(c.released or c.unreleasable for c in self.line_changes)
 
     @property
@@ -433,7 +438,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
     version still changes nothing, even a cancelled one.
 
     The state machine is not moved here; the service reads `diff.cancelled` and
-    `diff.partly_cancelled` and moves it.
+    `diff.partly_cancelled` and moves it along `cancellation_path`.
     """
     if existing is None:
         changes = tuple(
@@ -557,6 +562,22 @@ def _release(
         unreleasable=to_release,
     )
     return change, tuple(kept)
+
+
+def cancellation_path(order: Order) -> tuple[OrderState, ...]:
+    """The states `order` walks through now that some of its units were cancelled: its
+    lines' units fed to `order_states.after_cancellation`, the one rule for both the
+    channel's versions and the hub's own cancellations."""
+    units, gone_as = [], set()
+    for line in order.lines:
+        gone = 0
+        for a in line.assignments:
+            if a.state in GONE_ASSIGNMENT_STATES:
+                gone += a.quantity
+                gone_as.add(a.state)
+        units.append(LineUnits(line.quantity, line.cancelled_quantity, gone))
+    fulfilled_as = OrderState.PICKED_UP if gone_as == {AssignmentState.PICKED_UP} else OrderState.SHIPPED
+    return after_cancellation(order.state, units, whole_order=order.cancelled, fulfilled_as=fulfilled_as)
 
 
 # --------------------------------------------------------------------------- assignments

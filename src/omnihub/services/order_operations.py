@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.order_states import OrderState
-from omnihub.domain.orders import AssignmentState, Order, apply_newer_version
+from omnihub.domain.orders import AssignmentState, Order, apply_newer_version, cancellation_path
 from omnihub.domain.stock_commands import Plan
 from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk
 
@@ -61,13 +61,14 @@ class OrderOperations:
                 raise OrderError(f"{unreleasable} unit(s) already left the building: return them instead",
                                  field="lines", code="already_shipped")
             self.pipeline._apply_diff(new, outcome.diff, ctx.batch, ctx.work)
-            if new.cancelled or all(ln.open_quantity == 0 for ln in new.lines):
+            # The same rule as a channel's cancellation (cancellation_path): cancelled when
+            # nothing is left, partly cancelled (then shipped if the rest has left) if not.
+            if new.cancelled:
                 new = self.pipeline._cancel_remaining(new, ctx.batch, ctx.work, reason)
-                ctx.work.queue_deletes.add(new.id)
             else:
-                new = _move(new, OrderState.PARTLY_CANCELLED, ctx.work, reason)
-                if all(ln.unassigned_quantity == 0 for ln in new.lines):
-                    ctx.work.queue_deletes.add(new.id)
+                new = _walk(new, cancellation_path(new), ctx.work, reason)
+            if new.state is OrderState.CANCELLED or all(ln.unassigned_quantity == 0 for ln in new.lines):
+                ctx.work.queue_deletes.add(new.id)
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "cancelled", new.state.value)
 

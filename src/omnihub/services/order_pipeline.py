@@ -50,6 +50,7 @@ from omnihub.domain.orders import (
     OrderDiff,
     VersionVerdict,
     apply_newer_version,
+    cancellation_path,
     with_assignments,
 )
 from omnihub.domain.routing import RoutingDecision, RoutingOutcome, route_order
@@ -315,12 +316,13 @@ class OrderPipeline:
 
         if diff.cancelled or order.cancelled:  # a cancelled order stays so: see apply_newer_version
             order = self._cancel_remaining(order, batch, work, "cancelled on the channel")
-            work.orders[order.id] = order
+        elif diff.partly_cancelled or (diff.verdict is VersionVerdict.NEW and not order.units_by_sku()):
+            # Units cancelled line by line (a first version may already cancel them all).
+            order = _walk(order, cancellation_path(order), work, "lines cancelled on the channel")
+        work.orders[order.id] = order
+        if order.state is OrderState.CANCELLED:
             work.queue_deletes.add(order.id)
             return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(order.holds))
-        if diff.partly_cancelled and order.state not in (OrderState.CREATED, OrderState.HELD):
-            order = _move(order, OrderState.PARTLY_CANCELLED, work, "lines cancelled on the channel")
-            work.orders[order.id] = order
 
         holds = holds_for.get(order.key, [])
         if diff.verdict is VersionVerdict.NEW and holds:
@@ -352,7 +354,9 @@ class OrderPipeline:
             batch.apply(Plan(movements, demand))
 
     def _cancel_remaining(self, order: Order, batch: StockBatch, work: _Work, reason: str) -> Order:
-        """Release what is still reserved or queued and mark the order cancelled."""
+        """Release what is still reserved and move the order as its units say
+        (`cancellation_path`): `cancelled` for a whole-order cancellation or when every
+        unit is."""
         cfg = batch.cfg
         movements, demand, lines = [], {}, []
         for line in order.lines:
@@ -368,9 +372,7 @@ class OrderPipeline:
         if movements or demand:
             batch.apply(Plan(movements, demand))
         order = replace(order, lines=tuple(lines))
-        if order.state is not OrderState.CANCELLED:
-            order = _move(order, OrderState.CANCELLED, work, reason)
-        return order
+        return _walk(order, cancellation_path(order), work, reason)
 
     def _fulfil_at_till(self, order: Order, batch: StockBatch, work: _Work) -> OrderResult:
         """A POS sale handed over at the till: the customer walks out with the goods, so
