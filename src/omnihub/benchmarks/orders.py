@@ -147,6 +147,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "reservations_without_order": int(reserved) - int(assigned),
         "locations": locations,
         "skus": skus,
+        "stocked_locations_per_sku": per_sku,
         "callers": callers,
         "window": window,
         "seconds": round(elapsed, 3),

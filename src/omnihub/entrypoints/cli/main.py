@@ -149,6 +149,7 @@ def bench_orders_cmd(
     locations: int = 50,
     callers: int = 8,
     window: Annotated[int, typer.Option(help="orders each caller keeps in flight")] = 64,
+    per_sku: Annotated[int, typer.Option(help="locations stocked per SKU (50 with 100,000 SKUs: 5 M positions)")] = 10,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
     """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
@@ -158,7 +159,7 @@ def bench_orders_cmd(
 
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("orders", total=orders)
-        result = bench_orders(backend, orders=orders, skus=skus, locations=locations, callers=callers,
+        result = bench_orders(backend, orders=orders, skus=skus, locations=locations, per_sku=per_sku, callers=callers,
                               window=window, base_url=postgres_url, progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
 
