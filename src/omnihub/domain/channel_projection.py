@@ -74,15 +74,20 @@ def project(
     for ch in changes:
         rules = rules_by_sku.get(ch.sku)
         is_online = online.get(ch.location, True)
+        if not rules:  # most SKUs have no policy rule: one value for every channel
+            plain_new = location_atp(ch.new, NO_POLICY, online_selling=is_online)
+            plain_old = location_atp(ch.old, NO_POLICY, online_selling=is_online)
         for alloc in channels:
             ships = alloc.ships_from(ch.location)
             if not ships and not alloc.per_location:
                 continue
-            # Most SKUs have no policy rule at all: skip resolving one per change.
-            pol = resolve_policy(rules, alloc.channel, ch.sku, ch.location) if rules else NO_POLICY
-            new_v = location_atp(ch.new, pol, online_selling=is_online)
-            if ships:
+            if rules:
+                pol = resolve_policy(rules, alloc.channel, ch.sku, ch.location)
+                new_v = location_atp(ch.new, pol, online_selling=is_online)
                 old_v = location_atp(ch.old, pol, online_selling=is_online)
+            else:
+                new_v, old_v = plain_new, plain_old
+            if ships:
                 if old_v != new_v:
                     key = (alloc.channel, ch.sku)
                     pools[key] = pools.get(key, 0) + new_v - old_v
