@@ -134,6 +134,10 @@ class Worker:
             from omnihub.entrypoints.reconciliation_wiring import reconciliation
 
             recon = reconciliation(self.hub, shopify=self.shopify, amazon=self.amazon)
+            try:  # runs a killed worker (or API) left `running` are reported failed, with why
+                recon.fail_abandoned()
+            except Exception:
+                log.exception("could not check for abandoned reconciliation runs")
             for ch in recon.readers:
                 add(self._job(f"reconcile_{ch}", lambda ch=ch: recon.run(ch, trigger="schedule")), "interval",
                     seconds=s.reconcile_s, id=f"reconcile_{ch}")

@@ -34,10 +34,11 @@ from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader, Show
 from omnihub.adapters.db import tables as t
 from omnihub.domain.reconciliation import Kind, judge_level
 from omnihub.services.inventory import Context
+from omnihub.services.reconciliation_liveness import Heartbeat, fail_abandoned, process_name
 
 log = structlog.get_logger(__name__)
 
-RUNNING, DONE, FAILED = "running", "done", "failed"
+RUNNING, DONE, FAILED = "running", "done", "failed"  # see reconciliation_liveness.py for how `running` ends
 
 
 class RunInProgress(RuntimeError):
@@ -78,31 +79,38 @@ def _aware(dt: datetime) -> datetime:
 class Reconciliation:
     def __init__(self, engine: Engine, sync, ingest_many: Callable[[list], list], record_sale: Callable[..., object],
                  readers: dict[str, ChannelReader] | None = None, *, window: timedelta = timedelta(hours=48),
-                 stale_run_after: timedelta = timedelta(hours=1)) -> None:
+                 lease: timedelta = timedelta(minutes=2)) -> None:
         self.engine = engine
         self.sync = sync  # ChannelSync: observe_level, request
         self.ingest_many = ingest_many  # OrderPipeline.ingest_many
         self.record_sale = record_sale  # Inventory.record_sale
         self.readers: dict[str, ChannelReader] = dict(readers or {})
         self.window = window
-        self.stale_run_after = stale_run_after
+        self.lease = lease  # a running run whose heartbeat is older than this has no process behind it
         self._lock = threading.Lock()
 
     # -- runs ---------------------------------------------------------------------------
     def open_run(self, channel: str, trigger: str) -> int:
-        """Record a run as started; refuses while another run of the channel is going."""
+        """Record a run as started; refuses while another run of the channel is alive (its
+        heartbeat within the lease). One whose process died is marked failed first."""
         if channel not in self.readers:
             raise UnknownChannel(channel)
         r = t.reconciliation_runs
         now = datetime.now(UTC)
         with self._lock, self.engine.begin() as conn:
-            busy = conn.execute(sa.select(r.c.id).where(r.c.channel == channel, r.c.state == RUNNING,
-                                                        r.c.started_at > now - self.stale_run_after)).first()
+            fail_abandoned(conn, self.lease, channel=channel, now=now)
+            busy = conn.execute(sa.select(r.c.id, r.c.owner).where(r.c.channel == channel, r.c.state == RUNNING)).first()
             if busy:
-                raise RunInProgress(f"run {busy.id} of {channel} is still going")
+                raise RunInProgress(f"run {busy.id} of {channel} is still going ({busy.owner or 'another process'})")
             return conn.execute(r.insert().values(channel=channel, state=RUNNING, trigger=trigger,
-                                                  window_start=now - self.window, started_at=now, summary={})
+                                                  window_start=now - self.window, started_at=now, summary={},
+                                                  heartbeat_at=now, owner=process_name())
                                 .returning(r.c.id)).scalar_one()
+
+    def fail_abandoned(self) -> list[int]:
+        """Mark every run whose process died as failed (worker start-up, API reads)."""
+        with self.engine.begin() as conn:
+            return fail_abandoned(conn, self.lease)
 
     def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None) -> dict:
         """Run one reconciliation of `channel` to the end; returns the stored run with its findings."""
@@ -114,7 +122,8 @@ class Reconciliation:
         counts = {"levels_compared": 0, "orders_compared": 0}
         error = None
         try:
-            self._reconcile(channel, self.readers[channel], since, run_id, findings, counts)
+            with Heartbeat(self.engine, run_id, self.lease.total_seconds() / 4):
+                self._reconcile(channel, self.readers[channel], since, run_id, findings, counts)
         except Exception as exc:  # the run is kept, with what it found before the failure
             log.exception("reconciliation failed", channel=channel, run=run_id)
             error = f"{type(exc).__name__}: {exc}"
@@ -287,6 +296,7 @@ class Reconciliation:
                 state=FAILED if error else DONE, finished_at=datetime.now(UTC), summary=summary, error=error, **counts))
 
     def runs(self, channel: str | None = None, limit: int = 50) -> list[dict]:
+        self.fail_abandoned()  # a dead run is reported failed, not running
         r = t.reconciliation_runs
         q = sa.select(r).order_by(r.c.id.desc()).limit(limit)
         if channel:
@@ -295,6 +305,7 @@ class Reconciliation:
             return [dict(row) for row in conn.execute(q).mappings()]
 
     def get(self, run_id: int) -> dict | None:
+        self.fail_abandoned()
         r, fi = t.reconciliation_runs, t.reconciliation_findings
         with self.engine.connect() as conn:
             run = conn.execute(sa.select(r).where(r.c.id == run_id)).mappings().first()

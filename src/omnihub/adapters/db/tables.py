@@ -439,6 +439,10 @@ reconciliation_runs = sa.Table(
     sa.Column("orders_compared", sa.Integer, nullable=False, server_default="0"),
     sa.Column("summary", sa.JSON, nullable=False),  # finding class → count
     sa.Column("error", sa.Text),
+    # Liveness: the process running it (host:pid) refreshes heartbeat_at while it works; a
+    # `running` row whose heartbeat is older than the lease has no process behind it.
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
+    sa.Column("owner", sa.String(200)),
     sa.Index("ix_reconciliation_runs_channel", "channel", "id"),
 )
 
