@@ -18,6 +18,8 @@ CHANNEL_CALLS = Counter("omnihub_channel_calls_total", "Calls to a channel's API
 THROTTLES = Counter("omnihub_channel_throttled_total", "Calls the channel refused for rate limits", ["channel"])
 RETRIES = Counter("omnihub_sync_retries_total", "Pushes scheduled for another attempt", ["channel"])
 PARKED = Counter("omnihub_sync_dead_lettered_total", "Intents moved to the dead-letter list", ["channel"])
+LATE_OBSERVATIONS = Counter("omnihub_channel_late_observations_total",
+                            "Channel levels ignored because the hub already held a newer one", ["channel"])
 PUSHED = Counter("omnihub_sync_pushed_total", "Quantities the channel acknowledged", ["channel"])
 WEBHOOKS = Counter("omnihub_webhook_deliveries_total", "Webhook / notification deliveries", ["source", "outcome"])
 INBOX_PROCESSED = Counter("omnihub_inbox_processed_total", "Inbox messages processed", ["source", "outcome"])

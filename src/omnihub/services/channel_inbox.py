@@ -33,6 +33,7 @@ from omnihub.adapters.channels.amazon.notifications import NotificationError, pa
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.channels.shopify.order_mapping import (
     ShopifyPayloadError,
+    inventory_level_time,
     inventory_level_update,
     numeric_id,
     order_from_rest,
@@ -63,7 +64,7 @@ class InboxProcessor:
     ingest_many: Callable[[list[Order]], list]  # OrderPipeline.ingest_many
     shopify_channel: str = "shopify"
     amazon_channel: str = "amazon_seller"
-    observe_level: Callable[[str, str, str, int], None] | None = None  # ChannelSync.observe_level
+    observe_level: Callable[..., None] | None = None  # ChannelSync.observe_level (with the event's time)
     fetch_amazon_order: Callable[[str], Order] | None = None  # order id → Order (getOrder + getOrderItems)
     lease_s: float = 60.0
     max_attempts: int = 8
@@ -139,7 +140,7 @@ class InboxProcessor:
                         item, location, available = inventory_level_update(body)
                         sku, code = names.skus.get(item), names.location_codes.get(location)
                         if sku and code and self.observe_level:
-                            self.observe_level(self.shopify_channel, sku, code, available)
+                            self.observe_level(self.shopify_channel, sku, code, available, inventory_level_time(body))
                     done.append(r.id)  # other topics: recorded, nothing to do
                 elif r.source == "amazon":
                     note = parse_notification(body)
@@ -149,7 +150,7 @@ class InboxProcessor:
                         orders.append((r.id, self.fetch_amazon_order(note.order_id)))
                         continue
                     if note.kind == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE" and self.observe_level:
-                        self.observe_level(self.amazon_channel, note.sku, "", note.quantity)
+                        self.observe_level(self.amazon_channel, note.sku, "", note.quantity, note.event_time)
                     done.append(r.id)
                 else:
                     failed[r.id] = f"unknown source {r.source!r}"

@@ -49,6 +49,17 @@ log = structlog.get_logger(__name__)
 PENDING, DEAD = "pending", "dead"
 
 
+def is_late(observed_at: datetime, last: datetime | None) -> bool:
+    """Older than the figure already held. A time with whole seconds (Shopify's
+    updated_at) is compared with the held one cut to whole seconds: within the same
+    second the order cannot be told, and the newer-looking observation is kept."""
+    if last is None:
+        return False
+    if observed_at.microsecond == 0:
+        last = last.replace(microsecond=0)
+    return observed_at < last
+
+
 def _aware(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
@@ -418,17 +429,34 @@ class ChannelSync:
         lv = t.channel_levels
         ins = postgresql.insert(lv) if conn.dialect.name == "postgresql" else sqlite.insert(lv)
         stmt = ins.on_conflict_do_update(index_elements=[lv.c.channel, lv.c.sku, lv.c.location],
-                                         set_={"confirmed": ins.excluded.confirmed, "confirmed_at": ins.excluded.confirmed_at})
+                                         set_={"confirmed": ins.excluded.confirmed, "confirmed_at": ins.excluded.confirmed_at,
+                                               "observed_at": ins.excluded.observed_at})
+        # A push acknowledgement is the channel's figure as of now.
+        rows = [r if r.get("observed_at") else {**r, "observed_at": r["confirmed_at"]} for r in rows]
         dedup = {(r["channel"], r["sku"], r["location"]): r for r in rows}
         conn.execute(stmt, [dedup[k] for k in sorted(dedup)])
 
-    def observe_level(self, channel: str, sku: str, location: str, quantity: int) -> None:
-        """The channel told us what it shows (inventory_levels/update, a snapshot): record
-        it as confirmed, and if it is not the hub's figure, an intent will put it right."""
+    def observe_level(self, channel: str, sku: str, location: str, quantity: int,
+                      observed_at: datetime | None = None) -> None:
+        """The channel told us what it shows (inventory_levels/update, a notification, a
+        snapshot): record it as confirmed, and if it is not the hub's figure, an intent
+        will put it right.
+
+        `observed_at` is the channel's time of the figure (None: now, for a read just
+        made). Webhooks and notifications arrive late and out of order: one older than
+        the level already confirmed (a push acknowledged since, a newer notification)
+        describes a past the hub has moved beyond, and changes nothing: recording it
+        would lower the confirmed level and hold a needless re-assert."""
         now = datetime.now(UTC)
+        at = _aware(observed_at) or now
         with self.engine.begin() as conn:
+            if is_late(at, self._observed_at(conn, channel, sku, location)):
+                m.LATE_OBSERVATIONS.labels(channel).inc()
+                log.info("late channel level ignored", channel=channel, sku=sku, location=location, quantity=quantity,
+                         observed_at=at.isoformat())
+                return
             self._upsert_levels(conn, [{"channel": channel, "sku": sku, "location": location, "confirmed": quantity,
-                                        "confirmed_at": now}])
+                                        "confirmed_at": now, "observed_at": at}])
             shown = conn.execute(sa.select(t.channel_availability.c.quantity).where(
                 t.channel_availability.c.channel == channel, t.channel_availability.c.sku == sku,
                 t.channel_availability.c.location == location)).scalar()
@@ -441,6 +469,15 @@ class ChannelSync:
             self.request(channel, sku, location, shown)
         else:  # it shows less: perhaps a sale we have not ingested yet; re-assert after the hold
             self.defer([(channel, sku, location, shown, now + timedelta(seconds=self.reassert_after_s))])
+
+    @staticmethod
+    def _observed_at(conn, channel: str, sku: str, location: str) -> datetime | None:
+        lv = t.channel_levels
+        q = sa.select(sa.func.coalesce(lv.c.observed_at, lv.c.confirmed_at)).where(
+            lv.c.channel == channel, lv.c.sku == sku, lv.c.location == location)
+        if conn.dialect.name == "postgresql":
+            q = q.with_for_update()  # two observations of one key decide one after the other
+        return _aware(conn.execute(q).scalar())
 
     # -- dead letters and status -----------------------------------------------------------
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[dict]:

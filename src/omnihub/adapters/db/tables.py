@@ -343,7 +343,10 @@ channel_levels = sa.Table(
     sa.Column("sku", sa.String(128), primary_key=True),
     sa.Column("location", sa.String(64), primary_key=True),
     sa.Column("confirmed", sa.Integer, nullable=False),
-    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),  # when the hub heard it
+    # The channel's own time of the figure (webhook updated_at, notification EventTime, the
+    # push's acknowledgement): an observation older than this is late and changes nothing.
+    sa.Column("observed_at", sa.DateTime(timezone=True)),
 )
 
 # "Channel C should show Q for SKU S at location L": one row per key, latest wins.

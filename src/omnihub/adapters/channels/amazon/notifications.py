@@ -4,6 +4,9 @@ notification JSON): which one it is, its de-duplication id, and what it names.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 
 class NotificationError(ValueError):
@@ -17,6 +20,22 @@ class Notification:
     order_id: str | None = None
     sku: str | None = None
     quantity: int | None = None
+    event_time: datetime | None = None  # when it happened: EventTime, else NotificationMetadata.PublishTime
+
+
+_WHEN = TypeAdapter(AwareDatetime)
+
+
+def _event_time(body: dict, meta: dict) -> datetime | None:
+    """The event's own time (EventTime; PublishTime when absent): what orders a late
+    notification behind a newer figure. Missing or unreadable: unknown, not an error."""
+    for value in (body.get("EventTime"), meta.get("PublishTime")):
+        if isinstance(value, str):
+            try:
+                return _WHEN.validate_python(value)
+            except ValidationError:
+                continue
+    return None
 
 
 def parse_notification(body: dict) -> Notification:
@@ -36,5 +55,6 @@ def parse_notification(body: dict) -> Notification:
     if kind == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE":
         if not payload.get("Sku") or not isinstance(payload.get("Quantity"), int):
             raise NotificationError("LISTINGS_ITEM_MFN_QUANTITY_CHANGE without Sku and Quantity")
-        return Notification(nid, kind, sku=payload["Sku"], quantity=payload["Quantity"])
+        return Notification(nid, kind, sku=payload["Sku"], quantity=payload["Quantity"],
+                            event_time=_event_time(body, meta))
     return Notification(nid, kind)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.orders import SHOPIFY, SHOPIFY_POS, Address, CustomerRef, DeliveryMethod, Order, OrderLine
 
@@ -151,6 +153,18 @@ def order_from_graphql(node: dict, locations: LocationLookup) -> Order:
                    tags=frozenset(node.get("tags") or ()), note=node.get("note") or "",
                    cancelled=bool(node.get("cancelledAt")), retail_location=numeric_id(retail) if retail else None,
                    locations=locations)
+
+
+def inventory_level_time(payload: dict) -> datetime | None:
+    """An `inventory_levels/update` body's `updated_at` (whole seconds, with an offset):
+    when Shopify's figure was true. Missing or unreadable: unknown."""
+    try:
+        return _LEVEL_TIME.validate_python(payload.get("updated_at"))
+    except ValidationError:
+        return None
+
+
+_LEVEL_TIME = TypeAdapter(AwareDatetime)
 
 
 def inventory_level_update(payload: dict) -> tuple[str, str, int]:
