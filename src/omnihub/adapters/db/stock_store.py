@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from operator import itemgetter
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
