@@ -88,6 +88,10 @@ class Ack:
     acked_at: datetime
 
 
+#: PostgreSQL advisory lock that orders the commits of buffered intents (see flush_in).
+INTENT_FLUSH_LOCK = 0x0A11_5E7C
+
+
 class ChannelSync:
     def __init__(self, engine: Engine, *, lease_s: float = 30.0, max_attempts: int = 8, backoff_base_s: float = 1.0,
                  backoff_cap_s: float = 300.0, reassert_after_s: float = 30.0, claim_batch: int = 1000,
@@ -169,6 +173,15 @@ class ChannelSync:
         before it marks the events it relayed as published: a worker killed between the
         two used to lose the buffered raises, and the restart sweep then held them back
         (reassert_after_s) as if the channel had sold the difference."""
+        if not self._buffer:
+            return 0
+        if conn.dialect.name == "postgresql":
+            # Two threads write intents (the flusher, and the relay before it marks a page
+            # published), each taking the buffer and then committing. Buffers must commit
+            # in the order they were taken, or an older target overwrites a newer one and
+            # the channel is shown stock the hub no longer has. SQLite's BEGIN IMMEDIATE
+            # already orders them; on PostgreSQL a transaction lock held to commit does.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": INTENT_FLUSH_LOCK})
         with self._lock:
             batch, self._buffer = self._buffer, {}
         if not batch:
