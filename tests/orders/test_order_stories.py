@@ -273,3 +273,28 @@ def test_a_channel_edit_after_an_operator_cancelled_the_order_does_not_bring_its
     for sku in ("SHELL-M", "SHELL-L"):
         assert estate.get(f"/api/v1/atp/{sku}").json()["brokering_queue"] == 0, sku
     assert estate.get("/api/v1/atp/SHELL-M").json()["atp"] == 1
+
+
+def test_a_split_order_ships_its_first_parcel_and_the_rest_is_routed_when_stock_arrives(estate):
+    """Given two boots in the warehouse and no shells anywhere, when a customer orders both,
+    the boots are reserved and the shells wait; the boots ship (partly shipped); then shells
+    arrive, and the queue routes them: the order stays partly shipped (a parcel is already
+    on its way), the shells are reserved, nothing waits, and the second parcel ships it all."""
+    stock(estate, "BOOT-42", "WH-NJ", 2)
+    r = order(estate, ("BOOT-42", 2), ("SHELL-M", 1), shipping_address=NYC_CUSTOMER)
+    assert r["state"] == "partly_allocated"
+    oid = r["order_id"]
+    s = estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "WH-NJ", "carrier": "UPS", "tracking_number": "1Z1"})
+    assert s.status_code == 201 and s.json()["state"] == "partly_shipped"
+
+    stock(estate, "SHELL-M", "WH-NJ", 3)
+    results = estate.hub.orders.retry_queue(now=datetime.now(UTC) + timedelta(days=1))
+    assert not [x for x in results if isinstance(x, Exception)], results
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert got["state"] == "partly_shipped"
+    assert got["brokering_queue"] is None
+    assert position(estate, "SHELL-M", "WH-NJ")["reserved"] == 1
+
+    s = estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "WH-NJ", "carrier": "UPS", "tracking_number": "1Z2"})
+    assert s.status_code == 201 and s.json()["state"] == "shipped"
+    assert position(estate, "SHELL-M", "WH-NJ")["reserved"] == 0

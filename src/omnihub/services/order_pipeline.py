@@ -452,8 +452,11 @@ class OrderPipeline:
             order = _move(order, OrderState.BROKERING, work, "entered the brokering queue")
         elif order.state is OrderState.ALLOCATED:  # a newer version added units: broker them
             order = _move(order, OrderState.BROKERING, work, "units added on the channel")
-        # A partly cancelled order whose rest still waits stays "partly cancelled".
-        keep = order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING
+        # A partly cancelled order whose rest still waits stays "partly cancelled"; one with
+        # a parcel already picked or on its way keeps saying so while the rest is routed
+        # (routing only adds assignments to it).
+        keep = (order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING) or \
+            order.state in (OrderState.PARTLY_PICKED, OrderState.PARTLY_SHIPPED)
         if not keep and target is not order.state:
             order = _move(order, target, work, f"routing: {decision.outcome.value}")
         if decision.outcome in (RoutingOutcome.ALLOCATED,):
