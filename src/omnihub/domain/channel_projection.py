@@ -87,11 +87,10 @@ def project(
                 old_v = location_atp(ch.old, pol, online_selling=is_online)
             else:
                 new_v, old_v = plain_new, plain_old
-            if ships:
-                if old_v != new_v:
-                    key = (alloc.channel, ch.sku)
-                    pools[key] = pools.get(key, 0) + new_v - old_v
-                    changed_pools[key] = pools[key]
+            if ships and old_v != new_v:
+                key = (alloc.channel, ch.sku)
+                pools[key] = pools.get(key, 0) + new_v - old_v
+                changed_pools[key] = pools[key]
             if alloc.per_location and alloc.feed_mode(ch.location) is not None:
                 writes[(alloc.channel, ch.sku, ch.location)] = per_location_quantity(new_v, alloc)
     for sku in set(touched_skus):

@@ -250,7 +250,6 @@ class RoutingDecision:
             ],
         }
 
-
     def to_record(self) -> dict[str, Any]:
         """What is stored for the decision: `to_dict` with each rule's ranking kept as the
         raw facts (location, raw sort key, km, usable units per SKU) in one list. An order
@@ -264,7 +263,6 @@ class RoutingDecision:
                 "rows": [[loc_id, list(key[: len(t.sort)]), dist, usable] for loc_id, key, dist, usable in t.ranked_facts],
             }
         return out
-
 
 
 def expand_record(record: dict[str, Any]) -> dict[str, Any]:
