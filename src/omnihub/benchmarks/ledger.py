@@ -117,14 +117,16 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
         time.sleep(0.001)
     threads = [threading.Thread(target=caller, args=(seed_base + i,)) for i in range(callers)]
     begin = time.time()
+    cpu0 = time.process_time()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     end = time.time()
+    cpu = time.process_time() - cpu0
     writer.close()
     engine.dispose()
-    out.put({"begin": begin, "end": end, "lat": latencies, "failed": failures, "batches": writer.batches,
+    out.put({"begin": begin, "end": end, "cpu_s": cpu, "lat": latencies, "failed": failures, "batches": writer.batches,
              "done": per_caller * callers})
 
 
@@ -174,6 +176,7 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
         "batches": sum(r["batches"] for r in results),
+        "cpu_s": round(sum(r["cpu_s"] for r in results), 2),  # both cores busy: 2 × seconds
     }
 
 

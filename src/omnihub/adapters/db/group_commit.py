@@ -20,11 +20,29 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
+from omnihub.adapters.db.wal_checkpoints import WalCheckpointer, database_file
+from omnihub.adapters.db.write_turn import WriteTurn
 from omnihub.domain.stock_commands import StockCommand
+from omnihub.gc_tuning import no_collection_mid_batch
 
 log = structlog.get_logger(__name__)
 
 _STOP = object()
+
+
+def _detach(exc: BaseException) -> None:
+    """Drop an error result's tracebacks (its own and its context's).
+
+    A refused command's error is its caller's result, not a crash to debug, and its
+    traceback holds the batch's frames, whose locals hold the results list, which holds the
+    error: a reference cycle that kept every refused command's whole batch (positions,
+    rows, commands, tickets) alive until the collector found it, and made each
+    collection walk hundreds of thousands of objects."""
+    seen = 0
+    while exc is not None and seen < 10:
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen += 1
 
 
 class _Batch:
@@ -81,6 +99,9 @@ class StockWriter:
         self.batches = 0
         self.commands = 0
         self._taken = threading.Event()  # set (and replaced) each time a batch is taken
+        self.write_turn = WriteTurn(engine)  # SQLite: writers of several processes queue in the kernel
+        self._sqlite_file = database_file(engine)
+        self._checkpointer: WalCheckpointer | None = None  # SQLite: started with the writer thread
 
     # -- running commands ------------------------------------------------------------------
     def _handler(self, job):
@@ -95,11 +116,20 @@ class StockWriter:
         while True:
             attempt += 1
             try:
-                with self.engine.begin() as conn:
-                    if handler == self.store.apply_batch:
-                        results = handler(conn, commands)
-                    else:
-                        results = handler(conn, self.store, commands)
+                with self.engine.connect() as conn:
+                    if self._checkpointer is not None:  # checkpoints run on their own thread
+                        conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+                    try:
+                        with conn.begin():
+                            if handler == self.store.apply_batch:
+                                results = handler(conn, commands)
+                            else:
+                                results = handler(conn, self.store, commands)
+                    finally:
+                        if self._checkpointer is not None:  # the pool's other users checkpoint as usual
+                            conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
+                if self._checkpointer is not None:
+                    self._checkpointer.committed()
                 self.batches += 1
                 self.commands += len(commands)
                 if self.on_commit:
@@ -131,6 +161,8 @@ class StockWriter:
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
+                    if self._sqlite_file and self._checkpointer is None:
+                        self._checkpointer = WalCheckpointer(self._sqlite_file)
                     self._thread = threading.Thread(target=self._loop, name="stock-writer", daemon=True)
                     self._thread.start()
 
@@ -139,43 +171,58 @@ class StockWriter:
             item = self._queue.get()
             if item is _STOP:
                 return
-            batch = [item]
-            stop = False
-            while len(batch) < self.batch_max:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stop = True
-                    break
-                batch.append(nxt)
-            done = _Batch()
-            for _, ticket in batch:
-                ticket._batch = done
-            taken, self._taken = self._taken, threading.Event()
-            taken.set()
-            # Consecutive jobs of the same kind share a transaction.
-            groups: list[list] = []
-            for item in batch:
-                if groups and self._handler(groups[-1][0][0]) == self._handler(item[0]):
-                    groups[-1].append(item)
-                else:
-                    groups.append([item])
-            for group in groups:
-                try:
-                    results = self.run([c for c, _ in group])
-                except Exception as exc:  # never let the writer thread die
-                    log.exception("stock batch failed")
-                    results = [exc] * len(group)
-                for (_, ticket), res in zip(group, results):
-                    ticket._value = res
-            done.event.set()
+            # Wait for the write turn first, then take everything that queued meanwhile:
+            # with two processes on one SQLite file, one writes while the other's callers
+            # fill its queue, and each turn commits what the wait gathered.
+            with self.write_turn(), no_collection_mid_batch():
+                stop, done = self._take_and_run(item)
+            item = None  # not kept alive while the queue is empty
+            done.event.set()  # callers wake once the turn is another process's
             if stop:
                 return
+
+    def _take_and_run(self, item) -> bool:
+        batch = [item]
+        stop = False
+        while len(batch) < self.batch_max:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is _STOP:
+                stop = True
+                break
+            batch.append(nxt)
+        done = _Batch()
+        for _, ticket in batch:
+            ticket._batch = done
+        taken, self._taken = self._taken, threading.Event()
+        taken.set()
+        # Consecutive jobs of the same kind share a transaction.
+        groups: list[list] = []
+        for item in batch:
+            if groups and self._handler(groups[-1][0][0]) == self._handler(item[0]):
+                groups[-1].append(item)
+            else:
+                groups.append([item])
+        for group in groups:
+            try:
+                results = self.run([c for c, _ in group])
+            except Exception as exc:  # never let the writer thread die
+                log.exception("stock batch failed")
+                results = [exc] * len(group)
+            for (_, ticket), res in zip(group, results):
+                if isinstance(res, BaseException):
+                    _detach(res)
+                ticket._value = res
+        return stop, done
 
     def close(self) -> None:
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join(timeout=30)
             self._thread = None
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
+        self.write_turn.close()

@@ -1,0 +1,122 @@
+"""The SQLite write turn and the background WAL checkpoints of the stock writer.
+
+Real processes hold the turn on a real file; a real writer commits real batches and its
+checkpointer thread folds the log back into the database."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import sqlite3
+import time
+import weakref
+
+import sqlalchemy as sa
+
+from omnihub.adapters.db.engine import make_engine, migrate
+from omnihub.adapters.db.group_commit import StockWriter
+from omnihub.adapters.db.wal_checkpoints import WalCheckpointer, database_file
+from omnihub.adapters.db.write_turn import WriteTurn
+from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
+from omnihub.domain.stock_commands import StockCommand, fixed_plan
+from tests.conftest import add_location, add_skus
+
+
+def _hold_turns(url: str, turns: int, start_at: float, out) -> None:
+    turn = WriteTurn(make_engine(url))
+    spans = []
+    while time.time() < start_at:
+        time.sleep(0.001)
+    for _ in range(turns):
+        with turn():
+            began = time.monotonic()
+            time.sleep(0.002)
+            spans.append((began, time.monotonic()))
+    turn.close()
+    out.put(spans)
+
+
+def test_two_processes_never_hold_the_write_turn_at_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    start_at = time.time() + 2
+    procs = [ctx.Process(target=_hold_turns, args=(url, 60, start_at, q)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    first, second = q.get(timeout=60), q.get(timeout=60)
+    for p in procs:
+        p.join(timeout=30)
+    assert len(first) == len(second) == 60
+    overlaps = [(a, b) for a in first for b in second if a[0] < b[1] and b[0] < a[1]]
+    assert overlaps == []
+
+
+def test_the_write_turn_is_a_no_op_without_a_database_file():
+    in_memory = sa.create_engine("sqlite://")
+    assert WriteTurn(in_memory).path is None
+    assert database_file(make_engine("postgresql://u@127.0.0.1/x")) is None  # never connects
+    with WriteTurn(in_memory)():
+        pass
+
+
+def _wal_frames(path: str) -> int:
+    """Frames still in the log after a passive checkpoint attempt by a fresh connection."""
+    conn = sqlite3.connect(path)
+    try:
+        busy, log_frames, checkpointed = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return log_frames - checkpointed
+    finally:
+        conn.close()
+
+
+def test_the_writer_checkpoints_the_log_on_its_own_thread(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    migrate(url)
+    from omnihub.hub import Hub
+    from omnihub.settings import Settings
+
+    hub = Hub.open(Settings(database_url=url), run_migrations=False, relay=False)
+    try:
+        add_location(hub, "WH")
+        add_skus(hub, *[f"S{i}" for i in range(50)])
+        writer = hub.writer
+        for round_ in range(20):
+            tickets = [writer.submit(StockCommand("receive", ((f"S{i}", "WH"),), fixed_plan(
+                [Movement(f"S{i}", "WH", 1, S.RECEIVED, S.ON_HAND, Reason.RECEIPT)]))) for i in range(50)]
+            assert not any(isinstance(t.result(30), Exception) for t in tickets)
+        checkpointer = writer._checkpointer
+        assert isinstance(checkpointer, WalCheckpointer)
+        deadline = time.monotonic() + 10
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpointer.checkpoints > 0
+        # The writer's own connection never checkpointed inside a commit, and the pool's
+        # other users keep SQLite's automatic checkpoints.
+        with hub.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    finally:
+        hub.close()
+    assert _wal_frames(str(tmp_path / "hub.db")) == 0
+
+
+def test_a_refused_command_does_not_keep_its_batch_alive(stocked):
+    """The error a caller receives has no traceback: its frames would hold the batch."""
+    gc.collect()
+    gc.disable()  # only reference counting may free the batch
+    try:
+        ticket = stocked.writer.submit(StockCommand("reserve", (("A", "WH"),), fixed_plan(
+            [Movement("A", "WH", 5, S.ON_HAND, S.RESERVED, Reason.RESERVATION)])))
+        error = ticket.result(30)
+        assert isinstance(error, LedgerError) and error.code == "insufficient_stock"
+        assert error.__traceback__ is None
+        probe = StockCommand("reserve", (("B", "WH"),), fixed_plan(
+            [Movement("B", "WH", 5, S.ON_HAND, S.RESERVED, Reason.RESERVATION)]))
+        gone = weakref.ref(probe.plan)
+        refused = stocked.writer.submit(probe)
+        del probe
+        assert isinstance(refused.result(30), LedgerError)
+        del refused
+        assert gone() is None
+    finally:
+        gc.enable()
