@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.entrypoints.api import metrics, routes_reconciliation, routes_sync, routes_webhooks
+from omnihub.gc_tuning import tune_for_throughput
 from omnihub.hub import Hub
-from omnihub.settings import Settings
+from omnihub.settings import Settings, get_settings
 
 
 class BodyLimit:
@@ -52,13 +53,15 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_migrations: bool = True) -> FastAPI:
     owns_hub = hub is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.hub is None:
-            app.state.hub = Hub.open(settings)
+            app.state.hub = Hub.open(settings, run_migrations=run_migrations)
+            if not run_migrations:  # a worker of `omnihub serve --workers N`
+                tune_for_throughput()
         yield
         if owns_hub and app.state.hub is not None:
             app.state.hub.close()
@@ -88,3 +91,11 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
 
     max_bytes = (hub.settings if hub else (settings or Settings())).max_request_bytes
     return BodyLimit(app, max_bytes)  # type: ignore[return-value]
+
+
+def worker_app() -> FastAPI:
+    """uvicorn's app factory for `omnihub serve --workers N`. Each worker process opens its
+    own hub (engine, group-commit writer, outbox relay) when it starts; the parent has run
+    the migrations. On SQLite the workers' writers take turns on the file (see
+    adapters/db/write_turn.py), so one commits while another prepares its next batch."""
+    return create_app(get_settings(), run_migrations=False)

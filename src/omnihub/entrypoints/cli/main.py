@@ -37,8 +37,12 @@ def serve(
     port: int = 8000,
     sample: Annotated[bool, typer.Option(help="load a small sample catalog if the database is empty")] = False,
     database_url: DbOpt = None,
+    workers: Annotated[int, typer.Option(min=1, help="API processes, each with its own stock writer "
+                                                 "(2 uses both cores of a 2-core machine)")] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
+    import os
+
     import uvicorn
 
     from omnihub.entrypoints.api.app import create_app
@@ -52,8 +56,16 @@ def serve(
     if sample:
         with console.status("loading the sample catalog"):
             load_sample_catalog(hub)
+    console.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, db: {settings.database_url}"
+                  f"{f', {workers} workers' if workers > 1 else ''})")
+    if workers > 1:
+        # The workers open their own hubs from the environment (the schema is up to date).
+        hub.close()
+        os.environ["OMNIHUB_DATABASE_URL"] = settings.database_url
+        uvicorn.run("omnihub.entrypoints.api.app:worker_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning")
+        return
     tune_for_throughput()
-    console.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, db: {settings.database_url})")
     try:
         uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_level="warning")
     finally:
