@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
-from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -92,18 +91,28 @@ class LostUpdate(RuntimeError):
 class StockResult:
     """One command's outcome: its movements, the balances it left, any oversell.
 
-    Balances stay Position objects until someone reads `positions`: most callers of the
-    hot path only look at the outcome, and a dict per result costs more than the fold."""
+    Balances stay Position objects and movements stay the rows the batch inserted until
+    someone reads `positions` or `movements`: most callers of the hot path only look at
+    the outcome, and a dict per movement and per position cost more than the fold."""
 
-    __slots__ = ("movements", "_positions", "_balances", "oversold", "replayed")
+    __slots__ = ("_movements", "_rows", "_ids", "_positions", "_balances", "oversold", "replayed")
 
     def __init__(self, movements: list[dict] | None = None, positions: dict[str, dict] | None = None,
                  oversold: int = 0, replayed: bool = False, *, balances: dict | None = None) -> None:
-        self.movements = movements if movements is not None else []
+        self._movements = movements
+        self._rows: list[tuple] = []  # MOVEMENT_COLUMNS values, as inserted
+        self._ids: list[int] = []
         self._positions = positions
         self._balances = balances  # (sku, location) → Position
         self.oversold = oversold
         self.replayed = replayed
+
+    @property
+    def movements(self) -> list[dict]:
+        """The recorded movements, one dict per row (with its id)."""
+        if self._movements is None:
+            self._movements = [{**dict(zip(MOVEMENT_COLUMNS, r)), "id": i} for r, i in zip(self._rows, self._ids)]
+        return self._movements
 
     @property
     def positions(self) -> dict[str, dict]:
@@ -113,7 +122,7 @@ class StockResult:
         return self._positions
 
     def as_dict(self) -> dict:
-        """JSON-ready (timestamps as ISO text). Rows stay raw until someone asks."""
+        """JSON-ready (timestamps as ISO text)."""
         movements = [
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in self.movements
         ]
@@ -313,7 +322,7 @@ class StockBatch:
         self._locations_of: dict[str, set[str]] = {}  # SKU → locations loaded
         self._undo: list[tuple[str, object, object]] = []  # (kind, key, previous value)
         self.known: set[str] = cfg.known_skus  # shared with later batches (see StockConfig)
-        self.movement_rows: list[dict] = []
+        self.movement_rows: list[tuple] = []  # MOVEMENT_COLUMNS values
         self.movement_positions: list[Position] = []
         self.oversells: list[tuple[int, str, str, int, str | None]] = []
         self.demand_delta: dict[str, int] = {}
@@ -356,7 +365,7 @@ class StockBatch:
     def apply(self, plan, *, allow_oversell: bool = False, idempotency_key: str | None = None) -> StockResult:
         """Apply one plan in memory, all or nothing; raises LedgerError if refused."""
         local: dict[PositionKey, Position] = {}
-        rows: list[dict] = []
+        rows: list[tuple] = []
         after: list[Position] = []
         oversells = []
         for m in plan.movements:
@@ -370,13 +379,11 @@ class StockBatch:
             after.append(applied.position)
             if applied.oversold:
                 oversells.append((len(rows), m.sku, m.location, applied.oversold, m.channel))
-            rows.append({
-                "sku": m.sku, "location": m.location, "quantity": m.quantity,
-                "from_state": m.from_state.value, "to_state": m.to_state.value, "reason": m.reason.value,
-                "reference": m.reference, "channel": m.channel, "actor": m.actor,
-                "idempotency_key": idempotency_key, "position_version": applied.position.version,
-                "oversold": applied.oversold, "occurred_at": m.occurred_at or self.now,
-            })
+            rows.append((  # MOVEMENT_COLUMNS
+                m.sku, m.location, m.quantity, m.from_state.value, m.to_state.value, m.reason.value,
+                m.reference, m.channel, m.actor, idempotency_key, applied.position.version,
+                applied.oversold, m.occurred_at or self.now,
+            ))
         for sku in plan.demand:
             if sku not in self.known:
                 self.known |= self.store._known_skus(self.conn, {sku})
@@ -422,15 +429,11 @@ class StockBatch:
         conn, now = self.conn, self.now
         rows = self.movement_rows
         ids = next_ids(conn, "movements", len(rows))
-        for row, mid in zip(rows, ids):
-            row["id"] = mid
         if rows:
             batch_time = db_time(conn, now)  # most movements happen "now": format it once
-            values = itemgetter(*MOVEMENT_COLUMNS[:-1])  # in C: a batch has thousands of rows
             insert_many(
                 conn, "movements", (*MOVEMENT_COLUMNS, "id"),
-                [(*values(r), batch_time if r["occurred_at"] is now else db_time(conn, r["occurred_at"]), r["id"])
-                 for r in rows],
+                [(*r[:-1], batch_time if r[-1] is now else db_time(conn, r[-1]), mid) for r, mid in zip(rows, ids)],
             )
         changed = {k: v for k, v in self.positions.items() if v is not self.original.get(k)}
         if changed:
@@ -444,15 +447,14 @@ class StockBatch:
                 raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
         events: list[DomainEvent] = []
         stock_changes = [
-            (row["sku"], row["location"], row["id"], row["reason"], row["from_state"], row["to_state"],
-             row["quantity"], pos.on_hand, pos.reserved, pos.damaged, pos.quality_control, pos.incoming,
-             pos.in_transit, pos.version)
-            for row, pos in zip(rows, self.movement_positions)
+            (row[0], row[1], mid, row[5], row[3], row[4], row[2], pos.on_hand, pos.reserved, pos.damaged,
+             pos.quality_control, pos.incoming, pos.in_transit, pos.version)
+            for row, mid, pos in zip(rows, ids, self.movement_positions)
         ]
         if self.oversells:
             incident_rows = []
             for row_idx, sku, loc, units, ch in self.oversells:
-                mid = rows[row_idx]["id"]
+                mid = ids[row_idx]
                 incident_rows.append({"sku": sku, "location": loc, "units": units, "movement_id": mid, "channel": ch, "occurred_at": now})
                 events.append(OversellDetected(sku=sku, location=loc, units=units, movement_id=mid, channel=ch))
             conn.execute(t.oversell_incidents.insert(), incident_rows)
@@ -461,4 +463,4 @@ class StockBatch:
             events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now))
         write_outbox(conn, [*events, *self.events], now, stock_changes)
         for res, start, end in self._results:
-            res.movements.extend(rows[start:end])  # converted to JSON only if asked (as_dict)
+            res._rows, res._ids = rows[start:end], ids[start:end]  # dicts only if asked (movements)
