@@ -132,8 +132,9 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
 
 def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: int, batch_max: int,
                window: int = 256, processes: int = 1, progress=None) -> dict:
-    """`processes` hub processes share the callers (on 2 cores, one process's writer
-    commits while the other's callers prepare the next commands)."""
+    """`processes` hub processes share the callers, as `omnihub serve --workers N` does: on
+    2 cores one process's writer commits while the other's callers prepare the next
+    commands (on SQLite the writers take turns on the file, see write_turn.py)."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     counter = ctx.Value("q", 0)
@@ -265,7 +266,7 @@ def run_hot_sku(url: str, *, writers: int, attempts: int, stock: int, threads_pe
 
 def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movements: int = 200_000,
                  callers: int = 8, writers: int = 8, hot_attempts: int = 40_000, batch_max: int = 2000,
-                 channels: int = 2, processes: int = 1, window: int = 256, callers_per_writer: int = 32,
+                 channels: int = 2, processes: int = 2, window: int = 256, callers_per_writer: int = 32,
                  base_url: str | None = None, progress=None) -> dict:
     with scratch_database(backend, base_url) as url:
         migrate(url)

@@ -188,7 +188,7 @@ def bench_ledger_cmd(
     hot_attempts: int = 40_000,
     channels: Annotated[int, typer.Option(help="channels whose availability every movement updates (0-2)")] = 2,
     callers_per_writer: Annotated[int, typer.Option(help="hot SKU: caller threads batched by each writer process")] = 32,
-    processes: Annotated[int, typer.Option(help="spread: hub processes sharing the callers, each with its own writer")] = 1,
+    processes: Annotated[int, typer.Option(help="spread: hub processes sharing the callers, each with its own writer (as `serve --workers 2`)")] = 2,
     window: Annotated[int, typer.Option(help="spread: requests each caller keeps in flight")] = 256,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
