@@ -145,6 +145,21 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
         return _driver_rows(conn, sql, _arrays(list(keys), len(key_columns)))
     width = len(key_columns)
     out: list[tuple] = []
+    if width == 2 and len({k[0] for k in keys}) * 8 <= len(keys):
+        # Few distinct leading values (a channel, many SKUs): `a = ? AND b IN (...)` per
+        # leading value. SQLite joins a VALUES list on a key *prefix* ten times slower
+        # (measured: 600 SKUs of one channel's availability, 62 ms against 6.5 ms).
+        by_first: dict = {}
+        for a, b in keys:
+            by_first.setdefault(a, []).append(b)
+        for a in sorted(by_first):
+            seconds = sorted(by_first[a])
+            for i in range(0, len(seconds), chunk):
+                part = seconds[i : i + chunk]
+                sql = (f"SELECT {cols} FROM {table} WHERE {key_columns[0]} = ? AND {key_columns[1]} IN "
+                       f"({', '.join(['?'] * len(part))}) ORDER BY {order}")
+                out.extend(_driver_rows(conn, sql, (a, *part)))
+        return out
     for i in range(0, len(keys), chunk):
         part = keys[i : i + chunk]
         if width == 1:

@@ -246,7 +246,10 @@ class StockStore:
             final.append(r)  # type: ignore[arg-type]
         return final
 
-def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now) -> list[DomainEvent]:
+def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now,
+                     loaded_whole: dict[str, dict[str, Position]] | None = None) -> list[DomainEvent]:
+    """`loaded_whole`: every position of some SKUs, already locked and current in the
+    batch (the order pipeline loads whole SKUs to route), so they are not read again."""
     skus = sorted(touched_skus)
     queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
     queued_before = dict(queued)
@@ -284,7 +287,11 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         x for x in skus
         if per_location and any(needs_whole_sku(c, max(queued.get(x, 0), queued_before.get(x, 0))) for c in per_location)
     ]
-    whole = positions_by_sku(conn, whole_skus, for_update=True) if whole_skus else {}
+    loaded_whole = loaded_whole or {}
+    whole = {x: loaded_whole[x] for x in whole_skus if x in loaded_whole}
+    unread = [x for x in whole_skus if x not in loaded_whole]
+    if unread:
+        whole.update(positions_by_sku(conn, unread, for_update=True))
     if whole_skus:
         for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
                                ("channel", "sku"), [(c.channel, x) for c in per_location for x in whole_skus]):
@@ -320,6 +327,7 @@ class StockBatch:
         self.positions: dict[PositionKey, Position] = {}
         self.original: dict[PositionKey, Position] = {}
         self._locations_of: dict[str, set[str]] = {}  # SKU → locations loaded
+        self._whole_skus: set[str] = set()  # SKUs with every position loaded
         self._undo: list[tuple[str, object, object]] = []  # (kind, key, previous value)
         self.known: set[str] = cfg.known_skus  # shared with later batches (see StockConfig)
         self.movement_rows: list[tuple] = []  # MOVEMENT_COLUMNS values
@@ -336,6 +344,7 @@ class StockBatch:
         self.known |= self.store._known_skus(self.conn, all_skus - self.known)
         wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and k not in self.positions)
         if whole_skus:
+            self._whole_skus |= set(whole_skus)
             for sku, by_loc in positions_by_sku(self.conn, whole_skus, for_update=True).items():
                 for loc, pos in by_loc.items():
                     if (sku, loc) not in self.positions:
@@ -460,7 +469,9 @@ class StockBatch:
             conn.execute(t.oversell_incidents.insert(), incident_rows)
         touched = {k[0] for k in changed} | set(self.demand_delta)
         if touched:
-            events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now))
+            loaded = {x: self.positions_of(x) for x in self._whole_skus & touched}
+            events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now,
+                                           loaded_whole=loaded))
         write_outbox(conn, [*events, *self.events], now, stock_changes)
         for res, start, end in self._results:
             res._rows, res._ids = rows[start:end], ids[start:end]  # dicts only if asked (movements)
