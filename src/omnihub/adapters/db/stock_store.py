@@ -266,9 +266,10 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
     pools: dict[tuple[str, str], int] = {}
     shown: dict[tuple[str, str, str], int] = {}
-    pools = {
-        (r[1], r[0]): r[2]
-        for r in fetch_by_keys(conn, "channel_pools", ("sku", "channel", "pool"), ("sku",), [(x,) for x in skus])
+    pools = {  # by the whole key: the table is keyed (channel, sku), a SKU alone would scan it
+        (r[0], r[1]): r[2]
+        for r in fetch_by_keys(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
+                               [(c.channel, x) for c in cfg.channels for x in skus])
     }
     # Only the rows this batch can change: each SKU's totals and the touched locations.
     # Keyed on the whole primary key (channel, sku, location) so the lookup is a search.
