@@ -250,6 +250,8 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
                      loaded_whole: dict[str, dict[str, Position]] | None = None) -> list[DomainEvent]:
     """`loaded_whole`: every position of some SKUs, already locked and current in the
     batch (the order pipeline loads whole SKUs to route), so they are not read again."""
+    if not cfg.channels and not demand_delta:
+        return []  # no channel to show anything, no queue to change: nothing to read
     skus = sorted(touched_skus)
     queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
     queued_before = dict(queued)
