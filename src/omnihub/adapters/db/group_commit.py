@@ -13,10 +13,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
@@ -28,6 +29,7 @@ from omnihub.gc_tuning import no_collection_mid_batch
 log = structlog.get_logger(__name__)
 
 _STOP = object()
+WRITER_CACHE_KIB = 65536  # the SQLite writer's page cache
 
 
 def _detach(exc: BaseException) -> None:
@@ -102,12 +104,37 @@ class StockWriter:
         self.write_turn = WriteTurn(engine)  # SQLite: writers of several processes queue in the kernel
         self._sqlite_file = database_file(engine)
         self._checkpointer: WalCheckpointer | None = None  # SQLite: started with the writer thread
+        self._own: Connection | None = None  # SQLite: the writer's own connection (see _connection)
 
     # -- running commands ------------------------------------------------------------------
     def _handler(self, job):
         """Stock commands run through the stock store; other jobs (the order pipeline)
         bring their own batch handler `(conn, store, jobs) -> results`."""
         return getattr(job, "batch_handler", None) or self.store.apply_batch
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """PostgreSQL: a pooled connection per batch. SQLite: one connection for the
+        writer's life, so its page cache (64 MiB) stays warm from batch to batch, where a
+        pooled one comes back cold whenever another connection wrote in between; and
+        SQLite's own checkpoints stay off on it (the WalCheckpointer thread does them)."""
+        if self._sqlite_file is None:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        if self._own is None or self._own.closed or self._own.invalidated:
+            conn = self.engine.connect()
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA wal_autocheckpoint=0")
+            raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            self._own = conn
+        yield self._own
+
+    def _release_connection(self) -> None:
+        if self._own is not None:
+            self._own.invalidate()  # its settings are the writer's own: never back to the pool
+            self._own.close()
+            self._own = None
 
     def run(self, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
         """Run jobs of one kind in this thread, in one transaction (retried on conflicts)."""
@@ -116,18 +143,11 @@ class StockWriter:
         while True:
             attempt += 1
             try:
-                with self.engine.connect() as conn:
-                    if self._checkpointer is not None:  # checkpoints run on their own thread
-                        conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
-                    try:
-                        with conn.begin():
-                            if handler == self.store.apply_batch:
-                                results = handler(conn, commands)
-                            else:
-                                results = handler(conn, self.store, commands)
-                    finally:
-                        if self._checkpointer is not None:  # the pool's other users checkpoint as usual
-                            conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
+                with self._connection() as conn, conn.begin():
+                    if handler == self.store.apply_batch:
+                        results = handler(conn, commands)
+                    else:
+                        results = handler(conn, self.store, commands)
                 if self._checkpointer is not None:
                     self._checkpointer.committed()
                 self.batches += 1
@@ -222,6 +242,7 @@ class StockWriter:
             self._queue.put(_STOP)
             self._thread.join(timeout=30)
             self._thread = None
+        self._release_connection()
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None
