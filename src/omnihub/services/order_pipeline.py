@@ -231,7 +231,7 @@ class OrderPipeline:
         batch.load(set(), whole_skus=skus)
         cfg = batch.cfg
         ruleset = self.rules.current(conn)
-        policies = policies_for(conn, sorted(skus))
+        policies = policies_for(conn, sorted(skus), cfg)
         capacity = self._capacity_used(conn, cfg, now)
 
         # 3. Screening: unified customers and fraud holds for the new orders.

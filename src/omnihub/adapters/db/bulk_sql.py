@@ -44,7 +44,7 @@ def _arrays(rows: Sequence[tuple], width: int) -> tuple[list, ...]:
     return tuple(list(col) for col in zip(*rows)) if rows else tuple([] for _ in range(width))
 
 
-def _driver_rows(conn: Connection, sql: str, params) -> list[tuple]:
+def driver_rows(conn: Connection, sql: str, params) -> list[tuple]:
     """Run a read on the transaction's own DBAPI cursor: plain tuples at C speed, where
     SQLAlchemy's result wraps every row (a third of the cost of reading a batch's
     positions). Only for reads of plain columns (no type conversion needed)."""
@@ -142,7 +142,7 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
     if _pg(conn):
         lock = f" FOR UPDATE OF {table}" if for_update else ""
         sql = f"SELECT {cols} FROM {_unnest(table, key_columns)} JOIN {table} ON {on} ORDER BY {order}{lock}"
-        return _driver_rows(conn, sql, _arrays(list(keys), len(key_columns)))
+        return driver_rows(conn, sql, _arrays(list(keys), len(key_columns)))
     width = len(key_columns)
     out: list[tuple] = []
     if width == 2 and len({k[0] for k in keys}) * 8 <= len(keys):
@@ -158,7 +158,7 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
                 part = seconds[i : i + chunk]
                 sql = (f"SELECT {cols} FROM {table} WHERE {key_columns[0]} = ? AND {key_columns[1]} IN "
                        f"({', '.join(['?'] * len(part))}) ORDER BY {order}")
-                out.extend(_driver_rows(conn, sql, (a, *part)))
+                out.extend(driver_rows(conn, sql, (a, *part)))
         return out
     for i in range(0, len(keys), chunk):
         part = keys[i : i + chunk]
@@ -171,7 +171,7 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
             sql = (f"WITH k({', '.join(key_columns)}) AS (VALUES {', '.join([row_ph] * len(part))}) "
                    f"SELECT {cols} FROM k JOIN {table} ON {on} ORDER BY {order}")
             params = tuple(v for k in part for v in k)
-        out.extend(_driver_rows(conn, sql, params))
+        out.extend(driver_rows(conn, sql, params))
     return out
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.bulk_sql import driver_rows
 from omnihub.domain.atp import ChannelAllocation, FeedMode, PolicyRule
 from omnihub.domain.catalog import Capability, GeoPoint, Location, LocationKind
 
@@ -26,11 +27,15 @@ class StockConfig:
     #: once known stays known; the set starts afresh with each config version (a wiped
     #: database restarts the version), and saves a catalog read per batch.
     known_skus: set[str] = field(default_factory=set)
+    #: whether any safety-stock/threshold rule exists (most hubs start with none): if not,
+    #: the hot path skips reading them for each batch
+    has_policies: bool = True
 
 
 def current_version(conn: Connection) -> int:
-    v = conn.execute(sa.select(t.config_version.c.version).where(t.config_version.c.id == 1)).scalar()
-    return int(v or 0)
+    """Read by every writer batch: on the driver's own cursor (see bulk_sql.driver_rows)."""
+    rows = driver_rows(conn, "SELECT version FROM config_version WHERE id = 1", ())
+    return int(rows[0][0] or 0) if rows else 0
 
 
 def bump_version(conn: Connection) -> None:
@@ -44,6 +49,7 @@ def bump_version(conn: Connection) -> None:
 
 def load_config(conn: Connection) -> StockConfig:
     cfg = StockConfig(version=current_version(conn))
+    cfg.has_policies = conn.execute(sa.select(t.stock_policies.c.id).limit(1)).first() is not None
     feeds: dict[str, dict[str, FeedMode]] = {}
     for row in conn.execute(sa.select(t.channel_feeds)):
         feeds.setdefault(row.channel, {})[row.location] = FeedMode(row.mode)
@@ -96,8 +102,11 @@ class ConfigCache:
         return self._cfg
 
 
-def policies_for(conn: Connection, skus: list[str]) -> dict[str | None, list[PolicyRule]]:
-    """Policy rules that can apply to these SKUs, grouped by SKU (None = any SKU)."""
+def policies_for(conn: Connection, skus: list[str], cfg: StockConfig | None = None) -> dict[str | None, list[PolicyRule]]:
+    """Policy rules that can apply to these SKUs, grouped by SKU (None = any SKU). With the
+    config of the same transaction, nothing is read when it knows there are none."""
+    if cfg is not None and not cfg.has_policies:
+        return {}
     p = t.stock_policies
     rows = conn.execute(
         sa.select(p.c.channel, p.c.sku, p.c.location, p.c.safety_stock, p.c.threshold).where(

@@ -264,7 +264,7 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
     if not cfg.channels:
         return []
-    policies = policies_for(conn, skus)
+    policies = policies_for(conn, skus, cfg)
     rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
     pools: dict[tuple[str, str], int] = {}
     shown: dict[tuple[str, str, str], int] = {}
