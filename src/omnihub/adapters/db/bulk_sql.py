@@ -145,21 +145,10 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
         return driver_rows(conn, sql, _arrays(list(keys), len(key_columns)))
     width = len(key_columns)
     out: list[tuple] = []
-    if width == 2 and len({k[0] for k in keys}) * 8 <= len(keys):
-        # Few distinct leading values (a channel, many SKUs): `a = ? AND b IN (...)` per
-        # leading value. SQLite joins a VALUES list on a key *prefix* ten times slower
-        # (measured: 600 SKUs of one channel's availability, 62 ms against 6.5 ms).
-        by_first: dict = {}
-        for a, b in keys:
-            by_first.setdefault(a, []).append(b)
-        for a in sorted(by_first):
-            seconds = sorted(by_first[a])
-            for i in range(0, len(seconds), chunk):
-                part = seconds[i : i + chunk]
-                sql = (f"SELECT {cols} FROM {table} WHERE {key_columns[0]} = ? AND {key_columns[1]} IN "
-                       f"({', '.join(['?'] * len(part))}) ORDER BY {order}")
-                out.extend(driver_rows(conn, sql, (a, *part)))
-        return out
+    if width > 1:
+        grouped = _fetch_grouped(conn, table, columns, key_columns, keys, cols, order, chunk)
+        if grouped is not None:
+            return grouped
     for i in range(0, len(keys), chunk):
         part = keys[i : i + chunk]
         if width == 1:
@@ -172,6 +161,36 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
                    f"SELECT {cols} FROM k JOIN {table} ON {on} ORDER BY {order}")
             params = tuple(v for k in part for v in k)
         out.extend(driver_rows(conn, sql, params))
+    return out
+
+
+def _fetch_grouped(conn, table, columns, key_columns, keys, cols, order, chunk) -> list[tuple] | None:
+    """SQLite, composite keys where all but one column take few values (a channel and the
+    total's location '' over many SKUs): `a = ? AND c = ? AND b IN (...)` per group. SQLite
+    joins a VALUES list on a composite key several times slower (measured: 600 SKUs of one
+    channel's availability by (channel, sku), 62 ms against 6.5 ms). None when the keys do
+    not group well (most columns vary): the caller joins a VALUES list then."""
+    width = len(key_columns)
+    spread = [len({k[i] for k in keys}) for i in range(width)]
+    wide = max(range(width), key=spread.__getitem__)
+    fixed = [i for i in range(width) if i != wide]
+    groups: dict[tuple, list] = {}
+    for k in keys:
+        groups.setdefault(tuple(k[i] for i in fixed), []).append(k[wide])
+    if len(groups) * 8 > len(keys):
+        return None
+    where = " AND ".join(f"{key_columns[i]} = ?" for i in fixed)
+    out: list[tuple] = []
+    for group in sorted(groups):
+        values = sorted(groups[group])
+        for i in range(0, len(values), chunk):
+            part = values[i : i + chunk]
+            sql = (f"SELECT {cols} FROM {table} WHERE {where} AND {key_columns[wide]} IN "
+                   f"({', '.join(['?'] * len(part))}) ORDER BY {order}")
+            out.extend(driver_rows(conn, sql, (*group, *part)))
+    if len(groups) > 1 and all(c in columns for c in key_columns):
+        at = [columns.index(c) for c in key_columns]
+        out.sort(key=lambda r: tuple(r[i] for i in at))  # one order whatever the grouping
     return out
 
 

@@ -275,13 +275,17 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     }
     # Only the rows this batch can change: each SKU's totals and the touched locations.
     # Keyed on the whole primary key (channel, sku, location) so the lookup is a search.
-    wanted_rows = sorted({(x, TOTAL) for x in skus} | set(changed))
-    wanted_keys = [(c.channel, sku, loc) for c in cfg.channels for sku, loc in wanted_rows]
+    # An aggregate channel has only totals; a per-location one also a row per location.
+    ca_cols, ca_key = ("channel", "sku", "location", "quantity"), ("channel", "sku", "location")
     shown = {
         (r[0], r[1], r[2]): r[3]
-        for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
-                               ("channel", "sku", "location"), wanted_keys)
+        for r in fetch_by_keys(conn, "channel_availability", ca_cols, ca_key,
+                               [(c.channel, x, TOTAL) for c in cfg.channels for x in skus])
     }
+    changed_keys = sorted(changed)
+    for r in fetch_by_keys(conn, "channel_availability", ca_cols, ca_key,
+                           [(c.channel, x, loc) for c in cfg.channels if c.per_location for x, loc in changed_keys]):
+        shown[(r[0], r[1], r[2])] = r[3]
     # SKUs whose per-location figures must be spread together (a queue, a buffer, a fixed
     # allocation, or a queue that just emptied): rare, so read all their locations then.
     # An order that enters the queue and is routed in the same batch leaves no queue.
