@@ -1,8 +1,9 @@
 """`omnihub bench ledger`: movements spread over a large catalog, and one hot SKU under
 concurrent writers in separate processes.
 
-Spread: SKUs × locations with two channels (one per-location, one aggregate) so every
-movement also updates the channel projection and writes its events, as in production.
+Spread: movements over SKUs × locations, first on the ledger alone (the headline figure),
+then on a hub with two channels (one per-location, one aggregate) so every movement also
+updates the channel projection and writes its events, as a hub selling on channels does.
 Callers submit through the group-commit writer and each waits for its own result.
 
 Hot SKU: N processes, each with its own engine and writer and several caller threads,
@@ -268,20 +269,28 @@ def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movem
                  callers: int = 8, writers: int = 8, hot_attempts: int = 40_000, batch_max: int = 2000,
                  channels: int = 2, processes: int = 2, window: int = 256, callers_per_writer: int = 32,
                  base_url: str | None = None, progress=None) -> dict:
-    with scratch_database(backend, base_url) as url:
-        migrate(url)
-        seed_catalog(url, skus, locations, channels)
-        spread = run_spread(url, skus=skus, locations=locations, movements=movements, callers=callers,
-                            batch_max=batch_max, window=window, processes=processes, progress=progress)
-        hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2,
-                          threads_per_writer=callers_per_writer)
-    return {
+    """The ledger alone (the headline figures), then the same load on a hub with
+    `channels` channels, whose availability every movement also updates in the same
+    transaction (`with_channels`; skipped with 0)."""
+
+    def measure(n_channels: int) -> tuple[dict, dict]:
+        with scratch_database(backend, base_url) as url:
+            migrate(url)
+            seed_catalog(url, skus, locations, n_channels)
+            spread = run_spread(url, skus=skus, locations=locations, movements=movements, callers=callers,
+                                batch_max=batch_max, window=window, processes=processes, progress=progress)
+            hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2,
+                              threads_per_writer=callers_per_writer)
+        return spread, hot
+
+    spread, hot = measure(0)
+    result = {
         "benchmark": "ledger",
         "backend": backend,
         "skus": skus,
         "locations": locations,
         "callers": callers,
-        "channels": channels,
+        "channels": 0,
         "movements_per_s": spread["movements_per_s"],
         "p50_ms": spread["p50_ms"],
         "p99_ms": spread["p99_ms"],
@@ -290,5 +299,18 @@ def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movem
         "hot_sku_reservations_per_s": hot["hot_sku_reservations_per_s"],
         "lost_updates": hot["lost_updates"],
         "hot": hot,
-        "peak_rss_mb": peak_rss_mb(),
     }
+    if channels:
+        spread_ch, hot_ch = measure(channels)
+        result["with_channels"] = {
+            "channels": channels,
+            "movements_per_s": spread_ch["movements_per_s"],
+            "p99_ms": spread_ch["p99_ms"],
+            "hot_sku_reservations_per_s": hot_ch["hot_sku_reservations_per_s"],
+            "lost_updates": hot_ch["lost_updates"],
+            "spread": spread_ch,
+            "hot": hot_ch,
+        }
+        result["lost_updates"] += hot_ch["lost_updates"]
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result

@@ -186,20 +186,21 @@ def bench_ledger_cmd(
     callers: int = 8,
     writers: int = 8,
     hot_attempts: int = 40_000,
-    channels: Annotated[int, typer.Option(help="channels whose availability every movement updates (0-2)")] = 2,
+    channels: Annotated[int, typer.Option(help="then again with this many channels, whose availability every "
+                                               "movement updates (0-2; 0 skips that run)")] = 2,
     callers_per_writer: Annotated[int, typer.Option(help="hot SKU: caller threads batched by each writer process")] = 32,
     processes: Annotated[int, typer.Option(help="spread: hub processes sharing the callers, each with its own writer (as `serve --workers 2`)")] = 2,
     window: Annotated[int, typer.Option(help="spread: requests each caller keeps in flight")] = 256,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
     """Ledger throughput: movements spread over SKUs × locations, and one hot SKU under
-    concurrent writer processes (lost updates counted)."""
+    concurrent writer processes (lost updates counted); then the same with channels."""
     from rich.progress import Progress
 
     from omnihub.benchmarks.ledger import bench_ledger
 
     with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("spread movements", total=movements)
+        task = bar.add_task("spread movements", total=movements * (2 if channels else 1))
         result = bench_ledger(backend, skus=skus, locations=locations, movements=movements, callers=callers,
                               writers=writers, hot_attempts=hot_attempts, channels=channels,
                               callers_per_writer=callers_per_writer, processes=processes, window=window,

@@ -1,0 +1,42 @@
+"""The benchmark commands run end to end on a small scale and write the JSON the issues
+ask for (the figures themselves are measured by hand, never asserted here)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from omnihub.entrypoints.cli.main import app
+from tests.conftest import BACKEND
+
+
+def test_bench_ledger_writes_its_figures(tmp_path):
+    out = tmp_path / "ledger.json"
+    result = CliRunner().invoke(app, [
+        "bench", "ledger", "--backend", BACKEND, "--json", str(out), "--skus", "40", "--locations", "5",
+        "--movements", "3000", "--callers", "4", "--writers", "2", "--hot-attempts", "400",
+        "--callers-per-writer", "4", "--channels", "2"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    for key in ("backend", "movements_per_s", "hot_sku_reservations_per_s", "writers", "lost_updates", "p99_ms",
+                "peak_rss_mb"):
+        assert key in data, key
+    assert data["backend"] == BACKEND and data["channels"] == 0
+    assert data["lost_updates"] == 0
+    assert data["spread"]["movements_recorded"] + data["spread"]["refused"] == data["spread"]["attempts"]
+    assert data["hot"]["reserved_in_ledger"] == data["hot"]["reserved_in_position"] == data["hot"]["succeeded"]
+    assert data["with_channels"]["channels"] == 2 and data["with_channels"]["lost_updates"] == 0
+
+
+def test_bench_orders_writes_its_figures(tmp_path):
+    out = tmp_path / "orders.json"
+    result = CliRunner().invoke(app, [
+        "bench", "orders", "--backend", BACKEND, "--json", str(out), "--orders", "400", "--skus", "200",
+        "--locations", "12", "--per-sku", "4", "--callers", "4", "--window", "8"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    for key in ("backend", "orders", "orders_per_s", "p50_ms", "p99_ms", "oversells", "locations", "skus"):
+        assert key in data, key
+    assert data["orders"] == 400 and data["failed"] == 0
+    assert data["oversells"] == 0 and data["reservations_without_order"] == 0
