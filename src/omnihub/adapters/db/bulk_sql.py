@@ -104,8 +104,12 @@ def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_column
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key_columns)
     conflict = f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
     if _pg(conn):
+        # Rows go in key order: two writers upserting overlapping rows (a SKU's channel
+        # pool) then take the row locks in the same order and wait, never deadlock.
+        order = ", ".join(f"k.{c}" for c in key_columns)
         conn.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {_unnest(table, columns)} {conflict}",
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM {_unnest(table, columns)} ORDER BY {order} "
+            f"{conflict}",
             _arrays(rows, len(columns)),
         )
         return
