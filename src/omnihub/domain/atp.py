@@ -73,10 +73,15 @@ class ResolvedPolicy:
     threshold_from: str = "default"
 
 
+DEFAULT_POLICY = ResolvedPolicy()  # no rule: no safety stock, no threshold (immutable, shared)
+
+
 def resolve_policy(
     rules: list[PolicyRule], channel: str | None, sku: str, location: str
 ) -> ResolvedPolicy:
     """Pick, for safety stock and threshold separately, the most specific matching rule."""
+    if not rules:  # most SKUs have none: routing asks this for every line and location
+        return DEFAULT_POLICY
     best: dict[str, tuple[tuple[int, int, int, int], PolicyRule]] = {}
     for rule in rules:
         if not rule.matches(channel, sku, location):

@@ -208,7 +208,7 @@ class RoutingDecision:
             out[k] = out.get(k, 0) + a.quantity
         return out
 
-    def to_dict(self, *, ranking: bool = True) -> dict[str, Any]:
+    def to_dict(self, *, ranking: bool = True, rejections: bool = True) -> dict[str, Any]:
         """JSON-ready record of the decision and its full explanation."""
         return {
             "order": {"channel": self.order_key[0], "external_id": self.order_key[1]},
@@ -236,7 +236,7 @@ class RoutingDecision:
                     "rejected": [
                         {"location_id": r.location_id, **_jsonable(r.filter, r.expected, r.actual)}
                         for r in t.rejected
-                    ],
+                    ] if rejections else None,
                     "ranked": [
                         {"location_id": r.location_id, "rank": r.rank, "sort_keys": dict(r.sort_keys),
                          "distance_km": r.distance_km, "usable": dict(r.usable)}
@@ -255,9 +255,12 @@ class RoutingDecision:
         raw facts (location, raw sort key, km, usable units per SKU) in one list. An order
         considers up to every location, and building an operator-readable entry for each
         at write time cost a tenth of the order pipeline; `expand_record` renders them
-        when someone reads the order."""
-        out = self.to_dict(ranking=False)
+        when someone reads the order. Rejections likewise: one row per location, values
+        left as they are (orjson writes dicts and tuples itself; only sets need sorting)."""
+        out = self.to_dict(ranking=False, rejections=False)
         for entry, t in zip(out["trace"], self.trace):
+            entry["rejected"] = {"rows": [[r.location_id, r.filter, _plain(r.expected), _plain(r.actual)]
+                                          for r in t.rejected]}
             entry["ranked"] = {
                 "sort": [k.value for k in t.sort], "skus": list(t.skus),
                 "rows": [[loc_id, list(key[: len(t.sort)]), dist, usable] for loc_id, key, dist, usable in t.ranked_facts],
@@ -269,6 +272,10 @@ def expand_record(record: dict[str, Any]) -> dict[str, Any]:
     """A stored decision (`to_record`) in the shape of `to_dict`; records stored in that
     shape already pass through unchanged."""
     for entry in record.get("trace", ()):
+        rejected = entry.get("rejected")
+        if isinstance(rejected, dict):
+            entry["rejected"] = [{"location_id": loc_id, **_jsonable(name, expected, actual)}
+                                 for loc_id, name, expected, actual in rejected["rows"]]
         ranked = entry.get("ranked")
         if not isinstance(ranked, dict):
             continue
@@ -280,6 +287,14 @@ def expand_record(record: dict[str, Any]) -> dict[str, Any]:
             for i, (loc_id, key, dist, usable) in enumerate(ranked["rows"])
         ]
     return record
+
+
+def _plain(v: Any) -> Any:
+    """A filter's value as `_jsonable` shows it, built only where orjson cannot write it
+    as it is: sets and tuples become sorted lists; dicts pass through untouched."""
+    if isinstance(v, (frozenset, set, tuple)):
+        return sorted(_plain(x) for x in v)
+    return v
 
 
 def _jsonable(name: str, expected: Any, actual: Any) -> dict[str, Any]:
