@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from omnihub.adapters.channels.amazon.order_mapping import AmazonPayloadError, order_from_sp_api
 from omnihub.adapters.channels.shopify import documents as docs
+from omnihub.adapters.channels.shopify.location_levels import location_levels
 from omnihub.adapters.channels.shopify.order_mapping import ShopifyPayloadError, numeric_id, order_from_graphql
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
@@ -122,7 +123,8 @@ class ShopifyPoller:
             after = conn_["pageInfo"]["endCursor"]
 
     def snapshot_levels(self) -> PollReport:
-        """Compare every mapped level with what Shopify last confirmed."""
+        """Compare every mapped level with what Shopify last confirmed (each location read
+        as reconciliation reads it: adapters/channels/shopify/location_levels.py)."""
         report = PollReport()
         cl, li, lv = t.channel_locations, t.channel_listings, t.channel_levels
         with self.engine.connect() as conn:
@@ -131,24 +133,15 @@ class ShopifyPoller:
                 sa.select(li.c.sku, li.c.external_inventory_item_id).where(li.c.channel == self.channel)) if inv}
             confirmed = {(r.sku, r.location): r.confirmed for r in conn.execute(sa.select(lv).where(lv.c.channel == self.channel))}
         for ext, code in locations.items():
-            after = None
-            while True:
-                data = self.client.execute(docs.LOCATION_LEVELS, {"id": ext if ext.startswith("gid://") else f"gid://shopify/Location/{ext}",
-                                                                  "first": 250, "after": after})
-                levels = ((data.get("location") or {}).get("inventoryLevels")) or {"nodes": [], "pageInfo": {"hasNextPage": False}}
-                for node in levels["nodes"]:
-                    sku = skus.get(numeric_id(node["item"]["id"]))
-                    qty = next((q["quantity"] for q in node["quantities"] if q["name"] == "available"), None)
-                    if sku is None or qty is None:
-                        continue
-                    report.seen += 1
-                    if confirmed.get((sku, code)) != qty:
-                        report.differences += 1
-                        if self.observe_level:
-                            self.observe_level(self.channel, sku, code, qty)
-                if not levels["pageInfo"]["hasNextPage"]:
-                    break
-                after = levels["pageInfo"]["endCursor"]
+            for level in location_levels(self.client, ext):
+                sku = skus.get(level.item_id)
+                if sku is None or level.available is None:
+                    continue
+                report.seen += 1
+                if confirmed.get((sku, code)) != level.available:
+                    report.differences += 1
+                    if self.observe_level:
+                        self.observe_level(self.channel, sku, code, level.available)
         if report.differences:
             self.poll_orders()  # the sales behind the differences, if their webhooks were lost
         return report

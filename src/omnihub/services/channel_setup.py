@@ -21,6 +21,7 @@ import structlog
 from omnihub.adapters.channels.shopify import documents as docs
 from omnihub.adapters.channels.shopify.bulk_query import BulkOperationBusy, BulkQuery
 from omnihub.adapters.channels.shopify.catalog_lines import products_from_bulk_lines, products_from_variant_page
+from omnihub.adapters.channels.shopify.location_levels import location_levels
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id
 from omnihub.adapters.db import tables as t
 from omnihub.services.catalog import CatalogService, NotFound
@@ -173,18 +174,10 @@ def import_shopify_shop(catalog: CatalogService, client, *, channel: str = "shop
                 sa.select(t.channel_listings.c.sku, t.channel_listings.c.external_inventory_item_id)
                 .where(t.channel_listings.c.channel == channel)) if inv}
         for ext, code in location_codes.items():
-            after = None
-            while True:
-                data = client.execute(docs.LOCATION_LEVELS, {"id": ext, "first": 250, "after": after})
-                levels = (data.get("location") or {}).get("inventoryLevels") or {"nodes": [], "pageInfo": {"hasNextPage": False}}
-                for node in levels["nodes"]:
-                    sku = sku_of.get(numeric_id(node["item"]["id"]))
-                    qty = next((q["quantity"] for q in node["quantities"] if q["name"] == "available"), None)
-                    if sku is not None and qty is not None:
-                        summary.levels[(sku, code)] = qty
-                if not levels["pageInfo"]["hasNextPage"]:
-                    break
-                after = levels["pageInfo"]["endCursor"]
+            for level in location_levels(client, ext):
+                sku = sku_of.get(level.item_id)
+                if sku is not None and level.available is not None:
+                    summary.levels[(sku, code)] = level.available
         if progress:
             progress("levels", len(summary.levels))
     return summary

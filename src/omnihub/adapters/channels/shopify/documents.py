@@ -113,20 +113,11 @@ def levels_query(count: int) -> str:
     )
 
 
-LOCATION_LEVELS = """
-query LocationLevels($id: ID!, $first: Int!, $after: String) {
-  location(id: $id) {
-    inventoryLevels(first: $first, after: $after) {
-      nodes { id item { id } quantities(names: ["available"]) { name quantity } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-"""
-
-# Reconciliation reads every level of a location, mapped or not (an item the hub does not
-# know is a finding too), with `committed`: units Shopify set aside for online orders it
-# assigned here, which a drop in `available` may be rather than a till sale.
+# Every level of a location, mapped or not (an item the hub does not know is a
+# reconciliation finding), with `committed`: units Shopify set aside for online orders it
+# assigned here, which a drop in `available` may be rather than a till sale. Reconciliation,
+# the level snapshot poll and the set-up's opening stock all page through it
+# (location_levels.py).
 RECONCILE_LOCATION_LEVELS = """
 query ReconcileLocationLevels($id: ID!, $first: Int!, $after: String) {
   location(id: $id) {
@@ -220,7 +211,6 @@ ALL = {
     "BULK_RUN_QUERY": BULK_RUN_QUERY,
     "BULK_OPERATION": BULK_OPERATION,
     "LEVELS": levels_query(250),
-    "LOCATION_LEVELS": LOCATION_LEVELS,
     "RECONCILE_LOCATION_LEVELS": RECONCILE_LOCATION_LEVELS,
     "ORDERS_UPDATED": ORDERS_UPDATED,
     "WEBHOOK_SUBSCRIBE": WEBHOOK_SUBSCRIBE,

@@ -1,6 +1,7 @@
 """Reading what Shopify shows, for reconciliation: every inventory level of each mapped
-location (Admin GraphQL, 250 a page), and the orders updated since the window opened
-(the same paged query and mapping the order poll uses)."""
+location (location_levels.py: Admin GraphQL, 250 a page, the read the level snapshot poll
+and the set-up share), and the orders updated since the window opened (the same paged
+query and mapping the order poll uses)."""
 
 from __future__ import annotations
 
@@ -10,34 +11,10 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ValidationError
 
 from omnihub.adapters.channels.shopify import documents as docs
+from omnihub.adapters.channels.shopify.location_levels import PAGE, location_gid, location_levels
 from omnihub.adapters.channels.shopify.order_mapping import ShopifyPayloadError, numeric_id, order_from_graphql
 from omnihub.adapters.channels.snapshots import OrderHeader, ShownLevel
 from omnihub.domain.orders import SHOPIFY, SHOPIFY_POS, Order
-
-
-class _Quantity(BaseModel):
-    name: str
-    quantity: int
-
-
-class _Item(BaseModel):
-    id: str
-    sku: str | None = None
-
-
-class _Level(BaseModel):
-    item: _Item
-    quantities: list[_Quantity]
-
-
-class _PageInfo(BaseModel):
-    hasNextPage: bool
-    endCursor: str | None = None
-
-
-class _Levels(BaseModel):
-    nodes: list[_Level]
-    pageInfo: _PageInfo
 
 
 class _OrderHead(BaseModel):
@@ -48,7 +25,7 @@ class _OrderHead(BaseModel):
 class ShopifyReader:
     order_channels = (SHOPIFY, SHOPIFY_POS)
 
-    def __init__(self, client, *, channel: str = SHOPIFY, page: int = 250, order_page: int = 5) -> None:
+    def __init__(self, client, *, channel: str = SHOPIFY, page: int = PAGE, order_page: int = 5) -> None:
         # 5 orders a page: each costs ~150 points (50 line items), under the 1,000-point limit.
         self.client = client
         self.channel = channel
@@ -58,24 +35,9 @@ class ShopifyReader:
     def levels(self, location_ids: list[str]) -> list[ShownLevel]:
         out: list[ShownLevel] = []
         for ext in location_ids:
-            gid = ext if ext.startswith("gid://") else f"gid://shopify/Location/{ext}"
-            after = None
-            while True:
-                data = self.client.execute(docs.RECONCILE_LOCATION_LEVELS, {"id": gid, "first": self.page, "after": after})
-                location = data.get("location")
-                if location is None:  # the location is gone from Shopify: nothing shown there
-                    break
-                try:
-                    page = _Levels.model_validate(location["inventoryLevels"])
-                except (ValidationError, KeyError, TypeError) as exc:
-                    raise ShopifyPayloadError(f"inventory levels of {gid} not understood: {exc}") from exc
-                for node in page.nodes:
-                    q = {x.name: x.quantity for x in node.quantities}
-                    out.append(ShownLevel(numeric_id(node.item.id), gid, q.get("available", 0), q.get("committed", 0),
-                                          node.item.sku))
-                if not page.pageInfo.hasNextPage:
-                    break
-                after = page.pageInfo.endCursor
+            gid = location_gid(ext)
+            out.extend(ShownLevel(lv.item_id, gid, lv.available or 0, lv.committed or 0, lv.sku)
+                       for lv in location_levels(self.client, gid, page=self.page))
         return out
 
     def order_headers(self, since: datetime) -> list[OrderHeader]:
