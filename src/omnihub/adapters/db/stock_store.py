@@ -49,6 +49,8 @@ MOVEMENT_COLUMNS = (
 POSITION_COLUMNS = ("on_hand", "reserved", "damaged", "quality_control", "incoming", "in_transit", "version")
 
 
+EMPTY_POSITION = Position()  # immutable: shared by every new row
+
 STOCK_CHANGED_FIELDS = tuple(f.name for f in fields(StockChanged))
 
 
@@ -162,6 +164,10 @@ class StockStore:
         missing = sorted(set(keys) - found.keys())
         if missing:
             insert_ignore_many(conn, "positions", ("sku", "location"), missing)
+            if conn.dialect.name == "sqlite":
+                # BEGIN IMMEDIATE: no other writer since our read, so the new rows are empty.
+                found.update((k, EMPTY_POSITION) for k in missing)
+                return found
             # Another writer may have created (and moved) a row in between: read it locked.
             for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), missing, for_update=True):
                 found[(r[0], r[1])] = Position(*r[2:])
