@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from omnihub.domain.orders import Address, Order, OrderLine
-from tests.orders.conftest import NYC_CUSTOMER, order, position, stock
+from tests.orders.conftest import NYC_CUSTOMER, order, position, state_changes, stock
 
 
 def test_bopis_when_the_chosen_store_is_out_of_stock_offers_the_nearest_stores_that_can(estate):
@@ -298,3 +298,35 @@ def test_a_split_order_ships_its_first_parcel_and_the_rest_is_routed_when_stock_
     s = estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "WH-NJ", "carrier": "UPS", "tracking_number": "1Z2"})
     assert s.status_code == 201 and s.json()["state"] == "shipped"
     assert position(estate, "SHELL-M", "WH-NJ")["reserved"] == 0
+
+
+def test_parcels_are_delivered_one_by_one_and_the_order_when_the_last_arrives(estate):
+    """Given an order split into two parcels, when the carrier confirms the first, that
+    parcel's lines say delivered and the order is still partly shipped (the rest is on a
+    shelf); when the second has shipped and is confirmed, the order is delivered. No stock
+    moves on delivery, a parcel that never left cannot be delivered, and a delivered
+    order can still be returned."""
+    stock(estate, "BOOT-42", "WH-NJ", 1)
+    stock(estate, "SHELL-M", "SOHO", 1)
+    r = order(estate, ("BOOT-42", 1), ("SHELL-M", 1), shipping_address=NYC_CUSTOMER)
+    assert r["state"] == "allocated", r
+    oid = r["order_id"]
+    first = estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "WH-NJ", "tracking_number": "1ZA"}).json()
+    parcel = first["assignments"][0]["shipment_id"]
+    wrong = estate.post(f"/api/v1/orders/{oid}/deliveries", json={"shipment_id": "no-such-parcel"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "shipment_id"
+
+    d = estate.post(f"/api/v1/orders/{oid}/deliveries", json={"shipment_id": parcel})
+    assert d.status_code == 200 and d.json()["state"] == "partly_shipped"
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert {(a["sku"], a["state"]) for a in got["assignments"]} == {("BOOT-42", "delivered"), ("SHELL-M", "reserved")}
+
+    before = position(estate, "SHELL-M", "SOHO")
+    estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "SOHO"})
+    d = estate.post(f"/api/v1/orders/{oid}/deliveries", json={})
+    assert d.status_code == 200 and d.json()["state"] == "delivered"
+    assert position(estate, "SHELL-M", "SOHO")["on_hand"] == before["on_hand"] - 1  # the shipment, not the delivery
+    assert state_changes(estate.hub, oid)[-2:] == [("partly_shipped", "shipped"), ("shipped", "delivered")]
+    assert estate.post(f"/api/v1/orders/{oid}/deliveries", json={}).status_code == 422  # nothing left on its way
+    ret = estate.post(f"/api/v1/orders/{oid}/returns", json={"location": "SOHO", "lines": {"2": 1}})
+    assert ret.status_code == 201 and ret.json()["state"] == "returned"

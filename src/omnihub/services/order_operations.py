@@ -158,6 +158,40 @@ class OrderOperations:
 
         return self._run(order_id, op)
 
+    def deliver(self, order_id: int, shipment_id: str | None = None) -> OrderResult:
+        """The carrier (or the customer, for a pickup) confirms delivery of one parcel,
+        or of every parcel that has left when no shipment is named. No stock moves: the
+        units left the shelf when they shipped or were handed over. The order becomes
+        `delivered` once nothing of it is still open; until then it keeps its state and
+        the parcel's lines say `delivered`."""
+
+        def op(order: Order, ctx) -> OrderResult:
+            gone = (AssignmentState.SHIPPED, AssignmentState.PICKED_UP)
+            lines, n = [], 0
+            for ln in order.lines:
+                kept = []
+                for a in ln.assignments:
+                    if a.state in gone and (shipment_id is None or a.shipment_id == shipment_id):
+                        a = replace(a, state=AssignmentState.DELIVERED)
+                        n += a.quantity
+                    kept.append(a)
+                lines.append(replace(ln, assignments=tuple(kept)))
+            if not n:
+                what = f"no parcel {shipment_id!r} on its way" if shipment_id else "nothing shipped or handed over"
+                raise OrderError(f"order {order.id} has {what}", field="shipment_id" if shipment_id else "state",
+                                 code="nothing_to_deliver")
+            new = replace(order, lines=tuple(lines))
+            # Settled: no unit waits for a location, is still on a shelf or on its way.
+            settled = all(ln.unassigned_quantity == 0 and all(a.state not in (*_OPEN, *gone) for a in ln.assignments)
+                          for ln in new.lines)
+            if settled and new.state in (OrderState.SHIPPED, OrderState.PARTLY_SHIPPED, OrderState.PICKED_UP):
+                new = _move(new, OrderState.DELIVERED, ctx.work, f"delivered ({shipment_id or 'every parcel'})")
+            ctx.work.orders[new.id] = new
+            return OrderResult(new.id, "delivered", new.state.value,
+                               assignments=[{"shipment_id": shipment_id, "units": n}])
+
+        return self._run(order_id, op)
+
     def reject_assignment(self, order_id: int, location: str, reason: str = "store could not fulfil") -> OrderResult:
         """A ship-from-store store refuses its assignment: the reservation is released,
         the units it could not find go to quality control (out of ATP until a count says

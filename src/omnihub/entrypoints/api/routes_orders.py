@@ -211,6 +211,16 @@ def pickup(order_id: int, hub: HubDep) -> dict:
     return hub.order_ops.hand_over(order_id).as_dict()
 
 
+class DeliveryIn(Strict):
+    shipment_id: Annotated[str, Field(max_length=300)] | None = None  # omit: every parcel on its way
+
+
+@router.post("/orders/{order_id}/deliveries")
+def deliver(order_id: int, hub: HubDep, body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
+    """The carrier confirmed delivery (of one parcel, or of all that left)."""
+    return hub.order_ops.deliver(order_id, body.shipment_id).as_dict()
+
+
 class RejectIn(Strict):
     reason: Annotated[str, Field(max_length=500)] = "store could not fulfil"
 
