@@ -339,7 +339,8 @@ class StockBatch:
         self.now = now
         self.positions: dict[PositionKey, Position] = {}
         self.original: dict[PositionKey, Position] = {}
-        self._locations_of: dict[str, set[str]] = {}  # SKU → locations loaded
+        self._by_sku: dict[str, dict[str, Position]] = {}  # SKU → location → current position (loaded ones)
+        self._touched: set[PositionKey] = set()  # keys some apply changed (a rollback may change them back)
         self._whole_skus: set[str] = set()  # SKUs with every position loaded
         self._undo: list[tuple[str, object, object]] = []  # (kind, key, previous value)
         self.known: set[str] = cfg.known_skus  # shared with later batches (see StockConfig)
@@ -362,17 +363,19 @@ class StockBatch:
                 for loc, pos in by_loc.items():
                     if (sku, loc) not in self.positions:
                         self.positions[(sku, loc)] = self.original[(sku, loc)] = pos
-                        self._locations_of.setdefault(sku, set()).add(loc)
+                        self._by_sku.setdefault(sku, {})[loc] = pos
             wanted = [k for k in wanted if k not in self.positions]
         if wanted:
             got = self.store._lock_positions(self.conn, wanted)
             self.positions.update(got)
             self.original.update(got)
-            for sku, loc in got:
-                self._locations_of.setdefault(sku, set()).add(loc)
+            for (sku, loc), pos in got.items():
+                self._by_sku.setdefault(sku, {})[loc] = pos
 
     def positions_of(self, sku: str) -> dict[str, Position]:
-        return {loc: self.positions[(sku, loc)] for loc in self._locations_of.get(sku, ())}
+        """The loaded positions of a SKU by location, as they stand in this batch (a copy:
+        routing asks this for every line of every order)."""
+        return dict(self._by_sku.get(sku, ()))
 
     def check_known(self, keys, skus=()) -> None:
         for sku, loc in keys:
@@ -421,6 +424,9 @@ class StockBatch:
         for key in local:
             self._undo.append(("position", key, self.positions[key]))
         self.positions.update(local)
+        self._touched.update(local)
+        for (sku, loc), pos in local.items():
+            self._by_sku[sku][loc] = pos
         res = StockResult(oversold=sum(o[3] for o in oversells), balances=local)
         self._results.append((res, base, base + len(rows)))
         return res
@@ -437,6 +443,7 @@ class StockBatch:
             kind, key, previous = self._undo.pop()
             if kind == "position":
                 self.positions[key] = previous  # type: ignore[index]
+                self._by_sku[key[0]][key[1]] = previous  # type: ignore[index]
             elif previous is None:
                 self.demand_delta.pop(key, None)  # type: ignore[arg-type]
             else:
@@ -457,7 +464,8 @@ class StockBatch:
                 conn, "movements", (*MOVEMENT_COLUMNS, "id"),
                 [(*r[:-1], batch_time if r[-1] is now else db_time(conn, r[-1]), mid) for r, mid in zip(rows, ids)],
             )
-        changed = {k: v for k, v in self.positions.items() if v is not self.original.get(k)}
+        positions, original = self.positions, self.original
+        changed = {k: positions[k] for k in sorted(self._touched) if positions[k] is not original.get(k)}
         if changed:
             params = [
                 (v.on_hand, v.reserved, v.damaged, v.quality_control, v.incoming, v.in_transit, v.version,
