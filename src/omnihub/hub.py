@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.bus.in_process import InProcessBus, OutboxRelay
-from omnihub.adapters.db.engine import make_engine, migrate
+from omnihub.adapters.db.engine import for_reading, make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.services.catalog import CatalogService
@@ -27,6 +27,7 @@ from omnihub.settings import Settings, get_settings
 class Hub:
     settings: Settings
     engine: Engine
+    read_engine: Engine  # the same pool, for read-only work (see engine.for_reading)
     writer: StockWriter
     bus: InProcessBus
     relay: OutboxRelay
@@ -51,11 +52,12 @@ class Hub:
         outbox_relay = OutboxRelay(engine, bus)
         writer = StockWriter(engine, batch_max=settings.writer_batch_max, on_commit=outbox_relay.wake)
         rules = RuleStore(engine)
+        reader = for_reading(engine)
         screening = OrderScreening()
         pipeline = OrderPipeline(writer, rules, fraud=screening.fraud, customers=screening.customers)
         hub = cls(
-            settings=settings, engine=engine, writer=writer, bus=bus, relay=outbox_relay,
-            catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(engine),
+            settings=settings, engine=engine, read_engine=reader, writer=writer, bus=bus,
+            relay=outbox_relay, catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(reader),
             rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
             sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
             vault=CredentialVault(engine, settings.secret_key),

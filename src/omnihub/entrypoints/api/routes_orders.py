@@ -125,7 +125,7 @@ def create_order(body: OrderIn, hub: HubDep) -> dict:
 @router.get("/orders/{order_id}")
 def get_order(order_id: int, hub: HubDep) -> dict:
     """The order, its assignments, and every routing decision with its explanation."""
-    with hub.engine.connect() as conn:
+    with hub.read_engine.connect() as conn:
         row = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
         if row is None:
             raise NotFound(f"no order {order_id}", field="order_id", code="not_found")
@@ -165,7 +165,7 @@ def list_orders(
         q = q.where(o.c.channel == channel)
     if customer_id is not None:
         q = q.where(o.c.customer_id == customer_id)
-    with hub.engine.connect() as conn:
+    with hub.read_engine.connect() as conn:
         items = [dict(r) for r in conn.execute(q.order_by(o.c.id).limit(limit)).mappings()]
     return {"items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
 
@@ -289,4 +289,4 @@ def stores_near(
         if n <= 0:
             raise LedgerError(f"{item!r}: units must be positive", field="sku")
         basket[name] = basket.get(name, 0) + n
-    return store_mode(hub.engine, basket, near, radius_km=radius_km, limit=limit, only_available=only_available)
+    return store_mode(hub.read_engine, basket, near, radius_km=radius_km, limit=limit, only_available=only_available)
