@@ -147,33 +147,26 @@ def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_colu
         lock = f" FOR UPDATE OF {table}" if for_update else ""
         sql = f"SELECT {cols} FROM {_unnest(table, key_columns)} JOIN {table} ON {on} ORDER BY {order}{lock}"
         return driver_rows(conn, sql, _arrays(list(keys), len(key_columns)))
-    width = len(key_columns)
+    grouped = _fetch_grouped(conn, table, columns, key_columns, keys, cols, order, chunk)
+    if grouped is not None:
+        return grouped
     out: list[tuple] = []
-    if width > 1:
-        grouped = _fetch_grouped(conn, table, columns, key_columns, keys, cols, order, chunk)
-        if grouped is not None:
-            return grouped
+    row_ph = "(" + ", ".join(["?"] * len(key_columns)) + ")"
     for i in range(0, len(keys), chunk):
         part = keys[i : i + chunk]
-        if width == 1:
-            sql = (f"SELECT {cols} FROM {table} WHERE {key_columns[0]} IN ({', '.join(['?'] * len(part))}) "
-                   f"ORDER BY {order}")
-            params = tuple(k[0] for k in part)
-        else:
-            row_ph = "(" + ", ".join(["?"] * width) + ")"
-            sql = (f"WITH k({', '.join(key_columns)}) AS (VALUES {', '.join([row_ph] * len(part))}) "
-                   f"SELECT {cols} FROM k JOIN {table} ON {on} ORDER BY {order}")
-            params = tuple(v for k in part for v in k)
-        out.extend(driver_rows(conn, sql, params))
+        sql = (f"WITH k({', '.join(key_columns)}) AS (VALUES {', '.join([row_ph] * len(part))}) "
+               f"SELECT {cols} FROM k JOIN {table} ON {on} ORDER BY {order}")
+        out.extend(driver_rows(conn, sql, tuple(v for k in part for v in k)))
     return out
 
 
 def _fetch_grouped(conn, table, columns, key_columns, keys, cols, order, chunk) -> list[tuple] | None:
-    """SQLite, composite keys where all but one column take few values (a channel and the
-    total's location '' over many SKUs): `a = ? AND c = ? AND b IN (...)` per group. SQLite
-    joins a VALUES list on a composite key several times slower (measured: 600 SKUs of one
-    channel's availability by (channel, sku), 62 ms against 6.5 ms). None when the keys do
-    not group well (most columns vary): the caller joins a VALUES list then."""
+    """SQLite: `b IN (...)` for a one-column key, and for composite keys where all but one
+    column take few values (a channel and the total's location '' over many SKUs)
+    `a = ? AND c = ? AND b IN (...)` per group. SQLite joins a VALUES list on a composite
+    key several times slower (measured: 600 SKUs of one channel's availability by
+    (channel, sku), 62 ms against 6.5 ms). None when the keys do not group well (most
+    columns vary): the caller joins a VALUES list then."""
     width = len(key_columns)
     spread = [len({k[i] for k in keys}) for i in range(width)]
     wide = max(range(width), key=spread.__getitem__)
@@ -181,15 +174,15 @@ def _fetch_grouped(conn, table, columns, key_columns, keys, cols, order, chunk) 
     groups: dict[tuple, list] = {}
     for k in keys:
         groups.setdefault(tuple(k[i] for i in fixed), []).append(k[wide])
-    if len(groups) * 8 > len(keys):
+    if width > 1 and len(groups) * 8 > len(keys):
         return None
-    where = " AND ".join(f"{key_columns[i]} = ?" for i in fixed)
+    where = "".join(f"{key_columns[i]} = ? AND " for i in fixed)
     out: list[tuple] = []
     for group in sorted(groups):
         values = sorted(groups[group])
         for i in range(0, len(values), chunk):
             part = values[i : i + chunk]
-            sql = (f"SELECT {cols} FROM {table} WHERE {where} AND {key_columns[wide]} IN "
+            sql = (f"SELECT {cols} FROM {table} WHERE {where}{key_columns[wide]} IN "
                    f"({', '.join(['?'] * len(part))}) ORDER BY {order}")
             out.extend(driver_rows(conn, sql, (*group, *part)))
     if len(groups) > 1 and all(c in columns for c in key_columns):

@@ -58,6 +58,14 @@ def for_reading(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="DEFERRED")
 
 
+def database_file(engine: Engine) -> str | None:
+    """The SQLite database file behind an engine, or None (PostgreSQL, in-memory)."""
+    if not is_sqlite(engine):
+        return None
+    database = engine.url.database
+    return database if database and database != ":memory:" and not database.startswith("file:") else None
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

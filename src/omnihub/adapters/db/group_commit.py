@@ -21,7 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
-from omnihub.adapters.db.wal_checkpoints import WalCheckpointer, database_file
+from omnihub.adapters.db.engine import database_file
+from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
 from omnihub.adapters.db.write_turn import WriteTurn
 from omnihub.domain.stock_commands import StockCommand
 from omnihub.gc_tuning import no_collection_mid_batch

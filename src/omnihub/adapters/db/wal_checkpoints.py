@@ -16,21 +16,12 @@ import sqlite3
 import threading
 
 import structlog
-from sqlalchemy.engine import Engine
 
 log = structlog.get_logger(__name__)
 
 # Checkpoint once this many commits have gone by, or when woken after a quiet spell.
 COMMITS_PER_CHECKPOINT = 8
 QUIET_SECONDS = 0.5
-
-
-def database_file(engine: Engine) -> str | None:
-    """The SQLite database file behind an engine, or None (PostgreSQL, in-memory)."""
-    if engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    return database if database and database != ":memory:" and not database.startswith("file:") else None
 
 
 class WalCheckpointer:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
 
-from omnihub.adapters.db.wal_checkpoints import database_file
+from omnihub.adapters.db.engine import database_file
 
 
 class WriteTurn:
