@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
-from omnihub.adapters.db.engine import database_file
+from omnihub.adapters.db.engine import database_file, is_sqlite
 from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
+from omnihub.adapters.db.writer_cache import WriterCache
 from omnihub.adapters.db.write_turn import WriteTurn
 from omnihub.domain.stock_commands import StockCommand
 from omnihub.gc_tuning import no_collection_mid_batch
@@ -93,7 +94,8 @@ class Ticket:
 class StockWriter:
     def __init__(self, engine: Engine, *, batch_max: int = 1000, on_commit=None) -> None:
         self.engine = engine
-        self.store = StockStore()
+        # SQLite: the writer remembers what it last wrote (see writer_cache)
+        self.store = StockStore(WriterCache() if is_sqlite(engine) else None)
         self.batch_max = batch_max
         self.on_commit = on_commit  # called after each commit (e.g. wake the outbox relay)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -144,11 +146,16 @@ class StockWriter:
         while True:
             attempt += 1
             try:
-                with self._connection() as conn, conn.begin():
-                    if handler == self.store.apply_batch:
-                        results = handler(conn, commands)
-                    else:
-                        results = handler(conn, self.store, commands)
+                try:
+                    with self._connection() as conn, conn.begin():
+                        if handler == self.store.apply_batch:
+                            results = handler(conn, commands)
+                        else:
+                            results = handler(conn, self.store, commands)
+                except BaseException:
+                    if self.store.cache is not None:
+                        self.store.cache.forget()  # what the failed transaction staged is not in the database
+                    raise
                 if self._checkpointer is not None:
                     self._checkpointer.committed()
                 self.batches += 1

@@ -17,6 +17,7 @@ from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
 from omnihub.adapters.db.bulk_sql import db_time, upsert_many
 from omnihub.adapters.db.stock_store import positions_by_sku, write_outbox
+from omnihub.adapters.db.writer_cache import stamp_stock_epoch
 from omnihub.domain.atp import explain_channel_atp
 from omnihub.domain.channel_projection import TOTAL
 from omnihub.domain.events import ChannelAvailabilityChanged
@@ -64,6 +65,7 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
     upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
                 ("channel", "sku", "location"), rows)
     write_outbox(conn, events, now)
+    stamp_stock_epoch(conn)  # the stock writer's cached pools and figures are stale now
     return len(events)
 
 

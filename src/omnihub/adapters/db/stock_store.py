@@ -29,6 +29,7 @@ from omnihub.adapters.db.bulk_sql import (
     upsert_many,
 )
 from omnihub.adapters.db.channel_config import ConfigCache, policies_for, rules_for_sku
+from omnihub.adapters.db.writer_cache import ProjectionRows, WriterCache, stamp_stock_epoch
 from omnihub.domain.atp import needs_whole_sku
 from omnihub.domain.channel_projection import TOTAL, PositionChange, project
 from omnihub.domain.events import DomainEvent, OversellDetected, StockChanged
@@ -151,16 +152,30 @@ class StockStore:
     """Stateless but for the per-process config cache; safe to share between threads
     as long as each call has its own connection."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: WriterCache | None = None) -> None:
         self.config = ConfigCache()
+        self.cache = cache  # the SQLite stock writer's (see writer_cache); None elsewhere
 
     # -- reading ---------------------------------------------------------------------------
     def _lock_positions(self, conn: Connection, keys: list[PositionKey]) -> dict[PositionKey, Position]:
         cols = ("sku", "location", *POSITION_COLUMNS)
-        found = {
-            (r[0], r[1]): Position(*r[2:])
-            for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), sorted(keys), for_update=True)
-        }
+        found: dict[PositionKey, Position] = {}
+        cache = self.cache
+        if cache is not None:  # what the cache knows is not read; a complete SKU's other rows do not exist
+            unknown = []
+            for k in keys:
+                pos = cache.position(k)
+                if pos is not None:
+                    found[k] = pos
+                elif k[0] not in cache.complete:
+                    unknown.append(k)
+            keys_to_read = sorted(unknown)
+        else:
+            keys_to_read = sorted(keys)
+        found.update(
+            ((r[0], r[1]), Position(*r[2:]))
+            for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), keys_to_read, for_update=True)
+        )
         missing = sorted(set(keys) - found.keys())
         if missing:
             insert_ignore_many(conn, "positions", ("sku", "location"), missing)
@@ -179,7 +194,10 @@ class StockStore:
     # -- the batch -------------------------------------------------------------------------
     def begin(self, conn: Connection) -> "StockBatch":
         """Open the in-memory working set of one transaction (see StockBatch)."""
-        return StockBatch(self, conn, self.config.get(conn), datetime.now(UTC))
+        cfg = self.config.get(conn)
+        if self.cache is not None:
+            self.cache.begin(conn, cfg)
+        return StockBatch(self, conn, cfg, datetime.now(UTC))
 
     def apply_batch(self, conn: Connection, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
         results: list[StockResult | Exception | None] = [None] * len(commands)
@@ -253,14 +271,19 @@ class StockStore:
         return final
 
 def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now,
-                     loaded_whole: dict[str, dict[str, Position]] | None = None) -> list[DomainEvent]:
+                     loaded_whole: dict[str, dict[str, Position]] | None = None,
+                     known: ProjectionRows | None = None) -> list[DomainEvent]:
     """`loaded_whole`: every position of some SKUs, already locked and current in the
-    batch (the order pipeline loads whole SKUs to route), so they are not read again."""
+    batch (the order pipeline loads whole SKUs to route), so they are not read again.
+    `known`: the stock writer's cached projection rows (see writer_cache), read through
+    and updated in place; without it, a fresh set read for this call alone."""
     if not cfg.channels and not demand_delta:
         return []  # no channel to show anything, no queue to change: nothing to read
     skus = sorted(touched_skus)
-    queued = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), [(x,) for x in skus]))
-    queued_before = dict(queued)
+    known = known if known is not None else ProjectionRows()
+    known.read_demand(conn, skus)
+    queued = known.demand
+    queued_before = {x: queued[x] for x in skus}
     if demand_delta:
         rows = []
         for sku, delta in demand_delta.items():
@@ -272,26 +295,14 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         return []
     policies = policies_for(conn, skus, cfg)
     rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
-    pools: dict[tuple[str, str], int] = {}
-    shown: dict[tuple[str, str, str], int] = {}
-    pools = {  # by the whole key: the table is keyed (channel, sku), a SKU alone would scan it
-        (r[0], r[1]): r[2]
-        for r in fetch_by_keys(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
-                               [(c.channel, x) for c in cfg.channels for x in skus])
-    }
+    # by the whole key: the table is keyed (channel, sku), a SKU alone would scan it
+    known.read_pools(conn, [(c.channel, x) for c in cfg.channels for x in skus])
     # Only the rows this batch can change: each SKU's totals and the touched locations.
     # Keyed on the whole primary key (channel, sku, location) so the lookup is a search.
     # An aggregate channel has only totals; a per-location one also a row per location.
-    ca_cols, ca_key = ("channel", "sku", "location", "quantity"), ("channel", "sku", "location")
-    shown = {
-        (r[0], r[1], r[2]): r[3]
-        for r in fetch_by_keys(conn, "channel_availability", ca_cols, ca_key,
-                               [(c.channel, x, TOTAL) for c in cfg.channels for x in skus])
-    }
     changed_keys = sorted(changed)
-    for r in fetch_by_keys(conn, "channel_availability", ca_cols, ca_key,
-                           [(c.channel, x, loc) for c in cfg.channels if c.per_location for x, loc in changed_keys]):
-        shown[(r[0], r[1], r[2])] = r[3]
+    known.read_shown(conn, [(c.channel, x, TOTAL) for c in cfg.channels for x in skus]
+                     + [(c.channel, x, loc) for c in cfg.channels if c.per_location for x, loc in changed_keys])
     # SKUs whose per-location figures must be spread together (a queue, a buffer, a fixed
     # allocation, or a queue that just emptied): rare, so read all their locations then.
     # An order that enters the queue and is routed in the same batch leaves no queue.
@@ -306,12 +317,10 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     if unread:
         whole.update(positions_by_sku(conn, unread, for_update=True))
     if whole_skus:
-        for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
-                               ("channel", "sku"), [(c.channel, x) for c in per_location for x in whole_skus]):
-            shown[(r[0], r[1], r[2])] = r[3]
+        known.read_shown_whole(conn, [(c.channel, x) for c in per_location for x in whole_skus])
     changes = [PositionChange(k[0], k[1], original[k], v) for k, v in changed.items()]
-    changed_pools, rows, events = project(
-        cfg.channels, cfg.online, rules_by_sku, changes, pools, queued, shown, skus,
+    changed_pools, rows, events = project(  # updates known.pools in place
+        cfg.channels, cfg.online, rules_by_sku, changes, known.pools, queued, known.shown, skus,
         whole={x: whole.get(x, {}) for x in whole_skus}, priority=cfg.location_priority,
     )
     upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
@@ -319,6 +328,7 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     ts = db_time(conn, now)
     upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
                 ("channel", "sku", "location"), [(*k, v, ts) for k, v in rows.items()])
+    known.shown.update(rows)
     return list(events)
 
 
@@ -334,6 +344,7 @@ class StockBatch:
 
     def __init__(self, store: StockStore, conn: Connection, cfg, now: datetime) -> None:
         self.store = store
+        self.cache = store.cache
         self.conn = conn
         self.cfg = cfg
         self.now = now
@@ -359,7 +370,13 @@ class StockBatch:
         wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and k not in self.positions)
         if whole_skus:
             self._whole_skus |= set(whole_skus)
-            for sku, by_loc in positions_by_sku(self.conn, whole_skus, for_update=True).items():
+            cache = self.cache
+            if cache is None:
+                found = positions_by_sku(self.conn, whole_skus, for_update=True)
+            else:
+                found = positions_by_sku(self.conn, [x for x in whole_skus if x not in cache.complete], for_update=True)
+                found.update((x, cache.positions[x]) for x in whole_skus if x in cache.complete)
+            for sku, by_loc in found.items():
                 for loc, pos in by_loc.items():
                     if (sku, loc) not in self.positions:
                         self.positions[(sku, loc)] = self.original[(sku, loc)] = pos
@@ -475,6 +492,10 @@ class StockBatch:
             n = update_many(conn, "positions", POSITION_COLUMNS, ("sku", "location", "version"), params)
             if n != len(params) and n >= 0:
                 raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
+        cache = self.cache
+        if cache is not None:
+            cache.keep_positions(positions, self._whole_skus)
+        stamp_stock_epoch(conn, cache.token if cache is not None else None)
         events: list[DomainEvent] = []
         stock_changes = [
             (row[0], row[1], mid, row[5], row[3], row[4], row[2], pos.on_hand, pos.reserved, pos.damaged,
@@ -492,7 +513,7 @@ class StockBatch:
         if touched:
             loaded = {x: self.positions_of(x) for x in self._whole_skus & touched}
             events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now,
-                                           loaded_whole=loaded))
+                                           loaded_whole=loaded, known=cache.projection if cache is not None else None))
         write_outbox(conn, [*events, *self.events], now, stock_changes)
         for res, start, end in self._results:
             res._rows, res._ids = rows[start:end], ids[start:end]  # dicts only if asked (movements)

@@ -207,6 +207,13 @@ config_version = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
 )
 
+stock_epoch = sa.Table(  # who last wrote stock: see adapters/db/writer_cache.py
+    "stock_epoch",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("stamp", sa.String(40), nullable=False),
+)
+
 # -- customers and orders ------------------------------------------------------------------
 
 customers = sa.Table(

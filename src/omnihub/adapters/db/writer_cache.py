@@ -1,0 +1,154 @@
+"""What the SQLite stock writer remembers of the stock tables between its own
+transactions, so that a batch does not read back what the previous batch wrote.
+
+An order batch reads every position of the SKUs it routes, then the queue, pools and
+channel figures of the SKUs it changed; with a single writer those rows are exactly what
+the writer itself wrote a moment ago. Reading them again was a fifth of the writer's
+time. The cache holds them (positions by SKU, the queue by SKU, pools and channel
+figures by key) and is trusted only while nobody else has written stock since:
+
+- every transaction that writes positions, the queue, pools or channel figures stamps
+  the one-row table `stock_epoch` (`stamp_stock_epoch`): the stock writer with its own
+  token, anyone else (a projection rebuild, another process's writer) with a fresh one;
+- each writer transaction begins by reading the stamp (`begin`): if it is not this
+  writer's token, or the channel configuration changed, the cache starts empty;
+- a transaction that fails leaves the cache empty (`forget`), since what it staged may
+  not have been committed.
+
+SQLite only: its writers are serialised (BEGIN IMMEDIATE), so a stamp read at the start
+of a write transaction stays true until that transaction ends. PostgreSQL writers run
+side by side under row locks, and there the writer reads what it locks.
+
+Positions also carry their version, and every position update checks it, so even a
+missed stamp could not turn into a lost update: it would fail the batch, which empties
+the cache and retries. The cache is bounded (`max_entries` per map); past that it
+starts again empty rather than grow with the catalog.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.engine import Connection
+
+from omnihub.adapters.db.bulk_sql import driver_rows, fetch_by_keys
+from omnihub.domain.ledger import Position
+
+#: rows kept per map before the cache starts afresh (a position entry is about 250
+#: bytes: 200,000 of them stay near 50 MB, well inside the hub's memory budget)
+MAX_ENTRIES = 200_000
+
+
+def stamp_stock_epoch(conn: Connection, stamp: str | None = None) -> None:
+    """Record, in the caller's transaction, that stock tables changed (SQLite only:
+    the stamp is what the stock writer's cache checks). `stamp` is the writer's token;
+    anyone else leaves it None and writes a fresh one."""
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    value = stamp or uuid.uuid4().hex
+    if raw.execute("UPDATE stock_epoch SET stamp = ? WHERE id = 1", (value,)).rowcount == 0:
+        raw.execute("INSERT INTO stock_epoch (id, stamp) VALUES (1, ?)", (value,))
+
+
+class ProjectionRows:
+    """The queue, pools and channel figures a batch's projection works on, read through:
+    what is already here is not read again, what is read is kept (a row that does not
+    exist is kept as 0, which is what the projection takes it for)."""
+
+    def __init__(self) -> None:
+        self.demand: dict[str, int] = {}  # SKU → units queued
+        self.pools: dict[tuple[str, str], int] = {}  # (channel, SKU) → pool
+        self.shown: dict[tuple[str, str, str], int] = {}  # (channel, SKU, location) → shown
+        self.shown_complete: set[tuple[str, str]] = set()  # (channel, SKU) with every row in `shown`
+
+    @property
+    def size(self) -> int:
+        return len(self.demand) + len(self.pools) + len(self.shown)
+
+    def read_demand(self, conn: Connection, skus: list[str]) -> None:
+        unknown = [(x,) for x in skus if x not in self.demand]
+        if unknown:
+            got = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), unknown))
+            for (x,) in unknown:
+                self.demand[x] = got.get(x, 0)
+
+    def read_pools(self, conn: Connection, keys: list[tuple[str, str]]) -> None:
+        unknown = [k for k in keys if k not in self.pools]
+        if unknown:
+            got = {(r[0], r[1]): r[2] for r in fetch_by_keys(conn, "channel_pools", ("channel", "sku", "pool"),
+                                                             ("channel", "sku"), unknown)}
+            for k in unknown:
+                self.pools[k] = got.get(k, 0)
+
+    def read_shown(self, conn: Connection, keys: list[tuple[str, str, str]]) -> None:
+        unknown = [k for k in keys if k not in self.shown and (k[0], k[1]) not in self.shown_complete]
+        if unknown:
+            got = {(r[0], r[1], r[2]): r[3] for r in fetch_by_keys(
+                conn, "channel_availability", ("channel", "sku", "location", "quantity"),
+                ("channel", "sku", "location"), unknown)}
+            for k in unknown:
+                self.shown[k] = got.get(k, 0)
+
+    def read_shown_whole(self, conn: Connection, keys: list[tuple[str, str]]) -> None:
+        """Every row of these (channel, SKU): a per-location channel's figures spread together."""
+        unknown = [k for k in keys if k not in self.shown_complete]
+        if unknown:
+            for r in fetch_by_keys(conn, "channel_availability", ("channel", "sku", "location", "quantity"),
+                                   ("channel", "sku"), unknown):
+                self.shown[(r[0], r[1], r[2])] = r[3]
+            self.shown_complete.update(unknown)
+
+
+class WriterCache:
+    """Positions and projection rows as this writer last committed them."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.token = uuid.uuid4().hex
+        self.max_entries = max_entries
+        self._cfg: object | None = None
+        self.hits = 0  # batches that began with a valid cache (for benchmarks and tests)
+        self.misses = 0
+        self._clear()
+
+    def _clear(self) -> None:
+        #: SKU → location → position; `complete` SKUs have every stored position here
+        self.positions: dict[str, dict[str, Position]] = {}
+        self.complete: set[str] = set()
+        self.projection = ProjectionRows()
+        self._positions = 0
+
+    def begin(self, conn: Connection, cfg: object) -> None:
+        """At the start of a write transaction: keep the cache only if the last stamp is
+        ours and the configuration is the one it was built with."""
+        rows = driver_rows(conn, "SELECT stamp FROM stock_epoch WHERE id = 1", ())
+        stamp = rows[0][0] if rows else None
+        too_big = max(self._positions, self.projection.size) > self.max_entries
+        if stamp != self.token or cfg is not self._cfg or too_big:
+            self._clear()
+            self._cfg = cfg
+            self.misses += 1
+        else:
+            self.hits += 1
+
+    def forget(self) -> None:
+        """The transaction failed: what it staged may not be in the database."""
+        self._clear()
+        self._cfg = None
+
+    def position(self, key: tuple[str, str]) -> Position | None:
+        by_loc = self.positions.get(key[0])
+        return None if by_loc is None else by_loc.get(key[1])
+
+    def keep_positions(self, positions: dict[tuple[str, str], Position], complete: set[str]) -> None:
+        """Stage the batch's positions (as it leaves them) and the SKUs it read whole."""
+        for (sku, loc), pos in positions.items():
+            by_loc = self.positions.get(sku)
+            if by_loc is None:
+                by_loc = self.positions[sku] = {}
+            if loc not in by_loc:
+                self._positions += 1
+            by_loc[loc] = pos
+        for sku in complete - self.complete:
+            self.positions.setdefault(sku, {})
+            self.complete.add(sku)
