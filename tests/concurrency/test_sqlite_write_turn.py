@@ -120,3 +120,43 @@ def test_a_refused_command_does_not_keep_its_batch_alive(stocked):
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_a_long_log_starts_again_under_sustained_writes(tmp_path, monkeypatch):
+    """A passive checkpoint never shortens the log; under back-to-back batches the writer
+    copies back what is left before a transaction, so the log starts again from the top."""
+    import threading
+
+    from omnihub.adapters.db import wal_checkpoints
+    from omnihub.hub import Hub
+    from omnihub.settings import Settings
+
+    monkeypatch.setattr(wal_checkpoints, "RESTART_FRAMES", 64)
+    monkeypatch.setattr(wal_checkpoints, "COMMITS_PER_CHECKPOINT", 2)
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    hub = Hub.open(Settings(database_url=url), relay=False)
+    try:
+        add_location(hub, "WH")
+        skus = [f"S{i}" for i in range(300)]
+        add_skus(hub, *skus)
+        writer = hub.writer
+
+        def keep_busy(offset: int) -> None:
+            for round_ in range(25):
+                tickets = [writer.submit(StockCommand("receive", ((s, "WH"),), fixed_plan(
+                    [Movement(s, "WH", 1, S.RECEIVED, S.ON_HAND, Reason.RECEIPT)])))
+                    for s in skus[offset::3]]
+                assert not any(isinstance(t.result(60), Exception) for t in tickets)
+
+        threads = [threading.Thread(target=keep_busy, args=(i,)) for i in range(3)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        checkpointer = writer._checkpointer
+        assert isinstance(checkpointer, WalCheckpointer)
+        assert checkpointer.restarts > 0
+        with hub.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT SUM(on_hand) FROM positions").scalar() == 25 * 300
+    finally:
+        hub.close()

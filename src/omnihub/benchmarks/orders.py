@@ -83,8 +83,55 @@ def make_orders(n: int, skus: int, points, rng: random.Random) -> list[Order]:
     return out
 
 
+def _offered(hub: Hub, batch: list[Order], rate: float, progress=None):
+    """Open loop: order i is sent at start + i / rate whether or not earlier ones are done,
+    as a channel's webhooks arrive, and its latency counts from that moment (a sender
+    that falls behind does not hide the wait). Results complete in the order they were
+    sent (one FIFO writer), so one collector waiting on them in turn sees each at once."""
+    sent: list = []
+    ready = threading.Condition()
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    failures: list[str] = []
+
+    def collect() -> None:
+        for i in range(len(batch)):
+            with ready:
+                while len(sent) <= i:
+                    ready.wait()
+                due, ticket = sent[i]
+                sent[i] = None  # the answer is not kept: a heap growing with the run slows every collection
+            r = ticket.result(600)
+            latencies.append(time.perf_counter() - due)
+            if isinstance(r, Exception):
+                failures.append(repr(r))
+            else:
+                outcomes[r.outcome or r.state] = outcomes.get(r.outcome or r.state, 0) + 1
+            if progress and i % 100 == 99:
+                progress(100)
+
+    collector = threading.Thread(target=collect)
+    collector.start()
+    start = time.perf_counter()
+    for i, order in enumerate(batch):
+        due = start + i / rate
+        wait = due - time.perf_counter()
+        if wait > 0.0005:
+            time.sleep(wait)
+        ticket = hub.orders.submit(order)
+        with ready:
+            sent.append((due, ticket))
+            ready.notify()
+    collector.join()
+    return time.perf_counter() - start, latencies, outcomes, failures
+
+
 def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, locations: int = 50, per_sku: int = 10,
-                 callers: int = 8, window: int = 64, base_url: str | None = None, progress=None) -> dict:
+                 callers: int = 8, window: int = 64, rate: float | None = None, base_url: str | None = None,
+                 progress=None) -> dict:
+    """Closed loop (default): `callers` threads each keep `window` orders in flight, the
+    most the writer can take. Open loop (`rate`): orders arrive at that many a second,
+    and the latency is the one a channel would see at that load."""
     rng = random.Random(11)
     with scratch_database(backend, base_url) as url:
         migrate(url)
@@ -117,14 +164,17 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                     for k, v in outs.items():
                         outcomes[k] = outcomes.get(k, 0) + v
 
-            chunks = [batch[i::callers] for i in range(callers)]
-            threads = [threading.Thread(target=caller, args=(c,)) for c in chunks]
-            start = time.perf_counter()
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            elapsed = time.perf_counter() - start
+            if rate:
+                elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
+            else:
+                chunks = [batch[i::callers] for i in range(callers)]
+                threads = [threading.Thread(target=caller, args=(c,)) for c in chunks]
+                start = time.perf_counter()
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+                elapsed = time.perf_counter() - start
             with hub.engine.connect() as conn:
                 over = conn.execute(sa.select(sa.func.count()).select_from(t.positions).where(
                     t.positions.c.reserved + t.positions.c.damaged + t.positions.c.quality_control > t.positions.c.on_hand)).scalar()
@@ -148,8 +198,10 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "locations": locations,
         "skus": skus,
         "stocked_locations_per_sku": per_sku,
-        "callers": callers,
-        "window": window,
+        "mode": "open loop" if rate else "closed loop",
+        "offered_per_s": rate,
+        "callers": None if rate else callers,
+        "window": None if rate else window,
         "seconds": round(elapsed, 3),
         "outcomes": outcomes,
         "failed": len(failures),

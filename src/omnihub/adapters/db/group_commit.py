@@ -32,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 _STOP = object()
 WRITER_CACHE_KIB = 65536  # the SQLite writer's page cache
+WAL_KEPT_BYTES = 64 * 1024 * 1024  # what the log file keeps of its size when it starts again
 
 
 def _detach(exc: BaseException) -> None:
@@ -130,6 +131,7 @@ class StockWriter:
             raw = conn.connection.dbapi_connection
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            raw.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")  # a restarted log gives its space back
             self._own = conn
         yield self._own
 
@@ -203,11 +205,21 @@ class StockWriter:
             # with two processes on one SQLite file, one writes while the other's callers
             # fill its queue, and each turn commits what the wait gathered.
             with self.write_turn(), no_collection_mid_batch():
+                if self._checkpointer is not None:
+                    self._catch_up_log()
                 stop, done = self._take_and_run(item)
             item = None  # not kept alive while the queue is empty
             done.event.set()  # callers wake once the turn is another process's
             if stop:
                 return
+
+    def _catch_up_log(self) -> None:
+        """Between two transactions: let a long WAL start again (see WalCheckpointer)."""
+        try:
+            with self._connection() as conn:
+                self._checkpointer.catch_up(conn.connection.dbapi_connection)  # type: ignore[union-attr]
+        except Exception:  # never let the writer thread die for housekeeping
+            log.exception("wal catch-up failed")
 
     def _take_and_run(self, item) -> bool:
         batch = [item]

@@ -8,6 +8,16 @@ the thread runs a PASSIVE checkpoint on its own connection (it never blocks writ
 readers, and copies what it can), with SQLite's C code running outside the GIL, on the
 other core. Other connections keep SQLite's automatic checkpoints, so the log stays
 bounded whoever writes.
+
+A passive checkpoint never shortens the log, though: SQLite starts it again from the top
+only when a write transaction begins with every frame already copied back, and under
+sustained load the next batch always begins a moment after the last commit, before this
+thread has caught up. Measured at 1,200 orders/s: the log reached 1.3 GB (317,000
+frames) in 17 s, and every page read searches the log's index block by block. So once
+the log passes `RESTART_FRAMES`, the writer itself copies back what is left just before
+its next transaction (`catch_up`: a few batches' worth, a few milliseconds), and that
+transaction starts the log again from the top; `journal_size_limit` on its connection
+then gives the space back.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ log = structlog.get_logger(__name__)
 # Checkpoint once this many commits have gone by, or when woken after a quiet spell.
 COMMITS_PER_CHECKPOINT = 8
 QUIET_SECONDS = 0.5
+#: log length (frames of one page) past which the writer lets the log start again
+RESTART_FRAMES = 16_384  # 64 MiB with 4 KiB pages
 
 
 class WalCheckpointer:
@@ -31,6 +43,8 @@ class WalCheckpointer:
         self._stop = False
         self._commits = 0
         self.checkpoints = 0
+        self.log_frames = 0  # the log's length at the last checkpoint
+        self.restarts = 0  # times the writer caught up so the log could start again
         self._thread = threading.Thread(target=self._loop, name="wal-checkpointer", daemon=True)
         self._thread.start()
 
@@ -55,10 +69,26 @@ class WalCheckpointer:
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.log_frames = frames
             self.checkpoints += 1
         except sqlite3.Error as exc:  # busy or locked: the next wake tries again
             log.warning("wal checkpoint skipped", error=str(exc))
+
+    def catch_up(self, writer_conn: sqlite3.Connection) -> None:
+        """Called by the writer between transactions, holding the write turn: if the log is
+        long, copy back what is left so the next transaction starts it again from the top.
+        Readers still on older frames only postpone that to a later call."""
+        if self.log_frames < RESTART_FRAMES:
+            return
+        try:
+            busy, frames, copied = writer_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("wal catch-up skipped", error=str(exc))
+            return
+        if not busy and frames == copied:
+            self.log_frames = 0
+            self.restarts += 1
 
     def close(self) -> None:
         self._stop = True

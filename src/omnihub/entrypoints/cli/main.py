@@ -161,6 +161,9 @@ def bench_orders_cmd(
     locations: int = 50,
     callers: int = 8,
     window: Annotated[int, typer.Option(help="orders each caller keeps in flight")] = 64,
+    rate: Annotated[Optional[float], typer.Option(min=1, help="open loop: send this many orders a second whatever "
+                                                  "the answers (latency at that load); default: closed loop, "
+                                                  "callers × window in flight (the most the writer takes)")] = None,
     per_sku: Annotated[int, typer.Option(help="locations stocked per SKU (50 with 100,000 SKUs: 5 M positions)")] = 10,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
@@ -172,7 +175,7 @@ def bench_orders_cmd(
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("orders", total=orders)
         result = bench_orders(backend, orders=orders, skus=skus, locations=locations, per_sku=per_sku, callers=callers,
-                              window=window, base_url=postgres_url, progress=lambda n: bar.advance(task, n))
+                              window=window, rate=rate, base_url=postgres_url, progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
 
 
