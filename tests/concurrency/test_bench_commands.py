@@ -40,3 +40,15 @@ def test_bench_orders_writes_its_figures(tmp_path):
         assert key in data, key
     assert data["orders"] == 400 and data["failed"] == 0
     assert data["oversells"] == 0 and data["reservations_without_order"] == 0
+
+
+def test_bench_orders_open_loop_sends_at_the_given_rate(tmp_path):
+    out = tmp_path / "orders.json"
+    result = CliRunner().invoke(app, [
+        "bench", "orders", "--backend", BACKEND, "--json", str(out), "--orders", "300", "--skus", "200",
+        "--locations", "12", "--per-sku", "4", "--rate", "200"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["mode"] == "open loop" and data["offered_per_s"] == 200 and data["window"] is None
+    assert data["failed"] == 0 and data["oversells"] == 0 and sum(data["outcomes"].values()) == 300
+    assert data["seconds"] >= 299 / 200  # the last order is not sent before its time
