@@ -102,3 +102,15 @@ def test_a_wrong_cached_position_fails_its_batch_and_is_forgotten(two_hubs):
         "on_hand": 5, "reserved": 5, "damaged": 0, "quality_control": 0, "incoming": 0, "in_transit": 0, "version": 2}
     with pytest.raises(LedgerError):
         a.writer.execute(reserve("A", "WH", 1))
+
+
+def test_a_full_cache_drops_the_skus_kept_longest_ago(two_hubs):
+    a, _ = two_hubs
+    cache = a.writer.store.cache
+    cache.max_entries = 2
+    a.writer.execute(receive("A", "WH", 5))
+    a.writer.execute(receive("A", "ST", 5))
+    a.writer.execute(receive("B", "WH", 5))  # three positions kept: one too many
+    a.writer.execute(receive("B", "WH", 1))  # the next batch drops A, kept longest ago
+    assert cache.position(("A", "WH")) is None and cache.position(("B", "WH")).on_hand == 6
+    assert a.writer.execute(reserve("A", "WH", 5)).positions["A@WH"]["reserved"] == 5  # read again

@@ -21,8 +21,8 @@ side by side under row locks, and there the writer reads what it locks.
 
 Positions also carry their version, and every position update checks it, so even a
 missed stamp could not turn into a lost update: it would fail the batch, which empties
-the cache and retries. The cache is bounded (`max_entries` per map); past that it
-starts again empty rather than grow with the catalog.
+the cache and retries. The cache is bounded (`max_entries` per map): past that it drops
+the SKUs it kept longest ago, so a large catalog keeps its busy SKUs in flat memory.
 """
 
 from __future__ import annotations
@@ -123,13 +123,32 @@ class WriterCache:
         ours and the configuration is the one it was built with."""
         rows = driver_rows(conn, "SELECT stamp FROM stock_epoch WHERE id = 1", ())
         stamp = rows[0][0] if rows else None
-        too_big = max(self._positions, self.projection.size) > self.max_entries
-        if stamp != self.token or cfg is not self._cfg or too_big:
+        if stamp != self.token or cfg is not self._cfg:
             self._clear()
             self._cfg = cfg
             self.misses += 1
-        else:
-            self.hits += 1
+            return
+        self.hits += 1
+        if self._positions > self.max_entries:
+            self._trim_positions()
+        if self.projection.size > self.max_entries:
+            self.projection = ProjectionRows()  # cheap to read again, a SKU at a time
+
+    def _trim_positions(self) -> None:
+        """Drop the SKUs kept longest ago (`keep_positions` moves the ones it touches to the
+        end) down to three quarters of the bound: a large catalog keeps its busy SKUs."""
+        target = self.max_entries * 3 // 4
+        n = self._positions
+        drop = []
+        for sku, by_loc in self.positions.items():
+            if n <= target:
+                break
+            n -= len(by_loc)
+            drop.append(sku)
+        for sku in drop:
+            del self.positions[sku]
+            self.complete.discard(sku)
+        self._positions = n
 
     def forget(self) -> None:
         """The transaction failed: what it staged may not be in the database."""
@@ -152,3 +171,5 @@ class WriterCache:
         for sku in complete - self.complete:
             self.positions.setdefault(sku, {})
             self.complete.add(sku)
+        for sku in {k[0] for k in positions} | complete:  # most recently kept last (see _trim_positions)
+            self.positions[sku] = self.positions.pop(sku)
