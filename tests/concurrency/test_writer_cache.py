@@ -114,3 +114,15 @@ def test_a_full_cache_drops_the_skus_kept_longest_ago(two_hubs):
     a.writer.execute(receive("B", "WH", 1))  # the next batch drops A, kept longest ago
     assert cache.position(("A", "WH")) is None and cache.position(("B", "WH")).on_hand == 6
     assert a.writer.execute(reserve("A", "WH", 5)).positions["A@WH"]["reserved"] == 5  # read again
+
+
+def test_the_cache_rests_while_another_writer_keeps_stamping(two_hubs):
+    """Two processes taking turns: keeping the cache would be thrown away at every turn."""
+    a, b = two_hubs
+    for _ in range(4):
+        b.writer.execute(receive("A", "WH", 1))
+        a.writer.execute(receive("B", "WH", 1))
+    assert a.writer.store.cache.positions == {}  # resting: nothing kept
+    a.writer.execute(receive("B", "WH", 1))  # its own stamp found again: awake
+    assert a.writer.store.cache.position(("B", "WH")).on_hand == 5
+    assert a.writer.execute(reserve("B", "WH", 5)).positions["B@WH"]["reserved"] == 5

@@ -157,10 +157,9 @@ class StockStore:
         self.cache = cache  # the SQLite stock writer's (see writer_cache); None elsewhere
 
     # -- reading ---------------------------------------------------------------------------
-    def _lock_positions(self, conn: Connection, keys: list[PositionKey]) -> dict[PositionKey, Position]:
+    def _lock_positions(self, conn: Connection, keys: list[PositionKey], cache: WriterCache | None = None) -> dict[PositionKey, Position]:
         cols = ("sku", "location", *POSITION_COLUMNS)
         found: dict[PositionKey, Position] = {}
-        cache = self.cache
         if cache is not None:  # what the cache knows is not read; a complete SKU's other rows do not exist
             unknown = []
             for k in keys:
@@ -195,9 +194,8 @@ class StockStore:
     def begin(self, conn: Connection) -> "StockBatch":
         """Open the in-memory working set of one transaction (see StockBatch)."""
         cfg = self.config.get(conn)
-        if self.cache is not None:
-            self.cache.begin(conn, cfg)
-        return StockBatch(self, conn, cfg, datetime.now(UTC))
+        use = self.cache.begin(conn, cfg) if self.cache is not None else False
+        return StockBatch(self, conn, cfg, datetime.now(UTC), use_cache=use)
 
     def apply_batch(self, conn: Connection, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
         results: list[StockResult | Exception | None] = [None] * len(commands)
@@ -342,9 +340,10 @@ class StockBatch:
     reservations, and flush once.
     """
 
-    def __init__(self, store: StockStore, conn: Connection, cfg, now: datetime) -> None:
+    def __init__(self, store: StockStore, conn: Connection, cfg, now: datetime, *, use_cache: bool = False) -> None:
         self.store = store
-        self.cache = store.cache
+        self.cache = store.cache if use_cache else None
+        self.stamp = store.cache.token if store.cache is not None else None  # see stamp_stock_epoch
         self.conn = conn
         self.cfg = cfg
         self.now = now
@@ -383,7 +382,7 @@ class StockBatch:
                         self._by_sku.setdefault(sku, {})[loc] = pos
             wanted = [k for k in wanted if k not in self.positions]
         if wanted:
-            got = self.store._lock_positions(self.conn, wanted)
+            got = self.store._lock_positions(self.conn, wanted, self.cache)
             self.positions.update(got)
             self.original.update(got)
             for (sku, loc), pos in got.items():
@@ -495,7 +494,7 @@ class StockBatch:
         cache = self.cache
         if cache is not None:
             cache.keep_positions(positions, self._whole_skus)
-        stamp_stock_epoch(conn, cache.token if cache is not None else None)
+        stamp_stock_epoch(conn, self.stamp)
         events: list[DomainEvent] = []
         stock_changes = [
             (row[0], row[1], mid, row[5], row[3], row[4], row[2], pos.on_hand, pos.reserved, pos.damaged,

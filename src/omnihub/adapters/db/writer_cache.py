@@ -37,6 +37,8 @@ from omnihub.domain.ledger import Position
 #: rows kept per map before the cache starts afresh (a position entry is about 250
 #: bytes: 200,000 of them stay near 50 MB, well inside the hub's memory budget)
 MAX_ENTRIES = 200_000
+#: batches in a row finding another writer's stamp before the cache rests (see `begin`)
+DORMANT_AFTER = 3
 
 
 def stamp_stock_epoch(conn: Connection, stamp: str | None = None) -> None:
@@ -109,6 +111,7 @@ class WriterCache:
         self._cfg: object | None = None
         self.hits = 0  # batches that began with a valid cache (for benchmarks and tests)
         self.misses = 0
+        self._foreign_in_row = 0  # batches in a row that found another writer's stamp
         self._clear()
 
     def _clear(self) -> None:
@@ -118,21 +121,28 @@ class WriterCache:
         self.projection = ProjectionRows()
         self._positions = 0
 
-    def begin(self, conn: Connection, cfg: object) -> None:
+    def begin(self, conn: Connection, cfg: object) -> bool:
         """At the start of a write transaction: keep the cache only if the last stamp is
-        ours and the configuration is the one it was built with."""
+        ours and the configuration is the one it was built with. Returns whether to use
+        it in this transaction: not while another writer keeps stamping (two processes
+        taking turns), where keeping it would be work thrown away at every turn; the
+        first stamp of ours found again wakes it."""
         rows = driver_rows(conn, "SELECT stamp FROM stock_epoch WHERE id = 1", ())
         stamp = rows[0][0] if rows else None
         if stamp != self.token or cfg is not self._cfg:
-            self._clear()
-            self._cfg = cfg
             self.misses += 1
-            return
+            self._foreign_in_row = self._foreign_in_row + 1 if stamp != self.token else 0
+            if self.positions or self.projection.size:
+                self._clear()
+            self._cfg = cfg
+            return self._foreign_in_row < DORMANT_AFTER
         self.hits += 1
+        self._foreign_in_row = 0
         if self._positions > self.max_entries:
             self._trim_positions()
         if self.projection.size > self.max_entries:
             self.projection = ProjectionRows()  # cheap to read again, a SKU at a time
+        return True
 
     def _trim_positions(self) -> None:
         """Drop the SKUs kept longest ago (`keep_positions` moves the ones it touches to the
