@@ -83,6 +83,15 @@ def make_orders(n: int, skus: int, points, rng: random.Random) -> list[Order]:
     return out
 
 
+def _tally(result, outcomes: dict[str, int], failures: list[str]) -> None:
+    """Count one answer: its routing outcome (or state), or the error it is."""
+    if isinstance(result, Exception):
+        failures.append(repr(result))
+    else:
+        key = result.outcome or result.state
+        outcomes[key] = outcomes.get(key, 0) + 1
+
+
 def _offered(hub: Hub, batch: list[Order], rate: float, progress=None):
     """Open loop: order i is sent at start + i / rate whether or not earlier ones are done,
     as a channel's webhooks arrive, and its latency counts from that moment (a sender
@@ -103,10 +112,7 @@ def _offered(hub: Hub, batch: list[Order], rate: float, progress=None):
                 sent[i] = None  # the answer is not kept: a heap growing with the run slows every collection
             r = ticket.result(600)
             latencies.append(time.perf_counter() - due)
-            if isinstance(r, Exception):
-                failures.append(repr(r))
-            else:
-                outcomes[r.outcome or r.state] = outcomes.get(r.outcome or r.state, 0) + 1
+            _tally(r, outcomes, failures)
             if progress and i % 100 == 99:
                 progress(100)
 
@@ -152,10 +158,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                     for t0, f in inflight:
                         r = f.result(600)
                         lat.append(time.perf_counter() - t0)
-                        if isinstance(r, Exception):
-                            bad.append(repr(r))
-                        else:
-                            outs[r.outcome or r.state] = outs.get(r.outcome or r.state, 0) + 1
+                        _tally(r, outs, bad)
                     if progress:
                         progress(len(inflight))
                 with lock:
