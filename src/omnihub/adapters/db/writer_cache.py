@@ -13,7 +13,9 @@ figures by key) and is trusted only while nobody else has written stock since:
 - each writer transaction begins by reading the stamp (`begin`): if it is not this
   writer's token, or the channel configuration changed, the cache starts empty;
 - a transaction that fails leaves the cache empty (`forget`), since what it staged may
-  not have been committed.
+  not have been committed;
+- while another writer keeps stamping (two processes taking turns on one file), the cache
+  rests: keeping it would be work thrown away at every turn.
 
 SQLite only: its writers are serialised (BEGIN IMMEDIATE), so a stamp read at the start
 of a write transaction stays true until that transaction ends. PostgreSQL writers run
@@ -34,8 +36,8 @@ from sqlalchemy.engine import Connection
 from omnihub.adapters.db.bulk_sql import driver_rows, fetch_by_keys
 from omnihub.domain.ledger import Position
 
-#: rows kept per map before the cache starts afresh (a position entry is about 250
-#: bytes: 200,000 of them stay near 50 MB, well inside the hub's memory budget)
+#: rows kept per map before the oldest are dropped (a position entry is about 250 bytes:
+#: 200,000 of them stay near 50 MB, well inside the hub's memory budget)
 MAX_ENTRIES = 200_000
 #: batches in a row finding another writer's stamp before the cache rests (see `begin`)
 DORMANT_AFTER = 3
