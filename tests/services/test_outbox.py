@@ -55,3 +55,29 @@ def test_a_failing_subscriber_does_not_block_the_outbox(stocked):
     bus.subscribe("*", lambda topic, p: ok.append(topic))
     stocked.inventory.receive("A", "WH", 1)
     assert OutboxRelay(stocked.engine, bus).drain() > 0 and ok
+
+
+def test_the_relay_queues_for_the_file_with_the_stock_writers(tmp_path):
+    """On SQLite the relay waits in the same kernel queue as the stock writers: left to
+    SQLite's sleeping busy handler it lost nearly every race against a busy writer."""
+    import threading
+
+    from omnihub.adapters.db.write_turn import WriteTurn
+    from tests.conftest import add_location, add_skus
+
+    hub = Hub.open(Settings(database_url=f"sqlite:///{tmp_path / 'hub.db'}"), relay=False)
+    try:
+        add_location(hub, "WH")
+        add_skus(hub, "A")
+        hub.inventory.receive("A", "WH", 5)
+        writer_turn = WriteTurn(hub.engine)  # another writer, holding its turn
+        done = threading.Event()
+        with writer_turn():
+            relay = threading.Thread(target=lambda: (hub.relay.drain(), done.set()))
+            relay.start()
+            assert not done.wait(0.5)  # queued behind the writer
+        relay.join(10)
+        assert done.is_set()
+        writer_turn.close()
+    finally:
+        hub.close()
