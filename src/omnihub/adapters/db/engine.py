@@ -21,12 +21,15 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        from omnihub.adapters.db.write_turn import TURN_HELD, TurnConnection, WriteTurn
+
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": 30, "factory": TurnConnection},
             pool_size=pool_size,
             max_overflow=20,
         )
+        turn = WriteTurn(database_file(engine))  # every write transaction of this engine queues here
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -42,8 +45,17 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            options = conn.get_execution_options()
+            mode = options.get("sqlite_begin", "IMMEDIATE")
+            raw = conn.connection.dbapi_connection
+            if mode == "IMMEDIATE" and turn.path is not None and not options.get(TURN_HELD) and raw.turn is None:
+                turn.acquire()  # given back when the transaction ends (TurnConnection)
+                raw.turn = turn
+            try:
+                conn.exec_driver_sql(f"BEGIN {mode}")
+            except BaseException:
+                raw._give_back()
+                raise
 
         return engine
     return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)

@@ -24,7 +24,7 @@ from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
 from omnihub.adapters.db.engine import database_file, is_sqlite
 from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
 from omnihub.adapters.db.writer_cache import WriterCache
-from omnihub.adapters.db.write_turn import WriteTurn
+from omnihub.adapters.db.write_turn import TURN_HELD, WriteTurn
 from omnihub.domain.stock_commands import StockCommand
 from omnihub.gc_tuning import no_collection_mid_batch
 
@@ -127,7 +127,7 @@ class StockWriter:
                 yield conn
             return
         if self._own is None or self._own.closed or self._own.invalidated:
-            conn = self.engine.connect()
+            conn = self.engine.connect().execution_options(**{TURN_HELD: True})  # its turn spans a batch
             raw = conn.connection.dbapi_connection
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
