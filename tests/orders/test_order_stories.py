@@ -330,3 +330,32 @@ def test_parcels_are_delivered_one_by_one_and_the_order_when_the_last_arrives(es
     assert estate.post(f"/api/v1/orders/{oid}/deliveries", json={}).status_code == 422  # nothing left on its way
     ret = estate.post(f"/api/v1/orders/{oid}/returns", json={"location": "SOHO", "lines": {"2": 1}})
     assert ret.status_code == 201 and ret.json()["state"] == "returned"
+
+
+def test_an_order_under_safety_stock_rules_leaves_the_figures_a_rebuild_computes(estate):
+    """The batch reads the safety-stock rules once, to route, and the channel projection
+    works with the same rules: what the channel shows afterwards is what a rebuild from
+    scratch computes."""
+    import sqlalchemy as sa
+
+    from omnihub.adapters.db import tables as t
+    from omnihub.adapters.db.projection_rebuild import rebuild_all
+
+    hub = estate.hub
+    hub.catalog.set_policy(channel="shopify", sku="SHELL-M", safety_stock=2)
+    hub.catalog.set_policy(location="SOHO", safety_stock=1)
+    stock(estate, "SHELL-M", "WH-NJ", 10)
+    stock(estate, "SHELL-M", "SOHO", 4)
+    stock(estate, "BOOT-42", "SOHO", 3)
+    placed = order(estate, ("SHELL-M", 3), ("BOOT-42", 1), shipping_address=NYC_CUSTOMER)
+    assert placed["state"] == "allocated"
+
+    def figures() -> dict:
+        ca = t.channel_availability
+        with hub.engine.connect() as c:
+            return {(r.sku, r.location): r.quantity for r in c.execute(sa.select(ca).where(ca.c.channel == "shopify"))}
+
+    shown = figures()
+    rebuild_all(hub.engine)
+    assert figures() == shown
+    assert shown[("BOOT-42", "SOHO")] == 1  # 3 on hand, 1 reserved, 1 kept back at SoHo

@@ -232,6 +232,7 @@ class OrderPipeline:
         cfg = batch.cfg
         ruleset = self.rules.current(conn)
         policies = policies_for(conn, sorted(skus), cfg)
+        batch.policies = (frozenset(skus), policies)  # the projection needs the same rules: not read twice
         capacity = self._capacity_used(conn, cfg, now)
 
         # 3. Screening: unified customers and fraud holds for the new orders.

@@ -270,9 +270,12 @@ class StockStore:
 
 def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now,
                      loaded_whole: dict[str, dict[str, Position]] | None = None,
-                     known: ProjectionRows | None = None) -> list[DomainEvent]:
+                     known: ProjectionRows | None = None,
+                     policies: tuple[frozenset[str], dict] | None = None) -> list[DomainEvent]:
     """`loaded_whole`: every position of some SKUs, already locked and current in the
     batch (the order pipeline loads whole SKUs to route), so they are not read again.
+    `policies`: (SKUs covered, their safety-stock/threshold rules) read earlier in the
+    same transaction; used when they cover every SKU touched.
     `known`: the stock writer's cached projection rows (see writer_cache), read through
     and updated in place; without it, a fresh set read for this call alone."""
     if not cfg.channels and not demand_delta:
@@ -291,8 +294,9 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
     if not cfg.channels:
         return []
-    policies = policies_for(conn, skus, cfg)
-    rules_by_sku = {s: rules_for_sku(policies, s) for s in skus}
+    if policies is None or not policies[0].issuperset(skus):
+        policies = (frozenset(skus), policies_for(conn, skus, cfg))
+    rules_by_sku = {s: rules_for_sku(policies[1], s) for s in skus}
     # by the whole key: the table is keyed (channel, sku), a SKU alone would scan it
     known.read_pools(conn, [(c.channel, x) for c in cfg.channels for x in skus])
     # Only the rows this batch can change: each SKU's totals and the touched locations.
@@ -360,6 +364,8 @@ class StockBatch:
         self.demand_delta: dict[str, int] = {}
         self.events: list[DomainEvent] = []
         self._results: list[tuple[StockResult, int, int]] = []  # (result, first row, end row)
+        #: (SKUs, policy rules) a caller already read in this transaction (see project_channels)
+        self.policies: tuple[frozenset[str], dict] | None = None
 
     def load(self, keys: set[PositionKey], skus: set[str] = frozenset(), whole_skus: set[str] = frozenset()) -> None:
         """Lock positions: the named keys, plus every existing position of `whole_skus`
@@ -512,7 +518,8 @@ class StockBatch:
         if touched:
             loaded = {x: self.positions_of(x) for x in self._whole_skus & touched}
             events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now,
-                                           loaded_whole=loaded, known=cache.projection if cache is not None else None))
+                                           loaded_whole=loaded, known=cache.projection if cache is not None else None,
+                                           policies=self.policies))
         write_outbox(conn, [*events, *self.events], now, stock_changes)
         for res, start, end in self._results:
             res._rows, res._ids = rows[start:end], ids[start:end]  # dicts only if asked (movements)
