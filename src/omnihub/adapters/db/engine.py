@@ -18,6 +18,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+BUSY_TIMEOUT_S = 30  # how long an SQLite writer waits for another before "database is locked"
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -25,7 +28,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         engine = sa.create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30, "factory": TurnConnection},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S, "factory": TurnConnection},
             pool_size=pool_size,
             max_overflow=20,
         )
@@ -39,7 +42,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -49,8 +52,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             mode = options.get("sqlite_begin", "IMMEDIATE")
             raw = conn.connection.dbapi_connection
             if mode == "IMMEDIATE" and turn.path is not None and not options.get(TURN_HELD) and raw.turn is None:
-                turn.acquire()  # given back when the transaction ends (TurnConnection)
-                raw.turn = turn
+                # Given back when the transaction ends (TurnConnection). A thread of this
+                # process stuck in a transaction must not hang the others: past the busy
+                # timeout they go on without the turn and meet SQLite's own lock, which
+                # answers "database is locked" as it always did.
+                if turn.acquire(timeout=BUSY_TIMEOUT_S):
+                    raw.turn = turn
             try:
                 conn.exec_driver_sql(f"BEGIN {mode}")
             except BaseException:

@@ -44,10 +44,13 @@ class WriteTurn:
         self._fd: int | None = None
         self._local = threading.Lock()  # flock is per open file: threads queue here first
 
-    def acquire(self) -> None:
+    def acquire(self, timeout: float = -1) -> bool:
+        """Wait for the turn (`timeout` seconds at most for another thread of this process
+        to give it back); False if that ran out, and the caller goes on without it."""
         if self.path is None:
-            return
-        self._local.acquire()
+            return True
+        if not self._local.acquire(timeout=timeout):
+            return False
         try:
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -55,6 +58,7 @@ class WriteTurn:
         except BaseException:
             self._local.release()
             raise
+        return True
 
     def release(self) -> None:
         if self.path is None:
