@@ -298,12 +298,10 @@ def _plain(v: Any) -> Any:
 
 
 def _jsonable(name: str, expected: Any, actual: Any) -> dict[str, Any]:
-    def conv(v: Any) -> Any:
-        if isinstance(v, (frozenset, set, tuple)):
-            return sorted(conv(x) for x in v)
+    def conv(v: Any) -> Any:  # as `_plain`, and dicts with text keys
         if isinstance(v, dict):
             return {str(k): conv(x) for k, x in v.items()}
-        return v
+        return _plain(v)
 
     return {"filter": name, "expected": conv(expected), "actual": conv(actual)}
 

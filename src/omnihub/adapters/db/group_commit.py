@@ -221,7 +221,7 @@ class StockWriter:
         except Exception:  # never let the writer thread die for housekeeping
             log.exception("wal catch-up failed")
 
-    def _take_and_run(self, item) -> bool:
+    def _take_and_run(self, item) -> tuple[bool, "_Batch"]:
         batch = [item]
         stop = False
         while len(batch) < self.batch_max:

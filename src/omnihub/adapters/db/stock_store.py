@@ -149,8 +149,9 @@ def _chunks(items: Sequence, n: int = 900):
 
 
 class StockStore:
-    """Stateless but for the per-process config cache; safe to share between threads
-    as long as each call has its own connection."""
+    """Stateless but for the per-process config cache and, in a stock writer, the writer's
+    cache (used by that writer's thread alone); otherwise safe to share between threads as
+    long as each call has its own connection."""
 
     def __init__(self, cache: WriterCache | None = None) -> None:
         self.config = ConfigCache()

@@ -36,6 +36,15 @@ QUIET_SECONDS = 0.5
 RESTART_FRAMES = 16_384  # 64 MiB with 4 KiB pages
 
 
+def _passive_checkpoint(conn: sqlite3.Connection, skipped: str) -> tuple[int, int, int] | None:
+    """(busy, frames in the log, frames copied back), or None if SQLite refused."""
+    try:
+        return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    except sqlite3.Error as exc:
+        log.warning(skipped, error=str(exc))
+        return None
+
+
 class WalCheckpointer:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -68,12 +77,10 @@ class WalCheckpointer:
             conn.close()
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
-        try:
-            _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            self.log_frames = frames
+        result = _passive_checkpoint(conn, "wal checkpoint skipped")  # busy or locked: the next wake tries again
+        if result is not None:
+            self.log_frames = result[1]
             self.checkpoints += 1
-        except sqlite3.Error as exc:  # busy or locked: the next wake tries again
-            log.warning("wal checkpoint skipped", error=str(exc))
 
     def catch_up(self, writer_conn: sqlite3.Connection) -> None:
         """Called by the writer between transactions, holding the write turn: if the log is
@@ -81,12 +88,8 @@ class WalCheckpointer:
         Readers still on older frames only postpone that to a later call."""
         if self.log_frames < RESTART_FRAMES:
             return
-        try:
-            busy, frames, copied = writer_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except sqlite3.Error as exc:
-            log.warning("wal catch-up skipped", error=str(exc))
-            return
-        if not busy and frames == copied:
+        result = _passive_checkpoint(writer_conn, "wal catch-up skipped")
+        if result is not None and not result[0] and result[1] == result[2]:
             self.log_frames = 0
             self.restarts += 1
 

@@ -55,6 +55,17 @@ def stamp_stock_epoch(conn: Connection, stamp: str | None = None) -> None:
         raw.execute("INSERT INTO stock_epoch (id, stamp) VALUES (1, ?)", (value,))
 
 
+def _read_missing(conn: Connection, table: str, key_columns: tuple[str, ...], value_column: str, known: dict,
+                  keys: list[tuple]) -> None:
+    """Read one value per key into `known` (keyed by the key, or by its only column), 0
+    for a row that does not exist."""
+    if not keys:
+        return
+    got = {r[:-1]: r[-1] for r in fetch_by_keys(conn, table, (*key_columns, value_column), key_columns, keys)}
+    for k in keys:
+        known[k if len(k) > 1 else k[0]] = got.get(tuple(k), 0)
+
+
 class ProjectionRows:
     """The queue, pools and channel figures a batch's projection works on, read through:
     what is already here is not read again, what is read is kept (a row that does not
@@ -71,28 +82,15 @@ class ProjectionRows:
         return len(self.demand) + len(self.pools) + len(self.shown)
 
     def read_demand(self, conn: Connection, skus: list[str]) -> None:
-        unknown = [(x,) for x in skus if x not in self.demand]
-        if unknown:
-            got = dict(fetch_by_keys(conn, "sku_demand", ("sku", "queued"), ("sku",), unknown))
-            for (x,) in unknown:
-                self.demand[x] = got.get(x, 0)
+        _read_missing(conn, "sku_demand", ("sku",), "queued", self.demand, [(x,) for x in skus if x not in self.demand])
 
     def read_pools(self, conn: Connection, keys: list[tuple[str, str]]) -> None:
-        unknown = [k for k in keys if k not in self.pools]
-        if unknown:
-            got = {(r[0], r[1]): r[2] for r in fetch_by_keys(conn, "channel_pools", ("channel", "sku", "pool"),
-                                                             ("channel", "sku"), unknown)}
-            for k in unknown:
-                self.pools[k] = got.get(k, 0)
+        _read_missing(conn, "channel_pools", ("channel", "sku"), "pool", self.pools,
+                      [k for k in keys if k not in self.pools])
 
     def read_shown(self, conn: Connection, keys: list[tuple[str, str, str]]) -> None:
-        unknown = [k for k in keys if k not in self.shown and (k[0], k[1]) not in self.shown_complete]
-        if unknown:
-            got = {(r[0], r[1], r[2]): r[3] for r in fetch_by_keys(
-                conn, "channel_availability", ("channel", "sku", "location", "quantity"),
-                ("channel", "sku", "location"), unknown)}
-            for k in unknown:
-                self.shown[k] = got.get(k, 0)
+        _read_missing(conn, "channel_availability", ("channel", "sku", "location"), "quantity", self.shown,
+                      [k for k in keys if k not in self.shown and (k[0], k[1]) not in self.shown_complete])
 
     def read_shown_whole(self, conn: Connection, keys: list[tuple[str, str]]) -> None:
         """Every row of these (channel, SKU): a per-location channel's figures spread together."""
