@@ -160,7 +160,7 @@ def filter_cases(draw):
         min_capacity_left=draw(st.one_of(st.none(), st.integers(0, 2))),
         min_stock_left=draw(st.integers(0, 3)),
     )
-    rule = RoutingRule("strict", location_filter=lf, sort=draw(st.permutations(list(SortKey))),
+    rule = RoutingRule("strict", location_filter=lf, sort=tuple(draw(st.permutations(list(SortKey)))),
                        split=SplitPolicy(SplitMode.SPLIT))
     return locs, stock, used, o, RoutingRuleSet((rule,))
 

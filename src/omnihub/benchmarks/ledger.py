@@ -26,6 +26,7 @@ from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
+from omnihub.domain import CORE_BUILD
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.stock_commands import StockCommand, fixed_plan
 from omnihub.gc_tuning import tune_for_throughput
@@ -313,4 +314,5 @@ def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movem
         }
         result["lost_updates"] += hot_ch["lost_updates"]
     result["peak_rss_mb"] = peak_rss_mb()
+    result["core_build"] = CORE_BUILD
     return result

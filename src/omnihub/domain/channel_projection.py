@@ -88,9 +88,9 @@ def project(
             else:
                 new_v, old_v = plain_new, plain_old
             if ships and old_v != new_v:
-                key = (alloc.channel, ch.sku)
-                pools[key] = pools.get(key, 0) + new_v - old_v
-                changed_pools[key] = pools[key]
+                pool = (alloc.channel, ch.sku)
+                pools[pool] = pools.get(pool, 0) + new_v - old_v
+                changed_pools[pool] = pools[pool]
             if alloc.per_location and alloc.feed_mode(ch.location) is not None:
                 writes[(alloc.channel, ch.sku, ch.location)] = per_location_quantity(new_v, alloc)
     for sku in set(touched_skus):

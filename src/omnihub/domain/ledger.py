@@ -201,7 +201,7 @@ def apply_movement(pos: Position, m: Movement, *, allow_oversell: bool = False) 
     if dst not in OUTSIDE and dst is not StockState.ON_HAND:
         b[_BALANCE_INDEX[dst]] += q
     b[0] += q * ((dst in ON_SHELF) - (src in ON_SHELF))
-    return Applied(Position(*b, pos.version + 1), oversold)
+    return Applied(Position(b[0], b[1], b[2], b[3], b[4], b[5], pos.version + 1), oversold)
 
 
 def fold(movements: list[Movement], *, allow_oversell_flags: list[bool] | None = None) -> Position:

@@ -441,7 +441,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
     `diff.partly_cancelled` and moves it along `cancellation_path`.
     """
     if existing is None:
-        changes = tuple(
+        added = tuple(
             LineChange(line.line_id, line.sku, 0, n, added=n)
             for line in incoming.lines
             if (n := (0 if incoming.cancelled else line.open_quantity))
@@ -453,7 +453,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
                 incoming, lines=tuple(replace(line, assignments=()) for line in incoming.lines)
             )
         return VersionOutcome(
-            fresh, OrderDiff(VersionVerdict.NEW, changes, cancelled=incoming.cancelled)
+            fresh, OrderDiff(VersionVerdict.NEW, added, cancelled=incoming.cancelled)
         )
     if existing.key != incoming.key:
         raise ValueError(f"versions of different orders: {existing.key} vs {incoming.key}")

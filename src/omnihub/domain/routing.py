@@ -605,7 +605,7 @@ def _select(
             if budget < 0:
                 break
         return _greedy_cover(ranked, need, limit)
-    chosen = []
+    chosen: list[tuple[_Site, list[int]]] = []
     remaining = list(need)
     for site, usable in ranked:
         if len(chosen) >= limit:
