@@ -332,14 +332,18 @@ def order_mismatches(order: Order, rule: RoutingRule, order_value_minor: int) ->
 # --------------------------------------------------------------------------- location side
 
 
-@dataclass(slots=True)
 class _Site:
-    """A location as this order sees it, computed once per order."""
+    """A location as this order sees it, computed once per order. A plain class, not a
+    dataclass: one is built per location per order, and a compiled core builds a plain
+    class's instances natively where a dataclass's `__init__` stays interpreted."""
 
-    loc: Location
-    distance: float | None
-    raw: tuple[int, ...]  # ATP per demanded SKU, in `skus` order
-    capacity_left: int | None
+    __slots__ = ("loc", "distance", "raw", "capacity_left")
+
+    def __init__(self, loc: Location, distance: float | None, raw: tuple[int, ...], capacity_left: int | None) -> None:
+        self.loc = loc
+        self.distance = distance
+        self.raw = raw  # ATP per demanded SKU, in `skus` order
+        self.capacity_left = capacity_left
 
 
 def location_rejection(

@@ -147,10 +147,21 @@ def _move(order: Order, new: OrderState, work: _Work, reason: str = "") -> Order
     return replace(order, state=new)
 
 
+def _steps(order: Order, steps: Sequence[tuple[OrderState, str]], work: _Work) -> Order:
+    """`_move` along several states, each checked and announced, with one copy of the
+    order at the end (a copy of an order costs more than checking its moves)."""
+    state = order.state
+    for new, reason in steps:
+        if new == state:
+            continue
+        transition(state, new)
+        work.events.append(OrderStateChanged(order.id or 0, order.channel, order.external_id, state.value, new.value, reason))
+        state = new
+    return order if state is order.state else replace(order, state=state)
+
+
 def _walk(order: Order, path: Sequence[OrderState], work: _Work, reason: str = "") -> Order:
-    for state in path:
-        order = _move(order, state, work, reason)
-    return order
+    return _steps(order, [(state, reason) for state in path], work)
 
 
 def is_till_sale(order: Order) -> bool:
@@ -449,17 +460,22 @@ class OrderPipeline:
             RoutingOutcome.REJECTED: OrderState.BROKERING,
         }
         target = state_for[decision.outcome]
-        if order.state is OrderState.CREATED:
-            order = _move(order, OrderState.BROKERING, work, "entered the brokering queue")
-        elif order.state is OrderState.ALLOCATED:  # a newer version added units: broker them
-            order = _move(order, OrderState.BROKERING, work, "units added on the channel")
+        steps: list[tuple[OrderState, str]] = []
+        state = order.state
+        if state is OrderState.CREATED:
+            steps.append((OrderState.BROKERING, "entered the brokering queue"))
+            state = OrderState.BROKERING
+        elif state is OrderState.ALLOCATED:  # a newer version added units: broker them
+            steps.append((OrderState.BROKERING, "units added on the channel"))
+            state = OrderState.BROKERING
         # A partly cancelled order whose rest still waits stays "partly cancelled"; one with
         # a parcel already picked or on its way keeps saying so while the rest is routed
         # (routing only adds assignments to it).
-        keep = (order.state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING) or \
-            order.state in (OrderState.PARTLY_PICKED, OrderState.PARTLY_SHIPPED)
-        if not keep and target is not order.state:
-            order = _move(order, target, work, f"routing: {decision.outcome.value}")
+        keep = (state is OrderState.PARTLY_CANCELLED and target is OrderState.BROKERING) or \
+            state in (OrderState.PARTLY_PICKED, OrderState.PARTLY_SHIPPED)
+        if not keep and target is not state:
+            steps.append((target, f"routing: {decision.outcome.value}"))
+        order = _steps(order, steps, work)
         if decision.outcome in (RoutingOutcome.ALLOCATED,):
             work.queue_deletes.add(order.id)
         else:

@@ -219,7 +219,9 @@ def next_ids(conn: Connection, table: str, n: int) -> list[int]:
 def db_time(conn: Connection, dt: datetime):
     """A timestamp as each driver stores it for SQLAlchemy's DateTime to read back."""
     if conn.dialect.name == "sqlite":
-        return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+        # SQLAlchemy's "%Y-%m-%d %H:%M:%S.%f" of the wall time; isoformat is several times
+        # faster than strftime, and [:26] leaves out an aware datetime's offset as it does.
+        return dt.isoformat(" ", "microseconds")[:26]
     return dt
 
 
