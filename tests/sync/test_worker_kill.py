@@ -83,6 +83,25 @@ def _due_intents(hub) -> int:
         return sum(1 for d in due if (d if d.tzinfo else d.replace(tzinfo=UTC)) <= datetime.now(UTC))
 
 
+def _not_held_raises(hub, wrong: list) -> list:
+    """Shopify mismatches (sku, location, hub, shown) other than a raise held on purpose.
+
+    When a channel shows fewer units than the hub last pushed, the difference may be a
+    sale whose order is not ingested yet, so the sync engine waits `reassert_after_s`
+    (30 s) before raising the figure again (see ChannelSync). A worker killed mid-push
+    can leave exactly that: the channel one unit under the hub, its intent pending and
+    due later. That mismatch is safe (the channel undersells) and by design; any other,
+    and every over-showing one, is not."""
+    i = t.sync_intents
+    now = datetime.now(UTC)
+    with hub.engine.connect() as conn:
+        rows = conn.execute(sa.select(i.c.sku, i.c.location, i.c.target, i.c.next_attempt_at).where(
+            i.c.channel == "shopify", i.c.state == "pending")).all()
+    held = {(sku, loc): target for sku, loc, target, due in rows
+            if (due if due.tzinfo else due.replace(tzinfo=UTC)) > now}
+    return [(sku, loc, qty, got) for sku, loc, qty, got in wrong if not (got < qty and held.get((sku, loc)) == qty)]
+
+
 def _inbox_states(hub) -> dict[str, int]:
     ib = t.channel_inbox
     with hub.engine.connect() as conn:
@@ -131,7 +150,8 @@ def test_a_killed_worker_loses_nothing_and_does_nothing_twice(hub, serve, shopif
         def everything_settled():
             have = _orders(hub)
             return (all(placed[c] <= have.get(c, set()) for c in placed) and set(_inbox_states(hub)) == {"done"}
-                    and not _due_intents(hub) and not _shopify_converged(world) and not _amazon_converged(world))
+                    and not _due_intents(hub) and not _not_held_raises(hub, _shopify_converged(world))
+                    and not _amazon_converged(world))
 
         assert wait_until(everything_settled, 20, 0.2), "\n".join(map(str, (
             _inbox_states(hub), *_intents(hub), _shopify_converged(world), _amazon_converged(world), second.log())))
