@@ -140,11 +140,7 @@ class OpContext:
 
 
 def _move(order: Order, new: OrderState, work: _Work, reason: str = "") -> Order:
-    if order.state == new:
-        return order
-    transition(order.state, new)
-    work.events.append(OrderStateChanged(order.id or 0, order.channel, order.external_id, order.state.value, new.value, reason))
-    return replace(order, state=new)
+    return _steps(order, ((new, reason),), work)
 
 
 def _steps(order: Order, steps: Sequence[tuple[OrderState, str]], work: _Work) -> Order:
