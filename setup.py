@@ -43,11 +43,5 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:  # no compiler, no headers...
             print(f"omnihub: compiling the domain core failed ({exc}); it stays pure Python", file=sys.stderr)
 
-    def build_extension(self, ext) -> None:
-        try:
-            super().build_extension(ext)
-        except Exception as exc:
-            print(f"omnihub: compiling {ext.name} failed ({exc}); the domain core stays pure Python", file=sys.stderr)
-
 
 setup(ext_modules=core_extensions(), cmdclass={"build_ext": OptionalBuildExt})

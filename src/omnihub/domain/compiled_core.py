@@ -69,14 +69,13 @@ class _FromSource(importlib.abc.MetaPathFinder):
 
 def choose_build(package: str, package_dir: Path) -> str:
     """"compiled", or "source (<why>)" after making every core module load from source."""
-    why = "OMNIHUB_PURE_PYTHON is set" if os.environ.get("OMNIHUB_PURE_PYTHON") else \
-        why_not_compiled(package_dir, package_dir.parent.parent)
+    forced = bool(os.environ.get("OMNIHUB_PURE_PYTHON"))
+    why = "OMNIHUB_PURE_PYTHON is set" if forced else why_not_compiled(package_dir, package_dir.parent.parent)
     if why is None:
         return "compiled"
-    if why != "not compiled":  # a partial or stale build: say so, it costs speed
-        if not os.environ.get("OMNIHUB_PURE_PYTHON"):
-            warnings.warn(f"omnihub's compiled domain core is not used ({why}); running it from source. "
-                          "`pip install -e .` compiles it again.", RuntimeWarning, stacklevel=3)
+    if not forced and why != "not compiled":  # a partial or stale build: say so, it costs speed
+        warnings.warn(f"omnihub's compiled domain core is not used ({why}); running it from source. "
+                      "`pip install -e .` compiles it again.", RuntimeWarning, stacklevel=3)
     if not any(isinstance(f, _FromSource) for f in sys.meta_path):
         sys.meta_path.insert(0, _FromSource(package, package_dir))
     return f"source ({why})"
