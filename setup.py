@@ -1,22 +1,24 @@
-"""Build: the domain core (routing, ATP, the ledger's fold, the channel projection, the
-order model) is compiled with mypyc when a C compiler is at hand.
+"""Build: the hot path (the domain core, and the order pipeline, stock store and SQL
+helpers around it: `omnihub.compiled_build.COMPILED_MODULES`) is compiled with mypyc when a
+C compiler is at hand.
 
-These modules run once per order line and per location on the writer's hot path; compiled,
-the same source runs the full order path about a fifth faster (README, Benchmarks). The
-build stays optional: without a compiler, or with OMNIHUB_PURE_PYTHON=1 set, omnihub
-installs and runs as plain Python, and `omnihub.domain` loads its source whenever the
-compiled build is missing, incomplete or older than the source (see its docstring).
+These modules run once per order, order line and location inside the writer's
+transaction; compiled, the same source runs the full order path faster (README,
+Benchmarks). The build stays optional: without a compiler, or with OMNIHUB_PURE_PYTHON=1
+set, omnihub installs and runs as plain Python, and `omnihub` loads the source whenever
+the compiled build is missing, incomplete or older than the source (see compiled_build).
 Everything else is declared in pyproject.toml.
 """
 
 import os
 import sys
+from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
-from omnihub.domain.compiled_core import COMPILED_MODULES, GROUP  # noqa: E402  (stdlib only)
+from omnihub.compiled_build import COMPILED_MODULES, GROUP, source_path  # noqa: E402  (stdlib only)
 
 
 def core_extensions() -> list:
@@ -25,12 +27,13 @@ def core_extensions() -> list:
     try:
         from mypyc.build import mypycify
     except ImportError:
-        print("omnihub: mypyc not available; the domain core stays pure Python", file=sys.stderr)
+        print("omnihub: mypyc not available; omnihub stays pure Python", file=sys.stderr)
         return []
     try:  # mypyc type-checks first and exits on an error: that leaves the core as source
-        return mypycify([f"src/omnihub/domain/{m}.py" for m in COMPILED_MODULES], group_name=GROUP, opt_level="3")
+        package = os.path.join("src", "omnihub")
+        return mypycify([str(source_path(Path(package), m)) for m in COMPILED_MODULES], group_name=GROUP, opt_level="3")
     except (Exception, SystemExit) as exc:
-        print(f"omnihub: mypyc refused the domain core ({exc!r}); it stays pure Python", file=sys.stderr)
+        print(f"omnihub: mypyc refused the hot path ({exc!r}); omnihub stays pure Python", file=sys.stderr)
         return []
 
 
@@ -41,7 +44,7 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except Exception as exc:  # no compiler, no headers...
-            print(f"omnihub: compiling the domain core failed ({exc}); it stays pure Python", file=sys.stderr)
+            print(f"omnihub: compiling the hot path failed ({exc}); omnihub stays pure Python", file=sys.stderr)
 
 
 setup(ext_modules=core_extensions(), cmdclass={"build_ext": OptionalBuildExt})

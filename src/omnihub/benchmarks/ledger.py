@@ -22,11 +22,11 @@ import time
 
 import sqlalchemy as sa
 
+from omnihub import CORE_BUILD
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
-from omnihub.domain import CORE_BUILD
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.stock_commands import StockCommand, fixed_plan
 from omnihub.gc_tuning import tune_for_throughput

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from omnihub import CORE_BUILD
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.bulk_sql import db_time, insert_many
 from omnihub.adapters.db.channel_config import bump_version
 from omnihub.adapters.db.engine import migrate
 from omnihub.benchmarks.ledger import _percentile
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
-from omnihub.domain import CORE_BUILD
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.orders import Address, DeliveryMethod, Order, OrderLine
 from omnihub.gc_tuning import tune_for_throughput
@@ -213,5 +213,5 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "outbox_rows": outbox_rows,  # a row holds one event or a run of one topic
         "writer_batches": batches,
         "peak_rss_mb": peak_rss_mb(),
-        "core_build": CORE_BUILD,  # the domain core compiled (mypyc) or run from source
+        "core_build": CORE_BUILD,  # the hot path compiled (mypyc) or run from source
     }

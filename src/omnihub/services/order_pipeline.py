@@ -16,9 +16,10 @@ subtracts on every channel at once).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -36,7 +37,7 @@ from omnihub.adapters.db.bulk_sql import (
     update_many,
     upsert_many,
 )
-from omnihub.adapters.db.channel_config import policies_for, rules_for_sku
+from omnihub.adapters.db.channel_config import StockConfig, policies_for, rules_for_sku
 from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
 from omnihub.adapters.db.stock_store import StockBatch, StockStore
 from omnihub.domain.atp import location_atp, resolve_policy
@@ -135,8 +136,16 @@ class OpContext:
 
     batch: StockBatch
     work: _Work
-    cfg: object
-    route: object  # (order, verdict) -> OrderResult
+    cfg: StockConfig
+    route: Callable[[Order, str], "OrderResult"]  # (order, verdict): route what is unassigned
+
+
+def stored_id(order: Order) -> int:
+    """The id of an order past its version check: a stored one's, or the one a new order
+    was just given (`Order.id` is None only before that)."""
+    if order.id is None:
+        raise AssertionError(f"order {order.key} has no id yet")
+    return order.id
 
 
 def _move(order: Order, new: OrderState, work: _Work, reason: str = "") -> Order:
@@ -207,7 +216,9 @@ class OrderPipeline:
         return [f.result(300) for f in futures]
 
     # -- the batch --------------------------------------------------------------------------
-    def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence["_IngestJob | _RetryJob"]) -> list:
+    def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence[Any]) -> list:
+        """`jobs`: `_IngestJob`s, `_RetryJob`s and order operations' jobs (an `order_id` and
+        an `fn(order, OpContext)`, see order_operations)."""
         now = datetime.now(UTC)
         work = _Work(now)
         results: list = [None] * len(jobs)
@@ -257,6 +268,9 @@ class OrderPipeline:
                 holds_for = self.fraud(conn, fresh)
 
         new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
+        def route(order: Order, verdict: str) -> OrderResult:  # what an operation routes with (OpContext)
+            return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=verdict)
+
         for i, job in enumerate(jobs):
             key = job.order.key if isinstance(job, _IngestJob) else None
             known_before = existing.get(key) if key else None
@@ -272,11 +286,9 @@ class OrderPipeline:
                     if isinstance(job, _RetryJob):
                         results[i] = self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict="retry")
                     else:
-                        ctx = OpContext(batch, work, cfg, lambda o, v: self._route_and_reserve(
-                            o, batch, work, ruleset, policies, capacity, verdict=v))
-                        results[i] = job.fn(order, ctx)
-            except IllegalTransition as exc:
-                results[i] = OrderError(str(exc), field="state", code="illegal_transition")
+                        results[i] = job.fn(order, OpContext(batch, work, cfg, route))
+            except IllegalTransition as illegal:  # (one name per clause: compiled, a name has one type)
+                results[i] = OrderError(str(illegal), field="state", code="illegal_transition")
             except (LedgerError, ValueError) as exc:
                 results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
             if isinstance(results[i], Exception):  # this order leaves no trace; the batch goes on
@@ -314,10 +326,12 @@ class OrderPipeline:
             return OrderResult(prior.id or 0, diff.verdict.value, prior.state.value)
         if diff.verdict is VersionVerdict.NEW:
             order = replace(order, id=next(new_ids))
-            work.is_new.add(order.id)
+        oid = stored_id(order)
+        if diff.verdict is VersionVerdict.NEW:
+            work.is_new.add(oid)
         existing[incoming.key] = order
-        work.orders[order.id] = order
-        work.events.append(OrderAccepted(order.id, order.channel, order.external_id, diff.verdict.value, order.state.value))
+        work.orders[oid] = order
+        work.events.append(OrderAccepted(oid, order.channel, order.external_id, diff.verdict.value, order.state.value))
 
         # Units leaving the order: from the queue, or released at their locations.
         self._apply_diff(order, diff, batch, work)
@@ -327,19 +341,19 @@ class OrderPipeline:
         elif diff.partly_cancelled or (diff.verdict is VersionVerdict.NEW and not order.units_by_sku()):
             # Units cancelled line by line (a first version may already cancel them all).
             order = _walk(order, cancellation_path(order), work, "lines cancelled on the channel")
-        work.orders[order.id] = order
+        work.orders[oid] = order
         if order.state is OrderState.CANCELLED:
-            work.queue_deletes.add(order.id)
-            return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(order.holds))
+            work.queue_deletes.add(oid)
+            return OrderResult(oid, diff.verdict.value, order.state.value, holds=list(order.holds))
 
         holds = holds_for.get(order.key, [])
         if diff.verdict is VersionVerdict.NEW and holds:
             order = replace(_move(order, OrderState.HELD, work, "; ".join(holds)), holds=tuple(holds))
-            work.orders[order.id] = order
-            work.queue_upserts[order.id] = ("held: " + "; ".join(holds), 0)
-            return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(holds))
+            work.orders[oid] = order
+            work.queue_upserts[oid] = ("held: " + "; ".join(holds), 0)
+            return OrderResult(oid, diff.verdict.value, order.state.value, holds=list(holds))
         if order.state is OrderState.HELD:
-            return OrderResult(order.id, diff.verdict.value, order.state.value, holds=list(order.holds))
+            return OrderResult(oid, diff.verdict.value, order.state.value, holds=list(order.holds))
 
         if is_till_sale(order) and diff.verdict is VersionVerdict.NEW:
             return self._fulfil_at_till(order, batch, work)
@@ -366,7 +380,9 @@ class OrderPipeline:
         (`cancellation_path`): `cancelled` for a whole-order cancellation or when every
         unit is."""
         cfg = batch.cfg
-        movements, demand, lines = [], {}, []
+        movements: list[Movement] = []
+        demand: dict[str, int] = {}
+        lines = []
         for line in order.lines:
             kept = []
             for a in line.assignments:
@@ -387,9 +403,12 @@ class OrderPipeline:
         it is recorded as a sale at the store, never refused (the shelf is the truth; a
         unit the hub thought gone becomes an oversell incident)."""
         cfg = batch.cfg
+        oid = stored_id(order)
         origin_id = order.origin_location_id
         origin = cfg.code_of[origin_id]  # type: ignore[index]
-        movements, demand, lines, handed = [], {}, [], []
+        movements: list[Movement] = []
+        demand: dict[str, int] = {}
+        lines, handed = [], []
         for line in order.lines:
             q = line.unassigned_quantity
             if q:
@@ -404,17 +423,18 @@ class OrderPipeline:
         order = _walk(replace(order, lines=tuple(lines)),
                       [OrderState.BROKERING, OrderState.ALLOCATED, OrderState.PICKED, OrderState.PACKED,
                        OrderState.PICKED_UP, OrderState.DELIVERED], work, "sold at the till")
-        work.orders[order.id] = order
-        return OrderResult(order.id, "new", order.state.value, "allocated", handed)
+        work.orders[oid] = order
+        return OrderResult(oid, "new", order.state.value, "allocated", handed)
 
     def _route_and_reserve(self, order: Order, batch: StockBatch, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
         cfg = batch.cfg
+        oid = stored_id(order)
         if order.state in (OrderState.HELD, OrderState.CANCELLED) or order.cancelled:
-            return OrderResult(order.id, verdict, order.state.value)
+            return OrderResult(oid, verdict, order.state.value)
         if all(ln.unassigned_quantity == 0 for ln in order.lines):
-            work.queue_deletes.add(order.id)
-            work.orders[order.id] = order
-            return OrderResult(order.id, verdict, order.state.value)
+            work.queue_deletes.add(oid)
+            work.orders[oid] = order
+            return OrderResult(oid, verdict, order.state.value)
         stock: dict[tuple[str, int], int] = {}
         for line in order.lines:
             rules = rules_for_sku(policies, line.sku)
@@ -433,8 +453,9 @@ class OrderPipeline:
                 candidates.add(lid)
         decision = route_order(order, ruleset, {lid: cfg.locations[lid] for lid in candidates if lid in cfg.locations},
                                stock, used)
-        work.decisions.append((order.id, decision))
-        movements, demand = [], {}
+        work.decisions.append((oid, decision))
+        movements: list[Movement] = []
+        demand: dict[str, int] = {}
         for (sku, lid), units in decision.units_by_location().items():
             movements.append(Movement(sku, cfg.code_of[lid], units, S.ON_HAND, S.RESERVED, Reason.RESERVATION,
                                       reference=f"order:{order.id}", channel=order.channel))
@@ -444,8 +465,8 @@ class OrderPipeline:
             batch.apply(Plan(movements, demand))
             order = assigned
             for lid in decision.locations:
-                loc = cfg.locations[lid]
-                key = (loc.code, datetime.now(ZoneInfo(loc.time_zone)).date().isoformat())
+                place = cfg.locations[lid]
+                key = (place.code, datetime.now(ZoneInfo(place.time_zone)).date().isoformat())
                 capacity[key] = capacity.get(key, 0) + 1
                 work.capacity[key] = capacity[key]
         state_for = {
@@ -473,15 +494,15 @@ class OrderPipeline:
             steps.append((target, f"routing: {decision.outcome.value}"))
         order = _steps(order, steps, work)
         if decision.outcome in (RoutingOutcome.ALLOCATED,):
-            work.queue_deletes.add(order.id)
+            work.queue_deletes.add(oid)
         else:
             reason = "; ".join(sorted({u.reason for u in decision.unassigned})) or decision.outcome.value
-            work.queue_upserts[order.id] = (reason[:500], 1)
-        work.orders[order.id] = order
-        work.events.append(OrderRouted(order.id, decision.outcome.value, decision.rule,
+            work.queue_upserts[oid] = (reason[:500], 1)
+        work.orders[oid] = order
+        work.events.append(OrderRouted(oid, decision.outcome.value, decision.rule,
                                        tuple((a.line_id, a.sku, cfg.code_of[a.location_id], a.quantity) for a in decision.assignments)))
         return OrderResult(
-            order.id, verdict, order.state.value, decision.outcome.value,
+            oid, verdict, order.state.value, decision.outcome.value,
             [{"line_id": a.line_id, "sku": a.sku, "location": cfg.code_of[a.location_id], "quantity": a.quantity}
              for a in decision.assignments],
             alternatives=[{"location": cfg.code_of[a.location_id], "distance_km": a.distance_km, "available": dict(a.available)}
@@ -555,7 +576,7 @@ class _IngestJob:
         self.order = order
 
     @property
-    def batch_handler(self):
+    def batch_handler(self) -> Callable[[Connection, StockStore, Sequence], list]:
         return self.pipeline.run_batch
 
 
@@ -567,5 +588,5 @@ class _RetryJob:
         self.order_id = order_id
 
     @property
-    def batch_handler(self):
+    def batch_handler(self) -> Callable[[Connection, StockStore, Sequence], list]:
         return self.pipeline.run_batch

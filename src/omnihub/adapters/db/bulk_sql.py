@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import orjson
 from sqlalchemy.dialects import postgresql
@@ -40,15 +41,23 @@ def _unnest(table: str, columns: Sequence[str], alias: str = "k") -> str:
     return f"unnest({arrays}) AS {alias}({', '.join(columns)})"
 
 
-def _arrays(rows: Sequence[tuple], width: int) -> tuple[list, ...]:
+def _arrays(rows: Sequence[Sequence[Any]], width: int) -> tuple[list, ...]:
     return tuple(list(col) for col in zip(*rows)) if rows else tuple([] for _ in range(width))
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The DBAPI connection (sqlite3 or psycopg) under a connection in use, which always has one."""
+    raw = conn.connection.dbapi_connection
+    if raw is None:
+        raise RuntimeError("the connection has no DBAPI connection (closed or invalidated)")
+    return raw
 
 
 def driver_rows(conn: Connection, sql: str, params) -> list[tuple]:
     """Run a read on the transaction's own DBAPI cursor: plain tuples at C speed, where
     SQLAlchemy's result wraps every row (a third of the cost of reading a batch's
     positions). Only for reads of plain columns (no type conversion needed)."""
-    cursor = conn.connection.dbapi_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     try:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -56,12 +65,12 @@ def driver_rows(conn: Connection, sql: str, params) -> list[tuple]:
         cursor.close()
 
 
-def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     if _pg(conn):
         # COPY: several times faster than any INSERT for a batch, in the same transaction.
-        cursor = conn.connection.dbapi_connection.cursor()
+        cursor = driver_connection(conn).cursor()
         try:
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
@@ -73,7 +82,7 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str], rows: list
     conn.exec_driver_sql(sql, rows)
 
 
-def update_many(conn: Connection, table: str, set_columns: Sequence[str], where_columns: Sequence[str], rows: list[tuple]) -> int:
+def update_many(conn: Connection, table: str, set_columns: Sequence[str], where_columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
     """`UPDATE table SET a = ..., ... WHERE k = ... AND ...`; each row is the set values,
     then the key values. Returns the number of rows updated."""
     if not rows:
@@ -97,7 +106,7 @@ def update_many(conn: Connection, table: str, set_columns: Sequence[str], where_
     return conn.exec_driver_sql(sql, rows).rowcount
 
 
-def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str], rows: list[tuple]) -> None:
+def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """`INSERT ... ON CONFLICT (keys) DO UPDATE` the other columns."""
     if not rows:
         return
@@ -117,7 +126,7 @@ def upsert_many(conn: Connection, table: str, columns: Sequence[str], key_column
     conn.exec_driver_sql(sql, rows)
 
 
-def insert_ignore_many(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def insert_ignore_many(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows whose key is not there yet (`ON CONFLICT DO NOTHING`)."""
     if not rows:
         return
@@ -132,7 +141,7 @@ def insert_ignore_many(conn: Connection, table: str, columns: Sequence[str], row
 
 
 def fetch_by_keys(conn: Connection, table: str, columns: Sequence[str], key_columns: Sequence[str],
-                  keys: Sequence[tuple], *, for_update: bool = False, chunk: int = 400) -> list[tuple]:
+                  keys: Sequence[Sequence[Any]], *, for_update: bool = False, chunk: int = 400) -> list[tuple]:
     """Rows whose key columns equal one of `keys`, ordered by the key columns.
 
     FOR UPDATE (PostgreSQL) locks the rows in key order, the fixed order that avoids
@@ -208,11 +217,10 @@ def next_ids(conn: Connection, table: str, n: int) -> list[int]:
     if n == 0:
         return []
     if _pg(conn):
-        rows = conn.exec_driver_sql(
+        return list(conn.exec_driver_sql(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (n,)
-        ).all()
-        return [r[0] for r in rows]
-    start = conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar() + 1
+        ).scalars())
+    start = int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()) + 1
     return list(range(start, start + n))
 
 

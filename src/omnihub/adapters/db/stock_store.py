@@ -10,7 +10,8 @@ position update also checks the version it read, so a lost update cannot pass si
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Set as AbstractSet
+from typing import Any
 from dataclasses import fields
 from datetime import UTC, datetime
 
@@ -28,7 +29,7 @@ from omnihub.adapters.db.bulk_sql import (
     update_many,
     upsert_many,
 )
-from omnihub.adapters.db.channel_config import ConfigCache, policies_for, rules_for_sku
+from omnihub.adapters.db.channel_config import ConfigCache, StockConfig, policies_for, rules_for_sku
 from omnihub.adapters.db.writer_cache import ProjectionRows, WriterCache, stamp_stock_epoch
 from omnihub.domain.atp import needs_whole_sku
 from omnihub.domain.channel_projection import TOTAL, PositionChange, project
@@ -87,8 +88,9 @@ def _outbox_row(run: list[DomainEvent], ts) -> tuple:
     return (run[0].topic, "", db_json(run), ts)
 
 
-class LostUpdate(RuntimeError):
-    """A position changed under us despite the lock: the batch is retried, never kept."""
+class LostUpdate(Exception):
+    """A position changed under us despite the lock: the batch is retried, never kept.
+    (An Exception, not a RuntimeError: compiled, a class may not derive from the latter.)"""
 
 
 class StockResult:
@@ -132,7 +134,7 @@ class StockResult:
         return {"movements": movements, "positions": self.positions, "oversold": self.oversold}
 
 
-def positions_by_sku(conn: Connection, skus: Sequence[str], *, for_update: bool = False) -> dict[str, dict[str, Position]]:
+def positions_by_sku(conn: Connection, skus: Iterable[str], *, for_update: bool = False) -> dict[str, dict[str, Position]]:
     """Every stored position of these SKUs, by SKU then location (locked in key order
     with `for_update` on PostgreSQL). One SKU has at most one row per location, so this
     never reads more than the question needs."""
@@ -199,7 +201,8 @@ class StockStore:
         return StockBatch(self, conn, cfg, datetime.now(UTC), use_cache=use)
 
     def apply_batch(self, conn: Connection, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
-        results: list[StockResult | Exception | None] = [None] * len(commands)
+        # a result, an error, or ("same-as", index, fingerprint) for a key repeated in the batch
+        results: list[StockResult | Exception | tuple[str, int, str] | None] = [None] * len(commands)
         batch = self.begin(conn)
 
         # 1. Idempotency: answer replays from the stored result.
@@ -207,10 +210,11 @@ class StockStore:
         stored: dict[str, tuple[str, dict]] = {}
         for chunk in _chunks(sorted(keyed)):
             cr = t.command_results
-            for r in conn.execute(
+            found: Any = conn.execute(  # Any: compiled code must not take a Row for a tuple
                 sa.select(cr.c.idempotency_key, cr.c.request_hash, cr.c.result).where(cr.c.idempotency_key.in_(chunk))
-            ):
-                stored[r.idempotency_key] = (r.request_hash, r.result)
+            ).all()
+            for key, request_hash, result in found:
+                stored[key] = (request_hash, result)
 
         # 2. Lock every position the batch names, in key order.
         batch.load({k for c in commands for k in c.keys}, {s for c in commands for s in c.skus_only})
@@ -228,7 +232,7 @@ class StockStore:
                         results[i] = StockResult(**prior[1], replayed=True)
                         continue
                     if cmd.idempotency_key in in_batch_keys:
-                        results[i] = ("same-as", in_batch_keys[cmd.idempotency_key], fp)  # type: ignore[assignment]
+                        results[i] = ("same-as", in_batch_keys[cmd.idempotency_key], fp)
                         continue
                 batch.check_known(cmd.keys, cmd.skus_only)
                 if cmd.expected_versions:
@@ -257,16 +261,17 @@ class StockStore:
         if store_rows:
             conn.execute(t.command_results.insert(), store_rows)
         final: list[StockResult | Exception] = []
-        for i, r in enumerate(results):
-            if isinstance(r, tuple):  # a duplicate key inside this batch
-                first = results[r[1]]
-                if isinstance(first, StockResult) and fingerprints.get(r[1]) == r[2]:
-                    r = StockResult(first.movements, first.positions, first.oversold, replayed=True)
+        for i, res in enumerate(results):
+            if isinstance(res, tuple):  # a duplicate key inside this batch
+                first = results[res[1]]
+                if isinstance(first, StockResult) and fingerprints.get(res[1]) == res[2]:
+                    res = StockResult(first.movements, first.positions, first.oversold, replayed=True)
                 elif isinstance(first, StockResult):
-                    r = IdempotencyConflict(commands[i].idempotency_key or "")
+                    res = IdempotencyConflict(commands[i].idempotency_key or "")
                 else:
-                    r = first
-            final.append(r)  # type: ignore[arg-type]
+                    res = first
+            assert isinstance(res, (StockResult, Exception)), res  # every command has its answer
+            final.append(res)
         return final
 
 def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now,
@@ -287,12 +292,12 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
     queued = known.demand
     queued_before = {x: queued[x] for x in skus}
     if demand_delta:
-        rows = []
+        demand_rows = []
         for sku, delta in demand_delta.items():
             if delta:  # an order queued and routed in the same batch nets to nothing
                 queued[sku] = max(0, queued.get(sku, 0) + delta)
-                rows.append((sku, queued[sku]))
-        upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), rows)
+                demand_rows.append((sku, queued[sku]))
+        upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), demand_rows)
     if not cfg.channels:
         return []
     if policies is None or not policies[0].issuperset(skus):
@@ -345,7 +350,7 @@ class StockBatch:
     reservations, and flush once.
     """
 
-    def __init__(self, store: StockStore, conn: Connection, cfg, now: datetime, *, use_cache: bool = False) -> None:
+    def __init__(self, store: StockStore, conn: Connection, cfg: StockConfig, now: datetime, *, use_cache: bool = False) -> None:
         self.store = store
         self.cache = store.cache if use_cache else None
         self.stamp = store.cache.token if store.cache is not None else None  # see stamp_stock_epoch
@@ -357,7 +362,8 @@ class StockBatch:
         self._by_sku: dict[str, dict[str, Position]] = {}  # SKU → location → current position (loaded ones)
         self._touched: set[PositionKey] = set()  # keys some apply changed (a rollback may change them back)
         self._whole_skus: set[str] = set()  # SKUs with every position loaded
-        self._undo: list[tuple[str, object, object]] = []  # (kind, key, previous value)
+        # ("position", key, previous Position) or ("demand", sku, previous delta or None)
+        self._undo: list[tuple[str, Any, Any]] = []
         self.known: set[str] = cfg.known_skus  # shared with later batches (see StockConfig)
         self.movement_rows: list[tuple] = []  # MOVEMENT_COLUMNS values
         self.movement_positions: list[Position] = []
@@ -368,7 +374,8 @@ class StockBatch:
         #: (SKUs, policy rules) a caller already read in this transaction (see project_channels)
         self.policies: tuple[frozenset[str], dict] | None = None
 
-    def load(self, keys: set[PositionKey], skus: set[str] = frozenset(), whole_skus: set[str] = frozenset()) -> None:
+    def load(self, keys: AbstractSet[PositionKey], skus: AbstractSet[str] = frozenset(),
+             whole_skus: AbstractSet[str] = frozenset()) -> None:
         """Lock positions: the named keys, plus every existing position of `whole_skus`
         (what routing needs to compare locations)."""
         all_skus = {k[0] for k in keys} | set(skus) | set(whole_skus)
@@ -465,12 +472,12 @@ class StockBatch:
         while len(self._undo) > undo_len:
             kind, key, previous = self._undo.pop()
             if kind == "position":
-                self.positions[key] = previous  # type: ignore[index]
-                self._by_sku[key[0]][key[1]] = previous  # type: ignore[index]
+                self.positions[key] = previous
+                self._by_sku[key[0]][key[1]] = previous
             elif previous is None:
-                self.demand_delta.pop(key, None)  # type: ignore[arg-type]
+                self.demand_delta.pop(key, None)
             else:
-                self.demand_delta[key] = previous  # type: ignore[index]
+                self.demand_delta[key] = previous
         del self.movement_rows[rows:]
         del self.movement_positions[rows:]
         del self.oversells[oversells:]

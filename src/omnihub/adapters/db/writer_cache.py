@@ -33,7 +33,7 @@ import uuid
 
 from sqlalchemy.engine import Connection
 
-from omnihub.adapters.db.bulk_sql import driver_rows, fetch_by_keys
+from omnihub.adapters.db.bulk_sql import driver_connection, driver_rows, fetch_by_keys
 from omnihub.domain.ledger import Position
 
 #: rows kept per map before the oldest are dropped (a position entry is about 250 bytes:
@@ -49,7 +49,7 @@ def stamp_stock_epoch(conn: Connection, stamp: str | None = None) -> None:
     anyone else leaves it None and writes a fresh one."""
     if conn.dialect.name != "sqlite":
         return
-    raw = conn.connection.dbapi_connection
+    raw = driver_connection(conn)
     value = stamp or uuid.uuid4().hex
     if raw.execute("UPDATE stock_epoch SET stamp = ? WHERE id = 1", (value,)).rowcount == 0:
         raw.execute("INSERT INTO stock_epoch (id, stamp) VALUES (1, ?)", (value,))
