@@ -145,6 +145,24 @@ class Movement:
     idempotency_key: str | None = None
     occurred_at: datetime | None = None
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, sku: str, location: str, quantity: int, from_state: StockState, to_state: StockState, reason: Reason,
+        reference: str | None = None, channel: str | None = None, actor: str | None = None,
+        idempotency_key: str | None = None, occurred_at: datetime | None = None,
+    ) -> None:
+        object.__setattr__(self, "sku", sku)
+        object.__setattr__(self, "location", location)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "from_state", from_state)
+        object.__setattr__(self, "to_state", to_state)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "reference", reference)
+        object.__setattr__(self, "channel", channel)
+        object.__setattr__(self, "actor", actor)
+        object.__setattr__(self, "idempotency_key", idempotency_key)
+        object.__setattr__(self, "occurred_at", occurred_at)
+
 
 class Applied(NamedTuple):
     """The result of folding one movement: the new position and the oversell shortfall

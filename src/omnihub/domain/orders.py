@@ -23,7 +23,7 @@ Money is integer minor units (cents) with an ISO currency on the order: floats l
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -112,6 +112,12 @@ class Money:
     amount_minor: int
     currency: str
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, amount_minor: int, currency: str) -> None:
+        object.__setattr__(self, "amount_minor", amount_minor)
+        object.__setattr__(self, "currency", currency)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         _check_currency(self.currency)
 
@@ -147,6 +153,17 @@ class FulfilmentAssignment:
     shipment_id: str | None = None
     state: AssignmentState = AssignmentState.RESERVED
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, location_id: int, quantity: int, shipment_id: str | None = None,
+        state: AssignmentState = AssignmentState.RESERVED,
+    ) -> None:
+        object.__setattr__(self, "location_id", location_id)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "shipment_id", shipment_id)
+        object.__setattr__(self, "state", state)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         if self.quantity <= 0:
             raise ValueError(f"assignment quantity must be positive, got {self.quantity}")
@@ -173,6 +190,22 @@ class OrderLine:
     discounts: tuple[Discount, ...] = ()
     cancelled_quantity: int = 0
     assignments: tuple[FulfilmentAssignment, ...] = ()  # hub-owned
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, line_id: str, sku: str, quantity: int, unit_price_minor: int = 0, tax_minor: int = 0,
+        discounts: tuple[Discount, ...] = (), cancelled_quantity: int = 0,
+        assignments: tuple[FulfilmentAssignment, ...] = (),
+    ) -> None:
+        object.__setattr__(self, "line_id", line_id)
+        object.__setattr__(self, "sku", sku)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "unit_price_minor", unit_price_minor)
+        object.__setattr__(self, "tax_minor", tax_minor)
+        object.__setattr__(self, "discounts", discounts)
+        object.__setattr__(self, "cancelled_quantity", cancelled_quantity)
+        object.__setattr__(self, "assignments", assignments)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if not self.line_id:
@@ -234,6 +267,9 @@ class CustomerRef:
     customer_id: int | None = None  # hub-owned: see omnihub.domain.customers
 
 
+NO_CUSTOMER = CustomerRef()  # immutable: one shared default for every order without one
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     channel: str
@@ -242,7 +278,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     currency: str = "USD"
     placed_at: datetime | None = None
-    customer: CustomerRef = field(default_factory=CustomerRef)
+    customer: CustomerRef = NO_CUSTOMER
     shipping_address: Address | None = None
     billing_country: str | None = None
     delivery_method: DeliveryMethod = DeliveryMethod.STANDARD
@@ -256,6 +292,37 @@ class Order:
     id: int | None = None
     state: OrderState = OrderState.CREATED
     holds: tuple[str, ...] = ()
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, channel: str, external_id: str, channel_updated_at: datetime, lines: tuple[OrderLine, ...],
+        currency: str = "USD", placed_at: datetime | None = None, customer: CustomerRef = NO_CUSTOMER,
+        shipping_address: Address | None = None, billing_country: str | None = None,
+        delivery_method: DeliveryMethod = DeliveryMethod.STANDARD, pickup_location_id: int | None = None,
+        origin_location_id: int | None = None, tags: frozenset[str] = frozenset(), notes: str = "",
+        cancelled: bool = False, channel_risk: RiskLevel | None = None, id: int | None = None,
+        state: OrderState = OrderState.CREATED, holds: tuple[str, ...] = (),
+    ) -> None:
+        object.__setattr__(self, "channel", channel)
+        object.__setattr__(self, "external_id", external_id)
+        object.__setattr__(self, "channel_updated_at", channel_updated_at)
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "currency", currency)
+        object.__setattr__(self, "placed_at", placed_at)
+        object.__setattr__(self, "customer", customer)
+        object.__setattr__(self, "shipping_address", shipping_address)
+        object.__setattr__(self, "billing_country", billing_country)
+        object.__setattr__(self, "delivery_method", delivery_method)
+        object.__setattr__(self, "pickup_location_id", pickup_location_id)
+        object.__setattr__(self, "origin_location_id", origin_location_id)
+        object.__setattr__(self, "tags", tags)
+        object.__setattr__(self, "notes", notes)
+        object.__setattr__(self, "cancelled", cancelled)
+        object.__setattr__(self, "channel_risk", channel_risk)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "holds", holds)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if not self.channel or not self.external_id:
@@ -363,6 +430,21 @@ class LineChange:
     released_from_locations: tuple[tuple[int, int], ...] = ()  # (location_id, units)
     unreleasable: int = 0
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, line_id: str, sku: str, open_before: int, open_after: int, added: int = 0,
+        released_from_queue: int = 0, released_from_locations: tuple[tuple[int, int], ...] = (),
+        unreleasable: int = 0,
+    ) -> None:
+        object.__setattr__(self, "line_id", line_id)
+        object.__setattr__(self, "sku", sku)
+        object.__setattr__(self, "open_before", open_before)
+        object.__setattr__(self, "open_after", open_after)
+        object.__setattr__(self, "added", added)
+        object.__setattr__(self, "released_from_queue", released_from_queue)
+        object.__setattr__(self, "released_from_locations", released_from_locations)
+        object.__setattr__(self, "unreleasable", unreleasable)
+
     @property
     def released(self) -> int:
         return self.released_from_queue + sum(q for _, q in self.released_from_locations)
@@ -377,6 +459,20 @@ class OrderDiff:
     pickup_location_changed: bool = False
     cancelled: bool = False  # this version cancels the whole order
     reopened_after_cancel: bool = False  # not cancelled, yet the hub's order is: kept cancelled
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, verdict: VersionVerdict, line_changes: tuple[LineChange, ...] = (), address_changed: bool = False,
+        delivery_method_changed: bool = False, pickup_location_changed: bool = False, cancelled: bool = False,
+        reopened_after_cancel: bool = False,
+    ) -> None:
+        object.__setattr__(self, "verdict", verdict)
+        object.__setattr__(self, "line_changes", line_changes)
+        object.__setattr__(self, "address_changed", address_changed)
+        object.__setattr__(self, "delivery_method_changed", delivery_method_changed)
+        object.__setattr__(self, "pickup_location_changed", pickup_location_changed)
+        object.__setattr__(self, "cancelled", cancelled)
+        object.__setattr__(self, "reopened_after_cancel", reopened_after_cancel)
 
     @property
     def changed(self) -> bool:
@@ -412,6 +508,11 @@ class OrderDiff:
 class VersionOutcome:
     order: Order
     diff: OrderDiff
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, order: Order, diff: OrderDiff) -> None:
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "diff", diff)
 
 
 def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutcome:

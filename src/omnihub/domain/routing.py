@@ -104,6 +104,13 @@ class Assignment:
     location_id: int
     quantity: int
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, line_id: str, sku: str, location_id: int, quantity: int) -> None:
+        object.__setattr__(self, "line_id", line_id)
+        object.__setattr__(self, "sku", sku)
+        object.__setattr__(self, "location_id", location_id)
+        object.__setattr__(self, "quantity", quantity)
+
 
 @dataclass(frozen=True, slots=True)
 class Unassigned:
@@ -112,6 +119,14 @@ class Unassigned:
     quantity: int
     disposition: Disposition
     reason: str
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, line_id: str, sku: str, quantity: int, disposition: Disposition, reason: str) -> None:
+        object.__setattr__(self, "line_id", line_id)
+        object.__setattr__(self, "sku", sku)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "disposition", disposition)
+        object.__setattr__(self, "reason", reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +137,12 @@ class Mismatch:
     expected: Any
     actual: Any
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, filter: str, expected: Any, actual: Any) -> None:
+        object.__setattr__(self, "filter", filter)
+        object.__setattr__(self, "expected", expected)
+        object.__setattr__(self, "actual", actual)
+
 
 @dataclass(frozen=True, slots=True)
 class LocationRejection:
@@ -129,6 +150,13 @@ class LocationRejection:
     filter: str
     expected: Any
     actual: Any
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, location_id: int, filter: str, expected: Any, actual: Any) -> None:
+        object.__setattr__(self, "location_id", location_id)
+        object.__setattr__(self, "filter", filter)
+        object.__setattr__(self, "expected", expected)
+        object.__setattr__(self, "actual", actual)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +188,25 @@ class RuleTrace:
     max_shipments: int | None = None
     result: str = ""
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, rule: str, matched: bool, mismatches: tuple[Mismatch, ...] = (),
+        rejected: tuple[LocationRejection, ...] = (),
+        ranked_facts: tuple[tuple[int, tuple, float | None, list[int]], ...] = (), skus: tuple[str, ...] = (),
+        sort: tuple[SortKey, ...] = (), selected: tuple[int, ...] = (), max_shipments: int | None = None,
+        result: str = "",
+    ) -> None:
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "matched", matched)
+        object.__setattr__(self, "mismatches", mismatches)
+        object.__setattr__(self, "rejected", rejected)
+        object.__setattr__(self, "ranked_facts", ranked_facts)
+        object.__setattr__(self, "skus", skus)
+        object.__setattr__(self, "sort", sort)
+        object.__setattr__(self, "selected", selected)
+        object.__setattr__(self, "max_shipments", max_shipments)
+        object.__setattr__(self, "result", result)
+
     @property
     def ranked(self) -> tuple[RankedLocation, ...]:
         return tuple(
@@ -179,6 +226,12 @@ class PickupAlternative:
     distance_km: float | None  # from the chosen store (or the customer when no store was chosen)
     available: tuple[tuple[str, int], ...]
 
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(self, location_id: int, distance_km: float | None, available: tuple[tuple[str, int], ...]) -> None:
+        object.__setattr__(self, "location_id", location_id)
+        object.__setattr__(self, "distance_km", distance_km)
+        object.__setattr__(self, "available", available)
+
 
 @dataclass(frozen=True, slots=True)
 class RoutingDecision:
@@ -190,6 +243,21 @@ class RoutingDecision:
     unassigned: tuple[Unassigned, ...]
     trace: tuple[RuleTrace, ...]
     alternatives: tuple[PickupAlternative, ...] = ()
+
+    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    def __init__(
+        self, order_key: tuple[str, str], rules_version: int, outcome: RoutingOutcome, rule: str | None,
+        assignments: tuple[Assignment, ...], unassigned: tuple[Unassigned, ...], trace: tuple[RuleTrace, ...],
+        alternatives: tuple[PickupAlternative, ...] = (),
+    ) -> None:
+        object.__setattr__(self, "order_key", order_key)
+        object.__setattr__(self, "rules_version", rules_version)
+        object.__setattr__(self, "outcome", outcome)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "assignments", assignments)
+        object.__setattr__(self, "unassigned", unassigned)
+        object.__setattr__(self, "trace", trace)
+        object.__setattr__(self, "alternatives", alternatives)
 
     @property
     def locations(self) -> tuple[int, ...]:
