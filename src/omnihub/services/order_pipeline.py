@@ -268,6 +268,7 @@ class OrderPipeline:
                 holds_for = self.fraud(conn, fresh)
 
         new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
+
         def route(order: Order, verdict: str) -> OrderResult:  # what an operation routes with (OpContext)
             return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=verdict)
 

@@ -11,9 +11,9 @@ position update also checks the version it read, so a lost update cannot pass si
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence, Set as AbstractSet
-from typing import Any
 from dataclasses import fields
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
