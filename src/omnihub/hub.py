@@ -54,7 +54,7 @@ class Hub:
         rules = RuleStore(engine)
         reader = for_reading(engine)
         screening = OrderScreening()
-        pipeline = OrderPipeline(writer, rules, fraud=screening.fraud, customers=screening.customers)
+        pipeline = OrderPipeline(writer, rules, screening=screening)
         hub = cls(
             settings=settings, engine=engine, read_engine=reader, writer=writer, bus=bus,
             relay=outbox_relay, catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(reader),

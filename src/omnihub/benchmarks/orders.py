@@ -6,10 +6,16 @@ one of the locations, and a mix of standard, express and pickup delivery. Caller
 window of orders in flight on the group-commit writer and each learns its own result.
 Afterwards the ledger is checked: no position reserves more than it holds, no oversell
 incident, every reservation belongs to an order.
+
+With `processes` > 1 (the default is 2, as `omnihub serve --workers 2` runs), that many hub
+processes share the database, each with its own writer and its share of the orders and
+callers; their writers claim what each batch touches and compute side by side (see
+adapters/db/claims.py).
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import random
 import threading
 import time
@@ -133,52 +139,149 @@ def _offered(hub: Hub, batch: list[Order], rate: float, progress=None):
     return time.perf_counter() - start, latencies, outcomes, failures
 
 
+def _closed_loop(hub: Hub, batch: list[Order], callers: int, window: int, progress=None):
+    """`callers` threads each keep `window` orders in flight; each learns its own result."""
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def caller(chunk: list[Order]) -> None:
+        lat, outs, bad = [], {}, []
+        for i in range(0, len(chunk), window):
+            inflight = [(time.perf_counter(), hub.orders.submit(o)) for o in chunk[i : i + window]]
+            for t0, f in inflight:
+                r = f.result(600)
+                lat.append(time.perf_counter() - t0)
+                _tally(r, outs, bad)
+            if progress:
+                progress(len(inflight))
+        with lock:
+            latencies.extend(lat)
+            failures.extend(bad)
+            for k, v in outs.items():
+                outcomes[k] = outcomes.get(k, 0) + v
+
+    chunks = [batch[i::callers] for i in range(callers)]
+    threads = [threading.Thread(target=caller, args=(c,)) for c in chunks]
+    start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - start, latencies, outcomes, failures
+
+
+def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int, points, callers: int, window: int,
+                   rate: float | None, start_at: float, out) -> None:
+    """One hub process (as one `serve` worker): its own writer, its share of the orders."""
+    hub = Hub.open(Settings(database_url=url, writer_batch_max=1000), run_migrations=False, relay=False)
+    try:
+        every = make_orders(orders + processes, skus, points, random.Random(12))
+        mine, warm_up = every[:orders][index::processes], every[orders + index]
+        tune_for_throughput()
+        done = [0]
+
+        def progress(n: int) -> None:
+            done[0] += n
+            if done[0] >= 500:
+                out.put(("progress", done[0]))
+                done[0] = 0
+
+        hub.orders.submit(warm_up).result(600)  # connected and warm before the clock starts (not counted)
+        while time.time() < start_at:
+            time.sleep(0.001)
+        begin = time.time()
+        if rate:
+            _, latencies, outcomes, failures = _offered(hub, mine, rate / processes, progress)
+        else:
+            _, latencies, outcomes, failures = _closed_loop(hub, mine, callers, window, progress)
+        end = time.time()
+        writer = hub.writer
+        out.put(("done", {"begin": begin, "end": end, "orders": len(mine), "lat": latencies, "outcomes": outcomes,
+                          "failures": failures, "batches": writer.batches, "deferred": writer.deferred,
+                          "escalated": writer.escalated, "phase_seconds": writer.phase_seconds,
+                          "evicted": writer.store.cache.evicted if writer.store.cache is not None else 0,
+                          "peak_rss_mb": peak_rss_mb()}))
+    finally:
+        hub.close()
+
+
+def _run_processes(url: str, processes: int, orders: int, skus: int, points, callers: int, window: int,
+                   rate: float | None, progress=None) -> list[dict]:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    start_at = time.time() + 4.0  # every process imported, connected and warm first
+    per_proc = max(1, callers // processes)
+    procs = [ctx.Process(target=_orders_worker, args=(url, i, processes, orders, skus, points, per_proc, window, rate,
+                                                      start_at, q)) for i in range(processes)]
+    for p in procs:
+        p.start()
+    results: list[dict] = []
+    while len(results) < processes:
+        try:
+            kind, value = q.get(timeout=1)
+        except Exception:
+            if any(p.exitcode not in (None, 0) for p in procs):
+                raise RuntimeError("a bench process died") from None
+            continue
+        if kind == "progress":
+            if progress:
+                progress(value)
+        else:
+            results.append(value)
+    for p in procs:
+        p.join()
+    return results
+
+
 def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, locations: int = 50, per_sku: int = 10,
                  callers: int = 8, window: int = 64, rate: float | None = None, base_url: str | None = None,
-                 progress=None) -> dict:
+                 processes: int = 2, progress=None) -> dict:
     """Closed loop (default): `callers` threads each keep `window` orders in flight, the
     most the writer can take. Open loop (`rate`): orders arrive at that many a second,
-    and the latency is the one a channel would see at that load."""
+    and the latency is the one a channel would see at that load. `processes`: hub
+    processes sharing the database; the callers and the rate are split between them,
+    the window is each caller's."""
     rng = random.Random(11)
+    deferred = escalated = batches = evicted = 0
+    rss_each: list[float] = []
+    phases: dict[str, float] = {}
     with scratch_database(backend, base_url) as url:
         migrate(url)
         hub = Hub.open(Settings(database_url=url, writer_batch_max=1000), run_migrations=False, relay=False)
         try:
             points = seed(hub, skus, locations, per_sku, rng)
-            batch = make_orders(orders, skus, points, rng)
-            tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
-            latencies: list[float] = []
-            outcomes: dict[str, int] = {}
-            lock = threading.Lock()
-            failures = []
-
-            def caller(chunk: list[Order]) -> None:
-                lat, outs, bad = [], {}, []
-                for i in range(0, len(chunk), window):
-                    inflight = [(time.perf_counter(), hub.orders.submit(o)) for o in chunk[i : i + window]]
-                    for t0, f in inflight:
-                        r = f.result(600)
-                        lat.append(time.perf_counter() - t0)
-                        _tally(r, outs, bad)
-                    if progress:
-                        progress(len(inflight))
-                with lock:
-                    latencies.extend(lat)
-                    failures.extend(bad)
-                    for k, v in outs.items():
+            if processes > 1:
+                hub.close()
+                results = _run_processes(url, processes, orders, skus, points, callers, window, rate, progress)
+                orders = sum(r["orders"] for r in results)
+                elapsed = max(r["end"] for r in results) - min(r["begin"] for r in results)
+                latencies = [x for r in results for x in r["lat"]]
+                failures = [f for r in results for f in r["failures"]]
+                outcomes: dict[str, int] = {}
+                for r in results:
+                    for k, v in r["outcomes"].items():
                         outcomes[k] = outcomes.get(k, 0) + v
-
-            if rate:
-                elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
+                batches = sum(r["batches"] for r in results)
+                deferred = sum(r["deferred"] for r in results)
+                escalated = sum(r["escalated"] for r in results)
+                rss_each = [r["peak_rss_mb"] for r in results]
+                evicted = sum(r["evicted"] for r in results)
+                for r in results:
+                    for k, v in r["phase_seconds"].items():
+                        phases[k] = phases.get(k, 0.0) + v
+                hub = Hub.open(Settings(database_url=url), run_migrations=False, relay=False)
             else:
-                chunks = [batch[i::callers] for i in range(callers)]
-                threads = [threading.Thread(target=caller, args=(c,)) for c in chunks]
-                start = time.perf_counter()
-                for th in threads:
-                    th.start()
-                for th in threads:
-                    th.join()
-                elapsed = time.perf_counter() - start
+                batch = make_orders(orders, skus, points, random.Random(12))
+                tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
+                if rate:
+                    elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
+                else:
+                    elapsed, latencies, outcomes, failures = _closed_loop(hub, batch, callers, window, progress)
+                batches, deferred, escalated = hub.writer.batches, hub.writer.deferred, hub.writer.escalated
+                phases = dict(hub.writer.phase_seconds)
+                evicted = hub.writer.store.cache.evicted if hub.writer.store.cache is not None else 0
             with hub.engine.connect() as conn:
                 over = conn.execute(sa.select(sa.func.count()).select_from(t.positions).where(
                     t.positions.c.reserved + t.positions.c.damaged + t.positions.c.quality_control > t.positions.c.on_hand)).scalar()
@@ -187,7 +290,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                 assigned = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.order_assignments.c.quantity), 0)).where(
                     t.order_assignments.c.state == "reserved")).scalar()
                 outbox_rows = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
-            batches = hub.writer.batches
+                stored_orders = conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar()
         finally:
             hub.close()
     return {
@@ -211,7 +314,16 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "failed": len(failures),
         "failures_sample": failures[:3],
         "outbox_rows": outbox_rows,  # a row holds one event or a run of one topic
+        "orders_stored": stored_orders,  # with the warm-up order of each process
+        "processes": processes,
         "writer_batches": batches,
-        "peak_rss_mb": peak_rss_mb(),
+        "jobs_deferred": deferred,  # jobs that waited a batch for another process's claims
+        "batches_claiming_everything": escalated,
+        # the writers' time, summed over processes: computing outside the write turn,
+        # waiting for it, writing and committing in it
+        "writer_seconds": {k: round(v, 2) for k, v in phases.items()},
+        "cache_skus_read_again": evicted,  # SKUs a writer forgot because another changed them
+        "peak_rss_mb": max([peak_rss_mb(), *rss_each]),  # of the largest process
+        "peak_rss_mb_per_process": rss_each or None,
         "core_build": CORE_BUILD,  # the hot path compiled (mypyc) or run from source
     }

@@ -38,6 +38,7 @@ from omnihub.adapters.db.bulk_sql import (
     upsert_many,
 )
 from omnihub.adapters.db.channel_config import StockConfig, policies_for, rules_for_sku
+from omnihub.adapters.db.claims import ClaimsTooNarrow, order_bucket, sku_bucket
 from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
 from omnihub.adapters.db.stock_store import StockBatch, StockStore
 from omnihub.domain.atp import location_atp, resolve_policy
@@ -56,6 +57,7 @@ from omnihub.domain.orders import (
 )
 from omnihub.domain.routing import RoutingDecision, RoutingOutcome, route_order
 from omnihub.domain.stock_commands import Plan
+from omnihub.services.order_screening import customer_claims
 from omnihub.services.routing_rules_store import RuleStore
 
 RETRY_AFTER = timedelta(minutes=5)
@@ -131,6 +133,15 @@ class _Work:
 
 
 @dataclass(slots=True)
+class _Prepared:
+    """A batch decided but not yet written (see OrderPipeline.prepare)."""
+
+    results: list
+    customer_writes: Any
+    staged: list[tuple[Callable[..., Any], tuple]]  # (statement helper, its arguments after the connection)
+
+
+@dataclass(slots=True)
 class OpContext:
     """What an order operation may use inside the batch."""
 
@@ -184,11 +195,16 @@ def is_till_sale(order: Order) -> bool:
 class OrderPipeline:
     """Entry point for every order, whatever its channel."""
 
-    def __init__(self, writer, rules: RuleStore, *, fraud=None, customers=None) -> None:
+    def __init__(self, writer, rules: RuleStore, *, fraud=None, customers=None, screening: Any = None) -> None:
         self.writer = writer
         self.rules = rules
         self.fraud = fraud  # callable(conn, orders) -> {index: [hold reasons]} (see services.order_screening)
         self.customers = customers  # callable(conn, orders) -> orders with unified customer ids
+        #: an OrderScreening: fraud and customers both, the latter also in two halves
+        #: (resolve, then write) for a batch computed outside the write turn
+        self.screening = screening
+        if screening is not None:
+            self.fraud, self.customers = screening.fraud, screening.customers
 
     # -- public -----------------------------------------------------------------------------
     def submit(self, order: Order):
@@ -219,6 +235,15 @@ class OrderPipeline:
     def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence[Any]) -> list:
         """`jobs`: `_IngestJob`s, `_RetryJob`s and order operations' jobs (an `order_id` and
         an `fn(order, OpContext)`, see order_operations)."""
+        return self.finish(conn, self.prepare(conn, store, jobs))
+
+    def prepare(self, conn: Connection, store: StockStore, jobs: Sequence[Any], claims: Any = None) -> "_Prepared":
+        """Everything but the writing: read, screen, route and reserve in memory.
+
+        With `claims` (a writer outside the write turn, holding claims on every job's
+        order, SKUs and customer keys; see claims.py) nothing is written here: ids come
+        from the claims' counters and customers are written by `finish`. A batch that
+        turns out to need more than its claims raises ClaimsTooNarrow."""
         now = datetime.now(UTC)
         work = _Work(now)
         results: list = [None] * len(jobs)
@@ -245,9 +270,16 @@ class OrderPipeline:
                 old = existing.get(o.key) if isinstance(j, _IngestJob) else None
                 if old is not None:
                     skus.update(line.sku for line in old.lines)
+        if claims is not None:
+            unclaimed = sorted(x for x in skus if not claims.holds(sku_bucket(x)))
+            if unclaimed:  # an earlier version's line on a SKU the job did not name
+                raise ClaimsTooNarrow(f"SKUs of an earlier version: {', '.join(unclaimed[:5])}")
         batch = store.begin(conn)
-        batch.load(set(), whole_skus=skus)
         cfg = batch.cfg
+        if claims is not None and any(loc.daily_order_capacity is not None for loc in cfg.locations.values()):
+            # daily capacity is counted across every order of every writer
+            raise ClaimsTooNarrow("locations with a daily order capacity")
+        batch.load(set(), whole_skus=skus)
         ruleset = self.rules.current(conn)
         policies = policies_for(conn, sorted(skus), cfg)
         batch.policies = (frozenset(skus), policies)  # the projection needs the same rules: not read twice
@@ -255,8 +287,12 @@ class OrderPipeline:
 
         # 3. Screening: unified customers and fraud holds for the new orders.
         incoming = [j.order for j in jobs if isinstance(j, _IngestJob)]
+        customer_writes = None
         if self.customers and incoming:
-            resolved = self.customers(conn, incoming)
+            if self.screening is not None:
+                resolved, customer_writes = self.screening.resolve_customers(conn, incoming, claims)
+            else:
+                resolved = self.customers(conn, incoming)
             it = iter(resolved)
             for j in jobs:
                 if isinstance(j, _IngestJob):
@@ -267,7 +303,8 @@ class OrderPipeline:
             if fresh:
                 holds_for = self.fraud(conn, fresh)
 
-        new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
+        new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing),
+                                claims))
 
         def route(order: Order, verdict: str) -> OrderResult:  # what an operation routes with (OpContext)
             return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=verdict)
@@ -301,10 +338,24 @@ class OrderPipeline:
                     else:
                         existing[key] = known_before
 
+        # Every row is built here; `finish` only runs the statements.
+        staged: list[tuple[Callable[..., Any], tuple]] = []
+
+        def write(helper: Callable[..., Any], *args: Any) -> None:
+            staged.append((helper, args))
+
         batch.events.extend(work.events)
-        batch.flush()
-        self._write(conn, work, cfg.code_of)
-        return results
+        batch.flush(write)
+        self._write(conn, work, cfg.code_of, write)
+        return _Prepared(results, customer_writes, staged)
+
+    def finish(self, conn: Connection, prepared: "_Prepared") -> list:
+        """Write what `prepare` decided, in the caller's (write) transaction."""
+        if prepared.customer_writes is not None:
+            self.screening.write_customers(conn, prepared.customer_writes)
+        for helper, args in prepared.staged:
+            helper(conn, *args)
+        return prepared.results
 
     def _ingest_one(self, incoming: Order, existing, batch: StockBatch, work: _Work, ruleset, policies, capacity,
                     holds_for, new_ids) -> OrderResult:
@@ -521,7 +572,7 @@ class OrderPipeline:
         return {(r[0], r[1]): r[2] for r in rows}
 
     # -- writing ----------------------------------------------------------------------------
-    def _write(self, conn: Connection, work: _Work, code_of: dict[int, str]) -> None:
+    def _write(self, conn: Connection, work: _Work, code_of: dict[int, str], write: Callable[..., None]) -> None:
         now = db_time(conn, work.now)
         new_rows, upd_rows = [], []
         assignment_rows = []
@@ -539,8 +590,8 @@ class OrderPipeline:
                     assignment_rows.append((oid, line.line_id, line.sku, a.location_id, a.quantity, a.state.value, a.shipment_id))
         order_cols = ("channel", "external_id", "channel_updated_at", "state", "delivery_method", "customer_id",
                       "order_value_minor", "currency", "holds", "document", "placed_at", "updated_at")
-        insert_many(conn, "orders", ("id", *order_cols), new_rows)
-        update_many(conn, "orders", order_cols, ("id",), upd_rows)
+        write(insert_many, "orders", ("id", *order_cols), new_rows)
+        write(update_many, "orders", order_cols, ("id",), upd_rows)
         # Assignments: the rows mirror the documents of the orders written in this batch;
         # carrier and tracking (not in the document) are carried over by shipment id.
         touched = [(oid,) for oid in sorted(work.orders) if oid not in work.is_new]
@@ -551,22 +602,22 @@ class OrderPipeline:
             if r[0] and (r[1] or r[2])
         }
         tracking.update({sid: (carrier, number) for _, _, carrier, number, sid in work.shipments})
-        delete_by_ids(conn, "order_assignments", "order_id", [x[0] for x in touched])
-        insert_many(conn, "order_assignments",
+        write(delete_by_ids, "order_assignments", "order_id", [x[0] for x in touched])
+        write(insert_many, "order_assignments",
                     ("order_id", "line_id", "sku", "location", "quantity", "state", "shipment_id", "carrier",
                      "tracking_number", "updated_at"),
                     [(oid, lid, sku, code_of[loc], q, st, sh, *(tracking.get(sh) or (None, None)), now)
                      for oid, lid, sku, loc, q, st, sh in assignment_rows])
-        insert_many(conn, "routing_decisions", ("order_id", "rule_set_version", "outcome", "explanation", "created_at"),
-                    [(oid, d.rules_version, d.outcome.value, db_json(d.to_record()), now) for oid, d in work.decisions])
+        write(insert_many, "routing_decisions", ("order_id", "rule_set_version", "outcome", "explanation", "created_at"),
+              [(oid, d.rules_version, d.outcome.value, db_json(d.to_record()), now) for oid, d in work.decisions])
         retry = db_time(conn, work.now + RETRY_AFTER)
         queue = [(oid, now, retry, attempts, reason) for oid, (reason, attempts) in work.queue_upserts.items()
                  if oid not in work.queue_deletes]
-        upsert_many(conn, "brokering_queue", ("order_id", "enqueued_at", "next_attempt_at", "attempts", "reason"),
-                    ("order_id",), queue)
-        delete_by_ids(conn, "brokering_queue", "order_id", sorted(work.queue_deletes))
-        upsert_many(conn, "location_daily_orders", ("location", "day", "orders"), ("location", "day"),
-                    [(loc, day, n) for (loc, day), n in work.capacity.items()])
+        write(upsert_many, "brokering_queue", ("order_id", "enqueued_at", "next_attempt_at", "attempts", "reason"),
+              ("order_id",), queue)
+        write(delete_by_ids, "brokering_queue", "order_id", sorted(work.queue_deletes))
+        write(upsert_many, "location_daily_orders", ("location", "day", "orders"), ("location", "day"),
+              [(loc, day, n) for (loc, day), n in work.capacity.items()])
 
 
 class _IngestJob:
@@ -575,6 +626,12 @@ class _IngestJob:
     def __init__(self, pipeline: OrderPipeline, order: Order) -> None:
         self.pipeline = pipeline
         self.order = order
+
+    def claim_buckets(self) -> list[int]:
+        """What the job will touch (see claims.py): its order, its SKUs, its customer."""
+        o = self.order
+        return [order_bucket(o.channel, o.external_id), *[sku_bucket(line.sku) for line in o.lines],
+                *customer_claims(o)]
 
     @property
     def batch_handler(self) -> Callable[[Connection, StockStore, Sequence], list]:

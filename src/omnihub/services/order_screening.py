@@ -10,14 +10,16 @@ repointed to the older profile).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.bulk_sql import fetch_by_keys, next_ids, upsert_many
+from omnihub.adapters.db.claims import ClaimsTooNarrow, customer_bucket
 from omnihub.domain.customers import ChannelCustomer, UnifiedCustomer, resolve
 from omnihub.domain.fraud import (
     ChannelRiskRule,
@@ -39,12 +41,47 @@ DEFAULT_FRAUD_RULES = (
 FACTS_WINDOW = timedelta(days=2)
 
 
+def customer_claims(order: Order) -> list[int]:
+    """The claim buckets of the customer keys an order names (see claims.py): two
+    writers never resolve the same person at once."""
+    c = order.customer
+    if not (c.email or c.phone or c.channel_customer_id):
+        return []
+    probe = resolve(ChannelCustomer(order.channel, c.channel_customer_id, c.email, c.phone), ())
+    return [customer_bucket(k) for k in probe.customer.keys] + \
+        [customer_bucket(f"{ch}\x1f{ext}") for ch, ext in probe.customer.channel_ids]
+
+
+@dataclass(slots=True)
+class CustomerWrites:
+    """What resolving a batch's customers will write: kept apart so that a writer
+    computing outside the write turn writes it once it holds the turn."""
+
+    now: datetime
+    created: list[tuple[int, str | None]] = field(default_factory=list)  # (id, display name)
+    merges: dict[int, int] = field(default_factory=dict)  # merged id → surviving id
+    keys: dict[str, int] = field(default_factory=dict)
+    channel_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
 class OrderScreening:
     def __init__(self, fraud_rules=DEFAULT_FRAUD_RULES) -> None:
         self.fraud_rules = tuple(fraud_rules)
 
     # -- unified customers ------------------------------------------------------------------
     def customers(self, conn: Connection, orders: Sequence[Order]) -> list[Order]:
+        """The orders with their unified customer ids, the profiles written."""
+        out, writes = self.resolve_customers(conn, orders)
+        if writes is not None:
+            self.write_customers(conn, writes)
+        return out
+
+    def resolve_customers(self, conn: Connection, orders: Sequence[Order],
+                          claims: Any = None) -> tuple[list[Order], CustomerWrites | None]:
+        """Reads only: the orders with their customer ids and what that will write.
+        With `claims` (a writer outside the write turn), ids come from the claims' counter
+        and a merge of two stored profiles (it repoints their orders, which nobody
+        claimed) raises ClaimsTooNarrow."""
         wanted_keys: set[str] = set()
         wanted_ids: set[tuple[str, str]] = set()
         incoming: list[ChannelCustomer | None] = []
@@ -59,7 +96,7 @@ class OrderScreening:
             wanted_keys |= probe.customer.keys
             wanted_ids |= probe.customer.channel_ids
         if not wanted_keys and not wanted_ids:
-            return list(orders)
+            return list(orders), None
         profiles: dict[int, UnifiedCustomer] = {}
         owner_of_key: dict[str, int] = {}
         owner_of_id: dict[tuple[str, str], int] = {}
@@ -77,42 +114,51 @@ class OrderScreening:
         for ext, cid in owner_of_id.items():
             profiles[cid] = replace(profiles[cid], channel_ids=profiles[cid].channel_ids | {ext})
 
-        now = datetime.now(UTC)
-        new_keys: dict[str, int] = {}
-        new_ids: dict[tuple[str, str], int] = {}
-        merges: dict[int, int] = {}  # merged id → surviving id
+        writes = CustomerWrites(datetime.now(UTC))
+        new_keys, new_ids, merges = writes.keys, writes.channel_ids, writes.merges
         out: list[Order] = []
-        for o, cc in zip(orders, incoming):
-            if cc is None:
+        last_id = 0
+        for o, in_channel in zip(orders, incoming):
+            if in_channel is None:
                 out.append(o)
                 continue
-            res = resolve(cc, profiles.values())
+            res = resolve(in_channel, profiles.values())
             cust = res.customer
             if cust.id is None:
-                (cid,) = next_ids(conn, "customers", 1)
-                conn.execute(t.customers.insert().values(id=cid, display_name=cust.name or None, created_at=now))
+                (cid,) = next_ids(conn, "customers", 1, claims)
+                cid = last_id = max(cid, last_id + 1)  # not inserted yet: MAX(id) has not moved
+                writes.created.append((cid, cust.name or None))
                 cust = replace(cust, id=cid)
+            else:
+                cid = cust.id
+            if res.merged_ids and claims is not None:
+                raise ClaimsTooNarrow("merging two customer profiles")
             for gone in res.merged_ids:
-                merges[gone] = cust.id
+                merges[gone] = cid
                 profiles.pop(gone, None)
-            profiles[cust.id] = cust
+            profiles[cid] = cust
             for k in cust.keys:
-                if owner_of_key.get(k) != cust.id:
-                    owner_of_key[k] = new_keys[k] = cust.id
+                if owner_of_key.get(k) != cid:
+                    owner_of_key[k] = new_keys[k] = cid
             for ext in cust.channel_ids:
-                if owner_of_id.get(ext) != cust.id:
-                    owner_of_id[ext] = new_ids[ext] = cust.id
-            out.append(replace(o, customer=replace(o.customer, customer_id=cust.id)))
-        if merges:
-            for gone, kept in merges.items():
+                if owner_of_id.get(ext) != cid:
+                    owner_of_id[ext] = new_ids[ext] = cid
+            out.append(replace(o, customer=replace(o.customer, customer_id=cid)))
+        return out, writes
+
+    def write_customers(self, conn: Connection, writes: CustomerWrites) -> None:
+        if writes.created:
+            conn.execute(t.customers.insert(), [{"id": cid, "display_name": name, "created_at": writes.now}
+                                                for cid, name in writes.created])
+        if writes.merges:
+            for gone, kept in writes.merges.items():
                 conn.execute(t.orders.update().where(t.orders.c.customer_id == gone).values(customer_id=kept))
                 conn.execute(t.customer_keys.update().where(t.customer_keys.c.customer_id == gone).values(customer_id=kept))
                 conn.execute(t.customer_channel_ids.update().where(t.customer_channel_ids.c.customer_id == gone).values(customer_id=kept))
                 conn.execute(t.customers.delete().where(t.customers.c.id == gone))
-        self._upsert(conn, "customer_keys", ("key",), [(k, c) for k, c in new_keys.items()])
+        self._upsert(conn, "customer_keys", ("key",), [(k, c) for k, c in writes.keys.items()])
         self._upsert(conn, "customer_channel_ids", ("channel", "channel_customer_id"),
-                     [(ch, ext, c) for (ch, ext), c in new_ids.items()])
-        return out
+                     [(ch, ext, c) for (ch, ext), c in writes.channel_ids.items()])
 
     @staticmethod
     def _upsert(conn: Connection, table: str, keys: tuple[str, ...], rows: list[tuple]) -> None:

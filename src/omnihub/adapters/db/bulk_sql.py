@@ -211,16 +211,21 @@ def delete_by_ids(conn: Connection, table: str, column: str, ids: Sequence) -> N
         conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['?'] * len(part))})", tuple(part))
 
 
-def next_ids(conn: Connection, table: str, n: int) -> list[int]:
+def next_ids(conn: Connection, table: str, n: int, claims: Any = None) -> list[int]:
     """Reserve `n` primary keys. On PostgreSQL from the table's sequence (one round trip);
-    on SQLite from MAX(id), which is safe because the writer holds the write lock."""
+    on SQLite from MAX(id), which is safe because the writer holds the write lock, or,
+    given a writer's FileClaims (it may be computing outside the write turn), from their
+    shared id counter, never below MAX(id) + 1."""
     if n == 0:
         return []
     if _pg(conn):
         return list(conn.exec_driver_sql(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", (n,)
         ).scalars())
-    start = int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()) + 1
+    start = int(driver_rows(conn, f"SELECT COALESCE(MAX(id), 0) FROM {table}", ())[0][0]) + 1
+    if claims is not None:
+        ids: list[int] = claims.allocate_ids(table, n, start)
+        return ids
     return list(range(start, start + n))
 
 

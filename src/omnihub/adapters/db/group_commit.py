@@ -6,6 +6,11 @@ transaction cost barely more. Callers block on a Ticket, so the API stays synchr
 every caller still learns whether *its* command succeeded. If a batch fails as a whole
 (deadlock, serialization failure, lost update), it is retried; if it keeps failing, each
 command is run alone so that one poisoned command cannot take its neighbours down.
+
+Several processes (or hubs) may share one database. Each writer then claims what a batch
+of orders touches before computing it (see claims.py): jobs another writer holds wait for
+the next batch, the rest is computed outside the write turn (`_run_phased`), and the turn
+is held only to write and commit. Work that cannot name its keys claims everything.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
 from omnihub.adapters.db.engine import database_file, is_sqlite
 from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
@@ -109,6 +115,23 @@ class StockWriter:
         self._sqlite_file = database_file(engine)
         self._checkpointer: WalCheckpointer | None = None  # SQLite: started with the writer thread
         self._own: Connection | None = None  # SQLite: the writer's own connection (see _connection)
+        #: what lets several writers share the database (see claims.py); None: this writer
+        #: is alone (an in-memory database). Every writer on one database claims: one that
+        #: did not would neither respect the others' claims nor bump their counters.
+        self.claims: FileClaims | PgClaims | None = None
+        if self._sqlite_file is not None:
+            self.claims = FileClaims(self._sqlite_file)
+            self.store.claims = self.claims
+            if self.store.cache is not None:
+                self.store.cache.claims = self.claims
+        elif engine.dialect.name == "postgresql":
+            self.claims = PgClaims(engine)
+        self._deferred: list = []  # (job, ticket)s whose claims another writer held
+        self.deferred = 0  # jobs that waited a batch for another writer's claims
+        self.escalated = 0  # batches that found they needed a claim on everything
+        #: where phased batches spent their time (for benchmarks): computing outside the
+        #: turn, waiting for it, writing and committing in it
+        self.phase_seconds = {"computing": 0.0, "waiting_for_turn": 0.0, "writing": 0.0}
 
     # -- running commands ------------------------------------------------------------------
     def _handler(self, job):
@@ -141,19 +164,31 @@ class StockWriter:
             self._own.close()
             self._own = None
 
-    def run(self, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
-        """Run jobs of one kind in this thread, in one transaction (retried on conflicts)."""
+    def run(self, commands: Sequence[StockCommand], *, phased: bool = False) -> list[StockResult | Exception]:
+        """Run jobs of one kind in this thread, in one transaction (retried on conflicts).
+        `phased`: order jobs under claims, computed before the write turn (SQLite)."""
         handler = self._handler(commands[0])
         attempt = 0
         while True:
             attempt += 1
             try:
                 try:
-                    with self._connection() as conn, conn.begin():
-                        if handler == self.store.apply_batch:
-                            results = handler(conn, commands)
-                        else:
-                            results = handler(conn, self.store, commands)
+                    if phased and self._sqlite_file is not None:
+                        results = self._run_phased(commands)
+                    else:
+                        with self._own_turn(), self._connection() as conn, conn.begin():
+                            if handler == self.store.apply_batch:
+                                results = handler(conn, commands)
+                            else:
+                                results = handler(conn, self.store, commands)
+                except ClaimsTooNarrow as narrow:
+                    self.escalated += 1
+                    log.info("order batch claims everything", reason=str(narrow))
+                    self.claims.release()  # held while waiting, they could deadlock two writers
+                    self.claims.claim_everything()
+                    phased = False
+                    attempt -= 1
+                    continue
                 except BaseException:
                     if self.store.cache is not None:
                         self.store.cache.forget()  # what the failed transaction staged is not in the database
@@ -168,10 +203,69 @@ class StockWriter:
             except (OperationalError, LostUpdate, DBAPIError) as exc:
                 if attempt >= 5:
                     if len(commands) > 1:
-                        return [r for c in commands for r in self.run([c])]
+                        return [r for c in commands for r in self.run([c], phased=phased)]
                     return [exc]
                 log.warning("stock batch retried", attempt=attempt, error=str(exc)[:200])
                 time.sleep(0.005 * attempt)
+
+    @contextmanager
+    def _own_turn(self) -> Iterator[None]:
+        """With claims on SQLite the loop does not hold the turn: a transaction takes it."""
+        if self.claims is None or self._sqlite_file is None:
+            yield
+            return
+        with self.write_turn():
+            if self._checkpointer is not None:
+                self._catch_up_log()
+            yield
+
+    def _run_phased(self, jobs: Sequence) -> list:
+        """Compute in a read transaction, outside the turn; then take the turn to write."""
+        pipeline = jobs[0].pipeline
+        with self._connection() as conn:
+            conn.execution_options(sqlite_begin="DEFERRED")
+            t0 = time.perf_counter()
+            try:
+                with conn.begin():
+                    prepared = pipeline.prepare(conn, self.store, jobs, self.claims)
+            finally:
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+            t1 = time.perf_counter()
+            with self._own_turn():
+                t2 = time.perf_counter()
+                with conn.begin():
+                    if self.store.cache is not None and not self.store.cache.unchanged_since_begin(conn):
+                        raise LostUpdate("a writer without claims changed stock while this batch was computed")
+                    results = pipeline.finish(conn, prepared)
+                t3 = time.perf_counter()
+        seconds = self.phase_seconds
+        seconds["computing"] += t1 - t0
+        seconds["waiting_for_turn"] += t2 - t1
+        seconds["writing"] += t3 - t2
+        return results
+
+    def _claim(self, items: list) -> tuple[list, bool]:
+        """Claim what the taken jobs touch; returns the jobs to run now and whether they
+        run phased. Jobs whose claims another writer holds wait in `_deferred`, first in
+        line for the next batch."""
+        claims = self.claims
+        assert claims is not None
+        keys = [getattr(job, "claim_buckets", None) for job, _ in items]
+        if any(k is None for k in keys):  # work that cannot name its keys
+            claims.claim_everything()
+            return items, False
+        wanted = [k() for k in keys]  # type: ignore[misc]
+        ok = claims.try_claim_jobs(wanted)
+        if not any(ok):
+            # Nothing free: wait (holding nothing, so never in a cycle) for the first job's
+            # first bucket, rather than spin while the other writer works.
+            claims.wait_for(min(wanted[0]))
+            ok = [claims.try_claim_jobs(wanted[:1])[0]] + [False] * (len(items) - 1)
+        now = [it for it, y in zip(items, ok) if y]
+        later = [it for it, y in zip(items, ok) if not y]
+        self.deferred += len(later)
+        self._deferred = later
+        return now, True
 
     def submit(self, command: StockCommand) -> Ticket:
         self._ensure_started()
@@ -198,9 +292,20 @@ class StockWriter:
 
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
+            if self._deferred:
+                item = None  # jobs wait already: go at once
+            else:
+                item = self._queue.get()
+                if item is _STOP:
+                    return
+            if self.claims is not None:  # each transaction takes the turn itself
+                with no_collection_mid_batch():
+                    stop, done = self._take_and_run(item)
+                item = None  # not kept alive while the queue is empty
+                done.event.set()
+                if stop:
+                    return
+                continue
             # Wait for the write turn first, then take everything that queued meanwhile:
             # with two processes on one SQLite file, one writes while the other's callers
             # fill its queue, and each turn commits what the wait gathered.
@@ -222,7 +327,9 @@ class StockWriter:
             log.exception("wal catch-up failed")
 
     def _take_and_run(self, item) -> tuple[bool, "_Batch"]:
-        batch = [item]
+        batch, self._deferred = self._deferred, []
+        if item is not None:
+            batch.append(item)
         stop = False
         while len(batch) < self.batch_max:
             try:
@@ -233,6 +340,20 @@ class StockWriter:
                 stop = True
                 break
             batch.append(nxt)
+        phased = False
+        if self.claims is not None:
+            try:
+                batch, phased = self._claim(batch)
+            except BaseException:
+                self.claims.release()
+                raise
+        try:
+            return stop, self._run_taken(batch, phased)
+        finally:
+            if self.claims is not None:
+                self.claims.release()
+
+    def _run_taken(self, batch: list, phased: bool) -> "_Batch":
         done = _Batch()
         for _, ticket in batch:
             ticket._batch = done
@@ -247,7 +368,7 @@ class StockWriter:
                 groups.append([item])
         for group in groups:
             try:
-                results = self.run([c for c, _ in group])
+                results = self.run([c for c, _ in group], phased=phased)
             except Exception as exc:  # never let the writer thread die
                 log.exception("stock batch failed")
                 results = [exc] * len(group)
@@ -255,7 +376,7 @@ class StockWriter:
                 if isinstance(res, BaseException):
                     _detach(res)
                 ticket._value = res
-        return stop, done
+        return done
 
     def close(self) -> None:
         if self._thread is not None:
@@ -263,6 +384,9 @@ class StockWriter:
             self._thread.join(timeout=30)
             self._thread = None
         self._release_connection()
+        if self.claims is not None:
+            self.claims.close()
+            self.claims = None
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None

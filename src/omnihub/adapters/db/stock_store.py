@@ -10,7 +10,7 @@ position update also checks the version it read, so a lost update cannot pass si
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set as AbstractSet
+from collections.abc import Callable, Iterable, Sequence, Set as AbstractSet
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,7 @@ from omnihub.adapters.db.bulk_sql import (
     upsert_many,
 )
 from omnihub.adapters.db.channel_config import ConfigCache, StockConfig, policies_for, rules_for_sku
+from omnihub.adapters.db.claims import sku_bucket
 from omnihub.adapters.db.writer_cache import ProjectionRows, WriterCache, stamp_stock_epoch
 from omnihub.domain.atp import needs_whole_sku
 from omnihub.domain.channel_projection import TOTAL, PositionChange, project
@@ -55,9 +56,19 @@ EMPTY_POSITION = Position()  # immutable: shared by every new row
 
 STOCK_CHANGED_FIELDS = tuple(f.name for f in fields(StockChanged))
 
+#: `write(statement_helper, *args)`: runs `statement_helper(conn, *args)` now, or later
+#: (a batch computed outside the write turn stages its statements and runs them in it)
+Write = Callable[..., None]
+
+
+def write_now(conn: Connection) -> Write:
+    def write(helper: Callable[..., Any], *args: Any) -> None:
+        helper(conn, *args)
+    return write
+
 
 def write_outbox(conn: Connection, events: Sequence[DomainEvent], now: datetime,
-                 stock_changes: list[tuple] | None = None) -> None:
+                 stock_changes: list[tuple] | None = None, write: Write | None = None) -> None:
     """Append events to the outbox, in the caller's transaction.
 
     A run of events of one topic is one row whose payload is the list of their payloads
@@ -78,7 +89,7 @@ def write_outbox(conn: Connection, events: Sequence[DomainEvent], now: datetime,
         run.append(e)
     if run:
         rows.append(_outbox_row(run, ts))
-    insert_many(conn, "outbox", ("topic", "key", "payload", "created_at"), rows)
+    (write or write_now(conn))(insert_many, "outbox", ("topic", "key", "payload", "created_at"), rows)
 
 
 def _outbox_row(run: list[DomainEvent], ts) -> tuple:
@@ -86,6 +97,17 @@ def _outbox_row(run: list[DomainEvent], ts) -> tuple:
         return (run[0].topic, run[0].key(), db_json(run[0].payload()), ts)
     # orjson writes the (flat, slotted) event dataclasses field by field, in C.
     return (run[0].topic, "", db_json(run), ts)
+
+
+def update_positions(conn: Connection, params: list[tuple]) -> None:
+    """Each row's new balances, where its version is still the one the batch read."""
+    n = update_many(conn, "positions", POSITION_COLUMNS, ("sku", "location", "version"), params)
+    if n != len(params) and n >= 0:
+        raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
+
+
+def insert_incidents(conn: Connection, rows: list[dict]) -> None:
+    conn.execute(t.oversell_incidents.insert(), rows)
 
 
 class LostUpdate(Exception):
@@ -158,9 +180,17 @@ class StockStore:
     def __init__(self, cache: WriterCache | None = None) -> None:
         self.config = ConfigCache()
         self.cache = cache  # the SQLite stock writer's (see writer_cache); None elsewhere
+        #: the SQLite stock writer's FileClaims (see claims.py): its cache is then kept valid
+        #: by bucket counters, and rows it must create wait for the write (it may be
+        #: computing outside the write turn)
+        self.claims: Any = None
 
     # -- reading ---------------------------------------------------------------------------
-    def _lock_positions(self, conn: Connection, keys: list[PositionKey], cache: WriterCache | None = None) -> dict[PositionKey, Position]:
+    def _lock_positions(self, conn: Connection, keys: list[PositionKey], cache: WriterCache | None = None,
+                        to_create: list[PositionKey] | None = None) -> dict[PositionKey, Position]:
+        """The positions at `keys`, locked; a missing one is created empty, or, given
+        `to_create` (SQLite, before the write turn), answered empty and listed there for
+        the batch to insert when it writes."""
         cols = ("sku", "location", *POSITION_COLUMNS)
         found: dict[PositionKey, Position] = {}
         if cache is not None:  # what the cache knows is not read; a complete SKU's other rows do not exist
@@ -179,6 +209,10 @@ class StockStore:
             for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), keys_to_read, for_update=True)
         )
         missing = sorted(set(keys) - found.keys())
+        if missing and to_create is not None and conn.dialect.name == "sqlite":
+            to_create.extend(missing)
+            found.update((k, EMPTY_POSITION) for k in missing)
+            return found
         if missing:
             insert_ignore_many(conn, "positions", ("sku", "location"), missing)
             if conn.dialect.name == "sqlite":
@@ -277,7 +311,8 @@ class StockStore:
 def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, now,
                      loaded_whole: dict[str, dict[str, Position]] | None = None,
                      known: ProjectionRows | None = None,
-                     policies: tuple[frozenset[str], dict] | None = None) -> list[DomainEvent]:
+                     policies: tuple[frozenset[str], dict] | None = None,
+                     write: Write | None = None) -> list[DomainEvent]:
     """`loaded_whole`: every position of some SKUs, already locked and current in the
     batch (the order pipeline loads whole SKUs to route), so they are not read again.
     `policies`: (SKUs covered, their safety-stock/threshold rules) read earlier in the
@@ -288,6 +323,7 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         return []  # no channel to show anything, no queue to change: nothing to read
     skus = sorted(touched_skus)
     known = known if known is not None else ProjectionRows()
+    write = write or write_now(conn)
     known.read_demand(conn, skus)
     queued = known.demand
     queued_before = {x: queued[x] for x in skus}
@@ -297,7 +333,7 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
             if delta:  # an order queued and routed in the same batch nets to nothing
                 queued[sku] = max(0, queued.get(sku, 0) + delta)
                 demand_rows.append((sku, queued[sku]))
-        upsert_many(conn, "sku_demand", ("sku", "queued"), ("sku",), demand_rows)
+        write(upsert_many, "sku_demand", ("sku", "queued"), ("sku",), demand_rows)
     if not cfg.channels:
         return []
     if policies is None or not policies[0].issuperset(skus):
@@ -331,11 +367,11 @@ def project_channels(conn, cfg, changed, original, demand_delta, touched_skus, n
         cfg.channels, cfg.online, rules_by_sku, changes, known.pools, queued, known.shown, skus,
         whole={x: whole.get(x, {}) for x in whole_skus}, priority=cfg.location_priority,
     )
-    upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
-                [(k[0], k[1], v) for k, v in changed_pools.items()])
+    write(upsert_many, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"),
+          [(k[0], k[1], v) for k, v in changed_pools.items()])
     ts = db_time(conn, now)
-    upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
-                ("channel", "sku", "location"), [(*k, v, ts) for k, v in rows.items()])
+    write(upsert_many, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
+          ("channel", "sku", "location"), [(*k, v, ts) for k, v in rows.items()])
     known.shown.update(rows)
     return list(events)
 
@@ -373,6 +409,9 @@ class StockBatch:
         self._results: list[tuple[StockResult, int, int]] = []  # (result, first row, end row)
         #: (SKUs, policy rules) a caller already read in this transaction (see project_channels)
         self.policies: tuple[frozenset[str], dict] | None = None
+        self.claims = store.claims if self.cache is not None else None
+        self._validated: set[str] = set()  # SKUs checked against their bucket's counter (claims)
+        self._to_create: list[PositionKey] = []  # positions to insert empty at flush (claims)
 
     def load(self, keys: AbstractSet[PositionKey], skus: AbstractSet[str] = frozenset(),
              whole_skus: AbstractSet[str] = frozenset()) -> None:
@@ -380,6 +419,10 @@ class StockBatch:
         (what routing needs to compare locations)."""
         all_skus = {k[0] for k in keys} | set(skus) | set(whole_skus)
         self.known |= self.store._known_skus(self.conn, all_skus - self.known)
+        if self.claims is not None and self.cache is not None and not all_skus <= self._validated:
+            fresh = all_skus - self._validated
+            self.cache.revalidate(fresh, [c.channel for c in self.cfg.channels], self.cfg.online)
+            self._validated |= fresh
         wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and k not in self.positions)
         if whole_skus:
             self._whole_skus |= set(whole_skus)
@@ -396,7 +439,8 @@ class StockBatch:
                         self._by_sku.setdefault(sku, {})[loc] = pos
             wanted = [k for k in wanted if k not in self.positions]
         if wanted:
-            got = self.store._lock_positions(self.conn, wanted, self.cache)
+            got = self.store._lock_positions(self.conn, wanted, self.cache,
+                                             self._to_create if self.claims is not None else None)
             self.positions.update(got)
             self.original.update(got)
             for (sku, loc), pos in got.items():
@@ -484,31 +528,39 @@ class StockBatch:
         del self._results[results:]
         del self.events[events:]
 
-    def flush(self) -> None:
+    def flush(self, write: Write | None = None) -> None:
+        """Write the batch: now, or, given `write`, as statements staged with it (a batch
+        computed outside the write turn; everything else is computed here)."""
         conn, now = self.conn, self.now
+        write = write or write_now(conn)
         rows = self.movement_rows
-        ids = next_ids(conn, "movements", len(rows))
+        ids = next_ids(conn, "movements", len(rows), self.claims)
         if rows:
             batch_time = db_time(conn, now)  # most movements happen "now": format it once
-            insert_many(
-                conn, "movements", (*MOVEMENT_COLUMNS, "id"),
-                [(*r[:-1], batch_time if r[-1] is now else db_time(conn, r[-1]), mid) for r, mid in zip(rows, ids)],
-            )
+            write(insert_many, "movements", (*MOVEMENT_COLUMNS, "id"),
+                  [(*r[:-1], batch_time if r[-1] is now else db_time(conn, r[-1]), mid) for r, mid in zip(rows, ids)])
         positions, original = self.positions, self.original
         changed = {k: positions[k] for k in sorted(self._touched) if positions[k] is not original.get(k)}
+        if self._to_create:
+            write(insert_ignore_many, "positions", ("sku", "location"), sorted(set(self._to_create)))
         if changed:
-            params = [
+            write(update_positions, [
                 (v.on_hand, v.reserved, v.damaged, v.quality_control, v.incoming, v.in_transit, v.version,
                  k[0], k[1], self.original[k].version)
                 for k, v in changed.items()
-            ]
-            n = update_many(conn, "positions", POSITION_COLUMNS, ("sku", "location", "version"), params)
-            if n != len(params) and n >= 0:
-                raise LostUpdate(f"{len(params) - n} position(s) changed under the lock")
+            ])
         cache = self.cache
         if cache is not None:
             cache.keep_positions(positions, self._whole_skus)
-        stamp_stock_epoch(conn, self.stamp)
+        claims = self.claims
+        if claims is not None and cache is not None:
+            # Other writers' caches learn of these changes from the bucket counters (a
+            # stamp would empty them all); counted before the commit, so a failed commit
+            # only makes them read again.
+            claims.bump([sku_bucket(x) for x in {k[0] for k in changed} | set(self.demand_delta)])
+            cache.mark_seen(self._validated)
+        else:
+            write(stamp_stock_epoch, self.stamp)
         events: list[DomainEvent] = []
         stock_changes = [
             (row[0], row[1], mid, row[5], row[3], row[4], row[2], pos.on_hand, pos.reserved, pos.damaged,
@@ -521,13 +573,13 @@ class StockBatch:
                 mid = ids[row_idx]
                 incident_rows.append({"sku": sku, "location": loc, "units": units, "movement_id": mid, "channel": ch, "occurred_at": now})
                 events.append(OversellDetected(sku=sku, location=loc, units=units, movement_id=mid, channel=ch))
-            conn.execute(t.oversell_incidents.insert(), incident_rows)
+            write(insert_incidents, incident_rows)
         touched = {k[0] for k in changed} | set(self.demand_delta)
         if touched:
             loaded = {x: self.positions_of(x) for x in self._whole_skus & touched}
             events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now,
                                            loaded_whole=loaded, known=cache.projection if cache is not None else None,
-                                           policies=self.policies))
-        write_outbox(conn, [*events, *self.events], now, stock_changes)
+                                           policies=self.policies, write=write))
+        write_outbox(conn, [*events, *self.events], now, stock_changes, write)
         for res, start, end in self._results:
             res._rows, res._ids = rows[start:end], ids[start:end]  # dicts only if asked (movements)

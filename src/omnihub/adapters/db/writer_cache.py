@@ -21,6 +21,14 @@ SQLite only: its writers are serialised (BEGIN IMMEDIATE), so a stamp read at th
 of a write transaction stays true until that transaction ends. PostgreSQL writers run
 side by side under row locks, and there the writer reads what it locks.
 
+With claims (see claims.py), several writers share the file and take turns all the
+time, so stamps would empty every cache at every turn. There a writer with claims never
+stamps: another claims writer's changes show as the change counters of the SKU buckets
+it changed, and at each batch the cache forgets exactly the SKUs whose bucket moved
+since it last saw it (`revalidate`). A stamp still means a writer without claims (a
+rebuild, a script) changed anything at all, and empties the cache; found between a
+batch's computing and its writing, it fails the batch (`unchanged_since_begin`).
+
 Positions also carry their version, and every position update checks it, so even a
 missed stamp could not turn into a lost update: it would fail the batch, which empties
 the cache and retries. The cache is bounded (`max_entries` per map): past that it drops
@@ -30,10 +38,14 @@ the SKUs it kept longest ago, so a large catalog keeps its busy SKUs in flat mem
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db.bulk_sql import driver_connection, driver_rows, fetch_by_keys
+from omnihub.adapters.db.claims import sku_bucket
+from omnihub.domain.channel_projection import TOTAL
 from omnihub.domain.ledger import Position
 
 #: rows kept per map before the oldest are dropped (a position entry is about 250 bytes:
@@ -53,6 +65,11 @@ def stamp_stock_epoch(conn: Connection, stamp: str | None = None) -> None:
     value = stamp or uuid.uuid4().hex
     if raw.execute("UPDATE stock_epoch SET stamp = ? WHERE id = 1", (value,)).rowcount == 0:
         raw.execute("INSERT INTO stock_epoch (id, stamp) VALUES (1, ?)", (value,))
+
+
+def _read_stamp(conn: Connection) -> object:
+    rows = driver_rows(conn, "SELECT stamp FROM stock_epoch WHERE id = 1", ())
+    return rows[0][0] if rows else None
 
 
 def _read_missing(conn: Connection, table: str, key_columns: tuple[str, ...], value_column: str, known: dict,
@@ -112,6 +129,9 @@ class WriterCache:
         self.hits = 0  # batches that began with a valid cache (for benchmarks and tests)
         self.misses = 0
         self._foreign_in_row = 0  # batches in a row that found another writer's stamp
+        self.claims: Any = None  # the writer's FileClaims, when it has them (see the module text)
+        self._stamp_seen: object = None  # with claims: the stamp the cache was last valid under
+        self.evicted = 0  # SKUs forgotten because another writer changed their bucket
         self._clear()
 
     def _clear(self) -> None:
@@ -120,6 +140,7 @@ class WriterCache:
         self.complete: set[str] = set()
         self.projection = ProjectionRows()
         self._positions = 0
+        self.seen: dict[str, int] = {}  # with claims: SKU → its bucket's change count as cached
 
     def begin(self, conn: Connection, cfg: object) -> bool:
         """At the start of a write transaction: keep the cache only if the last stamp is
@@ -127,8 +148,9 @@ class WriterCache:
         it in this transaction: not while another writer keeps stamping (two processes
         taking turns), where keeping it would be work thrown away at every turn; the
         first stamp of ours found again wakes it."""
-        rows = driver_rows(conn, "SELECT stamp FROM stock_epoch WHERE id = 1", ())
-        stamp = rows[0][0] if rows else None
+        stamp = _read_stamp(conn)
+        if self.claims is not None:
+            return self._begin_with_claims(stamp, cfg)
         if stamp != self.token or cfg is not self._cfg:
             self.misses += 1
             self._foreign_in_row = self._foreign_in_row + 1 if stamp != self.token else 0
@@ -144,6 +166,57 @@ class WriterCache:
             self.projection = ProjectionRows()  # cheap to read again, a SKU at a time
         return True
 
+    def _begin_with_claims(self, stamp: object, cfg: object) -> bool:
+        if stamp != self._stamp_seen or cfg is not self._cfg:
+            self.misses += 1
+            if self.positions or self.projection.size:
+                self._clear()
+            self._stamp_seen, self._cfg = stamp, cfg
+        else:
+            self.hits += 1
+        if self._positions > self.max_entries:
+            self._trim_positions()
+        if self.projection.size > self.max_entries:
+            self.projection = ProjectionRows()
+        return True
+
+    def unchanged_since_begin(self, conn: Connection) -> bool:
+        """With claims: no writer without claims has stamped since `begin` (a batch
+        computed outside the turn checks this once it holds the turn)."""
+        return self.claims is None or _read_stamp(conn) == self._stamp_seen
+
+    def revalidate(self, skus: Iterable[str], channels: Iterable[str], locations: Iterable[str]) -> None:
+        """With claims held on these SKUs: forget what the cache knows of each one whose
+        bucket another writer changed since this cache last saw it."""
+        claims = self.claims
+        seen = self.seen
+        for sku in skus:
+            n = claims.changes(sku_bucket(sku))
+            if seen.get(sku, -1) != n:
+                seen[sku] = n
+                self._evict(sku, channels, locations)
+
+    def mark_seen(self, skus: Iterable[str]) -> None:
+        """After this writer bumped the buckets it changed (before its commit)."""
+        claims = self.claims
+        for sku in skus:
+            self.seen[sku] = claims.changes(sku_bucket(sku))
+
+    def _evict(self, sku: str, channels: Iterable[str], locations: Iterable[str]) -> None:
+        by_loc = self.positions.pop(sku, None)
+        if by_loc is not None:
+            self._positions -= len(by_loc)
+            self.evicted += 1
+        self.complete.discard(sku)
+        rows = self.projection
+        rows.demand.pop(sku, None)
+        for ch in channels:
+            rows.pools.pop((ch, sku), None)
+            rows.shown_complete.discard((ch, sku))
+            rows.shown.pop((ch, sku, TOTAL), None)
+            for loc in locations:
+                rows.shown.pop((ch, sku, loc), None)
+
     def _trim_positions(self) -> None:
         """Drop the SKUs kept longest ago (`keep_positions` moves the ones it touches to the
         end) down to three quarters of the bound: a large catalog keeps its busy SKUs."""
@@ -158,6 +231,7 @@ class WriterCache:
         for sku in drop:
             del self.positions[sku]
             self.complete.discard(sku)
+            self.seen.pop(sku, None)
         self._positions = n
 
     def forget(self) -> None:

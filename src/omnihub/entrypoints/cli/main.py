@@ -165,6 +165,8 @@ def bench_orders_cmd(
                                                   "the answers (latency at that load); default: closed loop, "
                                                   "callers × window in flight (the most the writer takes)")] = None,
     per_sku: Annotated[int, typer.Option(help="locations stocked per SKU (50 with 100,000 SKUs: 5 M positions)")] = 10,
+    processes: Annotated[int, typer.Option(min=1, help="hub processes sharing the database and the callers, each "
+                                                       "with its own writer (as `serve --workers 2`)")] = 2,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
 ) -> None:
     """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
@@ -175,7 +177,8 @@ def bench_orders_cmd(
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("orders", total=orders)
         result = bench_orders(backend, orders=orders, skus=skus, locations=locations, per_sku=per_sku, callers=callers,
-                              window=window, rate=rate, base_url=postgres_url, progress=lambda n: bar.advance(task, n))
+                              window=window, rate=rate, base_url=postgres_url, processes=processes,
+                              progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
 
 

@@ -1,0 +1,234 @@
+"""Several hub processes on one database, each writer claiming what its batches touch
+(adapters/db/claims.py) and computing outside the write turn.
+
+The claim file's own rules are tested with two claim tables on one file (one per writer,
+as two hubs in one process have). The pipeline is tested with real processes racing over
+scarce stock, the same orders sent to both, and later versions cancelling some: however
+the batches interleave, the database must end as one writer would have left it."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.claims import FileClaims, order_bucket, sku_bucket
+from omnihub.adapters.db.order_documents import order_from_doc
+from omnihub.adapters.db.projection_rebuild import rebuild_all
+from omnihub.domain.ledger import Movement, Position, Reason, StockState, apply_movement
+from omnihub.hub import Hub
+from omnihub.settings import Settings
+from tests.conftest import add_location, add_skus
+
+SKUS = [f"S{i:02d}" for i in range(12)]
+LOCATIONS = ["WH", "ST1", "ST2"]
+PER_PROCESS = 300
+SHARED = 60  # orders both processes receive (a webhook delivered to each)
+
+
+# -- the claim file --------------------------------------------------------------------------
+def test_a_claim_excludes_every_other_writer_and_a_failed_job_keeps_nothing(tmp_path):
+    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
+    try:
+        assert a.try_claim([sku_bucket("A"), sku_bucket("B")])
+        assert not b.try_claim([sku_bucket("C"), sku_bucket("B")])
+        assert b.held == set()  # C was taken and given back: all or nothing
+        assert a.try_claim([sku_bucket("C")]) is True  # so A's writer can have it
+        assert b.try_claim([order_bucket("shopify", "1001")])  # an order is not a SKU
+        a.release()
+        assert b.try_claim([sku_bucket("A"), sku_bucket("B")])
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_claim_on_everything_waits_for_every_other_claim(tmp_path):
+    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
+    got = threading.Event()
+    try:
+        assert a.try_claim([sku_bucket("A")])
+        waiter = threading.Thread(target=lambda: (b.claim_everything(), got.set()))
+        waiter.start()
+        assert not got.wait(0.3)  # A's writer still holds its claim
+        a.release()
+        assert got.wait(5)
+        assert not a.try_claim([sku_bucket("Z")])  # everything is B's now
+        b.release()
+        assert a.try_claim([sku_bucket("Z")])
+        waiter.join()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_change_counters_and_ids_are_shared_by_every_writer(tmp_path):
+    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
+    try:
+        bucket = sku_bucket("A")
+        before = b.changes(bucket)
+        a.bump([bucket, bucket])  # one change per batch, however many rows
+        assert b.changes(bucket) == before + 1
+        assert a.allocate_ids("orders", 3, floor=10) == [10, 11, 12]
+        assert b.allocate_ids("orders", 2, floor=5) == [13, 14]  # never handed out twice
+        assert b.allocate_ids("orders", 1, floor=100) == [100]  # never below the table's MAX(id) + 1
+        assert a.allocate_ids("customers", 1, floor=1) == [1]  # each table counts on its own
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_dead_writers_claims_are_given_back(tmp_path):
+    path = str(tmp_path / "hub.db")
+    code = ("import os, sys; from omnihub.adapters.db.claims import FileClaims, sku_bucket; "
+            f"c = FileClaims({path!r}); assert c.try_claim([sku_bucket('A')]); print('held', flush=True); "
+            "sys.stdin.readline(); os._exit(1)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    claims = FileClaims(path)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        assert not claims.try_claim([sku_bucket("A")])
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        proc.wait(10)  # killed mid-batch, as a crash would
+        assert claims.try_claim([sku_bucket("A")])
+    finally:
+        claims.close()
+        proc.kill()
+
+
+# -- two hub processes -----------------------------------------------------------------------
+def _orders(seed: int, prefix: str, n: int) -> list:
+    from omnihub.domain.catalog import GeoPoint
+    from omnihub.domain.orders import Address, DeliveryMethod, Order, OrderLine
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    out = []
+    for i in range(n):
+        lines = tuple(OrderLine(str(j + 1), sku, rng.choice((1, 1, 2, 3)))
+                      for j, sku in enumerate(rng.sample(SKUS, rng.randint(1, 3))))
+        out.append(Order(channel="shopify", external_id=f"{prefix}{i:04d}", channel_updated_at=now, placed_at=now,
+                         lines=lines, delivery_method=DeliveryMethod.STANDARD,
+                         shipping_address=Address(country="US", geo=GeoPoint(40.7, -74.0))))
+    return out
+
+
+def _ingest(url: str, index: int, start_at: float, out) -> None:
+    """One hub process: its own orders, the shared ones, then later versions cancelling
+    every fifth of its own, from 6 caller threads."""
+    from dataclasses import replace
+
+    hub = Hub.open(Settings(database_url=url, writer_batch_max=40), run_migrations=False, relay=False)
+    try:
+        mine = _orders(100 + index, f"P{index}-", PER_PROCESS) + _orders(7, "BOTH-", SHARED)
+        random.Random(index).shuffle(mine)
+        later = datetime.now(UTC)
+        cancels = [replace(o, channel_updated_at=later, cancelled=True) for o in mine[::5] if o.external_id.startswith("P")]
+        failures: list[str] = []
+        lock = threading.Lock()
+
+        def caller(chunk):
+            for o in chunk:
+                r = hub.orders.submit(o).result(120)
+                if isinstance(r, Exception):
+                    with lock:
+                        failures.append(repr(r))
+
+        while time.time() < start_at:
+            time.sleep(0.002)
+        for wave in (mine, cancels):
+            threads = [threading.Thread(target=caller, args=(wave[i::6],)) for i in range(6)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        out.put({"failures": failures, "deferred": hub.writer.deferred, "batches": hub.writer.batches,
+                 "cancelled": [o.external_id for o in cancels]})
+    finally:
+        hub.close()
+
+
+def _replayed_positions(conn) -> dict[tuple[str, str], Position]:
+    """Every position as the ledger's movements, folded in order, say it stands."""
+    out: dict[tuple[str, str], Position] = {}
+    mv = t.movements.c
+    for r in conn.execute(sa.select(mv.sku, mv.location, mv.quantity, mv.from_state, mv.to_state, mv.reason)
+                          .order_by(mv.id)):
+        key = (r.sku, r.location)
+        m = Movement(r.sku, r.location, r.quantity, StockState(r.from_state), StockState(r.to_state), Reason(r.reason))
+        out[key] = apply_movement(out.get(key, Position()), m, allow_oversell=True).position
+    return out
+
+
+def test_two_processes_route_scarce_stock_as_one_writer_would(hub, clean_url):
+    for loc in LOCATIONS:
+        add_location(hub, loc, kind="warehouse" if loc == "WH" else "store", lat=40.7, lng=-74.0)
+    add_skus(hub, *SKUS)
+    hub.catalog.upsert_channel("shopify", name="Shopify", kind="shopify", per_location=True)
+    hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", feeds={"WH": "ship"}, buffer=1)
+    rng = random.Random(3)
+    for sku in SKUS:
+        for loc in LOCATIONS:
+            hub.inventory.receive(sku, loc, rng.randint(5, 25))
+    hub.writer.close()  # the test's own hub only reads from here on
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    start_at = time.time() + 4.0
+    procs = [ctx.Process(target=_ingest, args=(clean_url, i, start_at, q)) for i in range(2)]
+    for p in procs:
+        p.start()
+    reports = [q.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert all(p.exitcode == 0 for p in procs)
+    assert reports[0]["failures"] == [] and reports[1]["failures"] == []
+    # the claims did their work: each writer waited for the other at least once
+    assert all(r["deferred"] > 0 for r in reports), reports
+
+    with hub.engine.connect() as conn:
+        positions = {(r.sku, r.location): r for r in conn.execute(sa.select(t.positions))}
+        # No position reserves more than it holds, and every unit reserved is an order's.
+        assert all(p.reserved + p.damaged + p.quality_control <= p.on_hand for p in positions.values())
+        assigned: dict[tuple[str, str], int] = {}
+        oa = t.order_assignments.c
+        for r in conn.execute(sa.select(oa.sku, oa.location, oa.quantity).where(oa.state == "reserved")):
+            assigned[(r.sku, r.location)] = assigned.get((r.sku, r.location), 0) + r.quantity
+        assert {k: p.reserved for k, p in positions.items() if p.reserved} == assigned
+        # Every position is what its movements say: no lost update, no movement twice.
+        replayed = _replayed_positions(conn)
+        for key, p in positions.items():
+            want = replayed.get(key, Position())
+            assert (p.on_hand, p.reserved, p.version) == (want.on_hand, want.reserved, want.version), key
+        # One order per key, however many writers received it; cancelled ones hold nothing.
+        o = t.orders.c
+        keys = [r.external_id for r in conn.execute(sa.select(o.external_id))]
+        assert len(keys) == len(set(keys)) == 2 * PER_PROCESS + SHARED
+        cancelled = set(reports[0]["cancelled"]) | set(reports[1]["cancelled"])
+        states = dict(conn.execute(sa.select(o.external_id, o.state)).all())
+        assert {k for k, s in states.items() if s == "cancelled"} == cancelled
+        # The queue's demand is the units still waiting on the orders.
+        waiting: dict[str, int] = {}
+        for r in conn.execute(sa.select(o.id, o.document).where(o.state != "cancelled")):
+            doc = r.document if isinstance(r.document, dict) else json.loads(r.document)
+            for line in order_from_doc(doc, r.id).lines:
+                if line.unassigned_quantity:
+                    waiting[line.sku] = waiting.get(line.sku, 0) + line.unassigned_quantity
+        demand = {r.sku: r.queued for r in conn.execute(sa.select(t.sku_demand)) if r.queued}
+        assert demand == waiting
+        shown = {(r.channel, r.sku, r.location): r.quantity for r in conn.execute(sa.select(t.channel_availability))}
+    # The channel figures both writers left are the ones a rebuild from scratch computes.
+    rebuild_all(hub.engine)
+    with hub.engine.connect() as conn:
+        rebuilt = {(r.channel, r.sku, r.location): r.quantity for r in conn.execute(sa.select(t.channel_availability))}
+    assert shown == rebuilt
