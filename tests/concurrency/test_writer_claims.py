@@ -71,6 +71,25 @@ def test_a_claim_on_everything_waits_for_every_other_claim(tmp_path):
         b.close()
 
 
+def test_a_writer_with_nothing_to_claim_sleeps_until_the_holder_commits(tmp_path):
+    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
+    woke = threading.Event()
+    try:
+        assert a.try_claim([sku_bucket("A"), sku_bucket("B")])
+        assert not b.try_claim([sku_bucket("C"), sku_bucket("B")])
+        assert b.last_conflict == sku_bucket("B")
+        waiter = threading.Thread(target=lambda: (b.wait_for(b.last_conflict), woke.set()))
+        waiter.start()
+        assert not woke.wait(0.3)  # asleep, not spinning through empty batches
+        a.release()  # A's writer committed
+        assert woke.wait(5)
+        waiter.join()
+        assert b.held == set() and a.try_claim([sku_bucket("B")])  # waiting kept nothing
+    finally:
+        a.close()
+        b.close()
+
+
 def test_change_counters_and_ids_are_shared_by_every_writer(tmp_path):
     a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
     try:

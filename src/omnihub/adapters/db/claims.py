@@ -95,6 +95,7 @@ class FileClaims:
         self._map = mmap.mmap(self._fd, _FILE_BYTES)
         self.held: set[int] = set()
         self.everything = False
+        self.last_conflict: int | None = None  # a bucket the last failed claim found taken
 
     # -- locks -----------------------------------------------------------------------------
     def _lock(self, start: int, length: int, *, kind: int = fcntl.F_WRLCK, wait: bool = False) -> bool:
@@ -111,6 +112,7 @@ class FileClaims:
         got: list[int] = []
         for b in sorted(set(buckets) - self.held):
             if not self._lock(b * _SLOT, _SLOT):
+                self.last_conflict = b
                 for g in got:
                     self._lock(g * _SLOT, _SLOT, kind=fcntl.F_UNLCK)
                 return False
@@ -123,10 +125,10 @@ class FileClaims:
         return [self.try_claim(keys) for keys in jobs]
 
     def wait_for(self, bucket: int) -> None:
-        """Block until `bucket` is free, and hold it. Called only while holding nothing
-        else, so two writers can never wait for each other."""
+        """Block until `bucket` is free (its holder committed), then let it go. Called
+        only while holding nothing, so two writers can never wait for each other."""
         self._lock(bucket * _SLOT, _SLOT, wait=True)
-        self.held.add(bucket)
+        self._lock(bucket * _SLOT, _SLOT, kind=fcntl.F_UNLCK)
 
     def claim_everything(self) -> None:
         """Wait until no other writer holds any claim, then hold them all."""
@@ -183,6 +185,7 @@ class PgClaims:
         self._conn: sa.engine.Connection | None = None
         self.held: set[int] = set()
         self.everything = False
+        self.last_conflict: int | None = None
 
     def _connection(self) -> sa.engine.Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
@@ -200,11 +203,14 @@ class PgClaims:
             ).all()
             got.update(k for k, ok in rows if ok)
             self.held.update(k for k, ok in rows if ok)
+            self.last_conflict = next((k for k, ok in rows if not ok), None)
         return [set(keys) <= got for keys in jobs]
 
     def wait_for(self, bucket: int) -> None:
-        self._connection().exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", (_PG_NAMESPACE, bucket))
-        self.held.add(bucket)
+        """Block until `bucket` is free, then let it go (see FileClaims.wait_for)."""
+        conn = self._connection()
+        conn.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)", (_PG_NAMESPACE, bucket))
+        conn.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", (_PG_NAMESPACE, bucket))
 
     def claim_everything(self) -> None:
         """Row locks already guard everything claimless work does on PostgreSQL."""

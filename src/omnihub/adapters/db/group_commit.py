@@ -38,6 +38,7 @@ log = structlog.get_logger(__name__)
 
 _STOP = object()
 WRITER_CACHE_KIB = 65536  # the SQLite writer's page cache
+WRITER_MMAP_BYTES = 1 << 30
 WAL_KEPT_BYTES = 64 * 1024 * 1024  # what the log file keeps of its size when it starts again
 
 
@@ -154,6 +155,7 @@ class StockWriter:
             raw = conn.connection.dbapi_connection
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            raw.execute(f"PRAGMA mmap_size={WRITER_MMAP_BYTES}")
             raw.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")  # a restarted log gives its space back
             self._own = conn
         yield self._own
@@ -256,11 +258,12 @@ class StockWriter:
             return items, False
         wanted = [k() for k in keys]  # type: ignore[misc]
         ok = claims.try_claim_jobs(wanted)
-        if not any(ok):
-            # Nothing free: wait (holding nothing, so never in a cycle) for the first job's
-            # first bucket, rather than spin while the other writer works.
-            claims.wait_for(min(wanted[0]))
-            ok = [claims.try_claim_jobs(wanted[:1])[0]] + [False] * (len(items) - 1)
+        if not any(ok) and claims.last_conflict is not None:
+            # Nothing free: sleep until the writer holding a bucket we met commits (holding
+            # nothing ourselves, so never in a cycle), rather than spin while it works.
+            claims.release()
+            claims.wait_for(claims.last_conflict)
+            ok = claims.try_claim_jobs(wanted)
         now = [it for it, y in zip(items, ok) if y]
         later = [it for it, y in zip(items, ok) if not y]
         self.deferred += len(later)

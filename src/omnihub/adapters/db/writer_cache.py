@@ -207,7 +207,13 @@ class WriterCache:
         if by_loc is not None:
             self._positions -= len(by_loc)
             self.evicted += 1
-        self.complete.discard(sku)
+        # A channel figure is kept only for a location where the SKU has a position (the
+        # projection writes and reads no other, and positions are never deleted): with
+        # every position of the SKU known, those locations are all there is to forget.
+        if sku in self.complete:
+            self.complete.discard(sku)
+            if by_loc is not None:
+                locations = by_loc
         rows = self.projection
         rows.demand.pop(sku, None)
         for ch in channels:
