@@ -53,6 +53,7 @@ from omnihub.domain.orders import (
     VersionVerdict,
     apply_newer_version,
     cancellation_path,
+    copy_order,
     with_assignments,
 )
 from omnihub.domain.routing import RoutingDecision, RoutingOutcome, route_order
@@ -173,7 +174,7 @@ def _steps(order: Order, steps: Sequence[tuple[OrderState, str]], work: _Work) -
         transition(state, new)
         work.events.append(OrderStateChanged(order.id or 0, order.channel, order.external_id, state.value, new.value, reason))
         state = new
-    return order if state is order.state else replace(order, state=state)
+    return order if state is order.state else copy_order(order, state=state)
 
 
 def _walk(order: Order, path: Sequence[OrderState], work: _Work, reason: str = "") -> Order:
@@ -377,7 +378,7 @@ class OrderPipeline:
             assert prior is not None
             return OrderResult(prior.id or 0, diff.verdict.value, prior.state.value)
         if diff.verdict is VersionVerdict.NEW:
-            order = replace(order, id=next(new_ids))
+            order = copy_order(order, id=next(new_ids))
         oid = stored_id(order)
         if diff.verdict is VersionVerdict.NEW:
             work.is_new.add(oid)

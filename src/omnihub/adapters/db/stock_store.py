@@ -412,6 +412,8 @@ class StockBatch:
         self.claims = store.claims if self.cache is not None else None
         self._validated: set[str] = set()  # SKUs checked against their bucket's counter (claims)
         self._to_create: list[PositionKey] = []  # positions to insert empty at flush (claims)
+        self._read_skus: set[str] = set()  # SKUs whose positions came from the database, not the cache
+        self._read_keys: list[PositionKey] = []  # single positions that did
 
     def load(self, keys: AbstractSet[PositionKey], skus: AbstractSet[str] = frozenset(),
              whole_skus: AbstractSet[str] = frozenset()) -> None:
@@ -431,6 +433,8 @@ class StockBatch:
                 found = positions_by_sku(self.conn, whole_skus, for_update=True)
             else:
                 found = positions_by_sku(self.conn, [x for x in whole_skus if x not in cache.complete], for_update=True)
+                self._read_skus.update(whole_skus)
+                self._read_skus.difference_update(cache.complete)
                 found.update((x, cache.positions[x]) for x in whole_skus if x in cache.complete)
             for sku, by_loc in found.items():
                 for loc, pos in by_loc.items():
@@ -443,6 +447,7 @@ class StockBatch:
                                              self._to_create if self.claims is not None else None)
             self.positions.update(got)
             self.original.update(got)
+            self._read_keys.extend(got)
             for (sku, loc), pos in got.items():
                 self._by_sku.setdefault(sku, {})[loc] = pos
 
@@ -551,7 +556,14 @@ class StockBatch:
             ])
         cache = self.cache
         if cache is not None:
-            cache.keep_positions(positions, self._whole_skus)
+            # What the cache does not hold as the batch leaves it: changed or read here.
+            kept = {k: positions[k] for k in changed}
+            for sku in self._read_skus:
+                for loc, pos in self._by_sku.get(sku, {}).items():
+                    kept[(sku, loc)] = pos
+            for k in self._read_keys:
+                kept[k] = positions[k]
+            cache.keep_positions(kept, self._whole_skus, list(self._by_sku))
         claims = self.claims
         if claims is not None and cache is not None:
             # Other writers' caches learn of these changes from the bucket counters (a

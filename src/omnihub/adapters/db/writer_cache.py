@@ -249,8 +249,10 @@ class WriterCache:
         by_loc = self.positions.get(key[0])
         return None if by_loc is None else by_loc.get(key[1])
 
-    def keep_positions(self, positions: dict[tuple[str, str], Position], complete: set[str]) -> None:
-        """Stage the batch's positions (as it leaves them) and the SKUs it read whole."""
+    def keep_positions(self, positions: dict[tuple[str, str], Position], complete: set[str],
+                       touched: Iterable[str] = ()) -> None:
+        """Stage the batch's positions (as it leaves them; those it found here unchanged
+        may be left out) and the SKUs it read whole; `touched`: every SKU of the batch."""
         for (sku, loc), pos in positions.items():
             by_loc = self.positions.get(sku)
             if by_loc is None:
@@ -261,5 +263,6 @@ class WriterCache:
         for sku in complete - self.complete:
             self.positions.setdefault(sku, {})
             self.complete.add(sku)
-        for sku in {k[0] for k in positions} | complete:  # most recently kept last (see _trim_positions)
-            self.positions[sku] = self.positions.pop(sku)
+        for sku in {k[0] for k in positions} | complete | set(touched):  # most recently kept last (see _trim_positions)
+            if sku in self.positions:
+                self.positions[sku] = self.positions.pop(sku)
