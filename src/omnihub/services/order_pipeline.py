@@ -276,6 +276,7 @@ class OrderPipeline:
             if unclaimed:  # an earlier version's line on a SKU the job did not name
                 raise ClaimsTooNarrow(f"SKUs of an earlier version: {', '.join(unclaimed[:5])}")
         batch = store.begin(conn)
+        batch.lock_rows = claims is None
         cfg = batch.cfg
         if claims is not None and any(loc.daily_order_capacity is not None for loc in cfg.locations.values()):
             # daily capacity is counted across every order of every writer

@@ -168,7 +168,8 @@ class StockWriter:
 
     def run(self, commands: Sequence[StockCommand], *, phased: bool = False) -> list[StockResult | Exception]:
         """Run jobs of one kind in this thread, in one transaction (retried on conflicts).
-        `phased`: order jobs under claims, computed before the write turn (SQLite)."""
+        `phased`: order jobs under claims: on SQLite computed before the write turn, on
+        PostgreSQL in one transaction that locks no position it only reads."""
         handler = self._handler(commands[0])
         attempt = 0
         while True:
@@ -177,6 +178,10 @@ class StockWriter:
                 try:
                     if phased and self._sqlite_file is not None:
                         results = self._run_phased(commands)
+                    elif phased:  # PostgreSQL: one transaction, under claims
+                        pipeline = commands[0].pipeline
+                        with self._connection() as conn, conn.begin():
+                            results = pipeline.finish(conn, pipeline.prepare(conn, self.store, commands, self.claims))
                     else:
                         with self._own_turn(), self._connection() as conn, conn.begin():
                             if handler == self.store.apply_batch:

@@ -187,7 +187,7 @@ class StockStore:
 
     # -- reading ---------------------------------------------------------------------------
     def _lock_positions(self, conn: Connection, keys: list[PositionKey], cache: WriterCache | None = None,
-                        to_create: list[PositionKey] | None = None) -> dict[PositionKey, Position]:
+                        to_create: list[PositionKey] | None = None, lock: bool = True) -> dict[PositionKey, Position]:
         """The positions at `keys`, locked; a missing one is created empty, or, given
         `to_create` (SQLite, before the write turn), answered empty and listed there for
         the batch to insert when it writes."""
@@ -206,7 +206,7 @@ class StockStore:
             keys_to_read = sorted(keys)
         found.update(
             ((r[0], r[1]), Position(*r[2:]))
-            for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), keys_to_read, for_update=True)
+            for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), keys_to_read, for_update=lock)
         )
         missing = sorted(set(keys) - found.keys())
         if missing and to_create is not None and conn.dialect.name == "sqlite":
@@ -414,6 +414,11 @@ class StockBatch:
         self._to_create: list[PositionKey] = []  # positions to insert empty at flush (claims)
         self._read_skus: set[str] = set()  # SKUs whose positions came from the database, not the cache
         self._read_keys: list[PositionKey] = []  # single positions that did
+        #: PostgreSQL: read positions FOR UPDATE. A writer holding claims on the batch's SKUs
+        #: turns it off: no other claiming writer touches them, and a claimless one is
+        #: caught by the version every update checks (the batch is retried); locking rows
+        #: it only compares cost the server a write per row.
+        self.lock_rows = True
 
     def load(self, keys: AbstractSet[PositionKey], skus: AbstractSet[str] = frozenset(),
              whole_skus: AbstractSet[str] = frozenset()) -> None:
@@ -430,7 +435,7 @@ class StockBatch:
             self._whole_skus |= set(whole_skus)
             cache = self.cache
             if cache is None:
-                found = positions_by_sku(self.conn, whole_skus, for_update=True)
+                found = positions_by_sku(self.conn, whole_skus, for_update=self.lock_rows)
             else:
                 found = positions_by_sku(self.conn, [x for x in whole_skus if x not in cache.complete], for_update=True)
                 self._read_skus.update(whole_skus)
@@ -444,7 +449,7 @@ class StockBatch:
             wanted = [k for k in wanted if k not in self.positions]
         if wanted:
             got = self.store._lock_positions(self.conn, wanted, self.cache,
-                                             self._to_create if self.claims is not None else None)
+                                             self._to_create if self.claims is not None else None, self.lock_rows)
             self.positions.update(got)
             self.original.update(got)
             self._read_keys.extend(got)
