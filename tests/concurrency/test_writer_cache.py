@@ -131,3 +131,30 @@ def test_writers_taking_turns_keep_what_the_other_did_not_touch(two_hubs):
     assert a.writer.store.cache.evicted == evicted  # B was nobody else's: nothing read again
     assert a.writer.execute(reserve("A", "WH", 4)).positions["A@WH"]["reserved"] == 4  # A, b's: read again
     assert a.writer.store.cache.evicted == evicted + 1
+
+
+def test_without_claims_the_cache_rests_while_another_writer_keeps_stamping(tmp_path, monkeypatch):
+    """Where the kernel has no open-file-description locks, writers take the turn for whole
+    batches and stamp the epoch: two processes taking turns would throw a kept cache away
+    at every turn, so it rests until its own stamp is found again."""
+    from omnihub.adapters.db.claims import FileClaims
+
+    monkeypatch.setattr(FileClaims, "supported", staticmethod(lambda: False))
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    a = Hub.open(Settings(database_url=url), relay=False)
+    b = Hub.open(Settings(database_url=url), run_migrations=False, relay=False)
+    try:
+        assert a.writer.claims is None and b.writer.claims is None
+        add_location(a, "WH", kind="warehouse", capabilities=["ship"])
+        add_skus(a, "A", "B")
+        for _ in range(4):
+            b.writer.execute(receive("A", "WH", 1))
+            a.writer.execute(receive("B", "WH", 1))
+        assert a.writer.store.cache.positions == {}  # resting: nothing kept
+        a.writer.execute(receive("B", "WH", 1))  # its own stamp found again: awake
+        assert a.writer.store.cache.position(("B", "WH")).on_hand == 5
+        assert a.writer.execute(reserve("B", "WH", 5)).positions["B@WH"]["reserved"] == 5
+        assert b.writer.execute(reserve("A", "WH", 4)).positions["A@WH"]["reserved"] == 4
+    finally:
+        b.close()
+        a.close()

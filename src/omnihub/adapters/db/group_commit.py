@@ -120,7 +120,7 @@ class StockWriter:
         #: is alone (an in-memory database). Every writer on one database claims: one that
         #: did not would neither respect the others' claims nor bump their counters.
         self.claims: FileClaims | PgClaims | None = None
-        if self._sqlite_file is not None:
+        if self._sqlite_file is not None and FileClaims.supported():
             self.claims = FileClaims(self._sqlite_file)
             self.store.claims = self.claims
             if self.store.cache is not None:
