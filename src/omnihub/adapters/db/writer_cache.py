@@ -204,6 +204,12 @@ class WriterCache:
 
     def _evict(self, sku: str, channels: Iterable[str], locations: Iterable[str]) -> None:
         by_loc = self.positions.pop(sku, None)
+        rows = self.projection
+        if by_loc is None and sku not in rows.demand:
+            # Nothing kept (the projection reads a SKU's queue first, whatever else it
+            # reads of it): the common case for a SKU forgotten once already.
+            self.complete.discard(sku)
+            return
         if by_loc is not None:
             self._positions -= len(by_loc)
             self.evicted += 1
@@ -214,7 +220,6 @@ class WriterCache:
             self.complete.discard(sku)
             if by_loc is not None:
                 locations = by_loc
-        rows = self.projection
         rows.demand.pop(sku, None)
         for ch in channels:
             rows.pools.pop((ch, sku), None)
