@@ -37,73 +37,69 @@ SHARED = 60  # orders both processes receive (a webhook delivered to each)
 
 
 # -- the claim file --------------------------------------------------------------------------
-def test_a_claim_excludes_every_other_writer_and_a_failed_job_keeps_nothing(tmp_path):
+@pytest.fixture
+def two_writers(tmp_path):
+    """The claim tables of two writers of one database file (as two processes have)."""
     a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
-    try:
-        assert a.try_claim([sku_bucket("A"), sku_bucket("B")])
-        assert not b.try_claim([sku_bucket("C"), sku_bucket("B")])
-        assert b.held == set()  # C was taken and given back: all or nothing
-        assert a.try_claim([sku_bucket("C")]) is True  # so A's writer can have it
-        assert b.try_claim([order_bucket("shopify", "1001")])  # an order is not a SKU
-        a.release()
-        assert b.try_claim([sku_bucket("A"), sku_bucket("B")])
-    finally:
-        a.close()
-        b.close()
+    yield a, b
+    a.close()
+    b.close()
 
 
-def test_a_claim_on_everything_waits_for_every_other_claim(tmp_path):
-    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
-    got = threading.Event()
-    try:
-        assert a.try_claim([sku_bucket("A")])
-        waiter = threading.Thread(target=lambda: (b.claim_everything(), got.set()))
-        waiter.start()
-        assert not got.wait(0.3)  # A's writer still holds its claim
-        a.release()
-        assert got.wait(5)
-        assert not a.try_claim([sku_bucket("Z")])  # everything is B's now
-        b.release()
-        assert a.try_claim([sku_bucket("Z")])
-        waiter.join()
-    finally:
-        a.close()
-        b.close()
+def _in_thread(fn) -> tuple[threading.Thread, threading.Event]:
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (fn(), done.set()))
+    thread.start()
+    return thread, done
 
 
-def test_a_writer_with_nothing_to_claim_sleeps_until_the_holder_commits(tmp_path):
-    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
-    woke = threading.Event()
-    try:
-        assert a.try_claim([sku_bucket("A"), sku_bucket("B")])
-        assert not b.try_claim([sku_bucket("C"), sku_bucket("B")])
-        assert b.last_conflict == sku_bucket("B")
-        waiter = threading.Thread(target=lambda: (b.wait_for(b.last_conflict), woke.set()))
-        waiter.start()
-        assert not woke.wait(0.3)  # asleep, not spinning through empty batches
-        a.release()  # A's writer committed
-        assert woke.wait(5)
-        waiter.join()
-        assert b.held == set() and a.try_claim([sku_bucket("B")])  # waiting kept nothing
-    finally:
-        a.close()
-        b.close()
+def test_a_claim_excludes_every_other_writer_and_a_failed_job_keeps_nothing(two_writers):
+    a, b = two_writers
+    assert a.try_claim([sku_bucket("A"), sku_bucket("B")])
+    assert not b.try_claim([sku_bucket("C"), sku_bucket("B")])
+    assert b.held == set()  # C was taken and given back: all or nothing
+    assert a.try_claim([sku_bucket("C")]) is True  # so A's writer can have it
+    assert b.try_claim([order_bucket("shopify", "1001")])  # an order is not a SKU
+    a.release()
+    assert b.try_claim([sku_bucket("A"), sku_bucket("B")])
 
 
-def test_change_counters_and_ids_are_shared_by_every_writer(tmp_path):
-    a, b = FileClaims(str(tmp_path / "hub.db")), FileClaims(str(tmp_path / "hub.db"))
-    try:
-        bucket = sku_bucket("A")
-        before = b.changes(bucket)
-        a.bump([bucket, bucket])  # one change per batch, however many rows
-        assert b.changes(bucket) == before + 1
-        assert a.allocate_ids("orders", 3, floor=10) == [10, 11, 12]
-        assert b.allocate_ids("orders", 2, floor=5) == [13, 14]  # never handed out twice
-        assert b.allocate_ids("orders", 1, floor=100) == [100]  # never below the table's MAX(id) + 1
-        assert a.allocate_ids("customers", 1, floor=1) == [1]  # each table counts on its own
-    finally:
-        a.close()
-        b.close()
+def test_a_claim_on_everything_waits_for_every_other_claim(two_writers):
+    a, b = two_writers
+    assert a.try_claim([sku_bucket("A")])
+    waiter, got = _in_thread(b.claim_everything)
+    assert not got.wait(0.3)  # A's writer still holds its claim
+    a.release()
+    assert got.wait(5)
+    assert not a.try_claim([sku_bucket("Z")])  # everything is B's now
+    b.release()
+    assert a.try_claim([sku_bucket("Z")])
+    waiter.join()
+
+
+def test_a_writer_with_nothing_to_claim_sleeps_until_the_holder_commits(two_writers):
+    a, b = two_writers
+    assert a.try_claim([sku_bucket("A"), sku_bucket("B")])
+    assert not b.try_claim([sku_bucket("C"), sku_bucket("B")])
+    assert b.last_conflict == sku_bucket("B")
+    waiter, woke = _in_thread(lambda: b.wait_for(sku_bucket("B")))
+    assert not woke.wait(0.3)  # asleep, not spinning through empty batches
+    a.release()  # A's writer committed
+    assert woke.wait(5)
+    waiter.join()
+    assert b.held == set() and a.try_claim([sku_bucket("B")])  # waiting kept nothing
+
+
+def test_change_counters_and_ids_are_shared_by_every_writer(two_writers):
+    a, b = two_writers
+    bucket = sku_bucket("A")
+    before = b.changes(bucket)
+    a.bump([bucket, bucket])  # one change per batch, however many rows
+    assert b.changes(bucket) == before + 1
+    assert a.allocate_ids("orders", 3, floor=10) == [10, 11, 12]
+    assert b.allocate_ids("orders", 2, floor=5) == [13, 14]  # never handed out twice
+    assert b.allocate_ids("orders", 1, floor=100) == [100]  # never below the table's MAX(id) + 1
+    assert a.allocate_ids("customers", 1, floor=1) == [1]  # each table counts on its own
 
 
 def test_a_dead_writers_claims_are_given_back(tmp_path):
