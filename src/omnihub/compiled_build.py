@@ -29,7 +29,7 @@ from pathlib import Path
 COMPILED_MODULES = (
     "domain.atp", "domain.catalog", "domain.channel_projection", "domain.ledger", "domain.order_states",
     "domain.orders", "domain.routing", "domain.routing_rules", "domain.stock_commands",
-    "adapters.db.bulk_sql", "adapters.db.order_documents", "adapters.db.stock_store", "adapters.db.writer_cache",
+    "adapters.db.bulk_sql", "adapters.db.claims", "adapters.db.order_documents", "adapters.db.stock_store", "adapters.db.writer_cache",
     "services.order_pipeline",
 )
 GROUP = "omnihub_core"  # the shared library is `omnihub_core__mypyc`, beside the `omnihub` package

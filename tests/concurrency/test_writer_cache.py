@@ -117,29 +117,33 @@ def test_a_full_cache_drops_the_skus_kept_longest_ago(two_hubs):
     assert a.writer.execute(reserve("A", "WH", 5)).positions["A@WH"]["reserved"] == 5  # read again
 
 
-def test_writers_taking_turns_keep_what_the_other_did_not_touch(two_hubs):
-    """Two processes taking turns all the time: each forgets only the SKUs the other
-    changed, where a stamp would have emptied both caches at every turn."""
+def test_writers_taking_turns_with_stock_commands_let_their_caches_rest(two_hubs):
+    """Ledger commands claim everything; while another writer keeps changing stock, their
+    batches leave the cache resting (over positions spread thin it found little again).
+    What they change meanwhile is counted in the buckets, so the cache, once it wakes,
+    forgets exactly that and reads it again."""
     a, b = two_hubs
-    a.writer.execute(receive("A", "ST", 1))  # A in a's cache too
+    a.writer.execute(receive("A", "ST", 1))  # A in a's cache
     for _ in range(4):
         b.writer.execute(receive("A", "WH", 1))
         a.writer.execute(receive("B", "WH", 1))
-    evicted = a.writer.store.cache.evicted
-    assert a.writer.store.cache.position(("B", "WH")).on_hand == 4  # kept through the other's turns
-    assert a.writer.execute(reserve("B", "WH", 4)).positions["B@WH"]["reserved"] == 4
-    assert a.writer.store.cache.evicted == evicted  # B was nobody else's: nothing read again
-    assert a.writer.execute(reserve("A", "WH", 4)).positions["A@WH"]["reserved"] == 4  # A, b's: read again
-    assert a.writer.store.cache.evicted == evicted + 1
+    cache = a.writer.store.cache
+    assert cache.position(("B", "WH")).on_hand < 4  # resting: not kept up to date...
+    assert a.writer.execute(reserve("B", "WH", 4)).positions["B@WH"] == {  # ...nor trusted
+        "on_hand": 4, "reserved": 4, "damaged": 0, "quality_control": 0, "incoming": 0, "in_transit": 0, "version": 5}
+    # The last change was its own, so that batch used the cache again: B read afresh, kept.
+    assert cache.position(("B", "WH")).reserved == 4
+    cache.revalidate({"A", "B"}, ["shopify", "amazon"], ["WH", "ST"])  # as the next batch does
+    assert cache.position(("B", "WH")).reserved == 4  # nobody changed it since
+    assert cache.position(("A", "ST")) is None  # b changed A meanwhile: forgotten
+    assert a.writer.execute(reserve("A", "WH", 4)).positions["A@WH"]["reserved"] == 4
 
 
 def test_without_claims_the_cache_rests_while_another_writer_keeps_stamping(tmp_path, monkeypatch):
     """Where the kernel has no open-file-description locks, writers take the turn for whole
     batches and stamp the epoch: two processes taking turns would throw a kept cache away
     at every turn, so it rests until its own stamp is found again."""
-    from omnihub.adapters.db.claims import FileClaims
-
-    monkeypatch.setattr(FileClaims, "supported", staticmethod(lambda: False))
+    monkeypatch.setattr("omnihub.adapters.db.group_commit.file_claims_supported", lambda: False)
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     a = Hub.open(Settings(database_url=url), relay=False)
     b = Hub.open(Settings(database_url=url), run_migrations=False, relay=False)

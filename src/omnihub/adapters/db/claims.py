@@ -56,6 +56,7 @@ _SLOT = 8  # bytes per bucket: its change counter
 _CLAIMED_BYTES = _KINDS * BUCKETS * _SLOT  # the part a claim on everything locks
 #: id counters after the buckets, one slot each
 ID_SLOTS = {"orders": 0, "customers": 1, "movements": 2}
+_LAST_WRITER = _CLAIMED_BYTES + _SLOT * 7  # the token of the writer that changed stock last
 _FILE_BYTES = _CLAIMED_BYTES + _SLOT * 8
 _COUNTER = struct.Struct("<Q")
 _PG_NAMESPACE = 0x6F6D6E69  # "omni": the first key of every omnihub advisory lock
@@ -84,14 +85,14 @@ def customer_bucket(key: str) -> int:
     return _bucket(CUSTOMER, key)
 
 
+def file_claims_supported() -> bool:
+    """Open-file-description locks are Linux's (3.15+); elsewhere a writer works without
+    claims, as the only writer of its file taking the turn for whole batches."""
+    return hasattr(fcntl, "F_OFD_SETLK")
+
+
 class FileClaims:
     """Claims on a SQLite database's SKUs, orders and customers (see the module text)."""
-
-    @staticmethod
-    def supported() -> bool:
-        """Open-file-description locks are Linux's (3.15+); elsewhere a writer works
-        without claims, as the only writer of its file taking the turn for whole batches."""
-        return hasattr(fcntl, "F_OFD_SETLK")
 
     def __init__(self, database_file: str) -> None:
         self.path = f"{database_file}-claims"
@@ -102,6 +103,7 @@ class FileClaims:
         self.held: set[int] = set()
         self.everything = False
         self.last_conflict: int | None = None  # a bucket the last failed claim found taken
+        self.token = int.from_bytes(os.urandom(7), "little") + 1  # this writer, in the last-writer slot
 
     # -- locks -----------------------------------------------------------------------------
     def _lock(self, start: int, length: int, *, kind: int = fcntl.F_WRLCK, wait: bool = False) -> bool:
@@ -156,9 +158,16 @@ class FileClaims:
         return _COUNTER.unpack_from(self._map, bucket * _SLOT)[0]
 
     def bump(self, buckets: Iterable[int]) -> None:
-        """Count a change to each bucket (the caller holds them; before its commit)."""
+        """Count a change to each bucket (the caller holds them; before its commit), and
+        sign the change as this writer's."""
         for b in set(buckets):
             _COUNTER.pack_into(self._map, b * _SLOT, self.changes(b) + 1)
+        _COUNTER.pack_into(self._map, _LAST_WRITER, self.token)
+
+    def another_writer_changed_stock(self) -> bool:
+        """Whether the last change to stock was another writer's."""
+        last: int = _COUNTER.unpack_from(self._map, _LAST_WRITER)[0]
+        return last not in (0, self.token)
 
     # -- ids -------------------------------------------------------------------------------
     def allocate_ids(self, table: str, n: int, floor: int) -> list[int]:

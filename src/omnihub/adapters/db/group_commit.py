@@ -25,7 +25,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims
+from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims, file_claims_supported
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
 from omnihub.adapters.db.engine import database_file, is_sqlite
 from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
@@ -120,7 +120,7 @@ class StockWriter:
         #: is alone (an in-memory database). Every writer on one database claims: one that
         #: did not would neither respect the others' claims nor bump their counters.
         self.claims: FileClaims | PgClaims | None = None
-        if self._sqlite_file is not None and FileClaims.supported():
+        if self._sqlite_file is not None and file_claims_supported():
             self.claims = FileClaims(self._sqlite_file)
             self.store.claims = self.claims
             if self.store.cache is not None:
@@ -174,6 +174,7 @@ class StockWriter:
         attempt = 0
         while True:
             attempt += 1
+            self.store.prefer_cache = phased or self.claims is None
             try:
                 try:
                     if phased and self._sqlite_file is not None:
@@ -338,16 +339,7 @@ class StockWriter:
         batch, self._deferred = self._deferred, []
         if item is not None:
             batch.append(item)
-        stop = False
-        while len(batch) < self.batch_max:
-            try:
-                nxt = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if nxt is _STOP:
-                stop = True
-                break
-            batch.append(nxt)
+        stop = self._take_more(batch)
         phased = False
         if self.claims is not None:
             try:
@@ -355,11 +347,28 @@ class StockWriter:
             except BaseException:
                 self.claims.release()
                 raise
+            if not phased and not stop:
+                # It waited for every other writer to give back its claims: what queued
+                # meanwhile goes in the same transaction (as the turn's waits gather it
+                # without claims), or each wait would commit a handful of commands.
+                stop = self._take_more(batch)
         try:
             return stop, self._run_taken(batch, phased)
         finally:
             if self.claims is not None:
                 self.claims.release()
+
+    def _take_more(self, batch: list) -> bool:
+        """Add what waits in the queue to `batch`, up to batch_max; True at the stop mark."""
+        while len(batch) < self.batch_max:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if nxt is _STOP:
+                return True
+            batch.append(nxt)
+        return False
 
     def _run_taken(self, batch: list, phased: bool) -> "_Batch":
         done = _Batch()

@@ -184,6 +184,9 @@ class StockStore:
         #: by bucket counters, and rows it must create wait for the write (it may be
         #: computing outside the write turn)
         self.claims: Any = None
+        #: set by the writer for each transaction: whether it is a batch under claims,
+        #: which uses the cache even while other writers are busy (see WriterCache.begin)
+        self.prefer_cache = True
 
     # -- reading ---------------------------------------------------------------------------
     def _lock_positions(self, conn: Connection, keys: list[PositionKey], cache: WriterCache | None = None,
@@ -231,7 +234,7 @@ class StockStore:
     def begin(self, conn: Connection) -> "StockBatch":
         """Open the in-memory working set of one transaction (see StockBatch)."""
         cfg = self.config.get(conn)
-        use = self.cache.begin(conn, cfg) if self.cache is not None else False
+        use = self.cache.begin(conn, cfg, self.prefer_cache) if self.cache is not None else False
         return StockBatch(self, conn, cfg, datetime.now(UTC), use_cache=use)
 
     def apply_batch(self, conn: Connection, commands: Sequence[StockCommand]) -> list[StockResult | Exception]:
@@ -409,7 +412,9 @@ class StockBatch:
         self._results: list[tuple[StockResult, int, int]] = []  # (result, first row, end row)
         #: (SKUs, policy rules) a caller already read in this transaction (see project_channels)
         self.policies: tuple[frozenset[str], dict] | None = None
-        self.claims = store.claims if self.cache is not None else None
+        #: claims (SQLite): counters bumped for what this batch changes, with or without the
+        #: cache (a batch without it leaves the SKUs it changed stale in the cache too)
+        self.claims = store.claims
         self._validated: set[str] = set()  # SKUs checked against their bucket's counter (claims)
         self._to_create: list[PositionKey] = []  # positions to insert empty at flush (claims)
         self._read_skus: set[str] = set()  # SKUs whose positions came from the database, not the cache
@@ -570,12 +575,13 @@ class StockBatch:
                 kept[k] = positions[k]
             cache.keep_positions(kept, self._whole_skus, list(self._by_sku))
         claims = self.claims
-        if claims is not None and cache is not None:
+        if claims is not None:
             # Other writers' caches learn of these changes from the bucket counters (a
             # stamp would empty them all); counted before the commit, so a failed commit
             # only makes them read again.
             claims.bump([sku_bucket(x) for x in {k[0] for k in changed} | set(self.demand_delta)])
-            cache.mark_seen(self._validated)
+            if cache is not None:
+                cache.mark_seen(self._validated)
         else:
             write(stamp_stock_epoch, self.stamp)
         events: list[DomainEvent] = []

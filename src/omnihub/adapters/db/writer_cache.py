@@ -142,7 +142,7 @@ class WriterCache:
         self._positions = 0
         self.seen: dict[str, int] = {}  # with claims: SKU → its bucket's change count as cached
 
-    def begin(self, conn: Connection, cfg: object) -> bool:
+    def begin(self, conn: Connection, cfg: object, prefer: bool = True) -> bool:
         """At the start of a write transaction: keep the cache only if the last stamp is
         ours and the configuration is the one it was built with. Returns whether to use
         it in this transaction: not while another writer keeps stamping (two processes
@@ -150,7 +150,7 @@ class WriterCache:
         first stamp of ours found again wakes it."""
         stamp = _read_stamp(conn)
         if self.claims is not None:
-            return self._begin_with_claims(stamp, cfg)
+            return self._begin_with_claims(stamp, cfg, prefer)
         if stamp != self.token or cfg is not self._cfg:
             self.misses += 1
             self._foreign_in_row = self._foreign_in_row + 1 if stamp != self.token else 0
@@ -166,7 +166,12 @@ class WriterCache:
             self.projection = ProjectionRows()  # cheap to read again, a SKU at a time
         return True
 
-    def _begin_with_claims(self, stamp: object, cfg: object) -> bool:
+    def _begin_with_claims(self, stamp: object, cfg: object, prefer: bool) -> bool:
+        """`prefer`: a batch under claims (orders), which keeps using the cache whatever
+        the other writers do; other batches (ledger commands, claiming everything) leave
+        it resting while other writers keep changing stock, as without claims: over
+        positions spread thin, keeping it cost more than the little it found again."""
+        self._foreign_in_row = self._foreign_in_row + 1 if self.claims.another_writer_changed_stock() else 0
         if stamp != self._stamp_seen or cfg is not self._cfg:
             self.misses += 1
             if self.positions or self.projection.size:
@@ -174,6 +179,8 @@ class WriterCache:
             self._stamp_seen, self._cfg = stamp, cfg
         else:
             self.hits += 1
+        if not prefer and self._foreign_in_row >= DORMANT_AFTER:
+            return False
         if self._positions > self.max_entries:
             self._trim_positions()
         if self.projection.size > self.max_entries:
@@ -213,13 +220,13 @@ class WriterCache:
         if by_loc is not None:
             self._positions -= len(by_loc)
             self.evicted += 1
-        # A channel figure is kept only for a location where the SKU has a position (the
-        # projection writes and reads no other, and positions are never deleted): with
-        # every position of the SKU known, those locations are all there is to forget.
-        if sku in self.complete:
-            self.complete.discard(sku)
-            if by_loc is not None:
-                locations = by_loc
+        # A channel figure is kept only for a location whose position the cache kept too
+        # (the projection reads and writes the figures of the positions a batch changed,
+        # which the cache keeps), unless a channel's figures of the SKU were read whole:
+        # then every location there is.
+        self.complete.discard(sku)
+        if by_loc is not None and not any((ch, sku) in rows.shown_complete for ch in channels):
+            locations = by_loc
         rows.demand.pop(sku, None)
         for ch in channels:
             rows.pools.pop((ch, sku), None)
