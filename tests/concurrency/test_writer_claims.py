@@ -247,3 +247,38 @@ def test_two_processes_route_scarce_stock_as_one_writer_would(hub, clean_url):
     with hub.engine.connect() as conn:
         rebuilt = {(r.channel, r.sku, r.location): r.quantity for r in conn.execute(sa.select(t.channel_availability))}
     assert shown == rebuilt
+
+
+def test_closing_answers_the_jobs_that_wait_for_another_writers_claims(hub, clean_url):
+    """A writer asked to stop while a job waits for another process's claim answers that
+    job first: its caller is told, never left to time out."""
+    from dataclasses import replace
+
+    from omnihub.adapters.db.engine import database_file
+    from omnihub.services.order_pipeline import OrderResult
+
+    path = database_file(hub.engine)
+    if path is None:
+        pytest.skip("claims in a file are SQLite's")
+    add_location(hub, "WH", kind="warehouse", lat=40.7, lng=-74.0)
+    add_skus(hub, "S00")
+    hub.inventory.receive("S00", "WH", 5)
+    other = FileClaims(path)  # another process's writer, mid-batch on S00
+    try:
+        assert other.try_claim([sku_bucket("S00")])
+        order = _orders(1, "CLOSE-", 1)[0]
+        order = replace(order, lines=(replace(order.lines[0], sku="S00", quantity=1),))
+        ticket = hub.orders.submit(order)
+        time.sleep(0.3)
+        assert not ticket.done()  # waiting for the other writer's claim
+        closing = threading.Thread(target=hub.writer.close)
+        closing.start()
+        time.sleep(0.3)
+        assert closing.is_alive()  # still owes the deferred job its answer
+        other.release()  # the other writer committed
+        closing.join(15)
+        assert not closing.is_alive()
+        result = ticket.result(1)
+        assert isinstance(result, OrderResult) and result.outcome == "allocated", result
+    finally:
+        other.close()

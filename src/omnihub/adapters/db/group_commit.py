@@ -128,6 +128,7 @@ class StockWriter:
         elif engine.dialect.name == "postgresql":
             self.claims = PgClaims(engine)
         self._deferred: list = []  # (job, ticket)s whose claims another writer held
+        self._stopping = False  # the stop mark was taken: answer what was deferred, then end
         self.deferred = 0  # jobs that waited a batch for another writer's claims
         self.escalated = 0  # batches that found they needed a claim on everything
         #: where phased batches spent their time (for benchmarks): computing outside the
@@ -258,6 +259,8 @@ class StockWriter:
         line for the next batch."""
         claims = self.claims
         assert claims is not None
+        if not items:
+            return items, True
         keys = [getattr(job, "claim_buckets", None) for job, _ in items]
         if any(k is None for k in keys):  # work that cannot name its keys
             claims.claim_everything()
@@ -301,7 +304,7 @@ class StockWriter:
 
     def _loop(self) -> None:
         while True:
-            if self._deferred:
+            if self._deferred or self._stopping:
                 item = None  # jobs wait already: go at once
             else:
                 item = self._queue.get()
@@ -312,7 +315,8 @@ class StockWriter:
                     stop, done = self._take_and_run(item)
                 item = None  # not kept alive while the queue is empty
                 done.event.set()
-                if stop:
+                self._stopping = self._stopping or stop
+                if self._stopping and not self._deferred:  # jobs that waited for claims are answered first
                     return
                 continue
             # Wait for the write turn first, then take everything that queued meanwhile:
@@ -400,6 +404,7 @@ class StockWriter:
             self._queue.put(_STOP)
             self._thread.join(timeout=30)
             self._thread = None
+            self._stopping = False
         self._release_connection()
         if self.claims is not None:
             self.claims.close()
