@@ -41,13 +41,21 @@ DEFAULT_FRAUD_RULES = (
 FACTS_WINDOW = timedelta(days=2)
 
 
+def channel_customer(order: Order) -> ChannelCustomer | None:
+    """The customer as the order's channel names them; None for an order naming nobody."""
+    c = order.customer
+    if not (c.email or c.phone or c.channel_customer_id):
+        return None
+    return ChannelCustomer(order.channel, c.channel_customer_id, c.email, c.phone)
+
+
 def customer_claims(order: Order) -> list[int]:
     """The claim buckets of the customer keys an order names (see claims.py): two
     writers never resolve the same person at once."""
-    c = order.customer
-    if not (c.email or c.phone or c.channel_customer_id):
+    named = channel_customer(order)
+    if named is None:
         return []
-    probe = resolve(ChannelCustomer(order.channel, c.channel_customer_id, c.email, c.phone), ())
+    probe = resolve(named, ())
     return [customer_bucket(k) for k in probe.customer.keys] + \
         [customer_bucket(f"{ch}\x1f{ext}") for ch, ext in probe.customer.channel_ids]
 
@@ -86,12 +94,10 @@ class OrderScreening:
         wanted_ids: set[tuple[str, str]] = set()
         incoming: list[ChannelCustomer | None] = []
         for o in orders:
-            c = o.customer
-            if not (c.email or c.phone or c.channel_customer_id):
-                incoming.append(None)
-                continue
-            cc = ChannelCustomer(o.channel, c.channel_customer_id, c.email, c.phone)
+            cc = channel_customer(o)
             incoming.append(cc)
+            if cc is None:
+                continue
             probe = resolve(cc, ())
             wanted_keys |= probe.customer.keys
             wanted_ids |= probe.customer.channel_ids

@@ -22,8 +22,8 @@ writers of one process (two hubs on one file in a test) exclude each other too, 
 kernel drops a crashed process's claims with its files. The locked bytes themselves hold
 the bucket's change counter (the file is mapped into memory): a writer bumps the counter
 of every bucket it changed before it commits, and a writer that claims a bucket and finds
-its counter moved forgets what its cache knew of that bucket's SKUs. Order and customer
-ids come from counters in the same file, so ids are handed out without the turn.
+its counter moved forgets what its cache knew of that bucket's SKUs. Order, customer and
+movement ids come from counters in the same file, so ids are handed out without the turn.
 
 PostgreSQL (`PgClaims`): session advisory locks on the writer's own connection, tried for
 the whole batch in one round trip. There the writer reads what it locks (no cache), and

@@ -160,11 +160,14 @@ class WriterCache:
             return self._foreign_in_row < DORMANT_AFTER
         self.hits += 1
         self._foreign_in_row = 0
+        self._keep_within_bounds()
+        return True
+
+    def _keep_within_bounds(self) -> None:
         if self._positions > self.max_entries:
             self._trim_positions()
         if self.projection.size > self.max_entries:
             self.projection = ProjectionRows()  # cheap to read again, a SKU at a time
-        return True
 
     def _begin_with_claims(self, stamp: object, cfg: object, prefer: bool) -> bool:
         """`prefer`: a batch under claims (orders), which keeps using the cache whatever
@@ -181,10 +184,7 @@ class WriterCache:
             self.hits += 1
         if not prefer and self._foreign_in_row >= DORMANT_AFTER:
             return False
-        if self._positions > self.max_entries:
-            self._trim_positions()
-        if self.projection.size > self.max_entries:
-            self.projection = ProjectionRows()
+        self._keep_within_bounds()
         return True
 
     def unchanged_since_begin(self, conn: Connection) -> bool:
