@@ -48,6 +48,33 @@ def test_events_committed_before_a_crash_are_delivered_after_restart(stocked, cl
         fresh.close()
 
 
+def test_a_batch_writes_one_row_per_topic_and_keeps_each_topics_order(stocked):
+    """Orders interleave their topics (accepted, state changed, routed, next order...);
+    the outbox keeps one row per topic, and every subscriber of a topic sees its events
+    in the order they were raised."""
+    from datetime import UTC, datetime
+
+    from omnihub.adapters.db.stock_store import write_outbox
+    from omnihub.domain.events import OrderAccepted, OrderRouted, OrderStateChanged
+
+    stocked.relay.drain()
+    events = []
+    for oid in range(1, 6):
+        events += [OrderAccepted(oid, "shopify", f"E{oid}", "new", "created"),
+                   OrderStateChanged(oid, "shopify", f"E{oid}", "created", "brokering", ""),
+                   OrderRouted(oid, "allocated", "r", ())]
+    with stocked.engine.begin() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
+        write_outbox(conn, events, datetime.now(UTC))
+        rows = conn.execute(sa.select(t.outbox.c.topic).where(t.outbox.c.id > before).order_by(t.outbox.c.id)).scalars().all()
+    assert rows == ["order.accepted", "order.state_changed", "order.routed"]
+    seen = []
+    stocked.bus.subscribe("*", lambda topic, p: seen.append((topic, p["order_id"])))
+    assert stocked.relay.drain() == 15
+    for topic in rows:
+        assert [oid for tp, oid in seen if tp == topic] == [1, 2, 3, 4, 5]
+
+
 def test_a_failing_subscriber_does_not_block_the_outbox(stocked):
     bus = InProcessBus()
     ok = []

@@ -520,6 +520,8 @@ class OrderPipeline:
             order = assigned
             for lid in decision.locations:
                 place = cfg.locations[lid]
+                if place.daily_order_capacity is None:
+                    continue  # counted only where a capacity reads it (see _capacity_used)
                 key = (place.code, datetime.now(ZoneInfo(place.time_zone)).date().isoformat())
                 capacity[key] = capacity.get(key, 0) + 1
                 work.capacity[key] = capacity[key]
@@ -617,7 +619,8 @@ class OrderPipeline:
                  if oid not in work.queue_deletes]
         write(upsert_many, "brokering_queue", ("order_id", "enqueued_at", "next_attempt_at", "attempts", "reason"),
               ("order_id",), queue)
-        write(delete_by_ids, "brokering_queue", "order_id", sorted(work.queue_deletes))
+        # An order first stored in this batch has no queue row from before to delete.
+        write(delete_by_ids, "brokering_queue", "order_id", sorted(i for i in work.queue_deletes if i not in work.is_new))
         write(upsert_many, "location_daily_orders", ("location", "day", "orders"), ("location", "day"),
               [(loc, day, n) for (loc, day), n in work.capacity.items()])
 

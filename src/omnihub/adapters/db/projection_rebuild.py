@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.channel_config import load_config, policies_for, rules_for_sku
 from omnihub.adapters.db.bulk_sql import db_time, upsert_many
-from omnihub.adapters.db.stock_store import positions_by_sku, write_outbox
+from omnihub.adapters.db.stock_store import TOTAL_COLUMNS, positions_by_sku, write_outbox
 from omnihub.adapters.db.writer_cache import stamp_stock_epoch
 from omnihub.domain.atp import explain_channel_atp
 from omnihub.domain.channel_projection import TOTAL
@@ -41,13 +41,14 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
     shown_by_sku: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for key in shown:
         shown_by_sku.setdefault((key[0], key[1]), []).append(key)
-    pools, rows, events = [], [], []
+    totals, rows, events = [], [], []
+    ts = db_time(conn, now)
     for sku in skus:
         rules = rules_for_sku(policies, sku)
         by_loc = positions.get(sku, {})
         for alloc in cfg.channels:
             exp = explain_channel_atp(sku, by_loc, rules, cfg.online, queued.get(sku, 0), alloc, cfg.location_priority)
-            pools.append((alloc.channel, sku, exp.pool))
+            totals.append((alloc.channel, sku, TOTAL, exp.atp, exp.pool, ts))  # the pool is always written
             want = {(alloc.channel, sku, TOTAL): exp.atp}
             for term in exp.locations:  # per-location channels: each location's figure
                 if term.shown is not None:
@@ -57,11 +58,11 @@ def rebuild_page(conn: Connection, skus: list[str]) -> int:
                 want.setdefault(key, 0)
             for key, new in want.items():
                 old = shown.get(key, 0)
-                if old != new or key not in shown:
-                    rows.append((*key, new, db_time(conn, now)))
+                if key[2] != TOTAL and (old != new or key not in shown):
+                    rows.append((*key, new, ts))
                 if old != new:
                     events.append(ChannelAvailabilityChanged(channel=key[0], sku=key[1], location=key[2], old=old, new=new))
-    upsert_many(conn, "channel_pools", ("channel", "sku", "pool"), ("channel", "sku"), pools)
+    upsert_many(conn, "channel_availability", TOTAL_COLUMNS, ("channel", "sku", "location"), totals)
     upsert_many(conn, "channel_availability", ("channel", "sku", "location", "quantity", "updated_at"),
                 ("channel", "sku", "location"), rows)
     write_outbox(conn, events, now)

@@ -157,14 +157,6 @@ sku_demand = sa.Table(
     sa.Column("queued", sa.Integer, nullable=False, server_default="0"),
 )
 
-channel_pools = sa.Table(
-    "channel_pools",
-    metadata,
-    sa.Column("channel", sa.String(64), primary_key=True),
-    sa.Column("sku", sa.String(128), primary_key=True),
-    sa.Column("pool", sa.Integer, nullable=False),
-)
-
 channel_availability = sa.Table(
     "channel_availability",
     metadata,
@@ -173,6 +165,9 @@ channel_availability = sa.Table(
     # '' is the channel's total; a location code is a per-location figure (Shopify).
     sa.Column("location", sa.String(64), primary_key=True),
     sa.Column("quantity", sa.Integer, nullable=False),
+    # On the total row only: the channel's pool, the sum of its feeding locations' ATP
+    # before the queue and buffer (what the projection adds each change to).
+    sa.Column("pool", sa.Integer),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -38,7 +38,7 @@ the SKUs it kept longest ago, so a large catalog keeps its busy SKUs in flat mem
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -101,9 +101,20 @@ class ProjectionRows:
     def read_demand(self, conn: Connection, skus: list[str]) -> None:
         _read_missing(conn, "sku_demand", ("sku",), "queued", self.demand, [(x,) for x in skus if x not in self.demand])
 
-    def read_pools(self, conn: Connection, keys: list[tuple[str, str]]) -> None:
-        _read_missing(conn, "channel_pools", ("channel", "sku"), "pool", self.pools,
-                      [k for k in keys if k not in self.pools])
+    def read_totals(self, conn: Connection, keys: list[tuple[str, str]]) -> None:
+        """Each (channel, SKU)'s pool and shown total: one row, the total row (location
+        ''), read once for both. A value already here is kept."""
+        missing = [(c, x, TOTAL) for c, x in keys if (c, x) not in self.pools or (c, x, TOTAL) not in self.shown]
+        if not missing:
+            return
+        got = {(r[0], r[1]): (r[2], r[3]) for r in fetch_by_keys(
+            conn, "channel_availability", ("channel", "sku", "quantity", "pool"), ("channel", "sku", "location"), missing)}
+        for c, x, _ in missing:
+            quantity, pool = got.get((c, x), (0, 0))
+            if (c, x) not in self.pools:
+                self.pools[(c, x)] = pool or 0
+            if (c, x, TOTAL) not in self.shown:
+                self.shown[(c, x, TOTAL)] = quantity
 
     def read_shown(self, conn: Connection, keys: list[tuple[str, str, str]]) -> None:
         _read_missing(conn, "channel_availability", ("channel", "sku", "location"), "quantity", self.shown,
@@ -192,16 +203,19 @@ class WriterCache:
         computed outside the turn checks this once it holds the turn)."""
         return self.claims is None or _read_stamp(conn) == self._stamp_seen
 
-    def revalidate(self, skus: Iterable[str], channels: Iterable[str], locations: Iterable[str]) -> None:
+    def revalidate(self, skus: Iterable[str], channels: Sequence[str], locations: Iterable[str],
+                   per_location: Sequence[str] | None = None) -> None:
         """With claims held on these SKUs: forget what the cache knows of each one whose
-        bucket another writer changed since this cache last saw it."""
+        bucket another writer changed since this cache last saw it. `per_location`: the
+        channels with a figure per location (default: all of `channels`)."""
         claims = self.claims
         seen = self.seen
+        spread = channels if per_location is None else per_location
         for sku in skus:
             n = claims.changes(sku_bucket(sku))
             if seen.get(sku, -1) != n:
                 seen[sku] = n
-                self._evict(sku, channels, locations)
+                self._evict(sku, channels, locations, spread)
 
     def mark_seen(self, skus: Iterable[str]) -> None:
         """After this writer bumped the buckets it changed (before its commit)."""
@@ -209,7 +223,7 @@ class WriterCache:
         for sku in skus:
             self.seen[sku] = claims.changes(sku_bucket(sku))
 
-    def _evict(self, sku: str, channels: Iterable[str], locations: Iterable[str]) -> None:
+    def _evict(self, sku: str, channels: Sequence[str], locations: Iterable[str], per_location: Sequence[str]) -> None:
         by_loc = self.positions.pop(sku, None)
         rows = self.projection
         if by_loc is None and sku not in rows.demand:
@@ -225,13 +239,14 @@ class WriterCache:
         # which the cache keeps), unless a channel's figures of the SKU were read whole:
         # then every location there is.
         self.complete.discard(sku)
-        if by_loc is not None and not any((ch, sku) in rows.shown_complete for ch in channels):
+        if by_loc is not None and not any((ch, sku) in rows.shown_complete for ch in per_location):
             locations = by_loc
         rows.demand.pop(sku, None)
         for ch in channels:
             rows.pools.pop((ch, sku), None)
             rows.shown_complete.discard((ch, sku))
             rows.shown.pop((ch, sku, TOTAL), None)
+        for ch in per_location:  # an aggregate channel has its total only
             for loc in locations:
                 rows.shown.pop((ch, sku, loc), None)
 
