@@ -27,7 +27,7 @@ from omnihub import CORE_BUILD
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.bulk_sql import db_time, insert_many
 from omnihub.adapters.db.channel_config import bump_version
-from omnihub.adapters.db.engine import migrate
+from omnihub.adapters.db.engine import analyze_after_bulk_load, migrate
 from omnihub.benchmarks.ledger import _percentile
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
 from omnihub.domain.catalog import GeoPoint
@@ -67,6 +67,7 @@ def seed(hub: Hub, skus: int, locations: int, per_sku: int, rng: random.Random) 
     from omnihub.adapters.db.projection_rebuild import rebuild_all
 
     rebuild_all(hub.engine)
+    analyze_after_bulk_load(hub.engine)
     return points
 
 
