@@ -107,6 +107,29 @@ def test_a_stale_build_is_never_imported(tmp_path):
     assert "not used (domain.routing changed after it was compiled)" in out.stderr
 
 
+def test_a_module_no_longer_compiled_loads_from_source_beside_a_current_build(tmp_path):
+    """An earlier install compiled a module this build does not: its compiled file, left
+    beside the source, would be imported first and fail. It is loaded from source."""
+    pkg, _ = _build(tmp_path)
+    (pkg / "__init__.py").write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        import sys
+        sys.path.insert(0, {str(Path(compiled_build.__file__).parent)!r})
+        from compiled_build import choose_build
+        CORE_BUILD = choose_build(__name__, Path(__file__).resolve().parent)
+    """))
+    (pkg / "domain" / "__init__.py").write_text("")
+    (pkg / "domain" / "events.py").write_text("WHERE = 'source'\n")
+    (pkg / "domain" / f"events{SUFFIX}").write_bytes(b"not a library")  # as a failed import would find it
+    assert compiled_build.leftover_builds(pkg) == {"domain.events"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import fakehub as d, fakehub.domain.events as e; print(d.CORE_BUILD); print(e.WHERE)"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["compiled", "source"]
+
+
 def test_pure_python_can_be_forced():
     out = subprocess.run(
         [sys.executable, "-c", "import omnihub, omnihub.adapters.db.stock_store as s; print(omnihub.CORE_BUILD, s.__file__)"],

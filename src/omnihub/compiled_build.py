@@ -23,6 +23,7 @@ import importlib.util
 import os
 import sys
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 #: modules below the `omnihub` package, by dotted name
@@ -67,16 +68,31 @@ def why_not_compiled(package_dir: Path, library_dir: Path) -> str | None:
     return None
 
 
-class _FromSource(importlib.abc.MetaPathFinder):
-    """Finds the compiled modules as source, ahead of their compiled files."""
+def leftover_builds(package_dir: Path) -> set[str]:
+    """Modules with a compiled file beside their source that the build no longer compiles
+    (left by an earlier install that did): Python would import that file first, and it
+    asks the shared library for a module it does not hold any more."""
+    out = set()
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        for so in package_dir.rglob(f"*{suffix}"):
+            rel = so.relative_to(package_dir)
+            module = ".".join((*rel.parts[:-1], so.name[: -len(suffix)]))
+            if module not in COMPILED_MODULES and source_path(package_dir, module).exists():
+                out.add(module)
+    return out
 
-    def __init__(self, package: str, package_dir: Path) -> None:
+
+class _FromSource(importlib.abc.MetaPathFinder):
+    """Finds these modules as source, ahead of their compiled files."""
+
+    def __init__(self, package: str, package_dir: Path, modules: Iterable[str] = COMPILED_MODULES) -> None:
         self.prefix = package + "."
         self.package_dir = package_dir
+        self.modules = frozenset(modules)
 
     def find_spec(self, fullname, path=None, target=None):
         module = fullname[len(self.prefix):] if fullname.startswith(self.prefix) else None
-        if module in COMPILED_MODULES:
+        if module in self.modules:
             return importlib.util.spec_from_file_location(fullname, source_path(self.package_dir, module))
         return None
 
@@ -87,6 +103,9 @@ def choose_build(package: str, package_dir: Path) -> str:
     forced = bool(os.environ.get("OMNIHUB_PURE_PYTHON"))
     why = "OMNIHUB_PURE_PYTHON is set" if forced else why_not_compiled(package_dir, package_dir.parent)
     if why is None:
+        leftovers = leftover_builds(package_dir)
+        if leftovers:
+            sys.meta_path.insert(0, _FromSource(package, package_dir, leftovers))
         return "compiled"
     if not forced and why != "not compiled":  # a partial or stale build: say so, it costs speed
         warnings.warn(f"omnihub's compiled build is not used ({why}); running from source. "
