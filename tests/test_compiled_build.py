@@ -43,6 +43,17 @@ def _build(tmp_path: Path, *, skip: str | None = None, library: bool = True) -> 
     return pkg, tmp_path
 
 
+def _choosing_at_import(pkg: Path) -> None:
+    """Make the fake package choose its build when imported, as omnihub's `__init__` does."""
+    (pkg / "__init__.py").write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        import sys
+        sys.path.insert(0, {str(Path(compiled_build.__file__).parent)!r})
+        from compiled_build import choose_build
+        CORE_BUILD = choose_build(__name__, Path(__file__).resolve().parent)
+    """))
+
+
 def test_a_whole_current_build_is_used(tmp_path):
     assert why_not_compiled(*_build(tmp_path)) is None
 
@@ -81,13 +92,7 @@ def test_a_stale_build_is_never_imported(tmp_path):
     not even libraries: importing one would fail) loads every module from source, with a
     warning."""
     pkg, _ = _build(tmp_path)
-    (pkg / "__init__.py").write_text(textwrap.dedent(f"""
-        from pathlib import Path
-        import sys
-        sys.path.insert(0, {str(Path(compiled_build.__file__).parent)!r})
-        from compiled_build import choose_build
-        CORE_BUILD = choose_build(__name__, Path(__file__).resolve().parent)
-    """))
+    _choosing_at_import(pkg)
     for sub in ("domain", "services", "adapters", "adapters/db"):
         (pkg / sub / "__init__.py").write_text("")
     source_path(pkg, "domain.routing").write_text("WHERE = 'source'\n")  # edited after its "build"
@@ -111,13 +116,7 @@ def test_a_module_no_longer_compiled_loads_from_source_beside_a_current_build(tm
     """An earlier install compiled a module this build does not: its compiled file, left
     beside the source, would be imported first and fail. It is loaded from source."""
     pkg, _ = _build(tmp_path)
-    (pkg / "__init__.py").write_text(textwrap.dedent(f"""
-        from pathlib import Path
-        import sys
-        sys.path.insert(0, {str(Path(compiled_build.__file__).parent)!r})
-        from compiled_build import choose_build
-        CORE_BUILD = choose_build(__name__, Path(__file__).resolve().parent)
-    """))
+    _choosing_at_import(pkg)
     (pkg / "domain" / "__init__.py").write_text("")
     (pkg / "domain" / "events.py").write_text("WHERE = 'source'\n")
     (pkg / "domain" / f"events{SUFFIX}").write_bytes(b"not a library")  # as a failed import would find it
