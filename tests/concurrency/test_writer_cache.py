@@ -133,7 +133,7 @@ def test_writers_taking_turns_with_stock_commands_let_their_caches_rest(two_hubs
         "on_hand": 4, "reserved": 4, "damaged": 0, "quality_control": 0, "incoming": 0, "in_transit": 0, "version": 5}
     # The last change was its own, so that batch used the cache again: B read afresh, kept.
     assert cache.position(("B", "WH")).reserved == 4
-    cache.revalidate({"A", "B"}, ["shopify", "amazon"], ["WH", "ST"])  # as the next batch does
+    cache.revalidate({"A", "B"}, ["shopify", "amazon"], ["WH", "ST"], ["shopify"])  # as the next batch does
     assert cache.position(("B", "WH")).reserved == 4  # nobody changed it since
     assert cache.position(("A", "ST")) is None  # b changed A meanwhile: forgotten
     assert a.writer.execute(reserve("A", "WH", 4)).positions["A@WH"]["reserved"] == 4

@@ -204,18 +204,17 @@ class WriterCache:
         return self.claims is None or _read_stamp(conn) == self._stamp_seen
 
     def revalidate(self, skus: Iterable[str], channels: Sequence[str], locations: Iterable[str],
-                   per_location: Sequence[str] | None = None) -> None:
+                   per_location: Sequence[str]) -> None:
         """With claims held on these SKUs: forget what the cache knows of each one whose
         bucket another writer changed since this cache last saw it. `per_location`: the
-        channels with a figure per location (default: all of `channels`)."""
+        channels (of `channels`) with a figure per location."""
         claims = self.claims
         seen = self.seen
-        spread = channels if per_location is None else per_location
         for sku in skus:
             n = claims.changes(sku_bucket(sku))
             if seen.get(sku, -1) != n:
                 seen[sku] = n
-                self._evict(sku, channels, locations, spread)
+                self._evict(sku, channels, locations, per_location)
 
     def mark_seen(self, skus: Iterable[str]) -> None:
         """After this writer bumped the buckets it changed (before its commit)."""
