@@ -39,7 +39,9 @@ log = structlog.get_logger(__name__)
 _STOP = object()
 WRITER_CACHE_KIB = 65536  # the SQLite writer's page cache
 WRITER_MMAP_BYTES = 1 << 30
-WAL_KEPT_BYTES = 64 * 1024 * 1024  # what the log file keeps of its size when it starts again
+#: what the log file keeps of its size when it starts again: more than it grows to (see
+#: wal_checkpoints), as truncating it costs the turn more than the disk space is worth
+WAL_KEPT_BYTES = 320 * 1024 * 1024
 
 
 def _detach(exc: BaseException) -> None:
@@ -157,7 +159,7 @@ class StockWriter:
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             raw.execute(f"PRAGMA mmap_size={WRITER_MMAP_BYTES}")
-            raw.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")  # a restarted log gives its space back
+            raw.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")  # a log that ran long gives space back
             self._own = conn
         yield self._own
 
