@@ -13,6 +13,7 @@ instead of 700.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,3 +47,46 @@ def no_collection_mid_batch() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class PauseMeter:
+    """The collector's pauses while it is installed (`gc.callbacks`): how many, the
+    longest and their sum, per generation. Every thread stops for a collection, so its
+    pauses land on whatever orders are in flight: a benchmark reports them beside its
+    p99."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.longest_ms = [0.0, 0.0, 0.0]
+        self.total_ms = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._started) * 1000
+        gen = info["generation"]
+        self.count[gen] += 1
+        self.total_ms[gen] += ms
+        self.longest_ms[gen] = max(self.longest_ms[gen], ms)
+
+    def __enter__(self) -> "PauseMeter":
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def as_dict(self) -> dict:
+        return {"collections": list(self.count), "longest_ms": [round(x, 2) for x in self.longest_ms],
+                "total_ms": [round(x, 2) for x in self.total_ms]}
+
+    @staticmethod
+    def merged(meters: list[dict]) -> dict:
+        """Several processes' `as_dict`s as one: counts and sums added, the longest kept."""
+        return {
+            "collections": [sum(m["collections"][g] for m in meters) for g in range(3)],
+            "longest_ms": [max((m["longest_ms"][g] for m in meters), default=0.0) for g in range(3)],
+            "total_ms": [round(sum(m["total_ms"][g] for m in meters), 2) for g in range(3)],
+        }

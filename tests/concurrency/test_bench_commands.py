@@ -40,6 +40,7 @@ def test_bench_orders_writes_its_figures(tmp_path):
         assert key in data, key
     assert data["orders"] == 400 and data["failed"] == 0
     assert data["oversells"] == 0 and data["reservations_without_order"] == 0
+    assert len(data["gc_pauses"]["collections"]) == 3 and len(data["gc_pauses"]["longest_ms"]) == 3
 
 
 def test_bench_orders_open_loop_sends_at_the_given_rate(tmp_path):

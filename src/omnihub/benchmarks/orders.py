@@ -32,7 +32,7 @@ from omnihub.benchmarks.ledger import _percentile
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.orders import Address, DeliveryMethod, Order, OrderLine
-from omnihub.gc_tuning import tune_for_throughput
+from omnihub.gc_tuning import PauseMeter, tune_for_throughput
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 
@@ -193,17 +193,18 @@ def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int,
         while time.time() < start_at:
             time.sleep(0.001)
         begin = time.time()
-        if rate:
-            _, latencies, outcomes, failures = _offered(hub, mine, rate / processes, progress)
-        else:
-            _, latencies, outcomes, failures = _closed_loop(hub, mine, callers, window, progress)
+        with PauseMeter() as pauses:
+            if rate:
+                _, latencies, outcomes, failures = _offered(hub, mine, rate / processes, progress)
+            else:
+                _, latencies, outcomes, failures = _closed_loop(hub, mine, callers, window, progress)
         end = time.time()
         writer = hub.writer
         out.put(("done", {"begin": begin, "end": end, "orders": len(mine), "lat": latencies, "outcomes": outcomes,
                           "failures": failures, "batches": writer.batches, "deferred": writer.deferred,
                           "escalated": writer.escalated, "phase_seconds": writer.phase_seconds,
                           "evicted": writer.store.cache.evicted if writer.store.cache is not None else 0,
-                          "peak_rss_mb": peak_rss_mb()}))
+                          "gc_pauses": pauses.as_dict(), "peak_rss_mb": peak_rss_mb()}))
     finally:
         hub.close()
 
@@ -274,14 +275,17 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                 for r in results:
                     for k, v in r["phase_seconds"].items():
                         phases[k] = phases.get(k, 0.0) + v
+                gc_pauses = PauseMeter.merged([r["gc_pauses"] for r in results])
                 hub = Hub.open(Settings(database_url=url), run_migrations=False, relay=False)
             else:
                 batch = make_orders(orders, skus, points, random.Random(12))
                 tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
-                if rate:
-                    elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
-                else:
-                    elapsed, latencies, outcomes, failures = _closed_loop(hub, batch, callers, window, progress)
+                with PauseMeter() as meter:
+                    if rate:
+                        elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
+                    else:
+                        elapsed, latencies, outcomes, failures = _closed_loop(hub, batch, callers, window, progress)
+                gc_pauses = meter.as_dict()
                 batches, deferred, escalated = hub.writer.batches, hub.writer.deferred, hub.writer.escalated
                 phases = dict(hub.writer.phase_seconds)
                 evicted = hub.writer.store.cache.evicted if hub.writer.store.cache is not None else 0
@@ -326,6 +330,8 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         # waiting for it, writing and committing in it
         "writer_seconds": {k: round(v, 2) for k, v in phases.items()},
         "cache_skus_read_again": evicted,  # SKUs a writer forgot because another changed them
+        # the garbage collector's pauses (every thread stops), per generation, all processes
+        "gc_pauses": gc_pauses,
         "peak_rss_mb": max([peak_rss_mb(), *rss_each]),  # of the largest process
         "peak_rss_mb_per_process": rss_each or None,
         "core_build": CORE_BUILD,  # the hot path compiled (mypyc) or run from source
