@@ -282,7 +282,7 @@ class OrderPipeline:
             # daily capacity is counted across every order of every writer
             raise ClaimsTooNarrow("locations with a daily order capacity")
         batch.load(set(), whole_skus=skus)
-        ruleset = self.rules.current(conn, cfg.version)
+        ruleset = self.rules.current(conn)
         policies = policies_for(conn, sorted(skus), cfg)
         batch.policies = (frozenset(skus), policies)  # the projection needs the same rules: not read twice
         capacity = self._capacity_used(conn, cfg, now)

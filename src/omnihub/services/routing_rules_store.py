@@ -13,7 +13,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.bulk_sql import driver_rows
-from omnihub.adapters.db.channel_config import bump_version
 from omnihub.domain.catalog import Capability
 from omnihub.domain.orders import DeliveryMethod
 from omnihub.domain.routing_rules import (
@@ -63,33 +62,20 @@ DEFAULT_RULES = RoutingRuleSet(
 
 
 class RuleStore:
-    """Routing rules as stored versions. Saving one also bumps the configuration version
-    (channel_config.bump_version), so a writer that has just read that version for its
-    batch knows, without asking again, whether its rules are still the newest."""
-
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._cached: RoutingRuleSet | None = None
-        self._cached_at: int | None = None  # the configuration version it was read under
 
-    def current(self, conn: Connection, config_version: int | None = None) -> RoutingRuleSet:
-        """The newest rules. `config_version`: the one the caller read in this transaction;
-        while it is the one the cache was read under, nothing is read (on PostgreSQL a round
-        trip of the ~30 an order batch makes)."""
-        if config_version is not None and config_version == self._cached_at and self._cached is not None:
-            return self._cached
+    def current(self, conn: Connection) -> RoutingRuleSet:
         # Raw SQL: every order batch asks, and a compiled SQLAlchemy select cost a tenth of
         # a small batch.
         latest = driver_rows(conn, "SELECT MAX(version) FROM routing_rule_sets", ())[0][0]
         if latest is None:
-            rules = DEFAULT_RULES
-        elif self._cached is None or self._cached.version != latest:
+            return DEFAULT_RULES
+        if self._cached is None or self._cached.version != latest:
             row = conn.execute(sa.select(t.routing_rule_sets.c.rules).where(t.routing_rule_sets.c.version == latest)).scalar_one()
-            rules = RoutingRuleSet.from_dict({**row, "version": latest})
-        else:
-            rules = self._cached
-        self._cached, self._cached_at = rules, config_version
-        return rules
+            self._cached = RoutingRuleSet.from_dict({**row, "version": latest})
+        return self._cached
 
     def get(self) -> dict:
         with self.engine.connect() as conn:
@@ -108,7 +94,6 @@ class RuleStore:
             body.pop("version", None)
             conn.execute(t.routing_rule_sets.insert().values(
                 version=version, rules=body, comment=comment, created_by=actor, created_at=datetime.now(UTC)))
-            bump_version(conn)  # every writer's cache of the rules learns of it (see current)
         return {**body, "version": version}
 
     def history(self) -> list[dict]:

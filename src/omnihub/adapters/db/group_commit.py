@@ -117,7 +117,7 @@ class StockWriter:
         self.write_turn = WriteTurn(engine)  # SQLite: writers of several processes queue in the kernel
         self._sqlite_file = database_file(engine)
         self._checkpointer: WalCheckpointer | None = None  # SQLite: started with the writer thread
-        self._own: Connection | None = None  # the writer's own connection (see _connection)
+        self._own: Connection | None = None  # SQLite: the writer's own connection (see _connection)
         #: what lets several writers share the database (see claims.py); None: this writer
         #: is alone (an in-memory database). Every writer on one database claims: one that
         #: did not would neither respect the others' claims nor bump their counters.
@@ -145,36 +145,27 @@ class StockWriter:
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
-        """One connection for the writer's life (made again if it broke).
-
-        SQLite: its page cache (64 MiB) stays warm from batch to batch, where a pooled one
-        comes back cold whenever another connection wrote in between; and SQLite's own
-        checkpoints stay off on it (the WalCheckpointer thread does them). PostgreSQL: a
-        connection taken from the pool per batch was pinged first (`pool_pre_ping`), one
-        round trip of the ~30 a batch makes, and the checkout itself cost more than the
-        ping. A broken connection is invalidated by SQLAlchemy when it fails, and the
-        batch's retry takes a new one. In-memory SQLite: the pool's one connection."""
-        if self._sqlite_file is None and self.engine.dialect.name != "postgresql":
+        """PostgreSQL: a pooled connection per batch. SQLite: one connection for the
+        writer's life, so its page cache (64 MiB) stays warm from batch to batch, where a
+        pooled one comes back cold whenever another connection wrote in between; and
+        SQLite's own checkpoints stay off on it (the WalCheckpointer thread does them)."""
+        if self._sqlite_file is None:
             with self.engine.connect() as conn:
                 yield conn
             return
         if self._own is None or self._own.closed or self._own.invalidated:
-            if self._sqlite_file is None:
-                self._own = self.engine.connect()
-            else:
-                conn = self.engine.connect().execution_options(**{TURN_HELD: True})  # its turn spans a batch
-                raw = conn.connection.dbapi_connection
-                raw.execute("PRAGMA wal_autocheckpoint=0")
-                raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-                raw.execute(f"PRAGMA mmap_size={WRITER_MMAP_BYTES}")
-                raw.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")  # a log that ran long gives space back
-                self._own = conn
+            conn = self.engine.connect().execution_options(**{TURN_HELD: True})  # its turn spans a batch
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA wal_autocheckpoint=0")
+            raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            raw.execute(f"PRAGMA mmap_size={WRITER_MMAP_BYTES}")
+            raw.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")  # a log that ran long gives space back
+            self._own = conn
         yield self._own
 
     def _release_connection(self) -> None:
         if self._own is not None:
-            if self._sqlite_file is not None:
-                self._own.invalidate()  # its settings are the writer's own: never back to the pool
+            self._own.invalidate()  # its settings are the writer's own: never back to the pool
             self._own.close()
             self._own = None
 
