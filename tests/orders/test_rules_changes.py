@@ -1,5 +1,6 @@
 """New routing rules take effect with the next order, in every hub process sharing the
 database (each writer reads the newest version for every batch)."""
+
 from __future__ import annotations
 
 from omnihub.hub import Hub
