@@ -371,9 +371,10 @@ def _jsonable(name: str, expected: Any, actual: Any) -> dict[str, Any]:
 
 def _jsonable_value(v: Any) -> Any:
     """As `_plain`, and dicts with text keys. A module function, not a closure inside
-    `_jsonable`: compiled, a recursive closure and its environment refer to each other,
-    a reference cycle per call that only the garbage collector frees (two per order
-    routed, and with them the collections that paused every thread for 30 ms)."""
+    `_jsonable`: a recursive closure and its environment (compiled) or cell (CPython)
+    refer to each other, a reference cycle per call that only the garbage collector
+    frees (about two calls per order routed: 10,648 cyclic objects per 3,000 orders, and
+    with them collections that paused every thread for up to 35 ms)."""
     if isinstance(v, dict):
         return {str(k): _jsonable_value(x) for k, x in v.items()}
     return _plain(v)
