@@ -99,7 +99,10 @@ def test_allowed_rate_over_a_window_matches_the_restore_rate(live_sandbox, plan,
 
 
 def test_allowed_rate_in_real_time(live_sandbox):
-    client, _ = live_sandbox(bucket_size=40)
+    # A bucket of 200 points holds two seconds of restore: a stall of the test process
+    # (a collection, a busy machine) under that loses nothing, where a bucket of 40 was
+    # full after 0.4 s and the points restored past it were lost to the measurement.
+    client, _ = live_sandbox(bucket_size=200)
     query = "{ products(first: 6) { nodes { id } } }"  # costs 8, refunds nothing
     while "errors" not in client.gql(query):
         pass
