@@ -338,8 +338,9 @@ def test_rules_round_trip_through_json(rules, version, final):
 @given(st.one_of(cases(), split_cases()))
 def test_routing_and_its_record_leave_no_reference_cycles(case):
     """Everything a decision allocates dies by reference counting. A cycle (a recursive
-    closure did it: two objects per order routed) is freed only by the collector, whose
-    pauses stop every thread of the hub: 30 ms at 3,000 orders/s."""
+    closure did it: two objects per call, about two calls per order routed) is freed
+    only by the collector, whose pauses stop every thread of the hub: up to 35 ms at
+    3,000 orders/s."""
     locs, stock, used, o, rs = case
     gc.collect(0)  # the young generation only: a full collection per example takes seconds
     gc.disable()
