@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims, file_claims_supported
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
 from omnihub.adapters.db.engine import database_file, is_sqlite
-from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
+from omnihub.adapters.db.wal_checkpoints import WAL_KEPT_BYTES, WalCheckpointer
 from omnihub.adapters.db.writer_cache import WriterCache
 from omnihub.adapters.db.write_turn import TURN_HELD, WriteTurn
 from omnihub.domain.stock_commands import StockCommand
@@ -39,9 +39,6 @@ log = structlog.get_logger(__name__)
 _STOP = object()
 WRITER_CACHE_KIB = 65536  # the SQLite writer's page cache
 WRITER_MMAP_BYTES = 1 << 30
-#: what the log file keeps of its size when it starts again: more than it grows to (see
-#: wal_checkpoints), as truncating it costs the turn more than the disk space is worth
-WAL_KEPT_BYTES = 320 * 1024 * 1024
 
 
 def _detach(exc: BaseException) -> None:

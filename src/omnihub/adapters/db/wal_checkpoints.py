@@ -42,6 +42,11 @@ COMMITS_PER_CHECKPOINT = 8
 QUIET_SECONDS = 0.5
 #: log length (frames of one page) past which the writer lets the log start again
 RESTART_FRAMES = 65_536  # 256 MiB with 4 KiB pages
+PAGE_BYTES = 4096  # SQLite's default page size, which the hub keeps
+#: what the writer's log file keeps of its size when it starts again (`journal_size_limit`):
+#: more than it grows to before a catch-up lets it start (a quarter more), as truncating it
+#: costs the turn more than the disk space is worth
+WAL_KEPT_BYTES = RESTART_FRAMES * PAGE_BYTES * 5 // 4
 
 
 def _passive_checkpoint(conn: sqlite3.Connection, skipped: str) -> tuple[int, int, int] | None:
