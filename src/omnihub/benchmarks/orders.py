@@ -173,6 +173,17 @@ def _closed_loop(hub: Hub, batch: list[Order], callers: int, window: int, progre
     return time.perf_counter() - start, latencies, outcomes, failures
 
 
+def _drive(hub: Hub, batch: list[Order], rate: float | None, callers: int, window: int, progress=None):
+    """Send `batch` open loop at `rate` or, without one, closed loop: (seconds, latencies,
+    outcomes, failures, the collector's pauses meanwhile)."""
+    with PauseMeter() as pauses:
+        if rate:
+            elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
+        else:
+            elapsed, latencies, outcomes, failures = _closed_loop(hub, batch, callers, window, progress)
+    return elapsed, latencies, outcomes, failures, pauses.as_dict()
+
+
 def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int, points, callers: int, window: int,
                    rate: float | None, start_at: float, out) -> None:
     """One hub process (as one `serve` worker): its own writer, its share of the orders."""
@@ -193,18 +204,14 @@ def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int,
         while time.time() < start_at:
             time.sleep(0.001)
         begin = time.time()
-        with PauseMeter() as pauses:
-            if rate:
-                _, latencies, outcomes, failures = _offered(hub, mine, rate / processes, progress)
-            else:
-                _, latencies, outcomes, failures = _closed_loop(hub, mine, callers, window, progress)
+        _, latencies, outcomes, failures, pauses = _drive(hub, mine, rate and rate / processes, callers, window, progress)
         end = time.time()
         writer = hub.writer
         out.put(("done", {"begin": begin, "end": end, "orders": len(mine), "lat": latencies, "outcomes": outcomes,
                           "failures": failures, "batches": writer.batches, "deferred": writer.deferred,
                           "escalated": writer.escalated, "phase_seconds": writer.phase_seconds,
                           "evicted": writer.store.cache.evicted if writer.store.cache is not None else 0,
-                          "gc_pauses": pauses.as_dict(), "peak_rss_mb": peak_rss_mb()}))
+                          "gc_pauses": pauses, "peak_rss_mb": peak_rss_mb()}))
     finally:
         hub.close()
 
@@ -280,12 +287,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
             else:
                 batch = make_orders(orders, skus, points, random.Random(12))
                 tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
-                with PauseMeter() as meter:
-                    if rate:
-                        elapsed, latencies, outcomes, failures = _offered(hub, batch, rate, progress)
-                    else:
-                        elapsed, latencies, outcomes, failures = _closed_loop(hub, batch, callers, window, progress)
-                gc_pauses = meter.as_dict()
+                elapsed, latencies, outcomes, failures, gc_pauses = _drive(hub, batch, rate, callers, window, progress)
                 batches, deferred, escalated = hub.writer.batches, hub.writer.deferred, hub.writer.escalated
                 phases = dict(hub.writer.phase_seconds)
                 evicted = hub.writer.store.cache.evicted if hub.writer.store.cache is not None else 0
