@@ -11,6 +11,9 @@ asynchronously by whichever worker claims it.
 - A payload that cannot be understood is marked `failed` with its error, for an operator,
   and never blocks the rows behind it. Transient failures (channel unreachable) go back
   to `pending` with back-off.
+- An order the pipeline refuses for what it says (an unknown SKU) is parked once, with
+  the reason (services/parked_orders.py); the delivery that brought it is done. Another
+  delivery or poll of it counts on the parked row and logs nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from omnihub.adapters.channels.shopify.order_mapping import (
 )
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
+from omnihub.services.parked_orders import PARKED, ParkedOrders, is_refusal
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +74,11 @@ class InboxProcessor:
     max_attempts: int = 8
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     stopping: threading.Event = field(default_factory=threading.Event)  # set: finish the row in hand, release the rest
+    parked: ParkedOrders | None = None  # orders refused for what they say (default: on this engine)
+
+    def __post_init__(self) -> None:
+        if self.parked is None:
+            self.parked = ParkedOrders(self.engine)
 
     # -- accepting (the webhook endpoints) -------------------------------------------------
     def accept(self, source: str, delivery_id: str, topic: str, headers: dict, body: bytes) -> str:
@@ -171,12 +180,18 @@ class InboxProcessor:
                     done.append(rid)
             orders = list(newest.values())
             results = self.ingest_many([o for _, o in orders])
+            source_of = {r.id: r.source for r in rows}
             for (rid, order), res in zip(orders, results):
-                if isinstance(res, Exception):
+                if isinstance(res, Exception) and not is_refusal(res):
                     failed[rid] = f"{type(res).__name__}: {res}"
-                    log.warning("inbox order refused", order=order.external_id, channel=order.channel, error=str(res))
+                    log.warning("inbox order failed", order=order.external_id, channel=order.channel, error=str(res))
                 else:
-                    done.append(rid)
+                    done.append(rid)  # ingested, or parked with its reason just below
+            by_source: dict[str, list[tuple[Order, object]]] = {}
+            for (rid, order), res in zip(orders, results):
+                by_source.setdefault(source_of[rid], []).append((order, res))
+            for source, pairs in by_source.items():
+                self.parked.settle(source, [o for o, _ in pairs], [r for _, r in pairs])
         self._settle(rows, done, failed, retry)
         self._release(released)
         return len(rows)
@@ -226,8 +241,11 @@ class InboxProcessor:
         return total
 
     def failures(self, limit: int = 100) -> list[dict]:
+        """Deliveries that could not be processed (`failed`) and orders refused for what
+        they say (`parked`, topic order/refused, `attempts` = times seen), oldest first."""
         ib = t.channel_inbox
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(ib.c.id, ib.c.source, ib.c.delivery_id, ib.c.topic, ib.c.error, ib.c.received_at)
-                                .where(ib.c.state == "failed").order_by(ib.c.id).limit(limit))
+            rows = conn.execute(sa.select(ib.c.id, ib.c.source, ib.c.delivery_id, ib.c.topic, ib.c.state, ib.c.error,
+                                          ib.c.attempts, ib.c.received_at)
+                                .where(ib.c.state.in_(("failed", PARKED))).order_by(ib.c.id).limit(limit))
             return [dict(r._mapping) for r in rows]

@@ -9,6 +9,10 @@
 - Shopify level snapshots: every mapped location's levels compared with what the channel
   last confirmed; a difference (a POS sale whose webhook was lost, an admin edit) is
   recorded and the hub's figure re-asserted, and the order poll runs to find the sales.
+
+An order the pipeline refuses for what it says (an unknown SKU) is parked once with the
+reason (services/parked_orders.py); later polls skip the version parked, so a refusal
+is neither repeated nor logged again at every poll.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from omnihub.adapters.channels.shopify.location_levels import location_levels
 from omnihub.adapters.channels.shopify.order_mapping import ShopifyPayloadError, numeric_id, order_from_graphql
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
+from omnihub.services.parked_orders import ParkedOrders
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +62,8 @@ class PollReport:
     ingested: int = 0
     failed: int = 0
     differences: int = 0
+    refused: int = 0  # parked (for the first time or again, after a new version)
+    parked_skipped: int = 0  # versions parked already: not fetched, not ingested again
 
 
 class ShopifyPoller:
@@ -68,6 +75,7 @@ class ShopifyPoller:
         self.channel = channel
         self.observe_level = observe_level
         self.page = page
+        self.parked = ParkedOrders(engine)
 
     def _locations(self) -> dict[str, int]:
         cl, loc = t.channel_locations, t.locations
@@ -113,11 +121,14 @@ class ShopifyPoller:
                 except (ShopifyPayloadError, ValueError) as exc:
                     report.failed += 1
                     log.warning("polled order not understood", channel=self.channel, order=node.get("id"), error=str(exc))
-            for res in self.ingest_many(orders) if orders else []:
-                if isinstance(res, Exception):
-                    report.failed += 1
-                else:
-                    report.ingested += 1
+            orders, skipped = self.parked.skip(orders) if orders else (orders, 0)
+            report.parked_skipped += skipped
+            if orders:
+                results = self.ingest_many(orders)
+                refused, failed = self.parked.settle("shopify", orders, results)
+                report.refused += refused
+                report.failed += failed
+                report.ingested += len(orders) - refused - failed
             if not conn_["pageInfo"]["hasNextPage"]:
                 return newest
             after = conn_["pageInfo"]["endCursor"]
@@ -154,6 +165,7 @@ class AmazonPoller:
         self.client = client
         self.ingest_many = ingest_many
         self.channel = channel
+        self.parked = ParkedOrders(engine)
 
     def _known_versions(self, ids: list[str]) -> dict[str, datetime]:
         o = t.orders
@@ -169,7 +181,9 @@ class AmazonPoller:
         payload = self.client.get_orders(last_updated_after=start)
         while True:
             batch = payload.get("Orders") or []
-            known = self._known_versions([o["AmazonOrderId"] for o in batch]) if batch else {}
+            ids = [o["AmazonOrderId"] for o in batch if isinstance(o, dict) and o.get("AmazonOrderId")]
+            known = self._known_versions(ids) if ids else {}
+            parked = self.parked.versions(self.channel, ids) if ids else {}
             orders = []
             for o in batch:
                 report.seen += 1
@@ -177,13 +191,19 @@ class AmazonPoller:
                     updated = _parse(o["LastUpdateDate"])
                     if o["AmazonOrderId"] in known and known[o["AmazonOrderId"]] >= updated:
                         continue
+                    if o["AmazonOrderId"] in parked and parked[o["AmazonOrderId"]] >= updated:
+                        report.parked_skipped += 1  # refused before at this version: no getOrderItems, no log
+                        continue
                     orders.append(order_from_sp_api(o, self.client.get_order_items(o["AmazonOrderId"]), channel=self.channel))
                 except (AmazonPayloadError, KeyError, ValueError) as exc:
                     report.failed += 1
                     log.warning("polled Amazon order not understood", order=o.get("AmazonOrderId"), error=str(exc))
-            for res in self.ingest_many(orders) if orders else []:
-                report.failed += isinstance(res, Exception)
-                report.ingested += not isinstance(res, Exception)
+            if orders:
+                results = self.ingest_many(orders)
+                refused, failed = self.parked.settle("amazon", orders, results)
+                report.refused += refused
+                report.failed += failed
+                report.ingested += len(orders) - refused - failed
             token = payload.get("NextToken")
             if not token:
                 break

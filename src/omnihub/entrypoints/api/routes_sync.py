@@ -51,6 +51,7 @@ def fulfilment_retry(fulfilment_id: int, request: Request, hub: Hub = Depends(ge
     return JSONResponse({"id": fulfilment_id, "state": "pending"})
 
 
-@router.get("/inbox/failures", summary="Webhooks and notifications kept with their processing error")
+@router.get("/inbox/failures", summary="Webhooks and notifications kept with their processing error, and orders "
+            "parked because the hub refuses them (state `parked`, topic order/refused: an unknown SKU...)")
 def inbox_failures(limit: int = Query(100, ge=1, le=1000), hub: Hub = Depends(get_hub)) -> dict:
     return {"failures": [_jsonable(r) for r in hub.inbox.failures(limit)]}

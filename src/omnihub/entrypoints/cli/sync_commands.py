@@ -118,14 +118,16 @@ def retry(intent_id: int, database_url: DbOpt = None) -> None:
 
 @sync_app.command("inbox-failures")
 def inbox_failures(database_url: DbOpt = None) -> None:
-    """Webhooks and notifications kept with the error that stopped their processing."""
+    """Webhooks and notifications kept with the error that stopped their processing, and
+    orders parked because the hub refuses them (unknown SKU...), with how often seen."""
     hub = _hub(database_url)
     try:
         rows = hub.inbox.failures(1000)
     finally:
         hub.close()
     for r in rows:
-        console.print(f"{r['id']} {r['source']} {r['topic']} {r['delivery_id']}: [red]{r['error']}[/]")
+        seen = f" (seen {r['attempts']}x)" if r["state"] == "parked" else ""
+        console.print(f"{r['id']} {r['state']} {r['source']} {r['topic']} {r['delivery_id']}{seen}: [red]{r['error']}[/]")
 
 
 @channels_app.command("connect-shopify")
