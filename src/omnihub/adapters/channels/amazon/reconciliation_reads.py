@@ -1,11 +1,16 @@
 """Reading what Amazon shows, for reconciliation: every listing's sellable quantity
 (searchListingsItems, 20 a page, fulfillmentAvailability DEFAULT = merchant-fulfilled),
 and the orders updated since the window opened (getOrders by LastUpdatedAfter); items
-are fetched only for the orders the run ingests (getOrderItems is 0.5/s)."""
+are fetched only for the orders the run ingests (getOrderItems is 0.5/s).
+
+The same listing read, with each listing's summary (ASIN, title, product type), is how
+set-up imports the seller's Amazon catalog (services/amazon_setup.py). Amazon pages
+through at most 1,000 listings this way; a larger catalog needs the listings report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
@@ -20,9 +25,28 @@ class _Availability(BaseModel):
     quantity: int | None = None
 
 
+class _Summary(BaseModel):
+    marketplaceId: str | None = None
+    asin: str | None = None
+    productType: str | None = None
+    itemName: str | None = None
+
+
 class _Listing(BaseModel):
     sku: str
+    summaries: list[_Summary] = []
     fulfillmentAvailability: list[_Availability] = []
+
+
+@dataclass(frozen=True, slots=True)
+class AmazonListing:
+    """One of the seller's listings as Amazon shows it."""
+
+    sku: str
+    quantity: int  # merchant-fulfilled (DEFAULT) sellable quantity
+    asin: str | None = None
+    title: str | None = None
+    product_type: str | None = None
 
 
 class _Pagination(BaseModel):
@@ -47,7 +71,11 @@ class AmazonReader:
         self.order_channels = (channel,)
 
     def levels(self, location_ids: list[str]) -> list[ShownLevel]:
-        out: list[ShownLevel] = []
+        return [ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in self.listings()]
+
+    def listings(self) -> list[AmazonListing]:
+        """Every listing of the seller (searchListingsItems, 20 a page), validated."""
+        out: list[AmazonListing] = []
         token = None
         while True:
             try:
@@ -56,7 +84,8 @@ class AmazonReader:
                 raise AmazonPayloadError(f"searchListingsItems answer not understood: {exc}") from exc
             for item in page.items:
                 mfn = next((a.quantity for a in item.fulfillmentAvailability if a.fulfillmentChannelCode == "DEFAULT"), None)
-                out.append(ShownLevel(item.sku, "", mfn or 0, 0, item.sku))
+                summary = item.summaries[0] if item.summaries else _Summary()
+                out.append(AmazonListing(item.sku, mfn or 0, summary.asin, summary.itemName, summary.productType))
             token = page.pagination.nextToken if page.pagination else None
             if not token:
                 return out
