@@ -14,13 +14,18 @@ import asyncio
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from omnihub.sandbox.shopify.traffic import ShopperTraffic
 
 sandbox_app = typer.Typer(help="Channel sandboxes: simulated Shopify and Amazon APIs on loopback.", no_args_is_help=True)
 console = Console()
@@ -166,51 +171,71 @@ def traffic(
     """Drive shoppers (online), cashiers (POS) and optionally Amazon buyers over HTTP."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from omnihub.sandbox.shopify.traffic import ShopperTraffic, TrafficMix
-
     if amazon_share > 0 and not amazon_url:
         raise typer.BadParameter("--amazon-share needs --amazon-url")
-    shopify_rate = orders_per_s * (1 - amazon_share)
-    amazon_rate = orders_per_s * amazon_share
-
-    async def drive():
-        jobs = []
-        shopper = None
-        if shopify_rate > 0:
-            shopper = ShopperTraffic(shopify_url, rate_per_s=shopify_rate, mix=TrafficMix(pos_share=pos_share), seed=seed)
-            jobs.append(shopper.run(duration, on_progress=lambda s, done: progress.update(task, completed=done * 100)))
-        amazon_counts = {"placed": 0, "refused": 0, "errors": 0}
-        if amazon_rate > 0:
-            jobs.append(_amazon_buyers(amazon_url, amazon_rate, duration, seed, amazon_counts))
-        await asyncio.gather(*jobs)
-        return shopper, amazon_counts
-
     with Progress(TextColumn("[bold]traffic"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task("traffic", total=100)
         try:
-            shopper, amazon_counts = asyncio.run(drive())
+            run = asyncio.run(drive_traffic(shopify_url, orders_per_s=orders_per_s, duration=duration,
+                                            pos_share=pos_share, amazon_url=amazon_url, amazon_share=amazon_share,
+                                            seed=seed, on_progress=lambda done: progress.update(task, completed=done * 100)))
         except httpx.HTTPError as exc:
             raise typer.Exit(_fail(f"cannot reach the sandbox: {exc}"))
         progress.update(task, completed=100)
+    print_traffic_summary(run, shopify_url)
+
+
+@dataclass
+class TrafficRun:
+    """What the shoppers did: Shopify's summary (online and POS), Amazon's counts."""
+
+    shopper: "ShopperTraffic | None" = None
+    amazon: dict = field(default_factory=lambda: {"placed": 0, "refused": 0, "errors": 0})
+
+
+async def drive_traffic(shopify_url: str, *, orders_per_s: float, duration: float, pos_share: float = 0.3,
+                        amazon_url: str | None = None, amazon_share: float = 0.0, seed: int = 7,
+                        on_progress: Callable[[float], None] | None = None, run: TrafficRun | None = None) -> TrafficRun:
+    """Shoppers and cashiers on Shopify and buyers on Amazon at `orders_per_s` in all
+    (`amazon_share` of them on Amazon) for `duration` seconds; `on_progress(done)` gets
+    the share done (0-1). `run` collects the counts as they come (a caller that cancels
+    the drive keeps what was counted)."""
+    from omnihub.sandbox.shopify.traffic import ShopperTraffic, TrafficMix
+
+    run = run or TrafficRun()
+    shopify_rate = orders_per_s * (1 - amazon_share)
+    amazon_rate = orders_per_s * amazon_share
+    jobs = []
+    if shopify_rate > 0:
+        run.shopper = ShopperTraffic(shopify_url, rate_per_s=shopify_rate, mix=TrafficMix(pos_share=pos_share), seed=seed)
+        jobs.append(run.shopper.run(duration, on_progress=(lambda s, done: on_progress(done)) if on_progress else None))
+    if amazon_rate > 0 and amazon_url:
+        jobs.append(_amazon_buyers(amazon_url, amazon_rate, duration, seed, run.amazon))
+    await asyncio.gather(*jobs)
+    return run
+
+
+def print_traffic_summary(run: TrafficRun, shopify_url: str | None = None) -> None:
     summary = Table(title="traffic summary")
     summary.add_column("channel")
     summary.add_column("placed", justify="right")
     summary.add_column("refused (sold out)", justify="right")
     summary.add_column("errors", justify="right")
-    if shopper:
-        s = shopper.summary
+    if run.shopper:
+        s = run.shopper.summary
         summary.add_row("Shopify online", str(s.online_placed), str(s.online_refused), "")
         summary.add_row("Shopify POS", str(s.pos_placed), str(s.pos_refused), str(s.errors))
-        try:
-            oversells = httpx.get(shopify_url.rstrip("/") + "/_sandbox/oversells", timeout=10).json()
-            console.print(f"Shopify oversold units so far: [bold]{oversells['units']}[/bold] "
-                          f"(by channel {oversells['by_channel']})")
-        except httpx.HTTPError:
-            pass
+        if shopify_url:
+            try:
+                oversells = httpx.get(shopify_url.rstrip("/") + "/_sandbox/oversells", timeout=10).json()
+                console.print(f"Shopify oversold units so far: [bold]{oversells['units']}[/bold] "
+                              f"(by channel {oversells['by_channel']})")
+            except httpx.HTTPError:
+                pass
         console.print(f"achieved rate {s.rate_per_s:.1f} orders/s over {s.elapsed_s:.1f} s")
-    if amazon_rate > 0:
-        summary.add_row("Amazon", str(amazon_counts["placed"]), str(amazon_counts["refused"]), str(amazon_counts["errors"]))
+    if any(run.amazon.values()):
+        summary.add_row("Amazon", str(run.amazon["placed"]), str(run.amazon["refused"]), str(run.amazon["errors"]))
     console.print(summary)
 
 

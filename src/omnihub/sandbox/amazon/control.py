@@ -18,6 +18,7 @@ from .catalog import generate_catalog
 from .context import SandboxContext, sandbox_of
 from .lifecycle import catch_up
 from .listings import get_listing, upsert_listing
+from .shelf import oversell_report, set_shelf, shelf_quantity
 from .storefront import PlaceOrder, Refusal, cancel_by_buyer, place_order
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox control"])
@@ -32,6 +33,7 @@ def seed_catalog(sandbox: SandboxContext) -> int:
             if get_listing(db, item.sku) is None:
                 upsert_listing(sandbox, db, item.sku, product_type=item.product_type, item_name=item.item_name,
                                price_cents=item.price_cents, quantity=item.quantity, asin=item.asin)
+                set_shelf(db, item.sku, item.quantity, sandbox.now())  # the seller has what it lists
                 created += 1
     sandbox.store.set_meta("seeded", True)
     return created
@@ -46,16 +48,19 @@ class ListingUpdate(BaseModel):
     price_cents: int | None = Field(None, ge=0)
     item_name: str | None = Field(None, min_length=1)
     product_type: str | None = Field(None, min_length=1)
+    shelf: int | None = Field(None, ge=0, description="the units the seller physically holds (shelf.py); "
+                                                     "omitted: unchanged")
 
 
 class ClockAdvance(BaseModel):
     seconds: float = Field(ge=0, le=10 * 365 * 86400)
 
 
-def _listing_json(row) -> dict:
+def _listing_json(row, shelf: int | None = None) -> dict:
     return {
         "sku": row["sku"], "asin": row["asin"], "product_type": row["product_type"], "item_name": row["item_name"],
         "price_cents": row["price_cents"], "quantity": row["quantity"], "pending_quantity": row["pending_quantity"],
+        "shelf": shelf,
     }
 
 
@@ -81,7 +86,8 @@ def list_listings(request: Request) -> dict:
     catch_up(sandbox)
     with sandbox.store.tx() as db:
         rows = db.execute("SELECT * FROM listings ORDER BY sku").fetchall()
-    return {"listings": [_listing_json(r) for r in rows]}
+        shelves = {r["sku"]: r["quantity"] for r in db.execute("SELECT sku, quantity FROM shelf")}
+    return {"listings": [_listing_json(r, shelves.get(r["sku"])) for r in rows]}
 
 
 @router.put("/listings/{sku:path}")
@@ -98,7 +104,9 @@ def set_listing(sku: str, update: ListingUpdate, request: Request) -> dict:
             quantity=update.quantity, asin=row["asin"] if row else None,
             attributes=json.loads(row["attributes"]) if row else None,
         )
-        return _listing_json(get_listing(db, sku))
+        if update.shelf is not None:
+            set_shelf(db, sku, update.shelf, sandbox.now())
+        return _listing_json(get_listing(db, sku), shelf_quantity(db, sku))
 
 
 @router.post("/orders", status_code=201)
@@ -155,6 +163,27 @@ def stats(request: Request) -> dict:
     with sandbox.store.tx() as db:
         by_status = {r["status"]: r["n"] for r in db.execute("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")}
     return {**counters, "orders_by_status": by_status}
+
+
+@router.get("/oversells")
+def oversells(request: Request) -> dict:
+    """Units sold beyond the seller's shelf (shelf.py), in all and by SKU."""
+    with sandbox_of(request).store.tx() as db:
+        return oversell_report(db)
+
+
+@router.get("/orders")
+def list_orders(request: Request, limit: int = 10_000) -> dict:
+    """Every order buyers placed, oldest first, with its status: what Amazon itself
+    counts, for a test or a demo to compare with the hub's."""
+    sandbox = sandbox_of(request)
+    catch_up(sandbox)
+    with sandbox.store.tx() as db:
+        rows = db.execute("SELECT amazon_order_id, status, purchase_date FROM orders ORDER BY purchase_date, "
+                          "amazon_order_id LIMIT ?", (max(1, min(limit, 100_000)),)).fetchall()
+        by_status = {r["status"]: r["n"] for r in db.execute("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")}
+    return {"by_status": by_status, "orders": [{"amazon_order_id": r["amazon_order_id"], "status": r["status"]}
+                                                for r in rows]}
 
 
 @router.get("/notifications")

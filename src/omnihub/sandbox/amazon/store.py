@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS feeds (
     feed_id TEXT PRIMARY KEY, feed_type TEXT NOT NULL, marketplace_ids TEXT NOT NULL,
     input_document_id TEXT NOT NULL, created_at REAL NOT NULL, status TEXT NOT NULL,
     started_at REAL, ended_at REAL, result_document_id TEXT);
+CREATE TABLE IF NOT EXISTS shelf (
+    sku TEXT PRIMARY KEY, quantity INTEGER NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS oversells (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, amazon_order_id TEXT NOT NULL, sku TEXT NOT NULL,
+    units INTEGER NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS notifications (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, notification_id TEXT NOT NULL UNIQUE,
     notification_type TEXT NOT NULL, body TEXT NOT NULL, copies INTEGER NOT NULL,
@@ -59,7 +64,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 
 TABLES = (
     "meta", "stats", "access_tokens", "listings", "orders", "order_items",
-    "shipments", "feed_documents", "feeds", "notifications",
+    "shipments", "feed_documents", "feeds", "notifications", "shelf", "oversells",
 )
 
 

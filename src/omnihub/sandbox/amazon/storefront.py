@@ -4,7 +4,8 @@ A buyer can only buy what Amazon believes is sellable: the quantity the seller l
 sent for the SKU (after its processing delay), minus what earlier orders took. When
 it is short the purchase is refused, whatever the seller really has on its shelves;
 when the seller sent too much, Amazon sells units the seller may not have: that
-oversell is the hub's problem to prevent, and the sandbox counts what it sold.
+oversell is the hub's problem to prevent, and the sandbox counts it against the seller's
+shelf (shelf.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 from .context import SandboxContext
 from .listings import get_listing, notify_quantity
 from .orders import SHIP_WINDOW, new_order_id, new_order_item_id, order_change
+from .shelf import put_back, take_from_shelf
 
 
 class OrderLine(BaseModel):
@@ -101,6 +103,7 @@ def place_order(sandbox: SandboxContext, order: PlaceOrder) -> str | Refusal:
             left = row["quantity"] - line.quantity
             db.execute("UPDATE listings SET quantity = ? WHERE sku = ?", (left, line.sku))
             notify_quantity(sandbox, db, line.sku, left, now)
+            take_from_shelf(db, line.sku, line.quantity, order_id, now)
         sandbox.store.bump("orders_placed")
         sandbox.store.bump("units_sold", sum(line.quantity for line in order.lines))
         order_change(sandbox, db, order_id, "New Order", now)
@@ -128,6 +131,7 @@ def cancel_by_buyer(sandbox: SandboxContext, order_id: str) -> str:
                 left = listing["quantity"] + item["quantity"]
                 db.execute("UPDATE listings SET quantity = ? WHERE sku = ?", (left, item["sku"]))
                 notify_quantity(sandbox, db, item["sku"], left, now)
+            put_back(db, item["sku"], item["quantity"], now)
         sandbox.store.bump("orders_canceled_by_buyer")
         order_change(sandbox, db, order_id, "Buyer Requested Cancel", now, change_type="BuyerRequestedChange")
         return "Canceled"

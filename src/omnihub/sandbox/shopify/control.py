@@ -230,6 +230,19 @@ def build_router(shop) -> APIRouter:
         shop.publish(events)
         return {"order_id": order_id, "admin_graphql_api_id": to_gid("Order", order_id), "oversold_units": oversold}
 
+    @router.get("/orders")
+    def list_orders(after_id: int = 0, limit: int = 10_000) -> dict:
+        """Every order the shop took, oldest first (`after_id` and `limit` page through):
+        what the shop itself counts, for a test or a demo to compare with the hub's."""
+        with shop.store.read() as conn:
+            rows = conn.execute("SELECT id, name, source_name, cancelled_at, created_at FROM orders WHERE id > ?"
+                                " ORDER BY id LIMIT ?", (after_id, max(1, min(limit, 100_000)))).fetchall()
+            by_source = {r["source_name"]: r["n"] for r in conn.execute(
+                "SELECT source_name, count(*) AS n FROM orders GROUP BY source_name")}
+        return {"by_source": by_source,
+                "orders": [{"id": r["id"], "name": r["name"], "source_name": r["source_name"],
+                            "cancelled": r["cancelled_at"] is not None, "created_at": r["created_at"]} for r in rows]}
+
     @router.get("/orders/{order_id}")
     def read_order(order_id: str) -> dict:
         oid = _id(order_id, "Order")
