@@ -9,10 +9,10 @@
   by LastUpdatedAfter, the brokering-queue retry, the sync sweep, and fulfilment status
   back to the channels in batches (every 30 min, services/fulfilment_sync.py).
 
-Stopping is graceful and quick (SIGTERM): schedules stop first, the inbox finishes the
-row in hand and gives back the rest of its batch, senders finish the push in flight and
-settle it; whatever is still held after `stop_timeout_s` is released, due at once for the
-next worker. Whatever a killed worker (SIGKILL) held is leased, not lost: leases expire
+Stopping is graceful and quick (SIGTERM or SIGINT): schedules stop first, the inbox
+finishes the row in hand and gives back the rest of its batch, senders finish the push in
+flight and settle it; whatever is still held after `stop_timeout_s` is released, due at
+once for the next worker; a scheduled job cut short ends before the hub closes. Whatever a killed worker (SIGKILL) held is leased, not lost: leases expire
 and the next worker picks the rows up.
 """
 
@@ -164,7 +164,13 @@ class Worker:
         self.scheduler.start()
         log.info("worker started", channels=list(self.hub.sync.pushers))
 
-    def stop(self, stop_timeout_s: float = 2.0) -> None:
+    def _job_threads(self) -> list[threading.Thread]:
+        """The scheduler's worker threads (APScheduler keeps them in its pool executor)."""
+        pools = [getattr(ex, "_pool", None) for ex in getattr(self.scheduler, "_executors", {}).values()]
+        return [th for pool in pools if pool is not None for th in list(getattr(pool, "_threads", ()))]
+
+    def stop(self, stop_timeout_s: float = 2.0, jobs_timeout_s: float = 10.0) -> None:
+        jobs = self._job_threads()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # a poll in progress ingests idempotently; cut short, it is redone
         self._stop.set()
@@ -181,6 +187,12 @@ class Worker:
         for conn in (self.shopify, self.amazon):
             if conn:
                 conn.client.close()
+        # A job still running (a poll, now cut short by the closed clients) holds a database
+        # connection: let it end, so that the hub closes every connection (SQLite then
+        # checkpoints and removes its -wal file) instead of a daemon thread dying with one.
+        deadline = time.monotonic() + jobs_timeout_s
+        for th in jobs:
+            th.join(timeout=max(0.0, deadline - time.monotonic()))
         log.info("worker stopped")
 
     def run_forever(self) -> None:

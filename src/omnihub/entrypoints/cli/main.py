@@ -66,6 +66,9 @@ def serve(
                     log_level="warning")
         return
     tune_for_throughput()
+    import signal  # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again: let it end here, and the hub close
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
         uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_level="warning")
     finally:
