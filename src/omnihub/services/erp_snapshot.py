@@ -3,6 +3,11 @@
 Each good row becomes a count with reason `erp_snapshot` (variance movements against the
 balance at the moment it is applied). A bad row is reported with its line and column and
 kept in the report; it never stops the good rows.
+
+Positions are the file's, as an editor shows them: `line` is the 1-based line of the file
+where the row starts (the header is line 1, blank lines count), `column` the 1-based
+column (CSV field) at fault. The report lists errors in that order, whatever step found
+them (parsing, or the ledger refusing a row later).
 """
 
 from __future__ import annotations
@@ -54,14 +59,26 @@ def import_snapshot(writer: StockWriter, text: str, *, source: str = "erp", acto
     except StopIteration:
         report.errors.append(RowError(1, 1, "header", "the file is empty; expected a header sku,location,on_hand"))
         return report
+    except csv.Error as exc:
+        report.errors.append(RowError(1, 1, "header", f"not readable as CSV: {exc}"))
+        return report
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         report.errors.append(RowError(1, 1, "header", f"missing column(s) {', '.join(missing)}; found {', '.join(header)}"))
         return report
     col = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
     pending = []
-    for values in reader:
-        line = reader.line_num
+    lines_read = reader.line_num
+    while True:
+        line = lines_read + 1  # where this row starts (a quoted field may span lines)
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a quote never closed: nothing after it can be trusted
+            report.errors.append(RowError(line, 1, "row", f"not readable as CSV: {exc}"))
+            break
+        lines_read = reader.line_num
         if not any(v.strip() for v in values):
             continue
         report.rows += 1
@@ -108,4 +125,5 @@ def import_snapshot(writer: StockWriter, text: str, *, source: str = "erp", acto
             report.movements += len(res.movements)
         else:
             report.unchanged += 1
+    report.errors.sort(key=lambda e: (e.line, e.column))
     return report
