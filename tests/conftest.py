@@ -19,24 +19,10 @@ from omnihub.adapters.db.tables import metadata
 from omnihub.benchmarks.scratch_db import scratch_database
 from omnihub.hub import Hub
 from omnihub.settings import Settings
+from tests.shared_files import require_shared, shared_dir  # noqa: F401  (re-exported for the tests)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BACKEND = os.environ.get("OMNIHUB_TEST_BACKEND", "sqlite")
-
-
-def shared_dir() -> Path:
-    return Path(os.environ.get("OMNIHUB_SHARED_DIR", PROJECT_ROOT.parent / "shared")).resolve()
-
-
-def require_shared(*parts: str) -> Path:
-    """The path under ../shared, or a skip (a failure when CI demands shared/)."""
-    path = shared_dir().joinpath(*parts)
-    if not path.exists():
-        msg = f"{path} is absent: set OMNIHUB_SHARED_DIR to the folder holding contracts/ and data/"
-        if os.environ.get("OMNIHUB_REQUIRE_SHARED") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
 
 
 @pytest.fixture(scope="session")

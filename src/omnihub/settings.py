@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     log_json: bool = False
     shared_dir: Path = Field(
         default=Path("../shared"),
-        description="Where the shared contracts and sample data live (tests, benchmarks)",
+        description="Where the shared contracts and sample data live, for the tests that check the "
+        "channels' official contracts (a relative path is taken from the project's root)",
     )
     writer_batch_max: int = Field(default=1000, ge=1, le=20000)
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

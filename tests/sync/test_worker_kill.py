@@ -1,7 +1,7 @@
 """A real `omnihub worker` process, killed with SIGKILL while it holds work, loses nothing
 and does nothing twice once a new worker starts: every inbox delivery ends processed,
 every order placed on a channel is in the hub once with its units reserved once, and
-every channel converges to the hub's figures. SIGTERM stops a worker within seconds and
+every channel converges to the hub's figures. SIGTERM stops a worker after its calls in flight and
 leaves no claim behind.
 
 The worker runs as a separate process on the test's database, as an operator runs it;
@@ -164,7 +164,13 @@ def test_a_killed_worker_loses_nothing_and_does_nothing_twice(hub, serve, shopif
         second.terminate(timeout=10)
 
 
-def test_sigterm_stops_a_busy_worker_within_seconds_and_leaves_no_claim(hub, serve, shopify_sandbox, amazon_sandbox,
+def _pending_work(hub) -> int:
+    with hub.engine.connect() as conn:
+        return sum(conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.state == "pending")).scalar()
+                   for table in (t.channel_inbox, t.sync_intents))
+
+
+def test_sigterm_stops_a_busy_worker_after_its_calls_in_flight_and_leaves_no_claim(hub, serve, shopify_sandbox, amazon_sandbox,
                                                                           clean_url, tmp_path):
     world, key, links = _world_behind_slow_links(hub, serve, shopify_sandbox, amazon_sandbox)
     rng = random.Random(12)
@@ -177,6 +183,9 @@ def test_sigterm_stops_a_busy_worker_within_seconds_and_leaves_no_claim(hub, ser
         _place_orders(world, rng, skus, shopify_n=2, amazon_n=3)
         _receive_stock(world, rng, skus, 10)
         assert wait_until(lambda: (lambda h: h["inbox"] and h["sync"])(held_leases(hub.engine)), 10, 0.02), worker.log()
-        took = worker.terminate(timeout=15)
-        assert took < 5, (took, worker.log())
+        code = worker.terminate(timeout=60)
+        # Graceful: it exits by itself, finishing the calls in flight and handing the rest of
+        # its claims back undone (a worker that drained its backlog first would leave none).
+        assert code == 0, (code, worker.log())
+        assert _pending_work(hub) > 0, worker.log()
         assert held_leases(hub.engine) == {"inbox": 0, "sync": 0}, worker.log()

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,13 +42,12 @@ class WorkerProcess:
         self.proc.wait(timeout=10)
         self._log.close()
 
-    def terminate(self, timeout: float) -> float:
-        """SIGTERM; the seconds it took to exit (raises if it did not within `timeout`)."""
-        started = time.monotonic()
+    def terminate(self, timeout: float) -> int:
+        """SIGTERM; the exit code (raises if it did not exit within `timeout`)."""
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
         self._log.close()
-        return time.monotonic() - started
+        return code
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
@@ -63,11 +61,13 @@ class WorkerProcess:
 
 
 class SlowLink:
-    """ASGI relay to `upstream` that waits `delay_s` before each call (0: straight through)."""
+    """ASGI relay to `upstream` that waits `delay_s` before each call (0: straight through);
+    `calls_started` counts the calls it has been sent."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.delay_s = 0.0
+        self.calls_started = 0
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope, receive, send) -> None:
@@ -78,6 +78,7 @@ class SlowLink:
                 await self._client.aclose()
             await send({"type": "lifespan.shutdown.complete"})
             return
+        self.calls_started += 1
         body = b""
         while True:
             message = await receive()

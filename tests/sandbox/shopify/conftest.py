@@ -1,30 +1,23 @@
 """Fixtures shared by the Shopify sandbox tests.
 
 The official Admin schema lives outside the project (../shared); tests that need it find
-it through OMNIHUB_SHARED_DIR and skip with a reason when it is absent. It is parsed once
+it through tests/shared_files.py (skipped with a reason when absent, failed in CI). It is parsed once
 per session because it is 3.3 MB of SDL.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+from tests.shared_files import require_shared
+
 HERE = Path(__file__).resolve().parent
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("OMNIHUB_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
-
-
 def shared_file(relative: str) -> Path:
-    path = shared_dir() / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent: set OMNIHUB_SHARED_DIR to the shared contracts directory")
-    return path
+    return require_shared(*relative.split("/"))
 
 
 @pytest.fixture(scope="session")

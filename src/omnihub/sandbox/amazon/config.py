@@ -21,18 +21,15 @@ DEFAULT_MARKETPLACE_ID = "ATVPDKIKX0DER"  # amazon.com (US)
 def default_contracts_dir() -> Path | None:
     """Where the official Amazon contracts live, if they are on this machine.
 
-    ``OMNIHUB_SHARED_DIR`` wins; otherwise ``../shared`` next to the project root (the
-    layout of a development checkout). ``None`` when neither exists: the sandbox then
-    falls back to its own structural validation of feed documents.
+    ``OMNIHUB_SHARED_DIR`` when it is set (and then only there, so that pointing it at
+    an empty folder shows what a user's clone does); otherwise ``../shared`` next to the
+    project root (the layout of a development checkout). ``None`` when it is absent: the
+    sandbox then falls back to its own structural validation of feed documents.
     """
     env = os.environ.get("OMNIHUB_SHARED_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[4].parent / "shared")
-    for shared in candidates:
-        amazon = shared / "contracts" / "amazon"
-        if amazon.is_dir():
-            return amazon
-    return None
+    shared = Path(env) if env else Path(__file__).resolve().parents[4].parent / "shared"
+    amazon = shared / "contracts" / "amazon"
+    return amazon if amazon.is_dir() else None
 
 
 class AmazonSandboxConfig(BaseModel):
