@@ -114,6 +114,10 @@ class AckLags:
         with self._lock:
             self.by_channel[a.channel].append((a.acked_at - a.first_changed_at).total_seconds() * 1000)
 
+    def clear(self) -> None:
+        with self._lock:
+            self.by_channel.clear()
+
     def all(self) -> list[float]:
         with self._lock:
             return [x for lags in self.by_channel.values() for x in lags]
