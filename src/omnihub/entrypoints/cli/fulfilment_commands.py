@@ -9,10 +9,11 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from omnihub.entrypoints.cli.errors import CliError
+from omnihub.entrypoints.cli.terminal import console
+
 DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
 
 
@@ -22,8 +23,12 @@ def _job(database_url: str | None):
     from omnihub.entrypoints.worker import fulfilment_sync
 
     hub = _hub(database_url)
-    shopify = build_shopify("shopify", s) if (s := hub.vault.get("shopify")) else None
-    amazon = build_amazon("amazon_seller", s) if (s := hub.vault.get("amazon_seller")) else None
+    try:
+        shopify = build_shopify("shopify", s) if (s := hub.vault.get("shopify")) else None
+        amazon = build_amazon("amazon_seller", s) if (s := hub.vault.get("amazon_seller")) else None
+    except BaseException:  # e.g. no OMNIHUB_SECRET_KEY: the hub is closed before the error is told
+        hub.close()
+        raise
     return hub, fulfilment_sync(hub, shopify=shopify, amazon=amazon), [c for c in (shopify, amazon) if c]
 
 
@@ -33,15 +38,14 @@ def fulfilments(retry_dead: Annotated[bool, typer.Option(help="give parked shipm
     hub, job, connectors = _job(database_url)
     try:
         if not job.notifiers:
-            console.print("[red]no channel connected: run `omnihub channels connect-shopify|connect-amazon` first[/]")
-            raise typer.Exit(1)
+            raise CliError("no channel connected: run `omnihub channels connect-shopify|connect-amazon` first")
         revived = job.retry() if retry_dead else 0
         run = job.run_once()
     finally:
         for c in connectors:
             c.client.close()
         hub.close()
-    console.print_json(json.dumps({"revived": revived, **run.__dict__}, default=str))
+    console().print_json(json.dumps({"revived": revived, **run.__dict__}, default=str))
     if run.dead:
         raise typer.Exit(2)
 
@@ -62,7 +66,7 @@ def fulfilment_failures(database_url: DbOpt = None) -> None:
     for r in rows:
         table.add_row(str(r["id"]), r["channel"], str(r["order_id"]), r["shipment_id"], r["state"], str(r["attempts"]),
                       (r["last_error"] or "")[:80])
-    console.print(table)
+    console().print(table)
 
 
 def fulfilment_retry(fulfilment_id: int, database_url: DbOpt = None) -> None:
@@ -76,9 +80,8 @@ def fulfilment_retry(fulfilment_id: int, database_url: DbOpt = None) -> None:
     finally:
         hub.close()
     if not revived:
-        console.print(f"[red]no failed or parked fulfilment {fulfilment_id}[/]")
-        raise typer.Exit(1)
-    console.print(f"fulfilment {fulfilment_id} due again")
+        raise CliError(f"no failed or parked fulfilment {fulfilment_id}")
+    console().print(f"fulfilment {fulfilment_id} due again")
 
 
 def register(sync_app: typer.Typer) -> None:

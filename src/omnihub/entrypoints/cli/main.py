@@ -1,4 +1,8 @@
-"""The `omnihub` command line (typer + rich)."""
+"""The `omnihub` command line (typer + rich).
+
+Every command that takes `--database-url` opens its hub through which_hub.open_hub (read
+commands refuse a hub that is not there); errors are one line, mapped in errors.py;
+consoles are made when a command writes (terminal.py)."""
 
 from __future__ import annotations
 
@@ -7,25 +11,44 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from omnihub.entrypoints.cli.errors import OneLineErrors
+from omnihub.entrypoints.cli.terminal import console
+from omnihub.entrypoints.cli.which_hub import choose_hub, open_hub
 from omnihub.logs import configure_logging
-from omnihub.settings import Settings, get_settings
 
-app = typer.Typer(help="omnihub: the omnichannel order and inventory hub.", no_args_is_help=True)
+app = typer.Typer(help="omnihub: the omnichannel order and inventory hub.", no_args_is_help=True, cls=OneLineErrors)
 bench_app = typer.Typer(help="Benchmarks; each writes JSON (with peak RSS).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 from omnihub.entrypoints.cli.orders import orders_app, rules_app  # noqa: E402
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(rules_app, name="rules")
-console = Console()
 
 
-def _settings(database_url: str | None) -> Settings:
-    s = get_settings()
-    return s.model_copy(update={"database_url": database_url}) if database_url else s
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"omnihub {version('omnihub')}")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            from omnihub import __version__
+
+            typer.echo(f"omnihub {__version__} (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show the full traceback of an error (also OMNIHUB_DEBUG=1); "
+                                                        "without it an error is one line on stderr")] = False,
+) -> None:
+    """omnihub: the omnichannel order and inventory hub."""
 
 
 DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
@@ -47,17 +70,20 @@ def serve(
 
     from omnihub.entrypoints.api.app import create_app
     from omnihub.gc_tuning import tune_for_throughput
-    from omnihub.hub import Hub
     from omnihub.sample_catalog import load_sample_catalog
 
-    settings = _settings(database_url)
-    configure_logging(settings.log_level, settings.log_json)
-    hub = Hub.open(settings)
+    from omnihub.entrypoints.cli.which_hub import shown_url
+    from omnihub.settings import get_settings
+
+    configure_logging(get_settings().log_level, get_settings().log_json)
+    hub = open_hub(database_url, must_exist=False, relay=True)
+    settings = hub.settings
+    out = console()
     if sample:
-        with console.status("loading the sample catalog"):
+        with out.status("loading the sample catalog"):
             load_sample_catalog(hub)
-    console.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, db: {settings.database_url}"
-                  f"{f', {workers} workers' if workers > 1 else ''})")
+    out.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, "
+              f"db: {shown_url(settings.database_url)}{f', {workers} workers' if workers > 1 else ''})")
     if workers > 1:
         # The workers open their own hubs from the environment (the schema is up to date).
         hub.close()
@@ -79,22 +105,25 @@ def serve(
 def migrate(database_url: DbOpt = None) -> None:
     """Bring the database schema up to date (SQLite or PostgreSQL)."""
     from omnihub.adapters.db.engine import migrate as run
+    from omnihub.entrypoints.cli.terminal import note
+    from omnihub.entrypoints.cli.which_hub import shown_url
 
-    s = _settings(database_url)
-    run(s.database_url)
-    console.print(f"schema up to date on {s.database_url}")
+    target = choose_hub(database_url, follow_demo=False)  # sets a hub up where the user is
+    if not target.is_default:
+        note(target.describe())
+    run(target.settings.database_url)
+    console().print(f"schema up to date on {shown_url(target.settings.database_url)}")
 
 
 @app.command()
 def sample(database_url: DbOpt = None) -> None:
     """Load the sample catalog (locations, products, stock, channels) into an empty hub."""
-    from omnihub.hub import Hub
     from omnihub.sample_catalog import load_sample_catalog
 
-    hub = Hub.open(_settings(database_url), relay=False)
+    hub = open_hub(database_url, must_exist=False)
     try:
         load_sample_catalog(hub)
-        console.print(f"{len(hub.catalog.list_locations())} locations, {len(hub.catalog.list_channels())} channels")
+        console().print(f"{len(hub.catalog.list_locations())} locations, {len(hub.catalog.list_channels())} channels")
     finally:
         hub.close()
 
@@ -102,9 +131,7 @@ def sample(database_url: DbOpt = None) -> None:
 @app.command()
 def atp(sku: str, channel: Optional[str] = None, explain: bool = False, database_url: DbOpt = None) -> None:
     """Show what may be sold of a SKU (online or on one channel), and why."""
-    from omnihub.hub import Hub
-
-    hub = Hub.open(_settings(database_url), relay=False)
+    hub = open_hub(database_url)
     try:
         exp = hub.queries.explain(sku, channel)
     finally:
@@ -119,31 +146,35 @@ def atp(sku: str, channel: Optional[str] = None, explain: bool = False, database
         table.add_row(t["location"], str(t["on_hand"]), str(t["reserved"]), str(t["damaged"]), str(t["quality_control"]),
                       f"{t['safety_stock']} ({t['safety_stock_from']})", f"{t['threshold']} ({t['threshold_from']})",
                       str(t["atp"]), str(t["counted"]), *shown, t["note"])
-    console.print(table)
+    out = console()
+    out.print(table)
     if explain:
-        console.print(f"pool {exp['pool']} − brokering queue {exp['brokering_queue']} → {exp['allocation']} "
-                      f"− buffer {exp['buffer']} = [bold]{exp['atp']}[/]")
+        out.print(f"pool {exp['pool']} − brokering queue {exp['brokering_queue']} → {exp['allocation']} "
+                  f"− buffer {exp['buffer']} = [bold]{exp['atp']}[/]")
         if per_location:
-            console.print("a per-location channel sells the sum of its locations: the queue, allocation and buffer "
-                          "are taken off the least preferred locations first ('shown there')")
+            out.print("a per-location channel sells the sum of its locations: the queue, allocation and buffer "
+                      "are taken off the least preferred locations first ('shown there')")
 
 
 @app.command("import-snapshot")
 def import_snapshot_cmd(file: Path, database_url: DbOpt = None) -> None:
     """Apply an ERP snapshot CSV (sku,location,on_hand[,damaged]); bad rows are listed
-    with their line and column, good rows apply."""
-    from omnihub.hub import Hub
+    with their line and column (1-based, the header is line 1), in line order; good rows
+    apply. The file is UTF-8 (with or without BOM) or UTF-16 with BOM."""
+    from omnihub.entrypoints.cli.input_files import read_csv_file
     from omnihub.services.erp_snapshot import import_snapshot
 
-    hub = Hub.open(_settings(database_url), relay=False)
+    text = read_csv_file(file)
+    hub = open_hub(database_url)
     try:
-        report = import_snapshot(hub.writer, file.read_text(encoding="utf-8-sig"), actor="cli")
+        report = import_snapshot(hub.writer, text, actor="cli")
     finally:
         hub.close()
-    console.print(f"{report.rows} rows: {report.applied} changed stock ({report.movements} movements), "
-                  f"{report.unchanged} unchanged, {len(report.errors)} failed")
+    out = console()
+    out.print(f"{report.rows} rows: {report.applied} changed stock ({report.movements} movements), "
+              f"{report.unchanged} unchanged, {len(report.errors)} failed")
     for e in report.errors:
-        console.print(f"  [red]{file}:{e.line}:{e.column}[/] {e.field}: {e.message}")
+        out.print(f"  [red]{escape(str(file))}:{e.line}:{e.column}[/] {escape(e.field)}: {escape(e.message)}")
     if report.errors:
         raise typer.Exit(1)
 
@@ -152,7 +183,7 @@ def _write_json(path: Optional[Path], result: dict) -> None:
     text = json.dumps(result, indent=2)
     if path:
         path.write_text(text + "\n")
-    console.print_json(text)
+    console().print_json(text)
 
 
 @bench_app.command("orders")
@@ -179,7 +210,7 @@ def bench_orders_cmd(
 
     from omnihub.benchmarks.orders import bench_orders
 
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=console(), transient=True) as bar:
         task = bar.add_task("orders", total=orders)
         result = bench_orders(backend, orders=orders, skus=skus, locations=locations, per_sku=per_sku, callers=callers,
                               window=window, rate=rate, base_url=postgres_url, processes=processes,
@@ -210,7 +241,7 @@ def bench_ledger_cmd(
 
     from omnihub.benchmarks.ledger import bench_ledger
 
-    with Progress(console=console, transient=True) as bar:
+    with Progress(console=console(), transient=True) as bar:
         task = bar.add_task("spread movements", total=movements * (2 if channels else 1))
         result = bench_ledger(backend, skus=skus, locations=locations, movements=movements, callers=callers,
                               writers=writers, hot_attempts=hot_attempts, channels=channels,

@@ -8,26 +8,23 @@ from typing import Annotated, Optional
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
 from omnihub.adapters.db import tables as t
+from omnihub.entrypoints.cli.errors import CliError
+from omnihub.entrypoints.cli.terminal import console
 
 orders_app = typer.Typer(help="Orders: list, show with the routing explanation, cancel, retry the queue.", no_args_is_help=True)
 rules_app = typer.Typer(help="Routing rules: show the version in force, install a new one.", no_args_is_help=True)
-console = Console()
 DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
 
 
 def _hub(database_url: str | None):
-    from omnihub.hub import Hub
-    from omnihub.settings import get_settings
+    """The hub the command means (which_hub); it must exist: none of these commands sets one up."""
+    from omnihub.entrypoints.cli.which_hub import open_hub
 
-    s = get_settings()
-    if database_url:
-        s = s.model_copy(update={"database_url": database_url})
-    return Hub.open(s, relay=False)
+    return open_hub(database_url)
 
 
 @orders_app.command("list")
@@ -47,7 +44,7 @@ def list_orders(state: Optional[str] = None, channel: Optional[str] = None, limi
     table = Table("id", "channel", "external id", "state", "value", "placed")
     for r in rows:
         table.add_row(str(r.id), r.channel, r.external_id, r.state, f"{r.order_value_minor / 100:.2f} {r.currency}", str(r.placed_at))
-    console.print(table)
+    console().print(table)
 
 
 @orders_app.command("show")
@@ -80,7 +77,7 @@ def show(order_id: int, database_url: DbOpt = None) -> None:
                 rn.add(f"[dim]rejected location {r['location_id']}: {r['filter']} (wanted {r.get('expected')}, had {r.get('actual')})[/]")
         for u in exp["unassigned"]:
             node.add(f"[yellow]{u['quantity']} × {u['sku']} {u['disposition']}: {u['reason']}[/]")
-    console.print(tree)
+    console().print(tree)
 
 
 @orders_app.command("cancel")
@@ -91,10 +88,12 @@ def cancel(order_id: int, line: Annotated[Optional[list[str]], typer.Option(help
         lines = {}
         for item in line:
             lid, _, n = item.partition(":")
+            if n and not (n.isdigit() and int(n) > 0):
+                raise typer.BadParameter(f"{item!r}: the units after ':' are a whole number > 0", param_hint="--line")
             lines[lid] = int(n or 1)
     hub = _hub(database_url)
     try:
-        console.print(hub.order_ops.cancel(order_id, lines, reason).as_dict())
+        console().print(hub.order_ops.cancel(order_id, lines, reason).as_dict())
     finally:
         hub.close()
 
@@ -107,14 +106,14 @@ def retry_queue(limit: int = 500, database_url: DbOpt = None) -> None:
         results = hub.orders.retry_queue(limit=limit)
     finally:
         hub.close()
-    console.print(f"{len(results)} order(s) retried")
+    console().print(f"{len(results)} order(s) retried")
 
 
 @rules_app.command("show")
 def rules_show(database_url: DbOpt = None) -> None:
     hub = _hub(database_url)
     try:
-        console.print_json(json.dumps(hub.rules.get()))
+        console().print_json(json.dumps(hub.rules.get()))
     finally:
         hub.close()
 
@@ -122,9 +121,14 @@ def rules_show(database_url: DbOpt = None) -> None:
 @rules_app.command("set")
 def rules_set(file: Path, comment: Optional[str] = None, database_url: DbOpt = None) -> None:
     """Install the rules in FILE (JSON) as a new version."""
+    from omnihub.entrypoints.cli.input_files import read_json_file
+
+    rules = read_json_file(file)
+    if not isinstance(rules, dict):
+        raise CliError(f"{file}: the rules are a JSON object ({{\"rules\": [...]}}), not a {type(rules).__name__}")
     hub = _hub(database_url)
     try:
-        saved = hub.rules.save(json.loads(file.read_text()), comment=comment, actor="cli")
+        saved = hub.rules.save(rules, comment=comment, actor="cli")
     finally:
         hub.close()
-    console.print(f"routing rules version {saved['version']} in force ({len(saved['rules'])} rules)")
+    console().print(f"routing rules version {saved['version']} in force ({len(saved['rules'])} rules)")

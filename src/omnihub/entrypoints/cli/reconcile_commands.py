@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-console = Console()
+from omnihub.entrypoints.cli.terminal import console
+
 DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
 STYLE = {"drift_repaired": "yellow", "missed_order": "yellow", "missed_order_update": "yellow", "missed_pos_sale": "yellow",
          "dead_letter": "red", "unknown_sku": "magenta", "unsold_on_channel": "magenta", "order_not_understood": "red",
@@ -35,28 +36,23 @@ def reconcile(channel: Annotated[str, typer.Argument(help="a connected channel: 
     """Reconcile one channel now: read its levels and orders, classify and repair differences."""
     from omnihub.entrypoints.cli.sync_commands import _hub
     from omnihub.entrypoints.reconciliation_wiring import connect
-    from omnihub.services.reconciliation import RunInProgress, UnknownChannel
 
     hub = _hub(database_url)
-    job, close = connect(hub, channel)
-    try:
-        with console.status(f"reconciling {channel}"):
+    close = lambda: None  # noqa: E731
+    out = console()
+    try:  # not connected (UnknownChannel), a run already going (RunInProgress): errors.py says so in one line
+        job, close = connect(hub, channel)
+        with out.status(f"reconciling {channel}"):
             run = job.run(channel, trigger="cli")
-    except UnknownChannel:
-        console.print(f"[red]{channel} is not connected: run `omnihub channels connect-shopify|connect-amazon` first[/]")
-        raise typer.Exit(1)
-    except RunInProgress as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(1)
     finally:
         close()
         hub.close()
-    console.print(_findings_table(run))
+    out.print(_findings_table(run))
     summary = ", ".join(f"{k} {v}" for k, v in run["summary"].items()) or "no differences"
-    console.print(f"[bold]{run['state']}[/]: {run['levels_compared']} levels and {run['orders_compared']} orders compared; "
-                  f"{summary}")
+    out.print(f"[bold]{run['state']}[/]: {run['levels_compared']} levels and {run['orders_compared']} orders compared; "
+              f"{summary}")
     if run["error"]:
-        console.print(f"[red]{run['error']}[/]")
+        out.print(f"[red]{escape(str(run['error']))}[/]")
         raise typer.Exit(2)
 
 
@@ -77,7 +73,7 @@ def reconciliations(channel: Optional[str] = None, limit: int = 20, database_url
         table.add_row(str(r["id"]), r["channel"], r["state"], r["trigger"], r["started_at"].isoformat(timespec="seconds"),
                       str(r["levels_compared"]), str(r["orders_compared"]),
                       ", ".join(f"{k} {v}" for k, v in (r["summary"] or {}).items()))
-    console.print(table)
+    console().print(table)
 
 
 def register(sync_app: typer.Typer) -> None:

@@ -9,23 +9,23 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-console = Console()
+from omnihub.entrypoints.cli.errors import CliError
+from omnihub.entrypoints.cli.terminal import console
+
 sync_app = typer.Typer(help="The sync engine: queue, dead letters, inbox failures.", no_args_is_help=True)
 channels_app = typer.Typer(help="Connect channels (credentials are stored encrypted).", no_args_is_help=True)
 DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
 
 
-def _hub(database_url: str | None, *, relay: bool = False):
-    from omnihub.hub import Hub
-    from omnihub.settings import get_settings
+def _hub(database_url: str | None, *, relay: bool = False, must_exist: bool = True):
+    """The hub the command means (which_hub); it must exist, but for the worker, a service
+    that (like `serve`) sets its hub up where it is started."""
+    from omnihub.entrypoints.cli.which_hub import open_hub
 
-    s = get_settings()
-    if database_url:
-        s = s.model_copy(update={"database_url": database_url})
-    return Hub.open(s, relay=relay)
+    return open_hub(database_url, relay=relay, must_exist=must_exist)
 
 
 def worker(database_url: DbOpt = None,
@@ -41,12 +41,12 @@ def worker(database_url: DbOpt = None,
     from omnihub.settings import get_settings
 
     configure_logging(get_settings().log_level, get_settings().log_json)
-    hub = _hub(database_url)
+    hub = _hub(database_url, must_exist=False)
     try:
         w = Worker.from_vault(hub, schedules=Schedules(new_orders_s, order_updates_s, new_products_s, product_updates_s,
                                                        level_snapshot_s, amazon_orders_s, queue_retry_s=queue_retry_s,
                                                        sweep_s=sweep_s, fulfilments_s=fulfilments_s, lease_s=lease_s))
-        console.print(f"[bold]omnihub worker[/]: channels {sorted(hub.sync.pushers) or 'none connected'}")
+        console().print(f"[bold]omnihub worker[/]: channels {sorted(hub.sync.pushers) or 'none connected'}")
         from omnihub.gc_tuning import tune_for_throughput
 
         tune_for_throughput()
@@ -65,14 +65,15 @@ def bench_sync_cmd(
     """Stock changes → channel pushes over HTTP (sandboxes in child processes): lag, calls, throttles, budget."""
     from omnihub.benchmarks.sync import bench_sync
 
-    with console.status("benchmarking the sync engine"):
+    out = console()
+    with out.status("benchmarking the sync engine"):
         result = bench_sync(backend, shopify_changes_per_s=changes_per_s, shopify_duration_s=duration_s, skus=skus,
                             amazon_changes_per_s=amazon_changes_per_s, amazon_duration_s=amazon_duration_s,
                             amazon_skus=amazon_skus, base_url=postgres_url)
     text = json.dumps(result, indent=2)
     if json_file:
         json_file.write_text(text + "\n")
-    console.print_json(text)
+    out.print_json(text)
 
 
 @sync_app.command("status")
@@ -80,7 +81,7 @@ def status(database_url: DbOpt = None) -> None:
     """Intents pending and parked, per channel."""
     hub = _hub(database_url)
     try:
-        console.print_json(json.dumps(hub.sync.pending()))
+        console().print_json(json.dumps(hub.sync.pending()))
     finally:
         hub.close()
 
@@ -99,7 +100,7 @@ def dead_letters(channel: Optional[str] = None, database_url: DbOpt = None) -> N
     for r in rows:
         table.add_row(str(r["id"]), r["channel"], r["sku"], r["location"] or "(total)", str(r["target"]),
                       str(r["attempts"]), (r["last_error"] or "")[:80])
-    console.print(table)
+    console().print(table)
 
 
 @sync_app.command("retry")
@@ -111,9 +112,8 @@ def retry(intent_id: int, database_url: DbOpt = None) -> None:
     finally:
         hub.close()
     if not ok:
-        console.print(f"[red]no dead letter {intent_id}[/]")
-        raise typer.Exit(1)
-    console.print(f"dead letter {intent_id} queued again")
+        raise CliError(f"no dead letter {intent_id}")
+    console().print(f"dead letter {intent_id} queued again")
 
 
 @sync_app.command("inbox-failures")
@@ -125,9 +125,11 @@ def inbox_failures(database_url: DbOpt = None) -> None:
         rows = hub.inbox.failures(1000)
     finally:
         hub.close()
+    out = console()
     for r in rows:
         seen = f" (seen {r['attempts']}x)" if r["state"] == "parked" else ""
-        console.print(f"{r['id']} {r['state']} {r['source']} {r['topic']} {r['delivery_id']}{seen}: [red]{r['error']}[/]")
+        out.print(f"{r['id']} {r['state']} {r['source']} {r['topic']} {r['delivery_id']}{seen}: "
+                  f"[red]{escape(str(r['error']))}[/]")
 
 
 @channels_app.command("connect-shopify")
@@ -143,7 +145,7 @@ def connect_shopify(shop_url: str, access_token: str, client_secret: str,
                                 "plan": plan})
     finally:
         hub.close()
-    console.print(f"{channel}: credentials stored")
+    console().print(f"{channel}: credentials stored")
 
 
 @channels_app.command("connect-amazon")
@@ -164,9 +166,9 @@ def connect_amazon(endpoint: str, lwa_url: str, client_id: str, client_secret: s
                                 "marketplace_id": marketplace_id, "notification_secret": notification_secret})
     finally:
         hub.close()
-    console.print(f"{channel}: credentials stored")
+    console().print(f"{channel}: credentials stored")
     if generated:  # shown once: the forwarder that posts to /webhooks/amazon must sign with it
-        console.print(f"notification secret for the forwarder (X-Omnihub-Hmac-Sha256): {notification_secret}")
+        console().print(f"notification secret for the forwarder (X-Omnihub-Hmac-Sha256): {notification_secret}")
 
 
 @channels_app.command("import-shopify")
@@ -184,11 +186,10 @@ def import_shopify(channel: str = "shopify",
     try:
         secrets = hub.vault.get(channel)
         if not secrets:
-            console.print(f"[red]{channel} is not connected: run `omnihub channels connect-shopify` first[/]")
-            raise typer.Exit(1)
+            raise CliError(f"{channel} is not connected: run `omnihub channels connect-shopify` first")
         conn = build_shopify(channel, secrets)
         try:
-            run_import(hub, conn.client, channel=channel, history_months=history_months, console=console)
+            run_import(hub, conn.client, channel=channel, history_months=history_months, console=console())
         finally:
             conn.client.close()
     finally:

@@ -9,7 +9,7 @@ for its console when it runs, so it measures the terminal it is actually writing
 
 from __future__ import annotations
 
-import click
+import typer
 from rich.console import Console
 
 
@@ -26,9 +26,9 @@ def err_console() -> Console:
 def note(text: str) -> None:
     """One dim line on stderr (e.g. which hub a command used); plain text, no rich markup,
     so URLs and paths with brackets print as they are."""
-    click.echo(click.style(text, dim=True), err=True)
+    typer.echo(typer.style(text, dim=True), err=True)
 
 
 def error_line(text: str) -> None:
     """The one line an expected error prints: `error: ...` on stderr."""
-    click.echo(click.style("error:", fg="red", bold=True) + " " + " ".join(text.split()), err=True)
+    typer.echo(typer.style("error:", fg="red", bold=True) + " " + " ".join(text.split()), err=True)

@@ -6,6 +6,11 @@ mean is, in this order: the one named by `--database-url`; the one their setting
 the state of the most recent `omnihub demo` (recorded in the user's state folder when
 the demo starts). Read commands never create a database: a hub that is not there is
 an error that says where it looked.
+
+Every command that takes `--database-url` opens its hub with `open_hub`, which says on
+stderr (one dim line) which hub it used whenever that is not ./omnihub.db, so a command
+that answers from the demo's hub, or from the one in the settings, never passes for the
+hub in the working directory.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ DEFAULT_DATABASE_URL = "sqlite:///omnihub.db"
 
 class NoHubHere(Exception):
     """The command would read a hub that does not exist (and must not create one)."""
+
+
+class HubUnreachable(Exception):
+    """The hub's database could not be opened (server down, wrong URL, not a database)."""
 
 
 def state_home() -> Path:
@@ -80,7 +89,7 @@ class HubTarget:
         return self.source == "working directory"
 
     def describe(self) -> str:
-        url = self.settings.database_url
+        url = shown_url(self.settings.database_url)
         if self.source == "demo":
             return f"using the demo's hub: {url}"
         if self.source == "settings":
@@ -88,8 +97,12 @@ class HubTarget:
         return f"using {url}"
 
 
-def choose_hub(database_url: str | None) -> HubTarget:
-    """The hub the user means (see the module's docstring), without opening it."""
+def choose_hub(database_url: str | None, *, follow_demo: bool = True) -> HubTarget:
+    """The hub the user means (see the module's docstring), without opening it.
+
+    `follow_demo=False` for the commands that set a hub up where the user stands
+    (migrate, sample, serve): with no ./omnihub.db they create it rather than take over
+    the last demo's."""
     settings = get_settings()
     if database_url:
         return HubTarget(settings.model_copy(update={"database_url": database_url}), "--database-url")
@@ -97,16 +110,63 @@ def choose_hub(database_url: str | None) -> HubTarget:
         return HubTarget(settings, "settings")
     if sqlite_file_exists(settings.database_url):
         return HubTarget(settings, "working directory")
-    demo = recorded_demo()
+    demo = recorded_demo() if follow_demo else None
     if demo:
         return HubTarget(settings.model_copy(update={"database_url": demo["database_url"]}), "demo")
     return HubTarget(settings, "working directory")
 
 
+def shown_url(url: str) -> str:
+    """A database URL fit to print: the password hidden, a SQLite file as an absolute path."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"sqlite:///{path.resolve()}"
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: it says so when opened
+        return url
+
+
 def require_existing(target: HubTarget) -> None:
     """Refuse to read a SQLite hub whose file is not there (opening it would create it)."""
     url = target.settings.database_url
-    if not sqlite_file_exists(url):
-        raise NoHubHere(f"no hub at {url} (looked at --database-url, OMNIHUB_DATABASE_URL, omnihub.toml, "
-                        f"./omnihub.db and the last `omnihub demo`): start one with `omnihub demo` or "
-                        f"`omnihub serve --sample`, or pass --database-url")
+    if sqlite_file_exists(url):
+        return
+    path = sqlite_path(url)
+    where = str(path.resolve()) if path is not None else shown_url(url)
+    if target.source == "--database-url":
+        raise NoHubHere(f"no hub at {where} (the --database-url given): check the path, or create one there "
+                        f"with `omnihub migrate --database-url ...`")
+    if target.source == "settings":
+        raise NoHubHere(f"no hub at {where} (named by OMNIHUB_DATABASE_URL or omnihub.toml): check the path, or "
+                        f"create one there with `omnihub migrate`")
+    raise NoHubHere(f"no hub here: {where} does not exist, no `omnihub demo` hub is recorded in {demo_record_path()}, "
+                    f"and neither --database-url, OMNIHUB_DATABASE_URL nor omnihub.toml names one; start one with "
+                    f"`omnihub demo` or `omnihub serve --sample`, or pass --database-url")
+
+
+def open_hub(database_url: str | None, *, must_exist: bool = True, relay: bool = False):
+    """The Hub a command means, opened; says on stderr which one unless it is ./omnihub.db.
+
+    `must_exist=False` only for the commands that set a hub up (migrate, sample, serve):
+    every other command refuses to create a database by reading one that is not there."""
+    from omnihub.entrypoints.cli.terminal import note
+    from omnihub.hub import Hub
+
+    target = choose_hub(database_url, follow_demo=must_exist)
+    if must_exist:
+        require_existing(target)
+    if not target.is_default:
+        note(target.describe())
+    import sqlalchemy.exc as sa_exc
+
+    try:
+        return Hub.open(target.settings, relay=relay)
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DatabaseError) as exc:
+        reason = next((ln.strip() for ln in str(exc.orig or exc).splitlines() if ln.strip()), type(exc).__name__)
+        raise HubUnreachable(f"cannot open the hub at {shown_url(target.settings.database_url)}: {reason}") from exc
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
+        raise HubUnreachable(f"{target.settings.database_url!r} is not a database URL omnihub can open "
+                             f"(sqlite:///path or postgresql+psycopg://user@host/db): {exc}") from exc
