@@ -27,6 +27,7 @@ from omnihub.domain.routing_rules import (
     SplitPolicy,
 )
 from omnihub.domain.ledger import LedgerError
+from omnihub.domain.stock_commands import VersionConflict
 
 #: What a hub routes by before anyone writes a rule: the cases the seeds name.
 DEFAULT_RULES = RoutingRuleSet(
@@ -61,6 +62,23 @@ DEFAULT_RULES = RoutingRuleSet(
 )
 
 
+class StaleRules(VersionConflict):
+    """Rules saved from a version that is no longer in force (HTTP 409 with the current
+    version): another editor saved in between, and saving this one would silently undo
+    their change. Re-read, merge, save again."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        LedgerError.__init__(
+            self,
+            f"the routing rules are at version {actual}, not {expected}: someone saved in between; "
+            "re-read them and save again",
+            field="version",
+            code="version_conflict",
+        )
+        self.expected = expected
+        self.actual = actual
+
+
 class RuleStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -82,18 +100,38 @@ class RuleStore:
             return self.current(conn).to_dict()
 
     def save(self, data: dict, *, comment: str | None = None, actor: str | None = None) -> dict:
-        """Validate and store a new version; returns it with its number."""
+        """Validate and store a new version; returns it with its number.
+
+        `version` in `data` is the version the editor started from (what GET answered):
+        if another version was saved since, StaleRules is raised and nothing is stored.
+        Without it the save is unconditional (a script installing a rule file)."""
+        based_on = data.get("version")
+        if based_on is not None and (isinstance(based_on, bool) or not isinstance(based_on, int) or based_on < 0):
+            raise LedgerError("version must be the whole number the rules were read at", field="version",
+                              code="invalid_rules")
         try:
             ruleset = RoutingRuleSet.from_dict({k: v for k, v in data.items() if k != "version"})
         except RuleValidationError as exc:
             raise LedgerError(str(exc), field=exc.path, code="invalid_rules") from exc
-        with self.engine.begin() as conn:
-            latest = conn.execute(sa.select(sa.func.max(t.routing_rule_sets.c.version))).scalar() or 0
-            version = latest + 1
-            body = ruleset.to_dict()
-            body.pop("version", None)
-            conn.execute(t.routing_rule_sets.insert().values(
-                version=version, rules=body, comment=comment, created_by=actor, created_at=datetime.now(UTC)))
+        body = ruleset.to_dict()
+        body.pop("version", None)
+        for _attempt in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    latest = conn.execute(sa.select(sa.func.max(t.routing_rule_sets.c.version))).scalar() or 0
+                    if based_on is not None and based_on != latest:
+                        raise StaleRules(based_on, latest)
+                    version = latest + 1
+                    conn.execute(t.routing_rule_sets.insert().values(
+                        version=version, rules=body, comment=comment, created_by=actor, created_at=datetime.now(UTC)))
+                break
+            except sa.exc.IntegrityError:
+                # Another editor took the same next version between our read and our insert:
+                # stale for an editor who named a version; an unconditional save tries again.
+                if based_on is not None:
+                    raise StaleRules(based_on, version) from None
+        else:
+            raise StaleRules(version - 1, version)
         return {**body, "version": version}
 
     def history(self) -> list[dict]:
