@@ -133,11 +133,16 @@ def demo(
                 report.write_text(text + "\n")
                 console.print_json(text)
         finally:
+            _restore(previous)  # a second Ctrl-C or SIGTERM while stopping is the user insisting
             console.print("stopping the worker, the API and the sandboxes...")
             world.stop()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _restore(previous)
+
+
+def _restore(handlers: dict) -> None:
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
 
 
 # -- the world -----------------------------------------------------------------------------
