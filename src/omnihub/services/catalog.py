@@ -78,13 +78,13 @@ class CatalogService:
         seen = set()
         for i, v in enumerate(variants):
             if v["sku"] in seen:
-                raise LedgerError(f"SKU {v['sku']!r} appears twice", field=f"variants.{i}.sku")
+                raise LedgerError(f"SKU {v['sku']!r} appears twice", field=f"variants[{i}].sku")
             seen.add(v["sku"])
             if v.get("gtin"):
                 try:
                     validate_gtin(v["gtin"])
                 except ValueError as exc:
-                    raise LedgerError(str(exc), field=f"variants.{i}.gtin", code="invalid_gtin") from exc
+                    raise LedgerError(str(exc), field=f"variants[{i}].gtin", code="invalid_gtin") from exc
         with self.engine.begin() as conn:
             pid = conn.execute(t.products.insert().values(title=title, **attrs).returning(t.products.c.id)).scalar_one()
             try:

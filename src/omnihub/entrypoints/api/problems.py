@@ -1,7 +1,26 @@
 """RFC 9457 problem details (`application/problem+json`) for every error the API gives,
-with field-level messages a client can act on."""
+with field-level messages a client can act on.
+
+Where an error points is counted one way everywhere in the API:
+
+- `errors[].field` is a path into the request as the client sent it: member names joined
+  by dots, array items by their 0-based index in brackets, as in the JSON the client
+  built (`lines[0].sku` is the first line, `variants[1].gtin`, `rules[2].sort`). A
+  mapping's key is a member name (`lines.A1` in a cancel, whose `lines` is
+  {line_id: units}). Parts of the request other than the body carry their place first
+  (`query.limit`, `path.order_id`). The services name fields in the same form
+  (`RuleValidationError` paths, catalog variants); the one that speaks of a domain
+  identifier instead (an order line's `line_id`) is translated where the body is known
+  (routes_orders.create_order).
+- `line` and `column` are positions in a text the API parsed (a JSON body that does not
+  parse, an uploaded CSV file), 1-based as an editor shows them (the CSV header is line
+  1); `offset` (JSON) counts the characters before the fault, 0-based as Python's
+  `JSONDecodeError.pos`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +32,25 @@ from omnihub.domain.stock_commands import IdempotencyConflict, VersionConflict
 from omnihub.services.catalog import Conflict, NotFound
 
 PROBLEM = "application/problem+json"
+JSON_TYPES = "application/json (or another application/*+json type)"
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """`("lines", 0, "sku")` → `lines[0].sku` (see the module's docstring)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def text_position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of the character `offset` characters into `text`
+    (the same count as `json.JSONDecodeError.lineno/colno`)."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors: list[dict] | None = None,
@@ -55,6 +93,20 @@ def ledger_problem(exc: LedgerError, request: Request | None = None) -> JSONResp
     )
 
 
+def _malformed_json(request: Request, exc: RequestValidationError, error: dict) -> JSONResponse:
+    """400: the body is not JSON at all; where it breaks, as an editor would show it."""
+    loc = tuple(error.get("loc", ()))
+    offset = loc[-1] if loc and isinstance(loc[-1], int) else 0
+    text = exc.body if isinstance(exc.body, str) else ""
+    line, column = text_position(text, offset)
+    reason = (error.get("ctx") or {}).get("error") or "invalid JSON"
+    where = f"line {line}, column {column} (offset {offset})"
+    return problem(400, "malformed JSON", f"the body is not valid JSON: {reason} at {where}",
+                   type_="https://omnihub.dev/problems/malformed_json",
+                   errors=[{"field": "", "message": reason, "line": line, "column": column, "offset": offset}],
+                   instance=request.url.path, code="malformed_json", line=line, column=column, offset=offset)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, exc: LedgerError):
@@ -69,10 +121,24 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        found = exc.errors()
+        broken = next((e for e in found if e.get("type") == "json_invalid"), None)
+        if broken is not None:
+            return _malformed_json(request, exc, broken)
+        if isinstance(exc.body, (bytes, bytearray)):
+            # FastAPI parses a body as JSON only when its Content-Type says JSON; anything
+            # else reaches the model as raw bytes and fails validation. Say what is wrong.
+            sent = request.headers.get("content-type") or "no Content-Type"
+            return problem(415, "unsupported media type", f"this route takes a JSON body ({JSON_TYPES}); "
+                           f"the request sent {sent}", type_="https://omnihub.dev/problems/unsupported_media_type",
+                           errors=[{"field": "header.content-type", "message": f"expected {JSON_TYPES}, got {sent}"}],
+                           instance=request.url.path, code="unsupported_media_type",
+                           headers={"Accept-Post": "application/json"} if request.method == "POST" else None)
         errors = []
-        for e in exc.errors():
-            loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
-            errors.append({"field": ".".join(loc), "message": e.get("msg", "invalid")})
+        for e in found:
+            loc = tuple(e.get("loc", ()))
+            errors.append({"field": field_path(loc[1:] if loc[:1] == ("body",) else loc),
+                           "message": e.get("msg", "invalid")})
         return problem(422, "invalid request", "the request does not match the schema; see errors",
                        type_="https://omnihub.dev/problems/invalid_request", errors=errors,
                        instance=request.url.path, code="invalid_request")

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from omnihub.adapters.db import tables as t
 from omnihub.domain.catalog import GeoPoint
+from omnihub.domain.ledger import LedgerError
 from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
 from omnihub.domain.routing import expand_record
 from omnihub.entrypoints.api.deps import get_hub
@@ -118,8 +119,23 @@ def create_order(body: OrderIn, hub: HubDep) -> dict:
     """Take in an order from any channel (or typed in, or rung up at a POS). The same
     (channel, external_id) again is the same order: a newer `channel_updated_at` updates
     it, an older one changes nothing."""
-    res = hub.orders.ingest(to_order(hub, body))
+    order = to_order(hub, body)
+    try:
+        res = hub.orders.ingest(order)
+    except LedgerError as exc:
+        exc.field = _body_field(exc.field, order)
+        raise
     return {**res.as_dict(), "order": get_order(res.order_id, hub)}
+
+
+def _body_field(field: str | None, order: Order) -> str | None:
+    """The pipeline names an order line by its `line_id` (`lines.<line_id>.sku`); the
+    client sent a list, so the API points at the item: `lines[0].sku` (problems.py)."""
+    for i, line in enumerate(order.lines):
+        prefix = f"lines.{line.line_id}"
+        if field == prefix or (field or "").startswith(prefix + "."):
+            return f"lines[{i}]{field[len(prefix):]}"
+    return field
 
 
 @router.get("/orders/{order_id}")

@@ -79,21 +79,27 @@ def count(body: CountIn, hub: HubDep, response: Response, idempotency_key: IdemK
 
 @router.post("/stock/snapshots", status_code=200)
 async def erp_snapshot(request: Request, hub: HubDep) -> Response:
-    """Import an ERP snapshot (CSV: sku,location,on_hand[,damaged]). Bad rows are listed
-    with line and column; good rows apply. 200 if all applied, 207-like 422 if some failed."""
+    """Import an ERP snapshot (CSV: sku,location,on_hand[,damaged]; UTF-8 with or without
+    BOM, or UTF-16 with BOM). Bad rows are listed in line order with their `line` and
+    `column` (1-based; the header is line 1) and the column's name as `field`; good rows
+    apply. 200 if all applied, 207-like 422 if some failed."""
+    from starlette.concurrency import run_in_threadpool
+
+    from omnihub.entrypoints.csv_text import CsvEncodingError, decode_csv
+
     raw = await request.body()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return problem(422, "not UTF-8", f"the file is not UTF-8 text (byte {exc.start})", code="invalid_encoding")
-    from starlette.concurrency import run_in_threadpool
+        text = decode_csv(raw, name="the snapshot")
+    except CsvEncodingError as exc:
+        return problem(422, "unreadable text", str(exc), code="invalid_encoding", instance=request.url.path,
+                       errors=[{"field": "", "message": str(exc), **({"offset": exc.offset} if exc.offset is not None else {})}])
 
     report = await run_in_threadpool(import_snapshot, hub.writer, text, actor=request.headers.get("X-Actor"))
     body = report.as_dict()
     if report.errors:
         return problem(422, "some rows were not applied", f"{len(report.errors)} row(s) failed; {report.applied} applied",
-                       code="snapshot_rows_failed", errors=[{**e.as_dict(), "field": f"line {e.line} column {e.column}: {e.field}"}
-                                                              for e in report.errors], report=body)
+                       code="snapshot_rows_failed", errors=[e.as_dict() for e in report.errors], report=body,
+                       instance=request.url.path)
     from fastapi.responses import JSONResponse
 
     return JSONResponse(body)
