@@ -64,6 +64,17 @@ from omnihub.services.routing_rules_store import RuleStore
 RETRY_AFTER = timedelta(minutes=5)
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def capacity_day(time_zone: str, now: datetime) -> str:
+    """The day a location's daily order capacity counts under: its own local date at `now`.
+    Read and counted with the same `now` (the batch's), or an order near midnight would
+    read one day's count and add to the other's."""
+    return now.astimezone(ZoneInfo(time_zone)).date().isoformat()
+
+
 @dataclass(slots=True)
 class OrderResult:
     order_id: int
@@ -196,9 +207,12 @@ def is_till_sale(order: Order) -> bool:
 class OrderPipeline:
     """Entry point for every order, whatever its channel."""
 
-    def __init__(self, writer, rules: RuleStore, *, fraud=None, customers=None, screening: Any = None) -> None:
+    def __init__(self, writer, rules: RuleStore, *, fraud=None, customers=None, screening: Any = None,
+                 clock: Callable[[], datetime] = wall_clock) -> None:
         self.writer = writer
         self.rules = rules
+        #: the batch's "now" (UTC): queue retry times, capacity days, the rows' updated_at
+        self.clock = clock
         self.fraud = fraud  # callable(conn, orders) -> {index: [hold reasons]} (see services.order_screening)
         self.customers = customers  # callable(conn, orders) -> orders with unified customer ids
         #: an OrderScreening: fraud and customers both, the latter also in two halves
@@ -223,7 +237,7 @@ class OrderPipeline:
 
     def retry_queue(self, *, limit: int = 500, now: datetime | None = None) -> list[OrderResult | Exception]:
         """Route again the orders whose retry time has come (stock may have arrived)."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         q = t.brokering_queue
         with self.writer.engine.connect() as conn:
             ids = conn.execute(
@@ -245,7 +259,7 @@ class OrderPipeline:
         order, SKUs and customer keys; see claims.py) nothing is written here: ids come
         from the claims' counters and customers are written by `finish`. A batch that
         turns out to need more than its claims raises ClaimsTooNarrow."""
-        now = datetime.now(UTC)
+        now = self.clock()
         work = _Work(now)
         results: list = [None] * len(jobs)
 
@@ -522,7 +536,7 @@ class OrderPipeline:
                 place = cfg.locations[lid]
                 if place.daily_order_capacity is None:
                     continue  # counted only where a capacity reads it (see _capacity_used)
-                key = (place.code, datetime.now(ZoneInfo(place.time_zone)).date().isoformat())
+                key = (place.code, capacity_day(place.time_zone, work.now))
                 capacity[key] = capacity.get(key, 0) + 1
                 work.capacity[key] = capacity[key]
         state_for = {
@@ -571,7 +585,7 @@ class OrderPipeline:
         keys = []
         for loc in cfg.locations.values():
             if loc.daily_order_capacity is not None:
-                keys.append((loc.code, now.astimezone(ZoneInfo(loc.time_zone)).date().isoformat()))
+                keys.append((loc.code, capacity_day(loc.time_zone, now)))
         rows = fetch_by_keys(conn, "location_daily_orders", ("location", "day", "orders"), ("location", "day"), sorted(keys))
         return {(r[0], r[1]): r[2] for r in rows}
 
