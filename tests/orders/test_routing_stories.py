@@ -7,13 +7,87 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.orders.conftest import NYC_CUSTOMER, order, stock
+import sqlalchemy as sa
+
+from omnihub.adapters.db import tables as t
+from omnihub.domain.ledger import Movement, Reason, StockState, fold
+from tests.orders.conftest import NYC_CUSTOMER, order, position, state_changes, stock
 
 WAREHOUSES_ONLY = {
     "rules": [{"name": "warehouses-only", "order_filter": {}, "location_filter": {"kinds": ["warehouse"]},
                "sort": ["distance"], "split": {"mode": "no_split"}, "fallback": "queue"}],
     "final_fallback": "queue",
 }
+
+
+def ledger_agrees(hub, sku: str) -> None:
+    """Every position of `sku` is the fold of its ledger, and what it holds reserved is
+    exactly the reserved (picked, packed) assignments of the orders."""
+    with hub.engine.connect() as c:
+        moves = c.execute(sa.select(t.movements).where(t.movements.c.sku == sku).order_by(t.movements.c.id)).all()
+        stored = {p.location: p for p in c.execute(sa.select(t.positions).where(t.positions.c.sku == sku))}
+        held = c.execute(sa.select(t.order_assignments.c.location, sa.func.sum(t.order_assignments.c.quantity))
+                         .where(t.order_assignments.c.sku == sku,
+                                t.order_assignments.c.state.in_(["reserved", "picked", "packed"]))
+                         .group_by(t.order_assignments.c.location)).all()
+    for loc, p in stored.items():
+        f = fold([Movement(m.sku, m.location, m.quantity, StockState(m.from_state), StockState(m.to_state), Reason(m.reason))
+                  for m in moves if m.location == loc])
+        assert (p.on_hand, p.reserved, p.version) == (f.on_hand, f.reserved, f.version), loc
+    assert {loc: p.reserved for loc, p in stored.items() if p.reserved} == {loc: n for loc, n in held if n}
+
+
+def test_a_pickup_moved_to_another_store_on_the_channel_moves_its_reservation(estate):
+    """Given a customer picking up boots in SoHo, reserved there, when the channel sends a
+    newer version of the order with the pickup moved to the Upper East Side, then SoHo's
+    boot is released (back on its shelf for walk-in customers) and the UES reserves one;
+    the ledger says both moves and the order is allocated at the UES."""
+    stock(estate, "BOOT-42", "SOHO", 1)
+    stock(estate, "BOOT-42", "UES", 1)
+    v1 = order(estate, ("BOOT-42", 1), external_id="#3001", channel_updated_at="2026-11-20T10:00:00Z",
+               delivery_method="pickup_in_store", pickup_location="SOHO")
+    assert [a["location"] for a in v1["assignments"]] == ["SOHO"] and v1["state"] == "allocated"
+    assert position(estate, "BOOT-42", "SOHO")["reserved"] == 1
+
+    v2 = order(estate, ("BOOT-42", 1), external_id="#3001", channel_updated_at="2026-11-20T10:20:00Z",
+               delivery_method="pickup_in_store", pickup_location="UES")
+    assert (v2["order_id"], v2["verdict"], v2["state"]) == (v1["order_id"], "updated", "allocated")
+    assert [a["location"] for a in v2["assignments"]] == ["UES"]
+    assert position(estate, "BOOT-42", "SOHO")["reserved"] == 0
+    assert position(estate, "BOOT-42", "UES")["reserved"] == 1
+    got = estate.get(f"/api/v1/orders/{v1['order_id']}").json()
+    assert [(a["location"], a["state"]) for a in got["assignments"]] == [("UES", "reserved")]
+    assert got["brokering_queue"] is None
+    assert estate.get("/api/v1/atp/BOOT-42").json()["brokering_queue"] == 0
+    assert state_changes(estate.hub, v1["order_id"])[-2:] == [("allocated", "brokering"), ("brokering", "allocated")]
+    ledger_agrees(estate.hub, "BOOT-42")
+
+
+def test_a_new_address_routes_again_only_what_is_still_on_a_shelf(estate):
+    """Given an order split between the warehouse and SoHo, whose warehouse parcel already
+    shipped, when the customer moves the delivery address on the channel, then the shipped
+    parcel stays shipped and only SoHo's reservation is routed again: to the Upper East
+    Side, the store nearest the new address."""
+    stock(estate, "BOOT-42", "WH-NJ", 1)
+    stock(estate, "SHELL-M", "SOHO", 1)
+    stock(estate, "SHELL-M", "UES", 1)
+    downtown = {"country": "US", "lat": 40.7209, "lng": -74.0007}
+    uptown = {"country": "US", "lat": 40.7794, "lng": -73.9532}
+    v1 = order(estate, ("BOOT-42", 1), ("SHELL-M", 1), external_id="#3002", channel_updated_at="2026-11-20T10:00:00Z",
+               shipping_address=downtown)
+    assert {(a["sku"], a["location"]) for a in v1["assignments"]} == {("BOOT-42", "WH-NJ"), ("SHELL-M", "SOHO")}
+    oid = v1["order_id"]
+    assert estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "WH-NJ"}).status_code == 201
+
+    v2 = order(estate, ("BOOT-42", 1), ("SHELL-M", 1), external_id="#3002", channel_updated_at="2026-11-20T11:00:00Z",
+               shipping_address=uptown)
+    assert v2["verdict"] == "updated" and v2["state"] == "partly_shipped"
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert sorted((a["sku"], a["location"], a["state"]) for a in got["assignments"]) == [
+        ("BOOT-42", "WH-NJ", "shipped"), ("SHELL-M", "UES", "reserved")]
+    assert (position(estate, "SHELL-M", "SOHO")["reserved"], position(estate, "SHELL-M", "UES")["reserved"]) == (0, 1)
+    ledger_agrees(estate.hub, "SHELL-M")
+    ledger_agrees(estate.hub, "BOOT-42")
 
 
 def test_two_people_editing_the_rules_cannot_overwrite_each_other(estate):
@@ -48,10 +122,6 @@ def test_a_stores_daily_capacity_counts_each_order_on_the_day_it_was_routed_arou
     when an order is routed there at 23:59 and a second comes a minute before midnight, then
     the second goes to the warehouse (Chelsea's day is full); after midnight Chelsea takes
     one again. The day is read and counted under the same clock: the batch's."""
-    import sqlalchemy as sa
-
-    from omnihub.adapters.db import tables as t
-
     chelsea = {"code": "CHELSEA", "name": "Chelsea store", "kind": "store", "lat": 40.7465, "lng": -74.0014,
                "capabilities": ["ship"], "daily_order_capacity": 1, "time_zone": "America/New_York"}
     assert estate.post("/api/v1/locations", json=chelsea).status_code == 201

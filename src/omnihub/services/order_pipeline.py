@@ -53,6 +53,7 @@ from omnihub.domain.orders import (
     VersionVerdict,
     apply_newer_version,
     cancellation_path,
+    copy_line,
     copy_order,
     with_assignments,
 )
@@ -409,6 +410,9 @@ class OrderPipeline:
         elif diff.partly_cancelled or (diff.verdict is VersionVerdict.NEW and not order.units_by_sku()):
             # Units cancelled line by line (a first version may already cancel them all).
             order = _walk(order, cancellation_path(order), work, "lines cancelled on the channel")
+        if diff.verdict is VersionVerdict.UPDATED and diff.needs_rerouting and order.state is not OrderState.HELD \
+                and order.state is not OrderState.CANCELLED:
+            order = self._release_for_rerouting(order, batch, work)
         work.orders[oid] = order
         if order.state is OrderState.CANCELLED:
             work.queue_deletes.add(oid)
@@ -442,6 +446,34 @@ class OrderPipeline:
                                           reference=f"order:{order.id}", channel=order.channel))
         if demand or movements:
             batch.apply(Plan(movements, demand))
+
+    def _release_for_rerouting(self, order: Order, batch: StockBatch, work: _Work) -> Order:
+        """The channel changed where the goods go (address, delivery method, pickup store):
+        the reservations made for the old destination may no longer be the best, or even
+        possible (a pickup at another store). Reserved units go back to the brokering queue
+        to be routed again at once; picked, packed and shipped ones stay where they are
+        (someone already has them in hand)."""
+        cfg = batch.cfg
+        movements: list[Movement] = []
+        demand: dict[str, int] = {}
+        lines = []
+        for line in order.lines:
+            kept = tuple(a for a in line.assignments if a.state is not AssignmentState.RESERVED)
+            if len(kept) != len(line.assignments):
+                for a in line.assignments:
+                    if a.state is AssignmentState.RESERVED:
+                        movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
+                                                  Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
+                        demand[line.sku] = demand.get(line.sku, 0) + a.quantity
+                line = copy_line(line, kept)
+            lines.append(line)
+        if not movements:
+            return order
+        batch.apply(Plan(movements, demand))
+        order = copy_order(order, lines=tuple(lines))
+        if order.state is OrderState.ALLOCATED:
+            order = _move(order, OrderState.BROKERING, work, "the channel changed where the goods go")
+        return order
 
     def _cancel_remaining(self, order: Order, batch: StockBatch, work: _Work, reason: str) -> Order:
         """Release what is still reserved and move the order as its units say
