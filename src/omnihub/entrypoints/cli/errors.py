@@ -89,7 +89,8 @@ def _from_libraries(exc: BaseException) -> str | None:
         return _first_line(exc)
     if isinstance(exc, pydantic.ValidationError):  # the settings (OMNIHUB_*, omnihub.toml)
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or exc.title}: {e['msg']}" for e in exc.errors())
-        return f"invalid {exc.title}: {problems}"
+        where = "settings (OMNIHUB_* variables or omnihub.toml)" if exc.title == "Settings" else exc.title
+        return f"invalid {where}: {problems}"
     return None
 
 
