@@ -60,6 +60,23 @@ def test_given_a_late_older_version_when_it_arrives_then_nothing_changes():
     assert dup.diff.verdict is VersionVerdict.DUPLICATE and dup.diff.line_changes == ()
 
 
+def test_given_a_newer_version_saying_the_same_then_only_the_version_moves_on():
+    """A routed order sent again with a later stamp (and a placed-at the client left to the
+    hub): UNCHANGED, the hub's order with only the newer version, nothing to do; a real edit
+    later still keeps when the order was placed."""
+    v1 = replace(assigned(order(line("t", "TENT", 2), to=MANHATTAN), ("t", 7, 2)), id=5, state=OrderState.ALLOCATED,
+                 placed_at=T0)
+    again = replace(order(line("t", "TENT", 2), to=MANHATTAN, at=T0 + minutes(3)), placed_at=T0 + minutes(3))
+    out = apply_newer_version(v1, again)
+    assert out.diff.verdict is VersionVerdict.UNCHANGED and not out.diff.changed and out.diff.line_changes == ()
+    assert out.order == replace(v1, channel_updated_at=T0 + minutes(3))
+    edit = replace(order(line("t", "TENT", 3), to=MANHATTAN, at=T0 + minutes(9)), placed_at=T0 + minutes(9))
+    out = apply_newer_version(out.order, edit)
+    assert out.diff.verdict is VersionVerdict.UPDATED and out.diff.units_added == {"t": 1}
+    assert out.order.placed_at == T0
+    assert apply_newer_version(v1, replace(again, notes="leave at the door")).diff.verdict is VersionVerdict.UPDATED
+
+
 def test_given_a_new_order_then_every_open_unit_joins_the_queue():
     out = apply_newer_version(None, order(line("a", "A", 3, cancelled_quantity=1), line("b", "B", 1)))
     assert out.diff.verdict is VersionVerdict.NEW

@@ -143,3 +143,47 @@ def test_a_stores_daily_capacity_counts_each_order_on_the_day_it_was_routed_arou
     with hub.engine.connect() as conn:
         days = {(r.location, r.day): r.orders for r in conn.execute(sa.select(t.location_daily_orders))}
     assert days == {("CHELSEA", "2026-11-20"): 1, ("CHELSEA", "2026-11-21"): 1}
+
+
+def test_the_same_order_sent_again_changes_nothing(estate):
+    """Given an order typed in at the desk (no channel version: the hub stamps its arrival),
+    when the very same order is sent again (a retried request), then the answer is
+    `unchanged`: no event is raised, nothing is routed or reserved again, and the order
+    keeps when it was placed and when the hub last changed it."""
+    stock(estate, "BOOT-42", "WH-NJ", 5)
+    body = {"external_id": "DESK-7", "channel": "manual", "shipping_address": NYC_CUSTOMER,
+            "lines": [{"sku": "BOOT-42", "quantity": 2}]}
+    first = estate.post("/api/v1/orders", json=body)
+    assert first.status_code == 201, first.text
+    oid, placed = first.json()["order_id"], first.json()["order"]
+    with estate.hub.engine.connect() as c:
+        events_before = c.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
+        moves_before = c.execute(sa.select(sa.func.count()).select_from(t.movements)).scalar()
+
+    again = estate.post("/api/v1/orders", json=body)
+    assert again.status_code in (200, 201), again.text
+    assert (again.json()["order_id"], again.json()["verdict"], again.json()["state"]) == (oid, "unchanged", "allocated")
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert (got["placed_at"], got["updated_at"]) == (placed["placed_at"], placed["updated_at"])
+    assert got["document"]["placed_at"] == placed["document"]["placed_at"]
+    assert len(got["routing"]) == 1 and len(got["assignments"]) == 1
+    with estate.hub.engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar() == events_before
+        assert c.execute(sa.select(sa.func.count()).select_from(t.movements)).scalar() == moves_before
+    assert position(estate, "BOOT-42", "WH-NJ")["reserved"] == 2
+
+
+def test_a_late_older_version_after_an_unchanged_resend_stays_stale(estate):
+    """The channel sent version 1, then version 3 saying the same as version 1; version 2
+    (three boots) arrives last. Version 3 is the newest the channel has: version 2 is stale,
+    though version 3 changed nothing."""
+    stock(estate, "BOOT-42", "WH-NJ", 5)
+    v1 = order(estate, ("BOOT-42", 1), external_id="#3003", channel_updated_at="2026-11-20T10:00:00Z",
+               shipping_address=NYC_CUSTOMER)
+    v3 = order(estate, ("BOOT-42", 1), external_id="#3003", channel_updated_at="2026-11-20T10:30:00Z",
+               shipping_address=NYC_CUSTOMER)
+    v2 = order(estate, ("BOOT-42", 3), external_id="#3003", channel_updated_at="2026-11-20T10:15:00Z",
+               shipping_address=NYC_CUSTOMER)
+    assert (v1["verdict"], v3["verdict"], v2["verdict"]) == ("new", "unchanged", "stale")
+    assert v3["order"]["document"]["channel_updated_at"].startswith("2026-11-20T10:30")
+    assert position(estate, "BOOT-42", "WH-NJ")["reserved"] == 1

@@ -407,6 +407,7 @@ REOPENED_AFTER_CANCEL = "reopened_after_cancel"
 class VersionVerdict(StrEnum):
     NEW = "new"  # first time the hub sees this (channel, external id)
     UPDATED = "updated"  # strictly newer channel version: applied
+    UNCHANGED = "unchanged"  # strictly newer, yet saying what the hub already holds: only its version is kept
     DUPLICATE = "duplicate"  # same channel version again: nothing to do
     STALE = "stale"  # older channel version arriving late: ignored
 
@@ -521,10 +522,16 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
     * no existing order: NEW, every open unit is added;
     * incoming not newer than existing (by `channel_updated_at`): DUPLICATE or STALE, the
       existing order is returned unchanged with an empty diff;
+    * newer but saying exactly what the hub holds (the same order sent again, by a client
+      that lets the hub stamp the version, or a channel touching its own timestamp):
+      UNCHANGED, the existing order with only `channel_updated_at` moved on (so a late older
+      version stays STALE) and an empty diff: nothing to route, announce or rewrite;
     * newer: UPDATED; the result carries the incoming channel-owned fields and the existing
       hub-owned ones (id, state, holds, unified customer id, assignments trimmed by exactly
       the units released). The diff says, per line, units added to the brokering queue and
-      units released from the queue or from which locations.
+      units released from the queue or from which locations. `placed_at` is when the
+      customer placed the order: the first version's stays (a client that leaves it out
+      gets the arrival time of each version, which must not move the order's age).
 
     A cancelled order is final. Shopify and Amazon cannot un-cancel an order, so a newer
     version of a cancelled order that is not cancelled (an edit that raced the hub's own
@@ -562,6 +569,10 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         return VersionOutcome(existing, OrderDiff(VersionVerdict.STALE))
     if incoming.channel_updated_at == existing.channel_updated_at:
         return VersionOutcome(existing, OrderDiff(VersionVerdict.DUPLICATE))
+    if says_the_same(existing, incoming):
+        return VersionOutcome(
+            replace(existing, channel_updated_at=incoming.channel_updated_at), OrderDiff(VersionVerdict.UNCHANGED)
+        )
     holds = existing.holds
     reopened = (existing.cancelled or existing.state is OrderState.CANCELLED) and not incoming.cancelled
     if reopened:
@@ -613,6 +624,7 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
     order = replace(
         incoming,
         lines=tuple(merged),
+        placed_at=existing.placed_at or incoming.placed_at,
         id=existing.id,
         state=existing.state,
         holds=holds,
@@ -628,6 +640,47 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         reopened_after_cancel=reopened,
     )
     return VersionOutcome(order, diff)
+
+
+def says_the_same(existing: Order, incoming: Order) -> bool:
+    """Whether a channel version states every channel-owned field as the hub holds it.
+
+    Hub-owned fields (id, state, holds, unified customer id, assignments) are not the
+    channel's to state, `channel_updated_at` is the version itself and `placed_at` never
+    moves after the first version (see `apply_newer_version`), so none of them counts."""
+    if (
+        len(existing.lines) != len(incoming.lines)
+        or existing.cancelled != incoming.cancelled
+        or existing.delivery_method != incoming.delivery_method
+        or existing.pickup_location_id != incoming.pickup_location_id
+        or existing.origin_location_id != incoming.origin_location_id
+        or existing.shipping_address != incoming.shipping_address
+        or existing.billing_country != incoming.billing_country
+        or existing.currency != incoming.currency
+        or existing.tags != incoming.tags
+        or existing.notes != incoming.notes
+        or existing.channel_risk != incoming.channel_risk
+    ):
+        return False
+    mine, theirs = existing.customer, incoming.customer
+    if (
+        mine.channel_customer_id != theirs.channel_customer_id
+        or mine.email != theirs.email
+        or mine.phone != theirs.phone
+    ):
+        return False
+    for a, b in zip(existing.lines, incoming.lines):
+        if (
+            a.line_id != b.line_id
+            or a.sku != b.sku
+            or a.quantity != b.quantity
+            or a.cancelled_quantity != b.cancelled_quantity
+            or a.unit_price_minor != b.unit_price_minor
+            or a.tax_minor != b.tax_minor
+            or a.discounts != b.discounts
+        ):
+            return False
+    return True
 
 
 def _release(

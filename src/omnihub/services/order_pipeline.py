@@ -44,6 +44,7 @@ from omnihub.adapters.db.stock_store import StockBatch, StockStore
 from omnihub.domain.atp import location_atp, resolve_policy
 from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
+from omnihub.domain.limits import check_order
 from omnihub.domain.order_states import IllegalTransition, OrderState, transition
 from omnihub.domain.orders import (
     AssignmentState,
@@ -104,6 +105,8 @@ class _Work:
     now: datetime
     orders: dict[int, Order] = field(default_factory=dict)  # id → final order
     is_new: set[int] = field(default_factory=set)
+    #: orders whose only news is a newer channel version (UNCHANGED): that alone is written
+    versions_seen: dict[int, Order] = field(default_factory=dict)
     decisions: list[tuple[int, RoutingDecision]] = field(default_factory=list)
     queue_upserts: dict[int, tuple[str, int]] = field(default_factory=dict)  # id → (reason, attempts+)
     queue_deletes: set[int] = field(default_factory=set)
@@ -224,6 +227,10 @@ class OrderPipeline:
 
     # -- public -----------------------------------------------------------------------------
     def submit(self, order: Order):
+        try:
+            check_order(order)  # what the database would refuse is refused here, failing no batch
+        except LedgerError as refused:
+            return self.writer.answered(refused)
         return self.writer.submit(_IngestJob(self, order))
 
     def ingest(self, order: Order) -> OrderResult:
@@ -335,7 +342,7 @@ class OrderPipeline:
                 if isinstance(job, _IngestJob):
                     results[i] = self._ingest_one(job.order, existing, batch, work, ruleset, policies, capacity, holds_for, new_ids)
                 else:
-                    order = work.orders.get(job.order_id) or by_id.get(job.order_id)
+                    order = work.orders.get(job.order_id) or work.versions_seen.get(job.order_id) or by_id.get(job.order_id)
                     if order is None:
                         raise OrderError(f"no order {job.order_id}", field="order_id", code="not_found")
                     if isinstance(job, _RetryJob):
@@ -393,6 +400,16 @@ class OrderPipeline:
         if diff.verdict in (VersionVerdict.STALE, VersionVerdict.DUPLICATE):
             assert prior is not None
             return OrderResult(prior.id or 0, diff.verdict.value, prior.state.value)
+        if diff.verdict is VersionVerdict.UNCHANGED:
+            # Nothing to route, announce or rewrite; only the version is kept, so that a late
+            # older version of the order stays stale.
+            oid = stored_id(order)
+            existing[incoming.key] = order
+            if oid in work.orders:
+                work.orders[oid] = order  # written in full by this batch anyway
+            else:
+                work.versions_seen[oid] = order
+            return OrderResult(oid, diff.verdict.value, order.state.value, holds=list(order.holds))
         if diff.verdict is VersionVerdict.NEW:
             order = copy_order(order, id=next(new_ids))
         oid = stored_id(order)
@@ -642,6 +659,10 @@ class OrderPipeline:
                       "order_value_minor", "currency", "holds", "document", "placed_at", "updated_at")
         write(insert_many, "orders", ("id", *order_cols), new_rows)
         write(update_many, "orders", order_cols, ("id",), upd_rows)
+        if work.versions_seen:
+            write(update_many, "orders", ("channel_updated_at", "document"), ("id",),
+                  [(db_time(conn, o.channel_updated_at), db_json(order_to_doc(o)), oid)
+                   for oid, o in work.versions_seen.items() if oid not in work.orders])
         # Assignments: the rows mirror the documents of the orders written in this batch;
         # carrier and tracking (not in the document) are carried over by shipment id.
         touched = [(oid,) for oid in sorted(work.orders) if oid not in work.is_new]
