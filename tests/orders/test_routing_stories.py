@@ -187,3 +187,96 @@ def test_a_late_older_version_after_an_unchanged_resend_stays_stale(estate):
     assert (v1["verdict"], v3["verdict"], v2["verdict"]) == ("new", "unchanged", "stale")
     assert v3["order"]["document"]["channel_updated_at"].startswith("2026-11-20T10:30")
     assert position(estate, "BOOT-42", "WH-NJ")["reserved"] == 1
+
+
+WAREHOUSE_OR_REFUSE = {
+    "rules": [{"name": "warehouse-or-refuse", "order_filter": {}, "location_filter": {"kinds": ["warehouse"]},
+               "sort": ["priority"], "split": {"mode": "no_split"}, "fallback": "reject"}],
+    "final_fallback": "queue",
+}
+
+
+def test_an_order_the_rules_refuse_is_held_for_an_operator_and_not_routed_by_the_queue(estate, clean_url):
+    """Given rules that ship only from the warehouse and refuse what it cannot ship whole,
+    when an order for shells the warehouse does not hold arrives, then it leaves the
+    brokering queue and is held with the rules' reason (in the API and `omnihub orders
+    show`); when shells arrive, neither the queue's retry nor a newer channel version routes
+    it; when an operator releases it, it is routed under the rules and reserved."""
+    from typer.testing import CliRunner
+
+    from omnihub.entrypoints.cli.main import app
+
+    assert estate.put("/api/v1/routing-rules", json=WAREHOUSE_OR_REFUSE).status_code == 200
+    stock(estate, "SHELL-L", "SOHO", 3)  # a store has them; the rules do not ship from stores
+    r = order(estate, ("SHELL-L", 1), external_id="#3004", channel_updated_at="2026-11-20T10:00:00Z",
+              shipping_address=NYC_CUSTOMER)
+    oid = r["order_id"]
+    assert (r["state"], r["outcome"], r["assignments"]) == ("held", "rejected", [])
+    (hold,) = r["holds"]
+    assert hold.startswith("routing_rejected: rule 'warehouse-or-refuse': ")
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert (got["state"], got["holds"], got["brokering_queue"]) == ("held", [hold], None)
+    assert got["routing"][-1]["outcome"] == "rejected"
+    assert state_changes(estate.hub, oid) == [("created", "held")]
+    shown = CliRunner().invoke(app, ["orders", "show", str(oid), "--database-url", clean_url], env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    assert "held" in shown.output and "routing_rejected: rule 'warehouse-or-refuse'" in shown.output
+
+    stock(estate, "SHELL-L", "WH-NJ", 2)
+    retried = estate.hub.orders.retry_queue(now=datetime.now(UTC) + timedelta(days=1))
+    assert all(x.order_id != oid for x in retried if not isinstance(x, Exception))
+    newer = order(estate, ("SHELL-L", 1), external_id="#3004", channel_updated_at="2026-11-20T10:10:00Z",
+                  shipping_address=NYC_CUSTOMER, notes="gift")
+    assert (newer["verdict"], newer["state"], newer["assignments"]) == ("updated", "held", [])
+    assert position(estate, "BOOT-42", "WH-NJ") == {} and position(estate, "SHELL-L", "WH-NJ")["reserved"] == 0
+
+    released = estate.post(f"/api/v1/orders/{oid}/release")
+    assert released.status_code == 200, released.text
+    assert (released.json()["state"], [a["location"] for a in released.json()["assignments"]]) == ("allocated", ["WH-NJ"])
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert (got["holds"], got["brokering_queue"]) == ([], None)
+    assert position(estate, "SHELL-L", "WH-NJ")["reserved"] == 1
+    ledger_agrees(estate.hub, "SHELL-L")
+
+
+def test_a_refused_order_released_while_the_rules_still_refuse_it_is_held_again(estate):
+    """The operator releases too early (the warehouse still has none): the rules refuse it
+    again, it is held again with one reason, and it still waits outside the queue."""
+    assert estate.put("/api/v1/routing-rules", json=WAREHOUSE_OR_REFUSE).status_code == 200
+    r = order(estate, ("SHELL-L", 1), shipping_address=NYC_CUSTOMER)
+    again = estate.post(f"/api/v1/orders/{r['order_id']}/release")
+    assert again.status_code == 200, again.text
+    assert again.json()["state"] == "held" and len(again.json()["holds"]) == 1
+    got = estate.get(f"/api/v1/orders/{r['order_id']}").json()
+    assert got["brokering_queue"] is None and got["state"] == "held"
+    assert state_changes(estate.hub, r["order_id"]) == [("created", "held"), ("held", "brokering"), ("brokering", "held")]
+    assert estate.get("/api/v1/atp/SHELL-L").json()["brokering_queue"] == 1  # the customer still wants it
+
+
+def test_the_rest_of_a_partly_shipped_order_the_rules_refuse_waits_for_an_operator(estate):
+    """Given an order whose boots shipped while its shell waited, when the rules now refuse
+    the shell, then the order stays partly shipped (a parcel is on its way: it cannot be
+    `held`) but carries the routing hold and leaves the queue, so no retry routes it; when
+    the rules allow stores again and an operator releases it, the shell is reserved."""
+    stock(estate, "BOOT-42", "WH-NJ", 1)
+    r = order(estate, ("BOOT-42", 1), ("SHELL-L", 1), shipping_address=NYC_CUSTOMER)
+    oid = r["order_id"]
+    assert estate.post(f"/api/v1/orders/{oid}/shipments", json={"location": "WH-NJ"}).json()["state"] == "partly_shipped"
+    default_rules = estate.get("/api/v1/routing-rules").json()
+    assert estate.put("/api/v1/routing-rules", json=WAREHOUSE_OR_REFUSE).status_code == 200
+    stock(estate, "SHELL-L", "SOHO", 1)
+
+    estate.hub.orders.retry_queue(now=datetime.now(UTC) + timedelta(days=1))
+    got = estate.get(f"/api/v1/orders/{oid}").json()
+    assert got["state"] == "partly_shipped" and got["brokering_queue"] is None
+    assert [h.split(":")[0] for h in got["holds"]] == ["routing_rejected"]
+    assert estate.hub.orders.retry_queue(now=datetime.now(UTC) + timedelta(days=2)) == []
+
+    current = estate.get("/api/v1/routing-rules").json()["version"]
+    assert estate.put("/api/v1/routing-rules", json={**default_rules, "version": current}).status_code == 200
+    released = estate.post(f"/api/v1/orders/{oid}/release")
+    assert released.status_code == 200, released.text
+    assert (released.json()["state"], [a["location"] for a in released.json()["assignments"]]) == ("partly_shipped", ["SOHO"])
+    assert estate.get(f"/api/v1/orders/{oid}").json()["holds"] == []
+    assert position(estate, "SHELL-L", "SOHO")["reserved"] == 1
+    ledger_agrees(estate.hub, "SHELL-L")

@@ -402,6 +402,10 @@ class Order:
 #: Hold reason on a cancelled order whose newer channel version is not cancelled (see
 #: `apply_newer_version`): it stays cancelled, an operator decides.
 REOPENED_AFTER_CANCEL = "reopened_after_cancel"
+#: Hold reason (followed by ": " and the rules' why) on an order the routing rules refuse
+#: (fall-back `reject`): it leaves the brokering queue and waits for an operator, who
+#: releases it (routed again under the rules then in force) or cancels it.
+ROUTING_REJECTED = "routing_rejected"
 
 
 class VersionVerdict(StrEnum):

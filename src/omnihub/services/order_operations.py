@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.order_states import OrderState
-from omnihub.domain.orders import AssignmentState, Order, apply_newer_version, cancellation_path
+from omnihub.domain.orders import ROUTING_REJECTED, AssignmentState, Order, apply_newer_version, cancellation_path
 from omnihub.domain.stock_commands import Plan
-from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk
+from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk, held_for_routing
 
 _OPEN = (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED)
 
@@ -84,12 +84,18 @@ class OrderOperations:
         return self._run(order_id, op)
 
     def release(self, order_id: int) -> OrderResult:
-        """Release a hold: the order goes to brokering and is routed at once."""
+        """Release a hold: the order goes to brokering and is routed at once. An order the
+        routing rules refused is routed again under the rules now in force (refused again,
+        it is held again with their reason). One already partly on its way, whose state
+        cannot be `held`, only loses its routing hold and is routed."""
 
         def op(order: Order, ctx) -> OrderResult:
-            if order.state is not OrderState.HELD:
+            if order.state is OrderState.HELD:
+                new = replace(_move(order, OrderState.BROKERING, ctx.work, "hold released"), holds=())
+            elif held_for_routing(order):
+                new = replace(order, holds=tuple(h for h in order.holds if not h.startswith(ROUTING_REJECTED)))
+            else:
                 raise OrderError(f"order {order.id} is {order.state}, not held", field="state", code="illegal_transition")
-            new = replace(_move(order, OrderState.BROKERING, ctx.work, "hold released"), holds=())
             ctx.work.orders[new.id] = new
             return ctx.route(new, "released")
 

@@ -45,8 +45,9 @@ from omnihub.domain.atp import location_atp, resolve_policy
 from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
 from omnihub.domain.limits import check_order
-from omnihub.domain.order_states import IllegalTransition, OrderState, transition
+from omnihub.domain.order_states import IllegalTransition, OrderState, can_transition, transition
 from omnihub.domain.orders import (
+    ROUTING_REJECTED,
     AssignmentState,
     FulfilmentAssignment,
     Order,
@@ -194,6 +195,12 @@ def _steps(order: Order, steps: Sequence[tuple[OrderState, str]], work: _Work) -
 
 def _walk(order: Order, path: Sequence[OrderState], work: _Work, reason: str = "") -> Order:
     return _steps(order, [(state, reason) for state in path], work)
+
+
+def held_for_routing(order: Order) -> bool:
+    """The routing rules refused the order and an operator has not released it yet (see
+    `OrderPipeline._hold_rejected`): nothing routes it, whatever its state."""
+    return any(h.startswith(ROUTING_REJECTED) for h in order.holds)
 
 
 def is_till_sale(order: Order) -> bool:
@@ -546,8 +553,9 @@ class OrderPipeline:
     def _route_and_reserve(self, order: Order, batch: StockBatch, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
         cfg = batch.cfg
         oid = stored_id(order)
-        if order.state in (OrderState.HELD, OrderState.CANCELLED) or order.cancelled:
-            return OrderResult(oid, verdict, order.state.value)
+        if order.state in (OrderState.HELD, OrderState.CANCELLED) or order.cancelled or \
+                (order.holds and held_for_routing(order)):
+            return OrderResult(oid, verdict, order.state.value, holds=list(order.holds))
         if all(ln.unassigned_quantity == 0 for ln in order.lines):
             work.queue_deletes.add(oid)
             work.orders[oid] = order
@@ -571,6 +579,8 @@ class OrderPipeline:
         decision = route_order(order, ruleset, {lid: cfg.locations[lid] for lid in candidates if lid in cfg.locations},
                                stock, used)
         work.decisions.append((oid, decision))
+        if decision.outcome is RoutingOutcome.REJECTED:
+            return self._hold_rejected(order, decision, work, verdict, cfg.code_of)
         movements: list[Movement] = []
         demand: dict[str, int] = {}
         for (sku, lid), units in decision.units_by_location().items():
@@ -593,7 +603,6 @@ class OrderPipeline:
             RoutingOutcome.PARTIALLY_ALLOCATED: OrderState.PARTLY_ALLOCATED,
             RoutingOutcome.QUEUED: OrderState.BROKERING,
             RoutingOutcome.BACKORDERED: OrderState.BACKORDERED,
-            RoutingOutcome.REJECTED: OrderState.BROKERING,
         }
         target = state_for[decision.outcome]
         steps: list[tuple[OrderState, str]] = []
@@ -617,6 +626,7 @@ class OrderPipeline:
         else:
             reason = "; ".join(sorted({u.reason for u in decision.unassigned})) or decision.outcome.value
             work.queue_upserts[oid] = (reason[:500], 1)
+            work.queue_deletes.discard(oid)  # the last decision in the batch wins
         work.orders[oid] = order
         work.events.append(OrderRouted(oid, decision.outcome.value, decision.rule,
                                        tuple((a.line_id, a.sku, cfg.code_of[a.location_id], a.quantity) for a in decision.assignments)))
@@ -627,6 +637,32 @@ class OrderPipeline:
             alternatives=[{"location": cfg.code_of[a.location_id], "distance_km": a.distance_km, "available": dict(a.available)}
                           for a in decision.alternatives],
         )
+
+    def _hold_rejected(self, order: Order, decision: RoutingDecision, work: _Work, verdict: str,
+                       code_of: dict[int, str]) -> OrderResult:
+        """The rules' fall-back `reject`: the order leaves the brokering queue (no retry
+        would route it differently under the same rules) and is held for an operator with
+        the rules' reason. Its units still count against ATP, as a held order's do: the
+        customer has not cancelled. An order already partly on its way cannot be `held`;
+        the hold reason alone keeps it from routing (`held_for_routing`)."""
+        oid = stored_id(order)
+        why = "; ".join(sorted({u.reason for u in decision.unassigned})) or "the routing rules refuse the order"
+        hold = f"{ROUTING_REJECTED}: {why}"[:500]
+        steps: list[tuple[OrderState, str]] = []
+        state = order.state
+        if not can_transition(state, OrderState.HELD) and can_transition(state, OrderState.BROKERING):
+            steps.append((OrderState.BROKERING, "routing: rejected"))
+            state = OrderState.BROKERING
+        if can_transition(state, OrderState.HELD):
+            steps.append((OrderState.HELD, hold))
+        order = _steps(order, steps, work)
+        order = copy_order(order, holds=tuple(h for h in order.holds if not h.startswith(ROUTING_REJECTED)) + (hold,))
+        work.queue_deletes.add(oid)
+        work.orders[oid] = order
+        work.events.append(OrderRouted(oid, decision.outcome.value, decision.rule, ()))
+        return OrderResult(oid, verdict, order.state.value, decision.outcome.value, holds=list(order.holds),
+                           alternatives=[{"location": code_of[a.location_id], "distance_km": a.distance_km,
+                                          "available": dict(a.available)} for a in decision.alternatives])
 
     @staticmethod
     def _capacity_used(conn: Connection, cfg, now: datetime) -> dict[tuple[str, str], int]:
