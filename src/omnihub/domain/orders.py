@@ -529,7 +529,9 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
     * newer but saying exactly what the hub holds (the same order sent again, by a client
       that lets the hub stamp the version, or a channel touching its own timestamp):
       UNCHANGED, the existing order with only `channel_updated_at` moved on (so a late older
-      version stays STALE) and an empty diff: nothing to route, announce or rewrite;
+      version stays STALE) and an empty diff: nothing to route, announce or rewrite (a
+      version of a cancelled order that is not cancelled is applied as below, never
+      UNCHANGED);
     * newer: UPDATED; the result carries the incoming channel-owned fields and the existing
       hub-owned ones (id, state, holds, unified customer id, assignments trimmed by exactly
       the units released). The diff says, per line, units added to the brokering queue and
@@ -573,12 +575,12 @@ def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutco
         return VersionOutcome(existing, OrderDiff(VersionVerdict.STALE))
     if incoming.channel_updated_at == existing.channel_updated_at:
         return VersionOutcome(existing, OrderDiff(VersionVerdict.DUPLICATE))
-    if says_the_same(existing, incoming):
+    holds = existing.holds
+    reopened = (existing.cancelled or existing.state is OrderState.CANCELLED) and not incoming.cancelled
+    if not reopened and says_the_same(existing, incoming):
         return VersionOutcome(
             replace(existing, channel_updated_at=incoming.channel_updated_at), OrderDiff(VersionVerdict.UNCHANGED)
         )
-    holds = existing.holds
-    reopened = (existing.cancelled or existing.state is OrderState.CANCELLED) and not incoming.cancelled
     if reopened:
         # Cancelled in the hub by cancelling every unit leaves `cancelled` False: both count.
         reopened = any(line.open_quantity for line in incoming.lines)
