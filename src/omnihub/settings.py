@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     secret_key: str = Field(
         default="",
+        repr=False,  # a Settings (or a Hub) in a log or traceback must not show it
         description="Key for encrypting channel credentials at rest (Fernet, urlsafe base64)",
     )
 

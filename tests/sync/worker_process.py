@@ -28,9 +28,10 @@ FAST_SCHEDULES = ("--new-orders-s", "2", "--order-updates-s", "3", "--level-snap
 
 
 class WorkerProcess:
-    def __init__(self, database_url: str, secret_key: str, log_path: Path, *, lease_s: float = 2.0) -> None:
+    def __init__(self, database_url: str, secret_key: str, log_path: Path, *, lease_s: float = 2.0,
+                 log_level: str = "WARNING", log_json: bool = False) -> None:
         env = {**os.environ, "OMNIHUB_DATABASE_URL": database_url, "OMNIHUB_SECRET_KEY": secret_key,
-               "OMNIHUB_LOG_LEVEL": "WARNING"}
+               "OMNIHUB_LOG_LEVEL": log_level, "OMNIHUB_LOG_JSON": "1" if log_json else "0"}
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(

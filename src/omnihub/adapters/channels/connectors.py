@@ -7,7 +7,7 @@ enterprise, "bucket_size"?}. Amazon: {"endpoint", "lwa_url", "client_id",
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.amazon.inventory_push import AmazonInventoryPusher
@@ -34,7 +34,7 @@ class ShopifyConnector:
     channel: str
     client: ShopifyAdminClient
     pusher: ShopifyInventoryPusher
-    client_secret: str
+    client_secret: str = field(repr=False)
 
 
 @dataclass

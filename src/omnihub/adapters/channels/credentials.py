@@ -2,7 +2,9 @@
 
 Access tokens, webhook secrets and LWA refresh tokens are as good as passwords: a copy
 of the database or a backup must not hand them out, so they are stored only as one
-Fernet token per channel and decrypted in memory when a connector is built.
+Fernet token per channel and decrypted in memory when a connector is built. The key and
+every secret the vault hands out are remembered by the log redaction (log_redaction.py):
+no log line shows them, whatever prints them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.log_redaction import remember_secret, remember_secrets_of
 
 
 class CredentialsUnavailable(RuntimeError):
@@ -25,6 +28,7 @@ class CredentialVault:
     def __init__(self, engine: Engine, secret_key: str) -> None:
         self.engine = engine
         self._fernet = Fernet(secret_key.encode()) if secret_key else None
+        remember_secret(secret_key)
 
     def _cipher(self) -> Fernet:
         if self._fernet is None:
@@ -32,6 +36,7 @@ class CredentialVault:
         return self._fernet
 
     def put(self, channel: str, secrets: dict[str, str]) -> None:
+        remember_secrets_of(secrets)
         token = self._cipher().encrypt(json.dumps(secrets, sort_keys=True).encode()).decode()
         c = t.channel_credentials
         with self.engine.begin() as conn:
@@ -45,6 +50,8 @@ class CredentialVault:
         if token is None:
             return None
         try:
-            return json.loads(self._cipher().decrypt(token.encode()))
+            secrets = json.loads(self._cipher().decrypt(token.encode()))
         except InvalidToken as exc:
             raise CredentialsUnavailable(f"credentials of {channel!r} were encrypted with another key") from exc
+        remember_secrets_of(secrets)
+        return secrets

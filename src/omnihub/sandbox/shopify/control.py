@@ -8,6 +8,7 @@ delivery statistics and setting faults. See README.md next to this file.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
@@ -41,6 +42,7 @@ class Line(_Strict):
 class OnlineOrderIn(_Strict):
     lines: list[Line] = Field(..., min_length=1, max_length=250)
     email: str | None = Field(None, max_length=255)
+    phone: str | None = Field(None, max_length=255)
     customer_name: str | None = Field(None, max_length=255)
     shipping_address: dict | None = None
 
@@ -211,7 +213,7 @@ def build_router(shop) -> APIRouter:
             with shop.store.tx() as conn:
                 order_id, events = sales.place_online_order(
                     conn, shop.next_id, [line.model_dump() for line in body.lines], shop.now_iso(), email=body.email,
-                    customer_name=body.customer_name, shipping_address=body.shipping_address)
+                    customer_name=body.customer_name, shipping_address=body.shipping_address, phone=body.phone)
                 name = conn.execute("SELECT name FROM orders WHERE id = ?", (order_id,)).fetchone()["name"]
         except sales.SaleRejected as exc:
             return _rejected(exc)
@@ -360,8 +362,12 @@ def build_router(shop) -> APIRouter:
         payload: dict = {"shop_id": shop.shop_id, "shop_domain": shop.config.shop_domain}
         if topic != "shop/redact":
             email = body.customer_email or "shopper@example.com"
-            orders = [r["id"] for r in shop.store.all("SELECT id FROM orders WHERE email = ? ORDER BY id", (email,))]
-            payload["customer"] = {"id": 7_000_000 + len(email), "email": email, "phone": None}
+            rows = shop.store.all("SELECT id, phone, customer FROM orders WHERE email = ? ORDER BY id", (email,))
+            orders = [r["id"] for r in rows]
+            # The shop's own customer record: its id and phone, as Shopify sends them.
+            known = next((json.loads(r["customer"]) for r in reversed(rows) if r["customer"]), None) or {}
+            phone = known.get("phone") or next((r["phone"] for r in reversed(rows) if r["phone"]), None)
+            payload["customer"] = {"id": known.get("id") or 7_000_000 + len(email), "email": email, "phone": phone}
             if topic == "customers/data_request":
                 payload["orders_requested"] = orders
                 payload["data_request"] = {"id": shop.next_id("Job")}

@@ -158,7 +158,8 @@ def _address(address: dict | None) -> dict | None:
 def _customer(customer: dict | None, row: sqlite3.Row) -> dict | None:
     if customer is None:
         return None
-    return {"id": customer["id"], "email": customer["email"], "first_name": customer.get("first_name"),
+    return {"id": customer["id"], "email": customer["email"], "phone": customer.get("phone"),
+            "first_name": customer.get("first_name"),
             "last_name": customer.get("last_name"), "accepts_marketing": False, "created_at": iso_rest(row["created_at"]),
             "updated_at": iso_rest(row["updated_at"]), "default_address": None, "last_order_id": row["id"],
             "last_order_name": row["name"], "multipass_identifier": None, "note": None, "orders_count": 1,

@@ -98,14 +98,14 @@ def _route(conn, wanted: list[tuple[sqlite3.Row, int]]) -> dict[int, list[tuple[
 
 
 def _insert_order(conn, next_id: NextId, source: str, retail_location_id, email, customer, address,
-                  financial_status: str, fulfillment_status: str, now_iso: str) -> tuple[int, int]:
+                  financial_status: str, fulfillment_status: str, now_iso: str, phone: str | None = None) -> tuple[int, int]:
     order_id = next_id("Order")
     number = next_id("OrderNumber")
     conn.execute(
-        "INSERT INTO orders(id, number, name, source_name, retail_location_id, email, customer, shipping_address,"
+        "INSERT INTO orders(id, number, name, source_name, retail_location_id, email, phone, customer, shipping_address,"
         " financial_status, fulfillment_status, currency, created_at, updated_at, processed_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (order_id, number, f"#{number}", source, retail_location_id, email,
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (order_id, number, f"#{number}", source, retail_location_id, email, phone,
          json.dumps(customer) if customer else None, json.dumps(address) if address else None,
          financial_status, fulfillment_status, "USD", now_iso, now_iso, now_iso),
     )
@@ -124,25 +124,26 @@ def _insert_line(conn, next_id: NextId, order_id: int, variant: sqlite3.Row, qua
     return line_id
 
 
-def _customer(email: str | None, name: str | None, next_id: NextId) -> dict | None:
+def _customer(email: str | None, name: str | None, next_id: NextId, phone: str | None = None) -> dict | None:
     if not email:
         return None
     first, _, last = (name or "Sandbox Shopper").partition(" ")
-    return {"id": next_id("Order") + 7, "email": email, "first_name": first, "last_name": last or None,
+    return {"id": next_id("Order") + 7, "email": email, "phone": phone, "first_name": first, "last_name": last or None,
             "admin_graphql_api_id": None}
 
 
 def place_online_order(conn, next_id: NextId, lines: list[dict], now_iso: str, *, email: str | None = None,
-                       customer_name: str | None = None, shipping_address: dict | None = None) -> tuple[int, list[Event]]:
+                       customer_name: str | None = None, shipping_address: dict | None = None,
+                       phone: str | None = None) -> tuple[int, list[Event]]:
     wanted = resolve_lines(conn, lines)
     merged: dict[int, tuple[sqlite3.Row, int]] = {}
     for variant, quantity in wanted:
         prev = merged.get(variant["id"])
         merged[variant["id"]] = (variant, quantity + (prev[1] if prev else 0))
     plan = _route(conn, list(merged.values()))
-    customer = _customer(email, customer_name, next_id)
+    customer = _customer(email, customer_name, next_id, phone)
     order_id, _ = _insert_order(conn, next_id, "web", None, email, customer, shipping_address or _default_address(),
-                                "PAID", "UNFULFILLED", now_iso)
+                                "PAID", "UNFULFILLED", now_iso, phone)
     line_ids = {variant["id"]: _insert_line(conn, next_id, order_id, variant, quantity)
                 for variant, quantity in merged.values()}
     events: list[Event] = []

@@ -9,6 +9,8 @@ import time
 
 import httpx
 
+from omnihub.log_redaction import remember_secret
+
 
 class LwaError(RuntimeError):
     pass
@@ -36,6 +38,7 @@ class LwaTokenClient:
                     raise LwaError(f"LWA refused the refresh token ({answer.status_code}): {answer.text[:200]}")
                 body = answer.json()
                 self._token = body["access_token"]
+                remember_secret(self._token)  # no log line shows it (log_redaction.py)
                 self._expires = self._clock() + float(body.get("expires_in", 3600))
                 self.exchanges += 1
             return self._token
