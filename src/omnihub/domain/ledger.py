@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 
 class StockState(StrEnum):
@@ -72,6 +72,12 @@ _BALANCE_INDEX = {state: i for i, state in enumerate((StockState.ON_HAND, *SUB_S
 #: the ERP's morning snapshot. These are recorded even when the hub believed the units
 #: were not free (reserved for another order): the shortfall becomes an oversell incident.
 SHELF_TRUTH_REASONS = frozenset({Reason.SALE, Reason.CYCLE_COUNT, Reason.ERP_SNAPSHOT})
+
+
+#: The most units one balance of one position may hold (see domain/limits.py, where the
+#: hub's other limits are): the database's columns are 32-bit, and a channel's pool sums
+#: several locations' balances.
+MAX_BALANCE: Final = 1_000_000_000
 
 
 class LedgerError(ValueError):
@@ -219,6 +225,9 @@ def apply_movement(pos: Position, m: Movement, *, allow_oversell: bool = False) 
     if dst not in OUTSIDE and dst is not StockState.ON_HAND:
         b[_BALANCE_INDEX[dst]] += q
     b[0] += q * ((dst in ON_SHELF) - (src in ON_SHELF))
+    if dst not in OUTSIDE and b[_BALANCE_INDEX[dst]] > MAX_BALANCE:
+        raise LedgerError(f"{m.sku} at {m.location}: {dst} would hold more than {MAX_BALANCE} units",
+                          field="quantity", code="out_of_range")
     return Applied(Position(b[0], b[1], b[2], b[3], b[4], b[5], pos.version + 1), oversold)
 
 

@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.adapters.db.stock_store import StockResult
 from omnihub.domain.ledger import LedgerError, Movement, Position, Reason, StockState as S
+from omnihub.domain.limits import (
+    CODE_LENGTH,
+    MAX_QUANTITY,
+    REFERENCE_LENGTH,
+    SKU_LENGTH,
+    check_texts,
+    check_whole,
+)
 from omnihub.domain.stock_commands import Plan, PositionKey, StockCommand, fixed_plan
 
 
@@ -24,10 +32,15 @@ class Context:
 
 
 def _check_qty(quantity: int) -> None:
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise LedgerError("quantity must be a whole number", field="quantity")
-    if quantity <= 0:
-        raise LedgerError(f"quantity must be positive, got {quantity}", field="quantity")
+    check_whole(quantity, "quantity", low=1, high=MAX_QUANTITY)
+
+
+def _check_refs(sku: object, location: object, ctx: Context) -> None:
+    """What a command writes as text fits its column and holds no NUL (domain/limits.py):
+    refused here, it fails no batch."""
+    check_texts((("sku", sku, SKU_LENGTH), ("location", location, CODE_LENGTH),
+                 ("reference", ctx.reference, REFERENCE_LENGTH), ("channel", ctx.channel, CODE_LENGTH),
+                 ("actor", ctx.actor, REFERENCE_LENGTH), ("Idempotency-Key", ctx.idempotency_key, REFERENCE_LENGTH)))
 
 
 def _m(sku, loc, qty, src, dst, reason, ctx: Context) -> Movement:
@@ -41,6 +54,7 @@ class Inventory:
     def _run(self, kind: str, movements: list[Movement], ctx: Context, request: dict, **kw) -> StockResult:
         for m in movements:
             _check_qty(m.quantity)
+            _check_refs(m.sku, m.location, Context(m.actor, m.channel, m.reference, m.idempotency_key))
         keys = tuple(dict.fromkeys((m.sku, m.location) for m in movements))
         cmd = StockCommand(kind, keys, fixed_plan(movements), ctx.idempotency_key, request, **kw)
         return self.writer.execute(cmd)
@@ -151,8 +165,9 @@ class Inventory:
 def count_command(sku: str, location: str, counted: int, *, damaged: int | None = None,
                   reason: Reason = Reason.CYCLE_COUNT, ctx: Context = Context()) -> StockCommand:
     for name, v in (("counted", counted), ("damaged", damaged)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-            raise LedgerError(f"{name} must be a whole number ≥ 0", field=name)
+        if v is not None:
+            check_whole(v, name, low=0, high=MAX_QUANTITY)
+    _check_refs(sku, location, ctx)
     key: PositionKey = (sku, location)
 
     def plan(current: Mapping[PositionKey, Position]) -> Plan:

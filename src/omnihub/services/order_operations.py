@@ -12,6 +12,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 from omnihub.domain.ledger import Movement, Reason, StockState as S
+from omnihub.domain.limits import (
+    CODE_LENGTH,
+    LINE_ID_LENGTH,
+    MAX_ID,
+    MAX_LINE_QUANTITY,
+    REFERENCE_LENGTH,
+    SHIPMENT_ID_LENGTH,
+    TEXT_LENGTH,
+    check_text,
+    check_whole,
+)
 from omnihub.domain.order_states import OrderState
 from omnihub.domain.orders import ROUTING_REJECTED, AssignmentState, Order, apply_newer_version, cancellation_path
 from omnihub.domain.stock_commands import Plan
@@ -24,7 +35,16 @@ class OrderOperations:
     def __init__(self, pipeline: OrderPipeline) -> None:
         self.pipeline = pipeline
 
-    def _run(self, order_id: int, fn) -> OrderResult:
+    def _run(self, order_id: int, fn, *, texts: tuple = (), lines: dict | None = None) -> OrderResult:
+        """Run `fn` on the order as a writer job. What the database would refuse (an id
+        beyond 64 bits, a text with NUL or over its column) is refused first: it would
+        fail the batch the job runs in (domain/limits.py)."""
+        check_whole(order_id, "order_id", high=MAX_ID)
+        for field, value, length in texts:
+            check_text(value, field, length)
+        for line_id, units in (lines or {}).items():
+            check_text(line_id, "lines", LINE_ID_LENGTH)
+            check_whole(units, f"lines.{line_id}", high=MAX_LINE_QUANTITY)
         res = self.pipeline.writer.submit(_OpJob(self.pipeline, order_id, fn)).result(120)
         if isinstance(res, Exception):
             raise res
@@ -72,7 +92,7 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "cancelled", new.state.value)
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), lines=lines)
 
     # -- holds ------------------------------------------------------------------------------
     def hold(self, order_id: int, reason: str) -> OrderResult:
@@ -81,7 +101,7 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "held", new.state.value, holds=list(new.holds))
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),))
 
     def release(self, order_id: int) -> OrderResult:
         """Release a hold: the order goes to brokering and is routed at once. An order the
@@ -112,6 +132,9 @@ class OrderOperations:
                 raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
             movements, lines, n = [], [], 0
             shipment = f"{order.id}-{location}-{tracking or len(ctx.work.events)}"
+            if len(shipment) > SHIPMENT_ID_LENGTH:  # the shipment's id column (and the channel's fulfilment's)
+                raise OrderError(f"tracking number too long for a shipment id of {SHIPMENT_ID_LENGTH} characters",
+                                 field="tracking_number", code="too_long")
             for ln in order.lines:
                 kept = []
                 for a in ln.assignments:
@@ -136,7 +159,8 @@ class OrderOperations:
             ctx.work.shipments.append((new.id, location, carrier, tracking, shipment))
             return OrderResult(new.id, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("carrier", carrier, LINE_ID_LENGTH),
+                                              ("tracking_number", tracking, REFERENCE_LENGTH)))
 
     def hand_over(self, order_id: int) -> OrderResult:
         """The customer collected a pickup (BOPIS/curbside) order."""
@@ -196,7 +220,7 @@ class OrderOperations:
             return OrderResult(new.id, "delivered", new.state.value,
                                assignments=[{"shipment_id": shipment_id, "units": n}])
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, texts=(("shipment_id", shipment_id, REFERENCE_LENGTH),))
 
     def reject_assignment(self, order_id: int, location: str, reason: str = "store could not fulfil") -> OrderResult:
         """A ship-from-store store refuses its assignment: the reservation is released,
@@ -226,7 +250,7 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return ctx.route(new, "rerouted")
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)))
 
     def receive_return(self, order_id: int, location: str, lines: dict[str, int], to_state: str = "on_hand") -> OrderResult:
         """Returned units arrive at `location`: back to stock, to damaged, or to QC."""
@@ -256,7 +280,7 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "returned", new.state.value)
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH),), lines=lines)
 
 
 class _OpJob:
