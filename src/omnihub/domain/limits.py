@@ -63,9 +63,11 @@ def check_whole(value: object, field: str, *, low: int = 0, high: int = MAX_QUAN
     """`value` is an int (not a bool) within [low, high], else LedgerError on `field`."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise LedgerError(f"{field} must be a whole number", field=field, code="invalid_number")
-    if value < low or value > high:
-        raise LedgerError(f"{field} must be between {low} and {high}, got {value}", field=field,
-                          code="out_of_range")
+    if value < low:
+        floor = "positive" if low == 1 else f"a whole number ≥ {low}"
+        raise LedgerError(f"{field} must be {floor}, got {value}", field=field)
+    if value > high:
+        raise LedgerError(f"{field} must be at most {high}, got {value}", field=field, code="out_of_range")
 
 
 def check_text(value: object, field: str, length: int = TEXT_LENGTH) -> None:
