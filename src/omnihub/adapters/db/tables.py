@@ -467,3 +467,46 @@ reconciliation_findings = sa.Table(
     sa.Column("repaired", sa.Boolean, nullable=False),
     sa.Index("ix_reconciliation_findings_run", "run_id", "kind"),
 )
+
+# ERP snapshot imports (services/erp_snapshot.py): one row per file imported, identified by
+# its size and SHA-256, with how far it got; one row per chunk committed, written in the
+# same transaction as that chunk's movements, so a run killed part-way is resumed after its
+# last chunk and no chunk is ever applied twice ((import_id, chunk) is the chunk's
+# idempotency key).
+snapshot_imports = sa.Table(
+    "snapshot_imports",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("file_name", sa.String(500), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # running | done
+    sa.Column("chunk_rows", sa.Integer, nullable=False),
+    sa.Column("chunks", sa.Integer, nullable=False, server_default="0"),  # chunks committed
+    sa.Column("last_line", sa.BigInteger, nullable=False, server_default="1"),  # the last line they hold
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("applied", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("failed", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("movements", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_snapshot_imports_file", "sha256", "size"),
+)
+
+snapshot_import_chunks = sa.Table(
+    "snapshot_import_chunks",
+    metadata,
+    sa.Column("import_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("snapshot_imports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("first_line", sa.BigInteger, nullable=False),
+    sa.Column("last_line", sa.BigInteger, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("applied", sa.Integer, nullable=False),
+    sa.Column("movements", sa.Integer, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),  # the chunk's failed rows (line, column, field, message)
+    sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -157,26 +157,20 @@ def atp(sku: str, channel: Optional[str] = None, explain: bool = False, database
 
 
 @app.command("import-snapshot")
-def import_snapshot_cmd(file: Path, database_url: DbOpt = None) -> None:
+def import_snapshot_cmd(
+    file: Path,
+    database_url: DbOpt = None,
+    again: Annotated[bool, typer.Option("--again", help="import a file anew that was imported to its end before")] = False,
+    chunk_rows: Annotated[Optional[int], typer.Option(min=1, hidden=True, help="rows per transaction")] = None,
+) -> None:
     """Apply an ERP snapshot CSV (sku,location,on_hand[,damaged]); bad rows are listed
     with their line and column (1-based, the header is line 1), in line order; good rows
-    apply. The file is UTF-8 (with or without BOM) or UTF-16 with BOM."""
-    from omnihub.entrypoints.cli.input_files import read_csv_file
-    from omnihub.services.erp_snapshot import import_snapshot
+    apply. The file is UTF-8 (with or without BOM) or UTF-16 with BOM, of any size: it is
+    streamed and applied in chunks, and a run stopped part-way resumes where it stopped
+    when the same file is imported again."""
+    from omnihub.entrypoints.cli.snapshot_import import import_snapshot_file
 
-    text = read_csv_file(file)
-    hub = open_hub(database_url)
-    try:
-        report = import_snapshot(hub.writer, text, actor="cli")
-    finally:
-        hub.close()
-    out = console()
-    out.print(f"{report.rows} rows: {report.applied} changed stock ({report.movements} movements), "
-              f"{report.unchanged} unchanged, {len(report.errors)} failed")
-    for e in report.errors:
-        out.print(f"  [red]{escape(str(file))}:{e.line}:{e.column}[/] {escape(e.field)}: {escape(e.message)}")
-    if report.errors:
-        raise typer.Exit(1)
+    import_snapshot_file(file, database_url, again=again, chunk_rows=chunk_rows)
 
 
 def _write_json(path: Optional[Path], result: dict) -> None:
