@@ -97,7 +97,10 @@ class CsvFile:
         try:
             yield from text
         finally:
-            text.detach()  # the caller's file stays open (and is the caller's to close)
+            try:
+                text.detach()  # the caller's file stays open (and is the caller's to close)
+            except ValueError:  # it was closed first (a reader that stopped early, collected later)
+                pass
 
 
 def inspect_csv(raw: BinaryIO, *, name: str = "the file", block: int = _BLOCK) -> CsvFile:

@@ -243,6 +243,23 @@ def bench_ledger_cmd(
                               base_url=postgres_url,
                               progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
+@bench_app.command("snapshot")
+def bench_snapshot_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    rows: Annotated[int, typer.Option(min=1, help="rows in the snapshot (one per position)")] = 1_000_000,
+    locations: int = 50,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """ERP snapshot import (`omnihub import-snapshot` in a child process): rows/s and the
+    import's peak RSS; then the same file again, which applies nothing."""
+    from omnihub.benchmarks.snapshot import bench_snapshot
+
+    with console().status(f"importing a snapshot of {rows:,} rows"):
+        result = bench_snapshot(backend, rows=rows, locations=locations, base_url=postgres_url)
+    _write_json(json_file, result)
+
+
 from omnihub.sandbox.cli import sandbox_app
 app.add_typer(sandbox_app, name="sandbox")
 from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands
