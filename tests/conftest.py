@@ -18,7 +18,7 @@ from omnihub.adapters.db.engine import make_engine, migrate
 from omnihub.adapters.db.tables import metadata
 from omnihub.benchmarks.scratch_db import scratch_database
 from omnihub.hub import Hub
-from omnihub.settings import Settings
+from omnihub.settings import LOOPBACK_HOSTS, Settings
 from tests.shared_files import require_shared, shared_dir  # noqa: F401  (re-exported for the tests)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,9 @@ def clean_url(database_url):
 
 @pytest.fixture
 def hub(clean_url):
-    h = Hub.open(Settings(database_url=clean_url), run_migrations=False, relay=False)
+    # TestClient's requests carry `Host: testserver`; the live servers' are loopback ones.
+    h = Hub.open(Settings(database_url=clean_url, allowed_hosts=[*LOOPBACK_HOSTS, "testserver"]),
+                 run_migrations=False, relay=False)
     yield h
     h.close()
 

@@ -20,6 +20,9 @@ from pydantic_settings import (
 )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNIHUB_", extra="ignore")
 
@@ -43,6 +46,13 @@ class Settings(BaseSettings):
         default="",
         repr=False,  # a Settings (or a Hub) in a log or traceback must not show it
         description="Key for encrypting channel credentials at rest (Fernet, urlsafe base64)",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS),
+        description="Host names the API answers to (the request's Host header, port aside); another Host is "
+        "400. Guards a hub on loopback against DNS rebinding. `omnihub serve --host` adds the name it binds "
+        "to; `*.example.com` matches sub-domains, `*` any host. Environment: OMNIHUB_ALLOWED_HOSTS as a "
+        "JSON list",
     )
 
     @classmethod

@@ -16,6 +16,8 @@ from tests.conftest import count_rows
 
 PROBLEM = "application/problem+json"
 
+CSV = {"Content-Type": "text/csv"}  # what a snapshot upload declares
+
 
 @pytest.fixture
 def api(hub):
@@ -95,7 +97,7 @@ def test_every_list_in_a_body_is_indexed_the_same_way(api):
 
 def test_csv_upload_errors_are_in_line_order_with_the_column_named(api):
     csv = 'sku,location,on_hand\nNOPE,WH,1\nTEE-M,WH,x\n"TEE-L",WH,2\n"TEE\nM",WH,y\n'
-    body = problem(api.post("/api/v1/stock/snapshots", content=csv), 422)
+    body = problem(api.post("/api/v1/stock/snapshots", content=csv, headers=CSV), 422)
     got = [(e["line"], e["column"], e["field"]) for e in body["errors"]]
     assert got == [(2, 1, "sku"), (3, 3, "on_hand"), (5, 3, "on_hand")]
     assert body["report"]["applied"] == 1
@@ -105,11 +107,11 @@ def test_csv_upload_takes_the_encodings_excel_writes(api):
     for on_hand, (bom, encoding) in enumerate([(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
                                                (codecs.BOM_UTF8, "utf-8"), (b"", "utf-8")], start=5):
         raw = bom + f"sku,location,on_hand\r\nTEE-M,WH,{on_hand}\r\n".encode(encoding)
-        r = api.post("/api/v1/stock/snapshots", content=raw)
+        r = api.post("/api/v1/stock/snapshots", content=raw, headers=CSV)
         assert r.status_code == 200 and r.json()["applied"] == 1, (encoding, bom, r.text)
         assert api.get("/api/v1/positions/TEE-M").json()["locations"]["WH"]["on_hand"] == on_hand
 
 
 def test_csv_upload_in_a_legacy_code_page_is_refused_with_the_offset(api):
-    body = problem(api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nCAFÉ,WH,1\n".encode("cp1252")), 422)
+    body = problem(api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nCAFÉ,WH,1\n".encode("cp1252"), headers=CSV), 422)
     assert body["code"] == "invalid_encoding" and body["errors"][0]["offset"] == 24

@@ -11,6 +11,8 @@ from tests.conftest import count_rows
 
 PROBLEM = "application/problem+json"
 
+CSV = {"Content-Type": "text/csv"}  # what a snapshot upload declares
+
 
 @pytest.fixture
 def api(hub):
@@ -146,14 +148,14 @@ def test_malformed_json_and_huge_bodies(api, hub):
 
 
 def test_erp_snapshot_upload_reports_bad_rows_and_applies_good_ones(api):
-    ok = api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nTEE-M,WH,9\n")
+    ok = api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nTEE-M,WH,9\n", headers=CSV)
     assert ok.status_code == 200 and ok.json()["applied"] == 1
-    bad = api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nTEE-M,WH,x\nTEE-L,WH,3\n")
+    bad = api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nTEE-M,WH,x\nTEE-L,WH,3\n", headers=CSV)
     body = assert_problem(bad, 422)
     assert body["errors"][0]["line"] == 2 and body["errors"][0]["column"] == 3
     assert body["report"]["applied"] == 1
     assert api.get("/api/v1/positions/TEE-L").json()["locations"]["WH"]["on_hand"] == 3
-    assert_problem(api.post("/api/v1/stock/snapshots", content=b"\xff\xfe\x00bad"), 422)
+    assert_problem(api.post("/api/v1/stock/snapshots", content=b"\xff\xfe\x00bad", headers=CSV), 422)
 
 
 def test_openapi_is_served(api):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.entrypoints.api import metrics, routes_reconciliation, routes_sync, routes_webhooks
+from omnihub.entrypoints.api.request_guards import RequestGuards
 from omnihub.gc_tuning import tune_for_throughput
 from omnihub.hub import Hub
 from omnihub.settings import Settings, get_settings
@@ -89,8 +91,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     def healthz(request: Request) -> dict:
         return {"status": "ok"}
 
-    max_bytes = (hub.settings if hub else (settings or Settings())).max_request_bytes
-    return BodyLimit(app, max_bytes)  # type: ignore[return-value]
+    config = hub.settings if hub else (settings or Settings())
+    guarded = RequestGuards(BodyLimit(app, config.max_request_bytes), [*config.allowed_hosts, *extra_hosts])
+    return guarded  # type: ignore[return-value]
 
 
 def worker_app() -> FastAPI:

@@ -77,16 +77,21 @@ def count(body: CountIn, hub: HubDep, response: Response, idempotency_key: IdemK
     return _answer(r, response)
 
 
-@router.post("/stock/snapshots", status_code=200)
+@router.post("/stock/snapshots", status_code=200, openapi_extra={
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def erp_snapshot(request: Request, hub: HubDep) -> Response:
     """Import an ERP snapshot (CSV: sku,location,on_hand[,damaged]; UTF-8 with or without
     BOM, or UTF-16 with BOM). Bad rows are listed in line order with their `line` and
     `column` (1-based; the header is line 1) and the column's name as `field`; good rows
-    apply. 200 if all applied, 207-like 422 if some failed."""
+    apply. 200 if all applied, 207-like 422 if some failed. The body must be declared
+    `Content-Type: text/csv` (415 otherwise): a browser posts text/plain cross-site."""
     from starlette.concurrency import run_in_threadpool
 
+    from omnihub.entrypoints.api.request_guards import unsupported_media_type
     from omnihub.entrypoints.csv_text import CsvEncodingError, decode_csv
 
+    if (refused := unsupported_media_type(request, "text/csv")) is not None:
+        return refused
     raw = await request.body()
     try:
         text = decode_csv(raw, name="the snapshot")

@@ -64,6 +64,7 @@ def serve(
                                                  "(2 uses both cores of a 2-core machine)")] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
+    import json
     import os
 
     import uvicorn
@@ -84,10 +85,15 @@ def serve(
             load_sample_catalog(hub)
     out.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, "
               f"db: {shown_url(settings.database_url)}{f', {workers} workers' if workers > 1 else ''})")
+    hosts = list(dict.fromkeys([*settings.allowed_hosts, host]))  # the name it binds to is one it answers to
+    if host in ("0.0.0.0", "::", ""):
+        out.print("[yellow]listening on every address: set allowed_hosts (OMNIHUB_ALLOWED_HOSTS) to the names the "
+                  "hub is reached under; other Host headers are refused[/]")
     if workers > 1:
         # The workers open their own hubs from the environment (the schema is up to date).
         hub.close()
         os.environ["OMNIHUB_DATABASE_URL"] = settings.database_url
+        os.environ["OMNIHUB_ALLOWED_HOSTS"] = json.dumps(hosts)
         uvicorn.run("omnihub.entrypoints.api.app:worker_app", factory=True, workers=workers, host=host, port=port,
                     log_level="warning")
         return
@@ -96,7 +102,7 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     try:
-        uvicorn.run(create_app(settings, hub=hub), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings, hub=hub, extra_hosts=[host]), host=host, port=port, log_level="warning")
     finally:
         hub.close()
 
