@@ -13,6 +13,7 @@ from omnihub.adapters.channels.connectors import build_amazon, build_shopify
 
 SHOPIFY_TOKEN = "shpat_sync_tests"
 SHOPIFY_SECRET = "shpss_sync_tests_secret"
+SHOPIFY_DOMAIN = "omnihub-dev.myshopify.com"  # the sandbox's X-Shopify-Shop-Domain
 
 
 from tests.live_server import LiveServer  # noqa: E402
@@ -36,6 +37,7 @@ def shopify_config(tmp_path: Path, **overrides):
     from omnihub.sandbox.shopify.config import ShopifySandboxConfig
 
     values = dict(state_path=tmp_path / "shopify.sqlite3", access_tokens=[SHOPIFY_TOKEN], client_secret=SHOPIFY_SECRET,
+                  shop_domain=SHOPIFY_DOMAIN,
                   catalog_products=4, catalog_variants_per_product=2, catalog_stores=2, catalog_warehouses=1,
                   initial_stock_max=12, time_scale=0.001, plan="plus")
     values.update(overrides)
@@ -55,7 +57,9 @@ def shopify_sandbox(tmp_path, serve):
 
 
 def shopify_secrets(url: str, plan: str = "plus") -> dict:
-    return {"shop_url": url, "access_token": SHOPIFY_TOKEN, "client_secret": SHOPIFY_SECRET, "plan": plan}
+    # The sandbox is reached on loopback, not at its myshopify.com name: say which shop it is.
+    return {"shop_url": url, "access_token": SHOPIFY_TOKEN, "client_secret": SHOPIFY_SECRET, "plan": plan,
+            "shop_domain": SHOPIFY_DOMAIN}
 
 
 @pytest.fixture

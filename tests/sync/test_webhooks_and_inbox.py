@@ -16,16 +16,19 @@ from omnihub.entrypoints.api.app import create_app
 from tests.sync.conftest import SHOPIFY_SECRET
 
 
+SHOP = "omnihub-test.myshopify.com"
+
+
 def _hub_api(hub, serve):
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
-    hub.vault.put("shopify", {"shop_url": "http://unused", "access_token": "x", "client_secret": SHOPIFY_SECRET})
+    hub.vault.put("shopify", {"shop_url": f"https://{SHOP}", "access_token": "x", "client_secret": SHOPIFY_SECRET})
     return serve(create_app(hub=hub))
 
 
-def _post(url, body: bytes, *, secret=SHOPIFY_SECRET, webhook_id="w-1", topic="orders/create"):
-    return httpx.post(url + "/webhooks/shopify", content=body, headers={
+def _post(url, body: bytes, *, secret=SHOPIFY_SECRET, webhook_id="w-1", topic="orders/create", shop=SHOP, path=""):
+    return httpx.post(url + "/webhooks/shopify" + path, content=body, headers={
         "X-Shopify-Hmac-Sha256": sign(body, secret), "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-Topic": topic,
-        "Content-Type": "application/json"})
+        "X-Shopify-Shop-Domain": shop, "Content-Type": "application/json"})
 
 
 def test_signature_dedup_and_a_poison_payload(stocked, serve):

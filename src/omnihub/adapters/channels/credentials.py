@@ -55,3 +55,9 @@ class CredentialVault:
             raise CredentialsUnavailable(f"credentials of {channel!r} were encrypted with another key") from exc
         remember_secrets_of(secrets)
         return secrets
+
+    def channels(self) -> list[str]:
+        """The channels that have credentials stored (names only: nothing is decrypted)."""
+        c = t.channel_credentials
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(c.c.channel).order_by(c.c.channel)).scalars())

@@ -197,7 +197,9 @@ class _DemoWorld:
         # What an operator types once (`omnihub channels connect-*`), again at each start:
         # the sandboxes may listen on other ports than last time.
         self.hub.vault.put("shopify", {"shop_url": self.shop, "access_token": self.shop_cfg.access_tokens[0],
-                                       "client_secret": self.shop_cfg.client_secret, "plan": "plus"})
+                                       "client_secret": self.shop_cfg.client_secret, "plan": "plus",
+                                       # its webhooks say they are from this shop (X-Shopify-Shop-Domain)
+                                       "shop_domain": self.shop_cfg.shop_domain})
         a = self.amazon_cfg
         self.hub.vault.put("amazon_seller", {"endpoint": self.amazon, "lwa_url": self.amazon + "/auth/o2/token",
                                              "client_id": a.lwa_client_id, "client_secret": a.lwa_client_secret,

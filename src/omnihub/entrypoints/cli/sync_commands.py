@@ -135,14 +135,18 @@ def inbox_failures(database_url: DbOpt = None) -> None:
 @channels_app.command("connect-shopify")
 def connect_shopify(shop_url: str, access_token: str, client_secret: str,
                     plan: Annotated[str, typer.Option(help="standard, advanced, plus or enterprise")] = "standard",
+                    shop_domain: Annotated[Optional[str], typer.Option(
+                        help="the shop's <name>.myshopify.com, which its webhooks name in X-Shopify-Shop-Domain, "
+                             "when SHOP_URL has another host (a proxy, a sandbox)")] = None,
                     channel: str = "shopify", database_url: DbOpt = None) -> None:
-    """Store a Shopify shop's credentials (encrypted with OMNIHUB_SECRET_KEY)."""
+    """Store a Shopify shop's credentials (encrypted with OMNIHUB_SECRET_KEY). Webhooks are
+    taken only from this shop: the host of SHOP_URL, or --shop-domain."""
     if plan not in ("standard", "advanced", "plus", "enterprise"):
         raise typer.BadParameter("plan is standard, advanced, plus or enterprise")
     hub = _hub(database_url)
     try:
         hub.vault.put(channel, {"shop_url": shop_url, "access_token": access_token, "client_secret": client_secret,
-                                "plan": plan})
+                                "plan": plan, **({"shop_domain": shop_domain} if shop_domain else {})})
     finally:
         hub.close()
     console().print(f"{channel}: credentials stored")

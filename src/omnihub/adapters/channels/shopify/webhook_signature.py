@@ -17,3 +17,23 @@ def is_authentic(body: bytes, secret: str, header: str | None) -> bool:
     if not header or not secret:
         return False
     return hmac.compare_digest(sign(body, secret).encode(), header.strip().encode())
+
+
+def shop_domains(secrets: dict) -> set[str]:
+    """The names under which a connected shop's deliveries say who they are from
+    (`X-Shopify-Shop-Domain`, e.g. `acme.myshopify.com`): the host of its stored `shop_url`
+    (the Admin API is reached at https://<shop>.myshopify.com), and its `shop_domain` when
+    one is stored because the Admin API is reached under another address (a sandbox on
+    loopback, a proxy). Empty for an entry that is not a Shopify shop's."""
+    from urllib.parse import urlsplit
+
+    if not secrets.get("shop_url") or not secrets.get("client_secret"):
+        return set()
+    names = {normal_domain(urlsplit(str(secrets["shop_url"])).hostname or "")}
+    if secrets.get("shop_domain"):
+        names.add(normal_domain(str(secrets["shop_domain"])))
+    return names - {""}
+
+
+def normal_domain(value: str | None) -> str:
+    return (value or "").strip().rstrip(".").lower()
