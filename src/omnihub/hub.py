@@ -14,6 +14,7 @@ from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.services.catalog import CatalogService
 from omnihub.services.channel_inbox import InboxProcessor
 from omnihub.services.channel_sync import ChannelSync
+from omnihub.services.customer_privacy import CustomerPrivacy
 from omnihub.services.inventory import Inventory
 from omnihub.services.order_operations import OrderOperations
 from omnihub.services.order_pipeline import OrderPipeline
@@ -40,6 +41,7 @@ class Hub:
     sync: ChannelSync | None = None  # channel pushes; senders run in `omnihub worker`
     inbox: InboxProcessor | None = None  # webhooks / notifications accepted, then processed
     vault: CredentialVault | None = None  # channel credentials, encrypted at rest
+    privacy: CustomerPrivacy | None = None  # erasure and export of a customer's data (GDPR, CCPA, Shopify)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -61,8 +63,10 @@ class Hub:
             rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
             sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
             vault=CredentialVault(engine, settings.secret_key),
+            privacy=CustomerPrivacy(engine, settings.privacy_export_dir),
         )
         hub.inbox.observe_level = hub.sync.observe_level
+        hub.inbox.privacy = hub.privacy
         hub.sync.attach(bus)
         if relay:
             outbox_relay.start()

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="Where the shared contracts and sample data live, for the tests that check the "
         "channels' official contracts (a relative path is taken from the project's root)",
     )
+    privacy_export_dir: Path = Field(
+        default=Path("var/privacy-exports"),
+        description="Where customer data requests are written (one JSON file each, for the merchant; served by "
+        "GET /api/v1/customers/data-requests/{id}/file); a relative path is taken from the working directory",
+    )
     writer_batch_max: int = Field(default=1000, ge=1, le=20000)
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     secret_key: str = Field(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import secrets as random_secrets
 
-import httpx
 from cryptography.fernet import Fernet
 
 from tests.sync.channel_world import build_world
@@ -156,4 +155,3 @@ def test_worker_logs_hold_no_secret_and_no_personal_data(hub, serve, shopify_san
         assert "SpApiError" in text and "ShopifyError" in text, (fmt, text[-3000:])
         assert "Traceback" in text or '"frames"' in text, (fmt, text[-3000:])
     assert shop_link.broken and amazon_link.broken
-    _ = httpx

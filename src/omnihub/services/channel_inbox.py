@@ -14,6 +14,9 @@ asynchronously by whichever worker claims it.
 - An order the pipeline refuses for what it says (an unknown SKU) is parked once, with
   the reason (services/parked_orders.py); the delivery that brought it is done. Another
   delivery or poll of it counts on the parked row and logs nothing.
+- Shopify's privacy topics (customers/redact, shop/redact, customers/data_request) are
+  handed to the privacy service (services/customer_privacy.py) after the batch's orders
+  are in, so an order version of the same batch cannot write back what was erased.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from omnihub.adapters.channels.shopify.order_mapping import (
 )
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
+from omnihub.services.customer_privacy import PRIVACY_TOPICS, PrivacyRequestError
 from omnihub.services.parked_orders import PARKED, ParkedOrders, is_refusal
 
 log = structlog.get_logger(__name__)
@@ -75,6 +79,7 @@ class InboxProcessor:
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     stopping: threading.Event = field(default_factory=threading.Event)  # set: finish the row in hand, release the rest
     parked: ParkedOrders | None = None  # orders refused for what they say (default: on this engine)
+    privacy: object | None = None  # CustomerPrivacy: Shopify's privacy webhooks (pending until there is one)
 
     def __post_init__(self) -> None:
         if self.parked is None:
@@ -134,6 +139,7 @@ class InboxProcessor:
         failed: dict[int, str] = {}
         retry: dict[int, str] = {}
         orders: list[tuple[int, Order]] = []
+        privacy: list[tuple[int, str, dict]] = []
         released: list[int] = []
         for r in rows:
             if self.stopping.is_set():  # shutting down: the rest goes back to the queue now, not after the lease
@@ -144,6 +150,11 @@ class InboxProcessor:
                 if r.source == "shopify":
                     if r.topic in ORDER_TOPICS:
                         orders.append((r.id, order_from_rest(body, lambda ext: names.location_ids.get(numeric_id(ext)))))
+                        continue
+                    if r.topic in PRIVACY_TOPICS:
+                        if self.privacy is None:
+                            raise TransientError("no privacy service configured")
+                        privacy.append((r.id, r.topic, body))
                         continue
                     if r.topic == "inventory_levels/update":
                         item, location, available = inventory_level_update(body)
@@ -192,6 +203,14 @@ class InboxProcessor:
                 by_source.setdefault(source_of[rid], []).append((order, res))
             for source, pairs in by_source.items():
                 self.parked.settle(source, [o for o, _ in pairs], [r for _, r in pairs])
+        for rid, topic, body in privacy:  # after the orders: nothing of this batch writes back what is erased
+            try:
+                self.privacy.handle_shopify(topic, body, delivery_id=f"shopify:{rid}")
+                done.append(rid)
+            except (PrivacyRequestError, ValueError, KeyError, TypeError) as exc:
+                failed[rid] = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:
+                retry[rid] = f"{type(exc).__name__}: {exc}"
         self._settle(rows, done, failed, retry)
         self._release(released)
         return len(rows)

@@ -395,6 +395,23 @@ channel_inbox = sa.Table(
     sa.Index("ix_channel_inbox_state", "state", "id"),
 )
 
+# Privacy requests (services/customer_privacy.py): each erasure and data export, where it
+# came from and what it did. Never the identifiers it was about: the record outlives the
+# erasure it documents. A data request's file lives under settings.privacy_export_dir.
+privacy_requests = sa.Table(
+    "privacy_requests",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # redact | shop_redact | data_request
+    sa.Column("source", sa.String(32), nullable=False),  # shopify | api | cli
+    sa.Column("reference", sa.String(200)),  # the channel's own id (Shopify data_request id, webhook id)
+    sa.Column("state", sa.String(16), nullable=False),  # done | ready (an export) | erased (an export, since redacted)
+    sa.Column("export_file", sa.String(500)),
+    sa.Column("summary", sa.JSON, nullable=False),  # what was erased or exported, counted
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+)
+
 # Polling cursors per channel and feed ("orders.updated_at" → last seen channel time).
 channel_cursors = sa.Table(
     "channel_cursors",

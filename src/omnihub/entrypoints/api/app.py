@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     app.include_router(routes_orders.router, prefix="/api/v1")
     app.include_router(routes_sync.router, prefix="/api/v1")
     app.include_router(routes_reconciliation.router, prefix="/api/v1")
+    from omnihub.entrypoints.api import routes_customers  # privacy requests (erasure, data export)
+
+    app.include_router(routes_customers.router, prefix="/api/v1")
     app.include_router(routes_webhooks.router)
     app.include_router(metrics.router)
 

@@ -276,3 +276,6 @@ from omnihub.entrypoints.cli.sync_commands import sync_app as _sync_app  # noqa:
 register_reconcile(_sync_app)
 from omnihub.entrypoints.cli.demo import demo as _demo  # noqa: E402
 app.command("demo")(_demo)
+from omnihub.entrypoints.cli.customer_commands import customers_app  # noqa: E402
+
+app.add_typer(customers_app, name="customers")
