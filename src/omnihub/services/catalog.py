@@ -49,6 +49,8 @@ class CatalogService:
 
     def update_location(self, code: str, changes: dict) -> dict:
         changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:  # an empty patch changes nothing (and `UPDATE ... SET` with nothing is no SQL)
+            return self.get_location(code)
         if "capabilities" in changes:
             changes["capabilities"] = sorted({Capability(c).value for c in changes["capabilities"]})
         with self.engine.begin() as conn:

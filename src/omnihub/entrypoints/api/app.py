@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.entrypoints.api import metrics, routes_reconciliation, routes_sync, routes_webhooks
@@ -51,8 +52,13 @@ class BodyLimit:
         await resp(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised by the body's reader: a route that reads the body itself (the webhooks)
+    meets it inside the app, whose handler answers 413 problem+json, as a route whose
+    body FastAPI parses does; one raised outside a route is answered by BodyLimit."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "request too large")
 
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_migrations: bool = True) -> FastAPI:

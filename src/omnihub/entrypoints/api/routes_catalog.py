@@ -7,7 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from omnihub.entrypoints.api.deps import get_hub
-from omnihub.entrypoints.api.schemas import ChannelIn, ListingIn, LocationIn, LocationPatch, PolicyIn, ProductIn
+from omnihub.entrypoints.api.schemas import (
+    AfterId,
+    ChannelIn,
+    CodePath,
+    IdPath,
+    ListingIn,
+    LocationIn,
+    LocationPatch,
+    PolicyIn,
+    ProductIn,
+    SkuPath,
+)
 from omnihub.hub import Hub
 
 router = APIRouter()
@@ -25,12 +36,12 @@ def list_locations(hub: HubDep) -> list[dict]:
 
 
 @router.get("/locations/{code}", tags=["catalog"])
-def get_location(code: str, hub: HubDep) -> dict:
+def get_location(code: CodePath, hub: HubDep) -> dict:
     return hub.catalog.get_location(code)
 
 
 @router.patch("/locations/{code}", tags=["catalog"])
-def patch_location(code: str, body: LocationPatch, hub: HubDep) -> dict:
+def patch_location(code: CodePath, body: LocationPatch, hub: HubDep) -> dict:
     return hub.catalog.update_location(code, body.model_dump(mode="json", exclude_unset=True))
 
 
@@ -42,22 +53,22 @@ def create_product(body: ProductIn, hub: HubDep) -> dict:
 
 
 @router.get("/products", tags=["catalog"])
-def list_products(hub: HubDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+def list_products(hub: HubDep, after_id: AfterId = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
     return hub.catalog.list_products(after_id=after_id, limit=limit)
 
 
 @router.get("/products/{product_id}", tags=["catalog"])
-def get_product(product_id: int, hub: HubDep) -> dict:
+def get_product(product_id: IdPath, hub: HubDep) -> dict:
     return hub.catalog.get_product(product_id)
 
 
 @router.get("/variants/{sku}", tags=["catalog"])
-def get_variant(sku: str, hub: HubDep) -> dict:
+def get_variant(sku: SkuPath, hub: HubDep) -> dict:
     return hub.catalog.get_variant(sku)
 
 
 @router.put("/channels/{code}", tags=["channels"])
-def put_channel(code: str, body: ChannelIn, hub: HubDep) -> dict:
+def put_channel(code: CodePath, body: ChannelIn, hub: HubDep) -> dict:
     """Create or replace a channel's allocation rule; recomputes what it may sell."""
     data = body.model_dump(mode="json")
     return hub.catalog.upsert_channel(code, **data)
@@ -69,12 +80,12 @@ def list_channels(hub: HubDep) -> list[dict]:
 
 
 @router.get("/channels/{code}", tags=["channels"])
-def get_channel(code: str, hub: HubDep) -> dict:
+def get_channel(code: CodePath, hub: HubDep) -> dict:
     return hub.catalog.get_channel(code)
 
 
 @router.put("/channels/{code}/listings", status_code=204, tags=["channels"])
-def put_listing(code: str, body: ListingIn, hub: HubDep) -> None:
+def put_listing(code: CodePath, body: ListingIn, hub: HubDep) -> None:
     hub.catalog.get_channel(code)
     hub.catalog.get_variant(body.sku)
     hub.catalog.set_listing(code, body.sku, body.external_id, external_variant_id=body.external_variant_id,

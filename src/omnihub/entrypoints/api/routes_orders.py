@@ -18,7 +18,31 @@ from omnihub.domain.ledger import LedgerError
 from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
 from omnihub.domain.routing import expand_record
 from omnihub.entrypoints.api.deps import get_hub
-from omnihub.entrypoints.api.schemas import Code, Sku, Strict
+from omnihub.domain.limits import (
+    CODE_LENGTH,
+    LINE_ID_LENGTH,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_LINES,
+    MAX_PRICE_MINOR,
+    NOTE_LENGTH,
+    REFERENCE_LENGTH,
+    INT64_MAX,
+    NO_NUL_PATTERN,
+    SKU_LENGTH,
+)
+from omnihub.entrypoints.api.schemas import (
+    AfterId,
+    Code,
+    CodePath,
+    CodeQuery,
+    IdPath,
+    Latitude,
+    Longitude,
+    Sku,
+    Strict,
+    Text,
+    Whole,
+)
 from omnihub.hub import Hub
 from omnihub.services.catalog import NotFound
 
@@ -27,46 +51,46 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 class LineIn(Strict):
-    line_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    line_id: Text(LINE_ID_LENGTH, 1) | None = None
     sku: Sku
-    quantity: Annotated[int, Field(gt=0, le=100_000, strict=True)]
-    unit_price_minor: Annotated[int, Field(ge=0)] = 0
-    tax_minor: Annotated[int, Field(ge=0)] = 0
-    discount_minor: Annotated[int, Field(ge=0)] = 0
+    quantity: Whole(1, MAX_LINE_QUANTITY)
+    unit_price_minor: Whole(0, MAX_PRICE_MINOR) = 0
+    tax_minor: Whole(0, MAX_PRICE_MINOR) = 0
+    discount_minor: Whole(0, MAX_PRICE_MINOR) = 0
 
 
 class AddressIn(Strict):
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
+    line1: Text() = ""
+    line2: Text() = ""
+    city: Text() = ""
+    region: Text() = ""
+    postal_code: Text(CODE_LENGTH) = ""
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lng: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
 
 
 class CustomerIn(Strict):
-    channel_customer_id: str | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
-    phone: Annotated[str, Field(max_length=40)] | None = None
+    channel_customer_id: Text(REFERENCE_LENGTH) | None = None
+    email: Text(320) | None = None
+    phone: Text(40) | None = None
 
 
 class OrderIn(Strict):
     channel: Code = "manual"
-    external_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    external_id: Text(REFERENCE_LENGTH, 1) | None = None
     channel_updated_at: datetime | None = None
     placed_at: datetime | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     customer: CustomerIn = CustomerIn()
     shipping_address: AddressIn | None = None
     billing_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
     delivery_method: DeliveryMethod = DeliveryMethod.STANDARD
     pickup_location: Code | None = None
     origin_location: Code | None = None
-    tags: list[Annotated[str, Field(max_length=100)]] = []
-    notes: Annotated[str, Field(max_length=5000)] = ""
+    tags: Annotated[list[Text(LINE_ID_LENGTH)], Field(max_length=100)] = []
+    notes: Text(NOTE_LENGTH) = ""
     channel_risk: RiskLevel | None = None
 
 
@@ -139,7 +163,7 @@ def _body_field(field: str | None, order: Order) -> str | None:
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, hub: HubDep) -> dict:
+def get_order(order_id: IdPath, hub: HubDep) -> dict:
     """The order, its assignments, and every routing decision with its explanation."""
     with hub.read_engine.connect() as conn:
         row = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
@@ -166,10 +190,10 @@ def get_order(order_id: int, hub: HubDep) -> dict:
 @router.get("/orders")
 def list_orders(
     hub: HubDep,
-    state: str | None = None,
-    channel: str | None = None,
-    customer_id: int | None = None,
-    after_id: int = 0,
+    state: CodeQuery = None,
+    channel: CodeQuery = None,
+    customer_id: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
+    after_id: AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     o = t.orders
@@ -187,73 +211,73 @@ def list_orders(
 
 
 class CancelIn(Strict):
-    lines: dict[str, Annotated[int, Field(gt=0)]] | None = None
-    reason: Annotated[str, Field(max_length=500)] = "cancelled"
+    lines: Annotated[dict[Text(LINE_ID_LENGTH), Whole(1, MAX_LINE_QUANTITY)], Field(max_length=MAX_ORDER_LINES)] | None = None
+    reason: Text() = "cancelled"
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel(order_id: int, body: CancelIn, hub: HubDep) -> dict:
+def cancel(order_id: IdPath, body: CancelIn, hub: HubDep) -> dict:
     """Cancel the whole order, or `lines: {line_id: units}`; exactly those units are released."""
     return hub.order_ops.cancel(order_id, body.lines, body.reason).as_dict()
 
 
 class HoldIn(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Text(500, 1)
 
 
 @router.post("/orders/{order_id}/hold")
-def hold(order_id: int, body: HoldIn, hub: HubDep) -> dict:
+def hold(order_id: IdPath, body: HoldIn, hub: HubDep) -> dict:
     return hub.order_ops.hold(order_id, body.reason).as_dict()
 
 
 @router.post("/orders/{order_id}/release")
-def release(order_id: int, hub: HubDep) -> dict:
+def release(order_id: IdPath, hub: HubDep) -> dict:
     return hub.order_ops.release(order_id).as_dict()
 
 
 class ShipmentIn(Strict):
     location: Code
-    carrier: Annotated[str, Field(max_length=100)] | None = None
-    tracking_number: Annotated[str, Field(max_length=200)] | None = None
+    carrier: Text(LINE_ID_LENGTH) | None = None
+    tracking_number: Text(REFERENCE_LENGTH) | None = None
 
 
 @router.post("/orders/{order_id}/shipments", status_code=201)
-def ship(order_id: int, body: ShipmentIn, hub: HubDep) -> dict:
+def ship(order_id: IdPath, body: ShipmentIn, hub: HubDep) -> dict:
     return hub.order_ops.ship(order_id, body.location, carrier=body.carrier, tracking=body.tracking_number).as_dict()
 
 
 @router.post("/orders/{order_id}/pickup")
-def pickup(order_id: int, hub: HubDep) -> dict:
+def pickup(order_id: IdPath, hub: HubDep) -> dict:
     return hub.order_ops.hand_over(order_id).as_dict()
 
 
 class DeliveryIn(Strict):
-    shipment_id: Annotated[str, Field(max_length=300)] | None = None  # omit: every parcel on its way
+    shipment_id: Text(REFERENCE_LENGTH) | None = None  # omit: every parcel on its way
 
 
 @router.post("/orders/{order_id}/deliveries")
-def deliver(order_id: int, hub: HubDep, body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
+def deliver(order_id: IdPath, hub: HubDep, body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
     """The carrier confirmed delivery (of one parcel, or of all that left)."""
     return hub.order_ops.deliver(order_id, body.shipment_id).as_dict()
 
 
 class RejectIn(Strict):
-    reason: Annotated[str, Field(max_length=500)] = "store could not fulfil"
+    reason: Text() = "store could not fulfil"
 
 
 @router.post("/orders/{order_id}/assignments/{location}/reject")
-def reject(order_id: int, location: str, hub: HubDep, body: RejectIn = Body(default_factory=RejectIn)) -> dict:
+def reject(order_id: IdPath, location: CodePath, hub: HubDep, body: RejectIn = Body(default_factory=RejectIn)) -> dict:
     return hub.order_ops.reject_assignment(order_id, location, body.reason).as_dict()
 
 
 class ReturnIn(Strict):
     location: Code
-    lines: dict[str, Annotated[int, Field(gt=0)]]
+    lines: Annotated[dict[Text(LINE_ID_LENGTH), Whole(1, MAX_LINE_QUANTITY)], Field(max_length=MAX_ORDER_LINES)]
     to_state: Literal["on_hand", "damaged", "quality_control"] = "on_hand"
 
 
 @router.post("/orders/{order_id}/returns", status_code=201)
-def receive_return(order_id: int, body: ReturnIn, hub: HubDep) -> dict:
+def receive_return(order_id: IdPath, body: ReturnIn, hub: HubDep) -> dict:
     return hub.order_ops.receive_return(order_id, body.location, body.lines, body.to_state).as_dict()
 
 
@@ -270,7 +294,7 @@ def get_rules(hub: HubDep) -> dict:
 
 
 @router.put("/routing-rules", tags=["routing"])
-def put_rules(hub: HubDep, body: dict = Body(...), comment: str | None = None) -> dict:
+def put_rules(hub: HubDep, body: dict = Body(...), comment: Annotated[str | None, Query(max_length=500, pattern=NO_NUL_PATTERN)] = None) -> dict:
     """Replace the rules; stored as a new version (older versions stay for the record)."""
     return hub.rules.save(body, comment=comment)
 
@@ -284,8 +308,9 @@ def rules_history(hub: HubDep) -> list[dict]:
 @router.get("/availability/stores", tags=["store mode"])
 def stores_near(
     hub: HubDep,
-    sku: Annotated[list[str], Query(min_length=1, max_length=50, description="SKU, or SKU:units for a basket")],
-    near: Annotated[str, Query(description="US ZIP code, or 'lat,lng'")],
+    sku: Annotated[list[Annotated[str, Field(max_length=SKU_LENGTH + 12, pattern=NO_NUL_PATTERN)]],
+                   Query(min_length=1, max_length=50, description="SKU, or SKU:units for a basket")],
+    near: Annotated[str, Query(max_length=100, pattern=NO_NUL_PATTERN, description="US ZIP code, or 'lat,lng'")],
     radius_km: Annotated[float, Query(gt=0, le=1000)] = 50,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     only_available: bool = False,
@@ -302,7 +327,7 @@ def stores_near(
             n = int(units) if units else 1
         except ValueError:
             raise LedgerError(f"{item!r}: units must be a whole number", field="sku") from None
-        if n <= 0:
-            raise LedgerError(f"{item!r}: units must be positive", field="sku")
+        if n <= 0 or n > MAX_LINE_QUANTITY:
+            raise LedgerError(f"{item!r}: units must be between 1 and {MAX_LINE_QUANTITY}", field="sku")
         basket[name] = basket.get(name, 0) + n
     return store_mode(hub.read_engine, basket, near, radius_km=radius_km, limit=limit, only_available=only_available)

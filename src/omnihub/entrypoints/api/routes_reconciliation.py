@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnihub.domain.limits import CODE_LENGTH, NO_NUL_PATTERN
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.schemas import IdPath
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.reconciliation_wiring import connect
 from omnihub.hub import Hub
@@ -22,7 +24,7 @@ router = APIRouter(prefix="/reconciliation", tags=["reconciliation"])
 
 class StartRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: str = Field(..., min_length=1, max_length=64, description="a connected channel, e.g. shopify or amazon_seller")
+    channel: str = Field(..., min_length=1, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN, description="a connected channel, e.g. shopify or amazon_seller")
     trigger: Literal["api"] = "api"
 
 
@@ -66,14 +68,14 @@ def start(body: StartRun, request: Request, hub: Hub = Depends(get_hub)):
 
 
 @router.get("/runs", summary="Reconciliation runs, newest first, with their counts per finding class")
-def runs(channel: str | None = Query(None, max_length=64), limit: int = Query(50, ge=1, le=500),
+def runs(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), limit: int = Query(50, ge=1, le=500),
          hub: Hub = Depends(get_hub)) -> dict:
     job = Reconciliation(hub.engine, hub.sync, hub.orders.ingest_many, hub.inventory.record_sale)
     return {"runs": [_jsonable(r) for r in job.runs(channel, limit)]}
 
 
 @router.get("/runs/{run_id}", summary="One run with its findings (class, SKU, location, figures, action)")
-def run(run_id: int, request: Request, hub: Hub = Depends(get_hub)):
+def run(run_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     found = Reconciliation(hub.engine, hub.sync, hub.orders.ingest_many, hub.inventory.record_sale).get(run_id)
     if found is None:
         return problem(404, "not found", f"no reconciliation run {run_id}", instance=request.url.path, code="not_found")

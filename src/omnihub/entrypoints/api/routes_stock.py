@@ -12,10 +12,15 @@ from omnihub.domain.ledger import LedgerError, Movement, StockState
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import (
+    AfterId,
     BulkAtpIn,
+    CodePath,
+    CodeQuery,
     CountIn,
     MovementIn,
     ReceiveIn,
+    SkuPath,
+    SkuQuery,
     StockOp,
     TransferIn,
     TransferReceiveIn,
@@ -131,39 +136,39 @@ def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Respon
 
 
 @router.get("/positions/{sku}")
-def positions(sku: str, hub: HubDep) -> dict:
+def positions(sku: SkuPath, hub: HubDep) -> dict:
     return {"sku": sku, "locations": {loc: p.as_dict() for loc, p in hub.queries.positions(sku).items()}}
 
 
 @router.get("/atp/{sku}")
-def atp(sku: str, hub: HubDep, channel: str | None = None) -> dict:
+def atp(sku: SkuPath, hub: HubDep, channel: CodeQuery = None) -> dict:
     return hub.queries.atp([sku], channel)[0]
 
 
 @router.post("/atp/bulk")
-def atp_bulk(body: BulkAtpIn, hub: HubDep, channel: str | None = None) -> list[dict]:
+def atp_bulk(body: BulkAtpIn, hub: HubDep, channel: CodeQuery = None) -> list[dict]:
     return hub.queries.atp(list(dict.fromkeys(body.skus)), channel)
 
 
 @router.get("/atp/{sku}/explain")
-def explain(sku: str, hub: HubDep, channel: str | None = None) -> dict:
+def explain(sku: SkuPath, hub: HubDep, channel: CodeQuery = None) -> dict:
     """Why ATP is N: every term per location, then the queue, allocation and buffer."""
     return hub.queries.explain(sku, channel)
 
 
 @router.get("/channels/{code}/availability")
-def channel_availability(code: str, hub: HubDep, sku: Annotated[list[str], Query(min_length=1, max_length=1000)]) -> list[dict]:
+def channel_availability(code: CodePath, hub: HubDep, sku: SkuQuery) -> list[dict]:
     hub.catalog.get_channel(code)
     return hub.queries.channel_availability(code, sku)
 
 
 @router.get("/ledger/{sku}")
-def ledger(sku: str, hub: HubDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+def ledger(sku: SkuPath, hub: HubDep, after_id: AfterId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     """A SKU's movements, oldest first; page with `after_id` = the last id you saw."""
     items = hub.queries.history(sku, after_id=after_id, limit=limit)
     return {"sku": sku, "items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
 
 
 @router.get("/oversells")
-def oversells(hub: HubDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+def oversells(hub: HubDep, after_id: AfterId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
     return hub.queries.oversells(after_id=after_id, limit=limit)

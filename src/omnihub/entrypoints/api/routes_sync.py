@@ -7,8 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from omnihub.domain.limits import CODE_LENGTH, NO_NUL_PATTERN
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.problems import problem
+from omnihub.entrypoints.api.schemas import IdPath
 from omnihub.hub import Hub
 from omnihub.services.fulfilment_sync import FulfilmentSync
 
@@ -25,26 +27,26 @@ def status(hub: Hub = Depends(get_hub)) -> dict:
 
 
 @router.get("/dead-letters", summary="Intents parked after repeated failures")
-def dead_letters(channel: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+def dead_letters(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), limit: int = Query(100, ge=1, le=1000),
                  hub: Hub = Depends(get_hub)) -> dict:
     return {"dead_letters": [_jsonable(r) for r in hub.sync.dead_letters(channel, limit)]}
 
 
 @router.post("/dead-letters/{intent_id}/retry", summary="Put a parked intent back in the queue")
-def retry(intent_id: int, request: Request, hub: Hub = Depends(get_hub)):
+def retry(intent_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     if not hub.sync.retry_dead_letter(intent_id):
         return problem(404, "not found", f"no dead letter {intent_id}", instance=request.url.path, code="not_found")
     return JSONResponse({"id": intent_id, "state": "pending"})
 
 
 @router.get("/fulfilments/failures", summary="Shipments not yet told to their channel: parked, or failed and retrying")
-def fulfilment_failures(channel: str | None = Query(None, max_length=64), hub: Hub = Depends(get_hub)) -> dict:
+def fulfilment_failures(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), hub: Hub = Depends(get_hub)) -> dict:
     rows = FulfilmentSync(hub.engine).failures()
     return {"failures": [_jsonable(r) for r in rows if channel is None or r["channel"] == channel]}
 
 
 @router.post("/fulfilments/{fulfilment_id}/retry", summary="Tell the channel about a failed or parked shipment again, now")
-def fulfilment_retry(fulfilment_id: int, request: Request, hub: Hub = Depends(get_hub)):
+def fulfilment_retry(fulfilment_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     if not FulfilmentSync(hub.engine).retry(fulfilment_id):
         return problem(404, "not found", f"no failed or parked fulfilment {fulfilment_id}", instance=request.url.path,
                        code="not_found")

@@ -1,18 +1,67 @@
-"""Request and response bodies of the HTTP API (pydantic): the API's own contract."""
+"""Request and response bodies of the HTTP API (pydantic), and the types of its path and
+query parameters: the API's own contract.
+
+Every bound here comes from domain/limits.py (defined once for the API and the use
+cases): integers are strict (a JSON `true` or `1.0` is not a quantity) and within what
+their column holds, texts within their column's length and without NUL.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omnihub.domain.atp import FeedMode
 from omnihub.domain.catalog import Capability, LocationKind, validate_gtin
 from omnihub.domain.ledger import Reason, StockState
+from omnihub.domain.limits import (
+    CODE_LENGTH,
+    INT32_MAX,
+    LINE_ID_LENGTH,
+    MAX_COST_MINOR,
+    MAX_ID,
+    MAX_PRIORITY,
+    MAX_QUANTITY,
+    MAX_STOCK_SETTING,
+    NO_NUL_PATTERN,
+    NOTE_LENGTH,
+    REFERENCE_LENGTH,
+    SKU_LENGTH,
+    TEXT_LENGTH,
+)
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-Sku = Annotated[str, Field(min_length=1, max_length=128)]
-Qty = Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+
+def Text(max_length: int = TEXT_LENGTH, min_length: int = 0):  # noqa: N802  (a type, read as one)
+    """A text of at most `max_length` characters, without NUL."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN)]
+
+
+def Whole(low: int = 0, high: int = INT32_MAX):  # noqa: N802
+    """A JSON integer (strictly: not a boolean, not 1.0) within [low, high]."""
+    return Annotated[int, Field(ge=low, le=high, strict=True)]
+
+
+Code = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Sku = Text(SKU_LENGTH, 1)
+Reference = Text(REFERENCE_LENGTH)
+Qty = Whole(1, MAX_QUANTITY)
+StockSetting = Whole(0, MAX_STOCK_SETTING)
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+# -- path and query parameters ---------------------------------------------------------------
+#: a stored row's id (orders, products, runs, intents, ...)
+IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
+#: a page's cursor: the last id seen
+AfterId = Annotated[int, Query(ge=0, le=MAX_ID)]
+#: a SKU or a location or channel code named in the path
+SkuPath = Annotated[str, Path(max_length=SKU_LENGTH, pattern=NO_NUL_PATTERN)]
+CodePath = Annotated[str, Path(max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN)]
+#: the same, as an optional filter in the query
+CodeQuery = Annotated[str | None, Query(max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN)]
+SkuQuery = Annotated[list[Annotated[str, Field(max_length=SKU_LENGTH, pattern=NO_NUL_PATTERN)]], Query(min_length=1, max_length=1000)]
 
 
 class Strict(BaseModel):
@@ -21,18 +70,18 @@ class Strict(BaseModel):
 
 class LocationIn(Strict):
     code: Code
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Text(200, 1)
     kind: LocationKind
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lng: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
     capabilities: list[Capability] = []
-    groups: list[Annotated[str, Field(max_length=64)]] = []
-    priority: int = 100
-    cost_per_shipment_minor: Annotated[int, Field(ge=0)] = 0
-    daily_order_capacity: Annotated[int, Field(ge=0)] | None = None
-    time_zone: str = "UTC"
+    groups: Annotated[list[Text(CODE_LENGTH)], Field(max_length=100)] = []
+    priority: Whole(-MAX_PRIORITY, MAX_PRIORITY) = 100
+    cost_per_shipment_minor: Whole(0, MAX_COST_MINOR) = 0
+    daily_order_capacity: StockSetting | None = None
+    time_zone: Text(CODE_LENGTH) = "UTC"
     online_selling: bool = True
-    processing_hours: Annotated[float, Field(ge=0, le=24 * 30)] = 24.0
+    processing_hours: Annotated[float, Field(ge=0, le=24 * 30, allow_inf_nan=False)] = 24.0
     cutoff_local: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
 
     @field_validator("time_zone")
@@ -48,16 +97,16 @@ class LocationIn(Strict):
 
 
 class LocationPatch(Strict):
-    name: str | None = None
+    name: Text(200, 1) | None = None
     capabilities: list[Capability] | None = None
-    priority: int | None = None
+    priority: Whole(-MAX_PRIORITY, MAX_PRIORITY) | None = None
     online_selling: bool | None = None
-    daily_order_capacity: Annotated[int, Field(ge=0)] | None = None
+    daily_order_capacity: StockSetting | None = None
 
 
 class VariantIn(Strict):
     sku: Sku
-    title: str = ""
+    title: Text() = ""
     gtin: Annotated[str, Field(min_length=8, max_length=14)] | None = None
 
     @field_validator("gtin")
@@ -67,10 +116,10 @@ class VariantIn(Strict):
 
 
 class ProductIn(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=500)]
-    vendor: str | None = None
-    product_type: str | None = None
-    image_url: str | None = None
+    title: Text(500, 1)
+    vendor: Text(200) | None = None
+    product_type: Text(200) | None = None
+    image_url: Text(1000) | None = None
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=2000)]
 
 
@@ -81,18 +130,18 @@ class MovementIn(Strict):
     from_state: StockState
     to_state: StockState
     reason: Reason
-    reference: Annotated[str, Field(max_length=200)] | None = None
+    reference: Reference | None = None
     channel: Code | None = None
-    actor: Annotated[str, Field(max_length=200)] | None = None
-    expected_version: Annotated[int, Field(ge=0)] | None = None
+    actor: Reference | None = None
+    expected_version: Whole(0, MAX_ID) | None = None
 
 
 class StockOp(Strict):
     sku: Sku
     location: Code
     quantity: Qty
-    reference: Annotated[str, Field(max_length=200)] | None = None
-    actor: Annotated[str, Field(max_length=200)] | None = None
+    reference: Reference | None = None
+    actor: Reference | None = None
     channel: Code | None = None
 
 
@@ -106,30 +155,30 @@ class TransferIn(Strict):
     from_location: Code
     to_location: Code
     quantity: Qty
-    reference: str | None = None
-    actor: str | None = None
+    reference: Reference | None = None
+    actor: Reference | None = None
 
 
 class TransferReceiveIn(StockOp):
-    damaged: Annotated[int, Field(ge=0)] = 0
+    damaged: Whole(0, MAX_QUANTITY) = 0
 
 
 class CountIn(Strict):
     sku: Sku
     location: Code
-    counted: Annotated[int, Field(ge=0, strict=True)]
-    damaged: Annotated[int, Field(ge=0, strict=True)] | None = None
-    reference: str | None = None
-    actor: str | None = None
+    counted: Whole(0, MAX_QUANTITY)
+    damaged: Whole(0, MAX_QUANTITY) | None = None
+    reference: Reference | None = None
+    actor: Reference | None = None
 
 
 class ChannelIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Text(200, 1)
     kind: Literal["shopify", "shopify_pos", "amazon", "amazon_vendor", "walmart", "tiktok", "manual", "other"]
     per_location: bool = False
-    share_pct: Annotated[int, Field(ge=0, le=100)] = 100
-    fixed_allocation: Annotated[int, Field(ge=0)] | None = None
-    buffer: Annotated[int, Field(ge=0)] = 0
+    share_pct: Whole(0, 100) = 100
+    fixed_allocation: StockSetting | None = None
+    buffer: StockSetting = 0
     feeds: dict[Code, FeedMode] | None = None
 
 
@@ -137,15 +186,15 @@ class PolicyIn(Strict):
     channel: Code | None = None
     sku: Sku | None = None
     location: Code | None = None
-    safety_stock: Annotated[int, Field(ge=0)] | None = None
-    threshold: Annotated[int, Field(ge=0)] | None = None
+    safety_stock: StockSetting | None = None
+    threshold: StockSetting | None = None
 
 
 class ListingIn(Strict):
     sku: Sku
-    external_id: Annotated[str, Field(min_length=1, max_length=200)]
-    external_variant_id: str | None = None
-    external_inventory_item_id: str | None = None
+    external_id: Text(REFERENCE_LENGTH, 1)
+    external_variant_id: Reference | None = None
+    external_inventory_item_id: Reference | None = None
 
 
 class BulkAtpIn(Strict):
