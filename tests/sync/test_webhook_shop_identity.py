@@ -157,3 +157,35 @@ def test_amazon_notifications_are_verified_with_the_amazon_channels_secret_only(
     assert _inbox(hub, "amazon") == []
     assert post(NOTIFY_SECRET, "?channel=amazon_eu").json() == {"status": "accepted"}
     assert _inbox(hub, "amazon") == ["n-1"]
+
+
+def test_the_shopify_sandboxs_deliveries_are_taken_and_an_impostors_are_not(stocked, serve, shopify_sandbox,
+                                                                            shopify_connector, tmp_path):
+    """Over the wire from the sandboxes, which send X-Shopify-Shop-Domain as Shopify does:
+    the connected shop's webhooks land; a second "shop" that signs with the Amazon
+    channel's secret, claims the connected shop's domain and subscribed with
+    ?channel=amazon_seller is refused on every attempt."""
+    from omnihub.adapters.channels.shopify import documents as docs
+    from tests.sync.conftest import SHOPIFY_DOMAIN, shopify_secrets
+
+    hub = stocked
+    shop, _ = shopify_sandbox(catalog_products=1, catalog_variants_per_product=1, initial_stock_max=10)
+    impostor, _ = shopify_sandbox(state_path=tmp_path / "impostor.sqlite3", client_secret=LWA_SECRET, webhook_retries=2,
+                                  catalog_products=1, catalog_variants_per_product=1, initial_stock_max=10)
+    api = _hub_api(hub, serve, extra={"shopify": shopify_secrets(shop.url)})
+    for sandbox, query in ((shop, ""), (impostor, "?channel=amazon_seller")):
+        client = shopify_connector(sandbox.url).client
+        data = client.execute(docs.WEBHOOK_SUBSCRIBE, {"topic": "ORDERS_CREATE", "uri": api.url + "/webhooks/shopify" + query})
+        assert not data["webhookSubscriptionCreate"]["userErrors"], data
+        sku = httpx.get(sandbox.url + "/_sandbox/catalog").json()["variants"][0]["sku"]
+        assert httpx.post(sandbox.url + "/_sandbox/orders", json={"lines": [{"sku": sku, "quantity": 1}]}).status_code == 201
+    for sandbox in (shop, impostor):
+        httpx.post(sandbox.url + "/_sandbox/webhooks/wait-idle", params={"timeout": 20}, timeout=30)
+    honest = httpx.get(shop.url + "/_sandbox/webhooks/stats").json()
+    refused = httpx.get(impostor.url + "/_sandbox/webhooks/stats").json()
+    assert honest["delivered"] >= 1 and honest["failed_attempts"] == 0, honest
+    assert refused["delivered"] == 0 and refused["failed_attempts"] >= 1, refused
+    ib = t.channel_inbox
+    with hub.engine.connect() as conn:
+        kept = list(conn.execute(sa.select(ib.c.headers).where(ib.c.source == "shopify")).scalars())
+    assert kept and all(SHOPIFY_DOMAIN in str(h) for h in kept), kept
