@@ -113,5 +113,6 @@ def test_csv_upload_takes_the_encodings_excel_writes(api):
 
 
 def test_csv_upload_in_a_legacy_code_page_is_refused_with_the_offset(api):
-    body = problem(api.post("/api/v1/stock/snapshots", content="sku,location,on_hand\nCAFÉ,WH,1\n".encode("cp1252"), headers=CSV), 422)
+    legacy = "sku,location,on_hand\nCAFÉ,WH,1\n".encode("cp1252")
+    body = problem(api.post("/api/v1/stock/snapshots", content=legacy, headers=CSV), 422)
     assert body["code"] == "invalid_encoding" and body["errors"][0]["offset"] == 24

@@ -23,9 +23,10 @@ body with no Content-Type at all) and the browser delivers them. Two guards, in 
    and are unaffected, where a required header would break every plain `POST .../retry`
    they make. The access-control work will add sessions and CSRF tokens for the console;
    this stays as the layer under them.
+
 Each body is then read only as its declared media type: JSON routes answer 415 for
-anything else, a body without a Content-Type included (FastAPI and problems.py), and routes that read raw bytes (the CSV snapshot, the
-webhooks) call `unsupported_media_type` first.
+anything else, a body without a Content-Type included (FastAPI and problems.py); routes
+that read raw bytes (the CSV snapshot, the webhooks) call `unsupported_media_type` first.
 """
 
 from __future__ import annotations
