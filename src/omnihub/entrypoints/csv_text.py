@@ -87,6 +87,7 @@ class CsvFile:
     sha256: str
     encoding: str
     bom: int  # bytes of byte-order mark before the text
+    line_breaks: int = 0  # "\n" characters in the text: a bound on its rows
 
     def lines(self, raw: BinaryIO) -> Iterator[str]:
         """The text of `raw` (the same file, opened binary) line by line, decoded as it is
@@ -142,4 +143,4 @@ def inspect_csv(raw: BinaryIO, *, name: str = "the file", block: int = _BLOCK) -
             break
         chunk = raw.read(block)
         digest.update(chunk)
-    return CsvFile(name, consumed + bom, digest.hexdigest(), encoding, bom)
+    return CsvFile(name, consumed + bom, digest.hexdigest(), encoding, bom, lines - 1)

@@ -156,6 +156,14 @@ class _SeenPositions:
                 lines[i] = ln
 
 
+def _capacity_for(rows: int) -> int:
+    """The smallest power of two that holds `rows` under 70 % full (at least 2^16)."""
+    capacity = 1 << 16
+    while (capacity - 1) * 7 <= rows * 10:
+        capacity <<= 1
+    return capacity
+
+
 # -- the writer's side: one chunk, its movements and its record in one transaction -----------
 
 class _ChunkOutOfOrder(Exception):
@@ -283,11 +291,14 @@ def import_snapshot(writer: StockWriter, text: str, *, source: str = "erp", acto
 
 def import_snapshot_lines(writer: StockWriter, lines: Iterable[str], *, file: SnapshotFile | None = None,
                           source: str = "erp", actor: str | None = None, chunk_rows: int = CHUNK_ROWS,
-                          again: bool = False, progress: Callable[[], None] | None = None) -> SnapshotReport:
+                          again: bool = False, progress: Callable[[], None] | None = None,
+                          rows_hint: int = 0) -> SnapshotReport:
     """Apply a snapshot given line by line (each line ending in "\\n", as a text file
     opened with newline="\\n" gives them). With `file`, the import is recorded and
     resumable (see the module's docstring); `again` imports a file anew that was imported
-    to its end before. `progress` is called after each chunk is committed."""
+    to its end before. `progress` is called after each chunk is committed. `rows_hint`,
+    a bound on the rows (the file's line breaks), sizes the duplicate check once rather
+    than let it grow (a growth holds the old table and the new one at once)."""
     report = SnapshotReport()
     reader = csv.reader(lines)
     try:
@@ -318,7 +329,7 @@ def import_snapshot_lines(writer: StockWriter, lines: Iterable[str], *, file: Sn
                 report.errors.extend(_recorded_errors(writer.engine, found["id"]))
         else:
             report.import_id = _start_import(writer.engine, file, chunk_rows, actor)
-    seen = _SeenPositions()
+    seen = _SeenPositions(_capacity_for(rows_hint))
     n_cols = len(header)
     sku_i, loc_i, on_hand_i = col["sku"], col["location"], col["on_hand"]
     damaged_i = col.get("damaged")

@@ -45,7 +45,7 @@ def import_snapshot_file(file: Path, database_url: str | None, *, again: bool = 
                 report = import_snapshot_lines(
                     hub.writer, info.lines(raw), file=SnapshotFile(str(file.resolve()), info.size, info.sha256),
                     actor="cli", chunk_rows=chunk_rows or CHUNK_ROWS, again=again,
-                    progress=lambda: bar.update(task, completed=raw.tell()))
+                    progress=lambda: bar.update(task, completed=raw.tell()), rows_hint=info.line_breaks)
         finally:
             hub.close()
     out = console()
