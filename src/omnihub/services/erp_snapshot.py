@@ -42,16 +42,16 @@ import sqlalchemy as sa
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.domain.ledger import LedgerError, Reason
+from omnihub.domain.limits import CODE_LENGTH, MAX_QUANTITY, SKU_LENGTH
 from omnihub.services.inventory import Context, count_command
 
 REQUIRED = ("sku", "location", "on_hand")
 OPTIONAL = ("damaged",)
 #: rows applied per transaction (and per chunk record)
 CHUNK_ROWS = 10_000
-#: the most units a snapshot may state for one position (the bound of a counted shelf,
-#: domain.limits.MAX_QUANTITY): a larger figure is a typo or a corrupt export
-MAX_UNITS = 10_000_000
-SKU_LENGTH, LOCATION_LENGTH = 128, 64  # their columns'
+#: the most units a snapshot may state for one position (the bound of a counted shelf):
+#: a larger figure is a typo or a corrupt export
+MAX_UNITS = MAX_QUANTITY
 #: errors a report holds (and a chunk records); beyond, they are counted
 MAX_ERRORS = 10_000
 
@@ -420,7 +420,7 @@ def import_snapshot_lines(writer: StockWriter, lines: Iterable[str], *, file: Sn
         bad = _text_error("sku", sku, SKU_LENGTH, line, lines_read)
         at = sku_i
         if bad is None:
-            bad, at = _text_error("location", loc, LOCATION_LENGTH, line, lines_read), loc_i
+            bad, at = _text_error("location", loc, CODE_LENGTH, line, lines_read), loc_i
         if bad is not None:
             chunk.errors.append(RowError(line, at + 1, "sku" if at == sku_i else "location", bad))
             continue
