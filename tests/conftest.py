@@ -25,6 +25,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BACKEND = os.environ.get("OMNIHUB_TEST_BACKEND", "sqlite")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _privacy_exports_in_scratch(tmp_path_factory):
+    """Customer data exports made by tests go to a scratch folder, not the project's var/."""
+    os.environ.setdefault("OMNIHUB_PRIVACY_EXPORT_DIR", str(tmp_path_factory.mktemp("privacy-exports")))
+
+
 @pytest.fixture(scope="session")
 def database_url():
     with scratch_database(BACKEND) as url:
