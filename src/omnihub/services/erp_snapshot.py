@@ -316,7 +316,7 @@ def import_snapshot_lines(writer: StockWriter, lines: Iterable[str], *, file: Sn
     col = {name: header.index(name) for name in (*REQUIRED, *OPTIONAL) if name in header}
     skip_chunks = 0
     if file is not None:
-        found = _find_import(writer.engine, file)
+        found = recorded_import(writer.engine, file)
         if found is not None and found["state"] == "done" and not again:
             report.import_id, report.already_imported = found["id"], True
             _totals_from(report, found)
@@ -454,7 +454,8 @@ def import_snapshot_lines(writer: StockWriter, lines: Iterable[str], *, file: Sn
 
 # -- the import's record ------------------------------------------------------------------------
 
-def _find_import(engine, file: SnapshotFile) -> dict | None:
+def recorded_import(engine, file: SnapshotFile) -> dict | None:
+    """The newest import of this file (same size and SHA-256), as recorded."""
     imp = t.snapshot_imports
     with engine.connect() as conn:
         row = conn.execute(sa.select(imp).where(imp.c.sha256 == file.sha256, imp.c.size == file.size)

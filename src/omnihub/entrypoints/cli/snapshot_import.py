@@ -37,15 +37,20 @@ def import_snapshot_file(file: Path, database_url: str | None, *, again: bool = 
         with err.status(f"checking {escape(str(file))}"):
             info = inspect_csv(raw, name=str(file))
         hub = open_hub(database_url)
+        ident = SnapshotFile(str(file.resolve()), info.size, info.sha256)
         try:
             columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                        TimeRemainingColumn())
             with Progress(*columns, console=err, transient=True) as bar:
                 task = bar.add_task("importing", total=info.size)
                 report = import_snapshot_lines(
-                    hub.writer, info.lines(raw), file=SnapshotFile(str(file.resolve()), info.size, info.sha256),
+                    hub.writer, info.lines(raw), file=ident,
                     actor="cli", chunk_rows=chunk_rows or CHUNK_ROWS, again=again,
                     progress=lambda: bar.update(task, completed=raw.tell()), rows_hint=info.line_breaks)
+        except KeyboardInterrupt:
+            hub.close()  # the chunk in the writer commits (or not) first: the record is then exact
+            _say_where_it_stopped(hub.settings.database_url, ident)
+            raise typer.Exit(130) from None
         finally:
             hub.close()
     out = console()
@@ -68,3 +73,20 @@ def import_snapshot_file(file: Path, database_url: str | None, *, again: bool = 
                   f"(import #{report.import_id}): run the same command again to resume", soft_wrap=True)
     if report.errors or report.stopped:
         raise typer.Exit(1)
+
+
+def _say_where_it_stopped(url: str, ident) -> None:
+    from omnihub.adapters.db.engine import make_engine
+    from omnihub.services.erp_snapshot import recorded_import
+
+    engine = make_engine(url)
+    try:
+        found = recorded_import(engine, ident)
+    finally:
+        engine.dispose()
+    if found is None or not found["chunks"]:
+        console().print("stopped: nothing was applied")
+    else:
+        console().print(f"stopped: every line up to {found['last_line']} is applied (import #{found['id']}: "
+                        f"{found['applied']} rows changed stock, {found['failed']} failed); run the same command "
+                        f"again to resume at line {found['last_line'] + 1}")
