@@ -37,6 +37,10 @@ def refused(r, status=422, field=None):
     ("get", f"/api/v1/orders?after_id={HUGE}"),
     ("get", f"/api/v1/orders?customer_id={HUGE}"),
     ("get", f"/api/v1/products?after_id={HUGE}"),
+    ("get", f"/api/v1/products/{2**63 - 2}"),  # the catalog's ids are 32-bit (PostgreSQL refused the comparison)
+    ("get", f"/api/v1/products?after_id={2**31}"),
+    ("get", f"/api/v1/oversells?after_id={2**31}"),
+    ("get", f"/api/v1/orders?customer_id={2**31}"),
     ("get", f"/api/v1/ledger/A?after_id={HUGE}"),
     ("get", f"/api/v1/oversells?after_id={HUGE}"),
     ("post", f"/api/v1/orders/{HUGE}/release"),
@@ -61,7 +65,7 @@ def test_ids_beyond_64_bits_and_nul_in_the_url_are_refused(api, method, path):
     ("put", "/api/v1/channels/web", {"name": "Web", "kind": "shopify", "buffer": True}, "buffer"),
     ("post", "/api/v1/stock/counts", {"sku": "A", "location": "WH", "counted": HUGE}, "counted"),
     ("post", "/api/v1/stock/receive", {"sku": "A", "location": "WH", "quantity": HUGE}, "quantity"),
-    ("post", "/api/v1/stock/receive", {"sku": "A", "location": "WH", "quantity": 1.0}, "quantity"),
+    ("post", "/api/v1/stock/receive", {"sku": "A", "location": "WH", "quantity": 1.5}, "quantity"),
     ("post", "/api/v1/stock/receive", {"sku": "A", "location": "WH", "quantity": 1, "reference": "a\x00b"}, "reference"),
     ("post", "/api/v1/stock/receive", {"sku": "A", "location": "WH", "quantity": 1, "reference": "x" * 201}, "reference"),
     ("post", "/api/v1/movements", {"sku": "A", "location": "WH", "quantity": 1, "from_state": "received",
@@ -78,6 +82,13 @@ def test_ids_beyond_64_bits_and_nul_in_the_url_are_refused(api, method, path):
     ("post", "/api/v1/orders/1/hold", {"reason": "a\x00"}, "reason"),
     ("patch", "/api/v1/locations/WH", {"daily_order_capacity": HUGE}, "daily_order_capacity"),
     ("patch", "/api/v1/locations/WH", {"priority": False}, "priority"),
+    ("patch", "/api/v1/locations/WH", {"online_selling": 0}, "online_selling"),
+    ("post", "/api/v1/locations", {"code": "X", "name": "X", "kind": "store", "processing_hours": False}, "processing_hours"),
+    ("put", "/api/v1/channels/web", {"name": "Web", "kind": "shopify", "per_location": 1}, "per_location"),
+    ("post", "/api/v1/orders", {"lines": [{"sku": "A", "quantity": 1}], "shipping_address": {"lat": True, "lng": 1}},
+     "shipping_address.lat"),
+    ("post", "/api/v1/orders", {"lines": [{"sku": "A", "quantity": 1}], "channel_updated_at": 1700000000},
+     "channel_updated_at"),
 ])
 def test_json_integers_are_strict_and_bounded_and_texts_hold_no_nul(api, method, path, body, field):
     refused(getattr(api, method)(path, json=body), 422, field)

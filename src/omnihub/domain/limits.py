@@ -25,8 +25,11 @@ from omnihub.domain.ledger import MAX_BALANCE, LedgerError
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
-#: ids of orders, products, movements, runs, ...; and `after_id` cursors
+#: ids of orders, movements, intents, runs, ...; and `after_id` cursors over them
 MAX_ID = INT64_MAX
+#: ids of the catalog's rows (products, locations, customers) and of oversell incidents:
+#: 32-bit columns, which PostgreSQL refuses to compare with a larger number
+MAX_CATALOG_ID = INT32_MAX
 #: units in one movement, receipt, transfer or stock operation, and a counted shelf
 MAX_QUANTITY = 10_000_000
 #: MAX_BALANCE (units in one balance of one position; a movement that would take a balance
@@ -123,14 +126,22 @@ def check_order(order) -> None:
             check_text(tag, "tags", TEXT_LENGTH)
     if len(order.lines) > MAX_ORDER_LINES:
         raise LedgerError(f"an order has at most {MAX_ORDER_LINES} lines", field="lines", code="out_of_range")
+    # A live order sells something: at least one line, each of at least one unit (as the
+    # API's schema says). Only a cancellation may come with no lines or lines of 0 units
+    # (a channel may zero a cancelled order's quantities): it sells nothing either way.
+    # Without this, a channel's order of no lines went in as a `cancelled` order.
+    low = 0 if order.cancelled else 1
+    if low and not order.lines:
+        raise LedgerError("an order needs at least one line", field="lines", code="no_lines")
     for line in order.lines:
         where = f"lines.{line.line_id}" if _text_ok(line.line_id, LINE_ID_LENGTH) else "lines"
         if not (_text_ok(line.line_id, LINE_ID_LENGTH) and _text_ok(line.sku, SKU_LENGTH)):
             check_text(line.line_id, "lines.line_id", LINE_ID_LENGTH)
             check_text(line.sku, f"{where}.sku", SKU_LENGTH)
-        if not (_whole_ok(line.quantity, MAX_LINE_QUANTITY) and _whole_ok(line.cancelled_quantity, MAX_LINE_QUANTITY)
+        if not (_whole_ok(line.quantity, MAX_LINE_QUANTITY) and line.quantity >= low
+                and _whole_ok(line.cancelled_quantity, MAX_LINE_QUANTITY)
                 and _whole_ok(line.unit_price_minor, MAX_PRICE_MINOR) and _whole_ok(line.tax_minor, MAX_PRICE_MINOR)):
-            check_whole(line.quantity, f"{where}.quantity", high=MAX_LINE_QUANTITY)
+            check_whole(line.quantity, f"{where}.quantity", low=low, high=MAX_LINE_QUANTITY)
             check_whole(line.cancelled_quantity, f"{where}.cancelled_quantity", high=MAX_LINE_QUANTITY)
             check_whole(line.unit_price_minor, f"{where}.unit_price_minor", high=MAX_PRICE_MINOR)
             check_whole(line.tax_minor, f"{where}.tax_minor", high=MAX_PRICE_MINOR)

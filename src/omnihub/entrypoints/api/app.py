@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         lifespan=lifespan,
+        responses=problems.ERROR_RESPONSES,
     )
     app.state.hub = hub
     problems.install(app)

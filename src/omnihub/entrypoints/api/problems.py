@@ -107,6 +107,49 @@ def _malformed_json(request: Request, exc: RequestValidationError, error: dict) 
                    instance=request.url.path, code="malformed_json", line=line, column=column, offset=offset)
 
 
+#: The body of every error (RFC 9457), as the OpenAPI document states it.
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+_ERRORS = {
+    400: "malformed request (a body that is not JSON, a Host this hub does not answer to)",
+    401: "not authenticated (a webhook whose signature does not match)",
+    403: "refused (a write a browser sends from another site)",
+    404: "no such resource",
+    405: "method not allowed on this path",
+    409: "conflict with the resource's state (a version moved on, an idempotency key reused, an illegal transition)",
+    413: "request body over the size limit",
+    415: "body not of the media type the route takes",
+    422: "invalid request: against the schema, or naming what the hub does not know (an unknown SKU), or refused by the ledger",
+}
+#: Documented on every route (FastAPI(responses=...)): the errors any route may answer.
+ERROR_RESPONSES: dict = {status: {"description": text, "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
+                         for status, text in _ERRORS.items()}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes at this request's path (405's Allow)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods - {"HEAD"})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, exc: LedgerError):
@@ -145,8 +188,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names the first route's methods; the path has them all
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return problem(exc.status_code, str(exc.detail) if exc.status_code != 404 else "not found",
-                       str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None))
+                       str(exc.detail), instance=request.url.path, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query
 
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.schemas import (
-    AfterId,
+    CatalogAfterId,
+    CatalogIdPath,
     ChannelIn,
     CodePath,
-    IdPath,
     ListingIn,
     LocationIn,
     LocationPatch,
@@ -53,12 +53,12 @@ def create_product(body: ProductIn, hub: HubDep) -> dict:
 
 
 @router.get("/products", tags=["catalog"])
-def list_products(hub: HubDep, after_id: AfterId = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+def list_products(hub: HubDep, after_id: CatalogAfterId = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
     return hub.catalog.list_products(after_id=after_id, limit=limit)
 
 
 @router.get("/products/{product_id}", tags=["catalog"])
-def get_product(product_id: IdPath, hub: HubDep) -> dict:
+def get_product(product_id: CatalogIdPath, hub: HubDep) -> dict:
     return hub.catalog.get_product(product_id)
 
 

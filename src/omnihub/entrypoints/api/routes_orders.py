@@ -26,7 +26,7 @@ from omnihub.domain.limits import (
     MAX_PRICE_MINOR,
     NOTE_LENGTH,
     REFERENCE_LENGTH,
-    INT64_MAX,
+    MAX_CATALOG_ID,
     NO_NUL_PATTERN,
     SKU_LENGTH,
 )
@@ -41,6 +41,7 @@ from omnihub.entrypoints.api.schemas import (
     Sku,
     Strict,
     Text,
+    Timestamp,
     Whole,
 )
 from omnihub.hub import Hub
@@ -79,8 +80,8 @@ class CustomerIn(Strict):
 class OrderIn(Strict):
     channel: Code = "manual"
     external_id: Text(REFERENCE_LENGTH, 1) | None = None
-    channel_updated_at: datetime | None = None
-    placed_at: datetime | None = None
+    channel_updated_at: Timestamp | None = None
+    placed_at: Timestamp | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     customer: CustomerIn = CustomerIn()
@@ -192,7 +193,7 @@ def list_orders(
     hub: HubDep,
     state: CodeQuery = None,
     channel: CodeQuery = None,
-    customer_id: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
+    customer_id: Annotated[int | None, Query(ge=0, le=MAX_CATALOG_ID)] = None,
     after_id: AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:

@@ -14,6 +14,7 @@ from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import (
     AfterId,
     BulkAtpIn,
+    CatalogAfterId,
     CodePath,
     CodeQuery,
     CountIn,
@@ -170,5 +171,5 @@ def ledger(sku: SkuPath, hub: HubDep, after_id: AfterId = 0, limit: Annotated[in
 
 
 @router.get("/oversells")
-def oversells(hub: HubDep, after_id: AfterId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+def oversells(hub: HubDep, after_id: CatalogAfterId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
     return hub.queries.oversells(after_id=after_id, limit=limit)

@@ -84,7 +84,8 @@ def _shop_secrets(request: Request, domain: str) -> list[tuple[str, str]]:
     return hit[1].get(domain, []) if domain else []
 
 
-@router.post("/shopify", summary="Shopify webhook receiver (HMAC verified, stored in the inbox)")
+@router.post("/shopify", summary="Shopify webhook receiver (HMAC verified, stored in the inbox)", openapi_extra={
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def shopify_webhook(request: Request):
     if (refused := unsupported_media_type(request, "application/json")) is not None:
         return refused
@@ -111,7 +112,9 @@ async def shopify_webhook(request: Request):
     return JSONResponse({"status": outcome})
 
 
-@router.post("/amazon", summary="Amazon SP-API notifications (the SQS message body, HMAC signed by the forwarder)")
+@router.post("/amazon", summary="Amazon SP-API notifications (the SQS message body, HMAC signed by the forwarder)",
+             openapi_extra={
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def amazon_notification(request: Request):
     if (refused := unsupported_media_type(request, "application/json")) is not None:
         return refused

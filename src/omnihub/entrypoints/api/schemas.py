@@ -8,10 +8,11 @@ their column holds, texts within their column's length and without NUL.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from omnihub.domain.atp import FeedMode
 from omnihub.domain.catalog import Capability, LocationKind, validate_gtin
@@ -20,6 +21,7 @@ from omnihub.domain.limits import (
     CODE_LENGTH,
     INT32_MAX,
     LINE_ID_LENGTH,
+    MAX_CATALOG_ID,
     MAX_COST_MINOR,
     MAX_ID,
     MAX_PRIORITY,
@@ -48,14 +50,29 @@ Sku = Text(SKU_LENGTH, 1)
 Reference = Text(REFERENCE_LENGTH)
 Qty = Whole(1, MAX_QUANTITY)
 StockSetting = Whole(0, MAX_STOCK_SETTING)
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
+#: a JSON boolean (strictly: not 0 or "yes")
+Flag = Annotated[bool, Field(strict=True)]
+
+
+def _text_only(v: object) -> object:
+    if not isinstance(v, str | datetime):
+        raise ValueError("a date-time must be an ISO 8601 text")
+    return v
+
+
+#: an ISO 8601 date-time in JSON (not a number of seconds)
+Timestamp = Annotated[datetime, BeforeValidator(_text_only)]
 
 # -- path and query parameters ---------------------------------------------------------------
 #: a stored row's id (orders, products, runs, intents, ...)
 IdPath = Annotated[int, Path(ge=0, le=MAX_ID)]
 #: a page's cursor: the last id seen
 AfterId = Annotated[int, Query(ge=0, le=MAX_ID)]
+#: the same for the 32-bit ids of the catalog (products, customers) and oversell incidents
+CatalogIdPath = Annotated[int, Path(ge=0, le=MAX_CATALOG_ID)]
+CatalogAfterId = Annotated[int, Query(ge=0, le=MAX_CATALOG_ID)]
 #: a SKU or a location or channel code named in the path
 SkuPath = Annotated[str, Path(max_length=SKU_LENGTH, pattern=NO_NUL_PATTERN)]
 CodePath = Annotated[str, Path(max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN)]
@@ -80,8 +97,8 @@ class LocationIn(Strict):
     cost_per_shipment_minor: Whole(0, MAX_COST_MINOR) = 0
     daily_order_capacity: StockSetting | None = None
     time_zone: Text(CODE_LENGTH) = "UTC"
-    online_selling: bool = True
-    processing_hours: Annotated[float, Field(ge=0, le=24 * 30, allow_inf_nan=False)] = 24.0
+    online_selling: Flag = True
+    processing_hours: Annotated[float, Field(ge=0, le=24 * 30, allow_inf_nan=False, strict=True)] = 24.0
     cutoff_local: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
 
     @field_validator("time_zone")
@@ -100,7 +117,7 @@ class LocationPatch(Strict):
     name: Text(200, 1) | None = None
     capabilities: list[Capability] | None = None
     priority: Whole(-MAX_PRIORITY, MAX_PRIORITY) | None = None
-    online_selling: bool | None = None
+    online_selling: Flag | None = None
     daily_order_capacity: StockSetting | None = None
 
 
@@ -175,7 +192,7 @@ class CountIn(Strict):
 class ChannelIn(Strict):
     name: Text(200, 1)
     kind: Literal["shopify", "shopify_pos", "amazon", "amazon_vendor", "walmart", "tiktok", "manual", "other"]
-    per_location: bool = False
+    per_location: Flag = False
     share_pct: Whole(0, 100) = 100
     fixed_allocation: StockSetting | None = None
     buffer: StockSetting = 0
