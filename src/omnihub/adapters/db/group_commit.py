@@ -4,8 +4,12 @@ one transaction, then tells each caller its own result.
 A single reservation costs a round trip, a lock and an fsync; a thousand of them in one
 transaction cost barely more. Callers block on a Ticket, so the API stays synchronous and
 every caller still learns whether *its* command succeeded. If a batch fails as a whole
-(deadlock, serialization failure, lost update), it is retried; if it keeps failing, each
-command is run alone so that one poisoned command cannot take its neighbours down.
+on a conflict (deadlock, serialization failure, lost update), it is retried. If it fails
+for anything else (a value the database refuses), or keeps failing, it is split in two and
+each half runs again in a fresh transaction, down to the job at fault, which alone is
+answered with its error: one poisoned command cannot take its neighbours down. The use
+cases refuse such values before they reach a batch (domain/limits.py); the split is the
+net under that, and costs the happy path nothing.
 
 Several processes (or hubs) may share one database. Each writer then claims what a batch
 of orders touches before computing it (see claims.py): jobs another writer holds wait for
