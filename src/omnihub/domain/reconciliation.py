@@ -22,6 +22,10 @@ difference gets one class:
 - ``unsold_on_channel``: mapped in the hub but missing on the channel, so the hub's figure
   cannot be shown there (list it, or stock it at that location).
 - ``order_not_understood``: a channel order the run could not map; left for an operator.
+- ``order_parked``: a channel order the hub knows it does not hold: refused for what it
+  says, or failing, and parked with its reason in the inbox (``omnihub sync
+  inbox-failures``). Known, not missed: the run neither counts it as missing nor
+  ingests it again.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Kind(StrEnum):
     UNKNOWN_SKU = "unknown_sku"
     UNSOLD_ON_CHANNEL = "unsold_on_channel"
     ORDER_NOT_UNDERSTOOD = "order_not_understood"
+    ORDER_PARKED = "order_parked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,7 @@ class Worker:
             hub.inbox.shopify_channel = shopify.channel
             self.shopify_poller = ShopifyPoller(hub.engine, shopify.client, hub.orders.ingest_many, channel=shopify.channel,
                                                 observe_level=hub.sync.observe_level)
+            hub.inbox.fetch_shopify_order = self.shopify_poller.fetch_order  # a refused order sent again
         if amazon:
             hub.sync.register(amazon.channel, amazon.pusher)
             hub.inbox.amazon_channel = amazon.channel

@@ -10,9 +10,16 @@
   last confirmed; a difference (a POS sale whose webhook was lost, an admin edit) is
   recorded and the hub's figure re-asserted, and the order poll runs to find the sales.
 
-An order the pipeline refuses for what it says (an unknown SKU) is parked once with the
-reason (services/parked_orders.py); later polls skip the version parked, so a refusal
-is neither repeated nor logged again at every poll.
+An order the pipeline refuses for what it says (an unknown SKU, beyond the hub's limits)
+is parked once with the reason (services/parked_orders.py); later polls skip the version
+parked, so a refusal is neither repeated nor logged again at every poll.
+
+The cursor never passes an order silently: every order a poll sees is in the hub, parked
+with its reason, or handed to the inbox (topic order/polled, its payload as the channel
+served it) before the cursor moves. An order that cannot be read is parked there; one
+whose ingest (or, on Amazon, getOrderItems) failed for the moment is retried there with
+back-off and parked after the inbox's cap. A poll that cannot even do that (the hub's
+database is down) raises, and its cursor stays where it was.
 """
 
 from __future__ import annotations
@@ -25,13 +32,13 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
-from omnihub.adapters.channels.amazon.order_mapping import AmazonPayloadError, order_from_sp_api
+from omnihub.adapters.channels.amazon.order_mapping import order_from_sp_api
 from omnihub.adapters.channels.shopify import documents as docs
 from omnihub.adapters.channels.shopify.location_levels import location_levels
-from omnihub.adapters.channels.shopify.order_mapping import ShopifyPayloadError, numeric_id, order_from_graphql
+from omnihub.adapters.channels.shopify.order_mapping import numeric_id, order_from_graphql
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
-from omnihub.services.parked_orders import ParkedOrders
+from omnihub.services.parked_orders import PARKED, ParkedOrders, is_refusal
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +71,35 @@ class PollReport:
     differences: int = 0
     refused: int = 0  # parked (for the first time or again, after a new version)
     parked_skipped: int = 0  # versions parked already: not fetched, not ingested again
+    parked: int = 0  # could not be read (or failed for good): parked in the inbox with the reason
+    retrying: int = 0  # failed for the moment: handed to the inbox, which tries them again
+
+
+def _ingest_isolated(ingest_many: Callable[[list[Order]], list], orders: list[Order]) -> list:
+    """One result per order (an exception for a failure): should the call fail as a whole,
+    each order is ingested on its own, so one order's trouble is not its neighbours'."""
+    try:
+        results = ingest_many(orders)
+        if len(results) == len(orders):
+            return results
+    except Exception:
+        log.warning("polled batch ingest failed: ingesting its orders one by one", orders=len(orders))
+    out: list = []
+    for order in orders:
+        try:
+            out.append(ingest_many([order])[0])
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
+def _count_kept(report: PollReport, outcome: str) -> None:
+    if outcome == PARKED:
+        report.parked += 1
+    elif outcome == "retrying":
+        report.retrying += 1
+    else:
+        report.parked_skipped += 1  # this version is in the inbox already
 
 
 class ShopifyPoller:
@@ -111,27 +147,58 @@ class ShopifyPoller:
         while True:
             data = self.client.execute(docs.ORDERS_UPDATED, {"first": self.page, "after": after, "query": search})
             conn_ = data["orders"]
-            orders: list[Order] = []
+            self._take(conn_["nodes"], locs, report)
             for node in conn_["nodes"]:
-                report.seen += 1
-                if newest is None or _parse(node[time_field]) > _parse(newest):
-                    newest = node[time_field]
+                stamp = node.get(time_field) if isinstance(node, dict) else None
                 try:
-                    orders.append(order_from_graphql(node, lambda ext: locs.get(numeric_id(ext))))
-                except (ShopifyPayloadError, ValueError) as exc:
-                    report.failed += 1
-                    log.warning("polled order not understood", channel=self.channel, order=node.get("id"), error=str(exc))
-            orders, skipped = self.parked.skip(orders) if orders else (orders, 0)
-            report.parked_skipped += skipped
-            if orders:
-                results = self.ingest_many(orders)
-                refused, failed = self.parked.settle("shopify", orders, results)
-                report.refused += refused
-                report.failed += failed
-                report.ingested += len(orders) - refused - failed
+                    if stamp and (newest is None or _parse(stamp) > _parse(newest)):
+                        newest = stamp
+                except ValueError:
+                    pass  # not a time: that node was parked by _take, and moves no cursor
             if not conn_["pageInfo"]["hasNextPage"]:
                 return newest
             after = conn_["pageInfo"]["endCursor"]
+
+    def _take(self, nodes: list, locs: dict[str, int], report: PollReport) -> None:
+        """One page of order nodes: mapped, ingested, and each that did not go in parked
+        or handed to the inbox (never only counted)."""
+        orders: list[tuple[dict, Order]] = []
+        for node in nodes:
+            report.seen += 1
+            try:
+                orders.append((node, order_from_graphql(node, lambda ext: locs.get(numeric_id(ext)))))
+            except Exception as exc:
+                report.failed += 1
+                self._keep(node, exc, report)
+        kept, skipped = self.parked.skip([o for _, o in orders]) if orders else ([], 0)
+        report.parked_skipped += skipped
+        still = {id(o) for o in kept}
+        orders = [(n, o) for n, o in orders if id(o) in still]
+        if not orders:
+            return
+        results = _ingest_isolated(self.ingest_many, [o for _, o in orders])
+        refused, failed = self.parked.settle("shopify", [o for _, o in orders], results)
+        report.refused += refused
+        report.failed += failed
+        report.ingested += len(orders) - refused - failed
+        for (node, _), res in zip(orders, results):
+            if isinstance(res, Exception) and not is_refusal(res):
+                self._keep(node, res, report)
+
+    def _keep(self, node, exc: BaseException, report: PollReport) -> None:
+        ext = numeric_id(node.get("id")) if isinstance(node, dict) else ""
+        version = str(node.get("updatedAt")) if isinstance(node, dict) else ""
+        _count_kept(report, self.parked.keep_polled("shopify", self.channel, ext or "?", version, {"node": node}, exc))
+
+    def fetch_order(self, external_id: str) -> Order:
+        """One order as the poll reads it (by its number): how the inbox fetches again a
+        refused order an operator sends through."""
+        data = self.client.execute(docs.ORDERS_UPDATED, {"first": 1, "after": None, "query": f"id:{int(external_id)}"})
+        nodes = data["orders"]["nodes"]
+        if not nodes:
+            raise LookupError(f"Shopify has no order {external_id}")
+        locs = self._locations()
+        return order_from_graphql(nodes[0], lambda ext: locs.get(numeric_id(ext)))
 
     def snapshot_levels(self) -> PollReport:
         """Compare every mapped level with what Shopify last confirmed (each location read
@@ -174,36 +241,67 @@ class AmazonPoller:
                                 .where(o.c.channel == self.channel, o.c.external_id.in_(ids))).all()
         return {r[0]: (r[1] if r[1].tzinfo else r[1].replace(tzinfo=UTC)) for r in rows}
 
+    def _take(self, batch: list, report: PollReport) -> None:
+        """One page of getOrders: items fetched for the versions the hub lacks, ingested,
+        and each order that did not go in parked or handed to the inbox."""
+        ids = [o["AmazonOrderId"] for o in batch if isinstance(o, dict) and isinstance(o.get("AmazonOrderId"), str)]
+        known = self._known_versions(ids) if ids else {}
+        parked = self.parked.versions(self.channel, ids) if ids else {}
+        kept = self.parked.kept_versions(self.channel, [(o["AmazonOrderId"], str(o.get("LastUpdateDate")))
+                                                        for o in batch if isinstance(o, dict) and o.get("AmazonOrderId") in ids])
+        orders: list[tuple[dict, list, Order]] = []
+        for o in batch:
+            report.seen += 1
+            oid = o.get("AmazonOrderId") if isinstance(o, dict) else None
+            try:
+                updated = _parse(o["LastUpdateDate"])
+                if oid in known and known[oid] >= updated:
+                    continue
+                if oid in parked and parked[oid] >= updated:
+                    report.parked_skipped += 1  # refused before at this version: no getOrderItems, no log
+                    continue
+                if (oid, str(o["LastUpdateDate"])) in kept:
+                    report.parked_skipped += 1  # this version is in the inbox already (parked or retrying)
+                    continue
+            except Exception as exc:  # not an order we can place in time: parked, never passed over in silence
+                report.failed += 1
+                self._keep(o, None, exc, report)
+                continue
+            try:
+                items = self.client.get_order_items(oid)
+            except Exception as exc:  # throttled past its retries, a timeout...: the inbox fetches it later
+                report.failed += 1
+                self._keep(o, None, exc, report)
+                continue
+            try:
+                orders.append((o, items, order_from_sp_api(o, items, channel=self.channel)))
+            except Exception as exc:
+                report.failed += 1
+                self._keep(o, items, exc, report)
+        if not orders:
+            return
+        results = _ingest_isolated(self.ingest_many, [order for _, _, order in orders])
+        refused, failed = self.parked.settle("amazon", [order for _, _, order in orders], results)
+        report.refused += refused
+        report.failed += failed
+        report.ingested += len(orders) - refused - failed
+        for (o, items, _), res in zip(orders, results):
+            if isinstance(res, Exception) and not is_refusal(res):
+                self._keep(o, items, res, report)
+
+    def _keep(self, raw, items: list | None, exc: BaseException, report: PollReport) -> None:
+        oid = raw.get("AmazonOrderId") if isinstance(raw, dict) else None
+        version = str(raw.get("LastUpdateDate")) if isinstance(raw, dict) else ""
+        payload = {"channel": self.channel, "order": raw, "items": items}
+        _count_kept(report, self.parked.keep_polled("amazon", self.channel, str(oid or "?"), version, payload, exc))
+
     def poll_orders(self, *, since: datetime | None = None, cursor_name: str = "orders.last_updated") -> PollReport:
         report = PollReport()
         stored = read_cursor(self.engine, self.channel, cursor_name)
         start = since or (_parse(stored) - OVERLAP if stored else datetime.now(UTC) - timedelta(days=30))
         payload = self.client.get_orders(last_updated_after=start)
         while True:
-            batch = payload.get("Orders") or []
-            ids = [o["AmazonOrderId"] for o in batch if isinstance(o, dict) and o.get("AmazonOrderId")]
-            known = self._known_versions(ids) if ids else {}
-            parked = self.parked.versions(self.channel, ids) if ids else {}
-            orders = []
-            for o in batch:
-                report.seen += 1
-                try:
-                    updated = _parse(o["LastUpdateDate"])
-                    if o["AmazonOrderId"] in known and known[o["AmazonOrderId"]] >= updated:
-                        continue
-                    if o["AmazonOrderId"] in parked and parked[o["AmazonOrderId"]] >= updated:
-                        report.parked_skipped += 1  # refused before at this version: no getOrderItems, no log
-                        continue
-                    orders.append(order_from_sp_api(o, self.client.get_order_items(o["AmazonOrderId"]), channel=self.channel))
-                except (AmazonPayloadError, KeyError, ValueError) as exc:
-                    report.failed += 1
-                    log.warning("polled Amazon order not understood", order=o.get("AmazonOrderId"), error=str(exc))
-            if orders:
-                results = self.ingest_many(orders)
-                refused, failed = self.parked.settle("amazon", orders, results)
-                report.refused += refused
-                report.failed += failed
-                report.ingested += len(orders) - refused - failed
+            self._take(payload.get("Orders") or [], report)
             token = payload.get("NextToken")
             if not token:
                 break

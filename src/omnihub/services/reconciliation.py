@@ -11,7 +11,10 @@ The order of a run matters, because the channel and the hub keep moving while it
 3. The channel's orders over the window are compared with the hub's; missing orders and
    newer versions are ingested through the same idempotent pipeline as webhooks. A till
    sale that happened before step 2 is an order created before step 3, so it is ingested
-   here rather than mistaken for a level difference.
+   here rather than mistaken for a level difference. An order the hub parked (refused for
+   what it says, or failing in the inbox) is known, not missed: reported `order_parked`,
+   not ingested again; one the pipeline refuses now is parked the same way. Should the
+   level read fail, the orders are compared all the same before the run fails.
 4. The hub's side is read again. A key whose figure moved during the run, whose push
    landed during it, or that has an intent at either read is `push_pending`: it is not
    judged on a snapshot that may already be stale. Only keys that stood still are judged,
@@ -34,6 +37,7 @@ from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader, Show
 from omnihub.adapters.db import tables as t
 from omnihub.domain.reconciliation import Kind, judge_level
 from omnihub.services.inventory import Context
+from omnihub.services.parked_orders import ParkedOrders, is_refusal, reason_of
 from omnihub.services.reconciliation_liveness import Heartbeat, fail_abandoned, process_name
 
 log = structlog.get_logger(__name__)
@@ -87,6 +91,7 @@ class Reconciliation:
         self.readers: dict[str, ChannelReader] = dict(readers or {})
         self.window = window
         self.lease = lease  # a running run whose heartbeat is older than this has no process behind it
+        self.parked = ParkedOrders(engine)  # orders the hub knows it does not hold
         self._lock = threading.Lock()
 
     # -- runs ---------------------------------------------------------------------------
@@ -136,7 +141,12 @@ class Reconciliation:
         per_location, locations, kinds = self._locations(channel)
         before = self._hub_side(channel)
         started = datetime.now(UTC)
-        shown = reader.levels(list(locations.values())) if per_location else reader.levels([])
+        try:
+            shown = reader.levels(list(locations.values())) if per_location else reader.levels([])
+        except Exception:  # the orders are compared all the same: a level read failing must not hide a missed order
+            log.exception("reconciliation could not read the channel's levels; comparing its orders", channel=channel)
+            counts["orders_compared"] = self._orders(channel, reader, since, findings)
+            raise
         counts["orders_compared"] = self._orders(channel, reader, since, findings)
         after = self._hub_side(channel)
         counts["levels_compared"] = self._levels(channel, run_id, shown, per_location, locations, kinds, before, after,
@@ -145,13 +155,34 @@ class Reconciliation:
 
     # -- orders ---------------------------------------------------------------------------
     def _orders(self, channel: str, reader: ChannelReader, since: datetime, findings: list[Finding]) -> int:
+        """Every order the channel shows in the window against the hub's: one it lacks is
+        a missed order (ingested now), one it holds an older version of a missed update;
+        one parked in the inbox (refused for what it says, or failing) is known: reported
+        as parked, neither missing nor ingested again. Returns the orders compared."""
         headers = reader.order_headers(since)
-        known = self._known_orders(reader.order_channels, [h.external_id for h in headers])
+        ids = [h.external_id for h in headers]
+        known = self._known_orders(reader.order_channels, ids)
+        refused: dict[str, tuple[datetime, str]] = {}
+        failing: dict[str, tuple[datetime | None, str]] = {}
+        for ch in reader.order_channels:
+            reasons = self.parked.reasons(ch, ids)
+            refused.update({e: (v, reasons.get(e, "")) for e, v in self.parked.versions(ch, ids).items()})
+            failing.update(self.parked.failing_polled(ch))
         locate = self._locator(channel)
         todo: list[tuple[Kind, OrderHeader, object]] = []
         for h in headers:
             have = known.get(h.external_id)
             if have is not None and _aware(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
+                continue
+            parked = refused.get(h.external_id)
+            if parked is not None and _aware(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
+                findings.append(Finding(Kind.ORDER_PARKED, f"parked in the inbox: {parked[1]}"[:500], external_id=h.external_id))
+                continue
+            stuck = failing.get(h.external_id)
+            if stuck is not None and (stuck[0] is None or _aware(h.updated_at).replace(microsecond=0)
+                                      <= stuck[0].replace(microsecond=0)):
+                findings.append(Finding(Kind.ORDER_PARKED, f"in the inbox, failing: {stuck[1]}"[:500],
+                                        external_id=h.external_id))
                 continue
             kind = Kind.MISSED_ORDER if have is None else Kind.MISSED_ORDER_UPDATE
             try:
@@ -160,11 +191,17 @@ class Reconciliation:
                 findings.append(Finding(Kind.ORDER_NOT_UNDERSTOOD, f"not ingested: {exc}"[:500], external_id=h.external_id))
         results = self.ingest_many([o for _, _, o in todo]) if todo else []
         for (kind, h, _order), res in zip(todo, results):
-            if isinstance(res, Exception):
-                findings.append(Finding(kind, f"the pipeline refused it: {res}"[:500], external_id=h.external_id))
+            if is_refusal(res):
+                findings.append(Finding(Kind.ORDER_PARKED, f"refused, parked in the inbox: {reason_of(res)}"[:500],
+                                        external_id=h.external_id))
+            elif isinstance(res, Exception):
+                findings.append(Finding(kind, f"the pipeline could not take it now: {res}; the next run tries again"[:500],
+                                        external_id=h.external_id))
             else:
                 what = "ingested" if kind is Kind.MISSED_ORDER else "newer version ingested"
                 findings.append(Finding(kind, f"{what} through the order pipeline", True, external_id=h.external_id))
+        if todo:  # refused ones parked as the inbox and the pollers park them; those that went in un-parked
+            self.parked.settle(getattr(reader, "inbox_source", channel), [o for _, _, o in todo], results)
         return len(headers)
 
     def _known_orders(self, channels: tuple[str, ...], ids: list[str]) -> dict[str, datetime]:

@@ -32,6 +32,7 @@ class OrderHeader:
 class ChannelReader(Protocol):
     channel: str
     order_channels: tuple[str, ...]  # the hub channels its orders land in (shopify, shopify_pos)
+    inbox_source: str  # the inbox's name for the channel's deliveries ("shopify", "amazon"): where its orders park
 
     def levels(self, location_ids: list[str]) -> list[ShownLevel]: ...
 

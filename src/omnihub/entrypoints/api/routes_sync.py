@@ -1,16 +1,19 @@
 """Sync engine status for operators: intents pending per channel, the dead-letter list
-with a retry action, inbox messages that could not be processed, and shipments the
-channels could not be told about (failed or parked) with a retry action."""
+with a retry action, what the inbox could not take in (parked or retrying, each readable
+with its stored body and sent through again on request), and shipments the channels could
+not be told about (failed or parked) with a retry action."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from omnihub.domain.limits import CODE_LENGTH, NO_NUL_PATTERN
+from omnihub.domain.limits import CODE_LENGTH, MAX_ID, NO_NUL_PATTERN
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.problems import problem
-from omnihub.entrypoints.api.schemas import IdPath
+from omnihub.entrypoints.api.schemas import AfterId, IdPath
 from omnihub.hub import Hub
 from omnihub.services.fulfilment_sync import FulfilmentSync
 
@@ -53,7 +56,29 @@ def fulfilment_retry(fulfilment_id: IdPath, request: Request, hub: Hub = Depends
     return JSONResponse({"id": fulfilment_id, "state": "pending"})
 
 
-@router.get("/inbox/failures", summary="Webhooks and notifications kept with their processing error, and orders "
-            "parked because the hub refuses them (state `parked`, topic order/refused: an unknown SKU...)")
-def inbox_failures(limit: int = Query(100, ge=1, le=1000), hub: Hub = Depends(get_hub)) -> dict:
-    return {"failures": [_jsonable(r) for r in hub.inbox.failures(limit)]}
+@router.get("/inbox/failures", summary="What did not go in: deliveries parked with their reason or retrying "
+            "(next_attempt_at), orders refused for what they say (topic order/refused), polled orders that failed "
+            "(topic order/polled); oldest first, paged by id (next_after_id)")
+def inbox_failures(limit: int = Query(100, ge=1, le=1000), after_id: AfterId = 0,
+                   after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="the same as after_id")] = None,
+                   hub: Hub = Depends(get_hub)) -> dict:
+    rows = hub.inbox.failures(limit, after=after if after is not None else after_id)
+    return {"failures": [_jsonable(r) for r in rows], "next_after_id": rows[-1]["id"] if len(rows) == limit else None}
+
+
+@router.get("/inbox/failures/{row_id}", summary="One inbox row with its headers and stored body, as it came")
+def inbox_failure(row_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
+    row = hub.inbox.failure(row_id)
+    if row is None:
+        return problem(404, "not found", f"no inbox row {row_id}", instance=request.url.path, code="not_found")
+    return _jsonable(row)
+
+
+@router.post("/inbox/failures/{row_id}/retry", summary="Send a parked or retrying inbox row through again, now "
+             "(a refused order: the delivery that brought it, or fetched again from its channel)")
+def inbox_retry(row_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
+    queued = hub.inbox.retry(row_id)
+    if queued is None:
+        return problem(404, "not found", f"no parked or retrying inbox row {row_id}", instance=request.url.path,
+                       code="not_found")
+    return JSONResponse({"id": row_id, "queued": queued, "state": "pending"})

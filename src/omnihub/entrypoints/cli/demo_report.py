@@ -57,7 +57,8 @@ def hub_backlog(engine) -> dict[str, int]:
         parked = conn.execute(sa.select(sa.func.count()).select_from(ib).where(ib.c.topic == TOPIC,
                                                                                  ib.c.state == PARKED)).scalar()
         queued = conn.execute(sa.select(sa.func.count()).select_from(q)).scalar()
-    return {"inbox_pending": inbox.get("pending", 0), "inbox_failed": inbox.get("failed", 0), "refused": parked,
+    return {"inbox_pending": inbox.get("pending", 0), "inbox_failed": inbox.get("failed", 0) + inbox.get(PARKED, 0),
+            "refused": parked,
             "brokering_queue": queued}
 
 

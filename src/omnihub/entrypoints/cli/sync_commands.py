@@ -1,5 +1,5 @@
 """CLI for the channel connectors and the sync engine: `omnihub worker`, `omnihub bench
-sync`, `omnihub sync status|dead-letters|retry|inbox-failures`, and `omnihub channels
+sync`, `omnihub sync status|dead-letters|retry|inbox-failures [show|retry ID]`, and `omnihub channels
 connect-shopify|connect-amazon|import-shopify` (credentials stored encrypted)."""
 
 from __future__ import annotations
@@ -116,20 +116,62 @@ def retry(intent_id: int, database_url: DbOpt = None) -> None:
     console().print(f"dead letter {intent_id} queued again")
 
 
-@sync_app.command("inbox-failures")
-def inbox_failures(database_url: DbOpt = None) -> None:
-    """Webhooks and notifications kept with the error that stopped their processing, and
-    orders parked because the hub refuses them (unknown SKU...), with how often seen."""
+inbox_app = typer.Typer(help="What the inbox did not take in: list (no command), show ID, retry ID.")
+sync_app.add_typer(inbox_app, name="inbox-failures")
+
+
+@inbox_app.callback(invoke_without_command=True)
+def inbox_failures(ctx: typer.Context,
+                   after: Annotated[int, typer.Option(help="start after this row id (the last of a page)", min=0)] = 0,
+                   limit: Annotated[int, typer.Option(help="rows to list", min=1, max=1000)] = 1000,
+                   database_url: DbOpt = None) -> None:
+    """What did not go in: deliveries parked with their reason or retrying, orders refused
+    for what they say (unknown SKU, beyond the limits...) with how often seen, polled
+    orders that failed. `show ID` prints one with its stored body, `retry ID` sends it
+    through again."""
+    if ctx.invoked_subcommand is not None:
+        return
     hub = _hub(database_url)
     try:
-        rows = hub.inbox.failures(1000)
+        rows = hub.inbox.failures(limit, after=after)
     finally:
         hub.close()
     out = console()
     for r in rows:
         seen = f" (seen {r['attempts']}x)" if r["state"] == "parked" else ""
-        out.print(f"{r['id']} {r['state']} {r['source']} {r['topic']} {r['delivery_id']}{seen}: "
+        if r["next_attempt_at"] is not None:
+            seen = f" (attempt {r['attempts']}, next at {r['next_attempt_at'].isoformat()})"
+        out.print(f"{r['id']} {r['state']} {r['source']} {r['topic']} {escape(r['delivery_id'])}{seen}: "
                   f"[red]{escape(str(r['error']))}[/]")
+    if len(rows) == limit:
+        out.print(f"[dim]more: --after {rows[-1]['id']}[/]")
+
+
+@inbox_app.command("show")
+def inbox_failure(row_id: Annotated[int, typer.Argument(min=0)], database_url: DbOpt = None) -> None:
+    """One inbox row with its headers and stored body, as JSON."""
+    hub = _hub(database_url)
+    try:
+        row = hub.inbox.failure(row_id)
+    finally:
+        hub.close()
+    if row is None:
+        raise CliError(f"no inbox row {row_id}")
+    console().print_json(json.dumps(row, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+
+
+@inbox_app.command("retry")
+def inbox_retry(row_id: Annotated[int, typer.Argument(min=0)], database_url: DbOpt = None) -> None:
+    """Send a parked or retrying inbox row through again (the worker processes it next)."""
+    hub = _hub(database_url)
+    try:
+        queued = hub.inbox.retry(row_id)
+    finally:
+        hub.close()
+    if queued is None:
+        raise CliError(f"no parked or retrying inbox row {row_id}")
+    also = "" if queued == row_id else f" (as delivery {queued}, which brought it)"
+    console().print(f"inbox row {row_id} queued again{also}")
 
 
 @channels_app.command("connect-shopify")

@@ -34,22 +34,37 @@ def _time(value, name: str) -> datetime:
 
 
 def _minor(money: dict | None) -> int:
+    """Money → minor units; finite, else refused (how large is for domain/limits.py)."""
     if not money:
         return 0
     try:
-        return int((Decimal(str(money.get("Amount", "0"))) * 100).to_integral_value())
+        value = Decimal(str(money.get("Amount", "0")))
     except InvalidOperation as exc:
         raise AmazonPayloadError(f"amount {money!r} is not a decimal") from exc
+    if not value.is_finite():
+        raise AmazonPayloadError(f"amount {money!r} is not a decimal")
+    return int((value * 100).to_integral_value())
 
 
 def order_from_sp_api(order: dict, items: list[dict], *, channel: str = AMAZON_SELLER) -> Order:
+    """getOrder's `Order` and getOrderItems' `OrderItem`s → Order. A field of the wrong
+    shape is an AmazonPayloadError (what the inbox and the poller park for what it says)."""
+    try:
+        return _order_from_sp_api(order, items, channel)
+    except AmazonPayloadError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise AmazonPayloadError(f"not an SP-API order: {type(exc).__name__}: {exc}") from exc
+
+
+def _order_from_sp_api(order: dict, items: list[dict], channel: str) -> Order:
     if not isinstance(order, dict) or not order.get("AmazonOrderId"):
         raise AmazonPayloadError("not an SP-API order: no AmazonOrderId")
     oid = order["AmazonOrderId"]
     lines = []
     for item in items:
         sku, qty = item.get("SellerSKU"), item.get("QuantityOrdered")
-        if not sku or not isinstance(qty, int):
+        if not sku or not isinstance(sku, str) or type(qty) is not int:
             raise AmazonPayloadError(f"order {oid}: item {item.get('OrderItemId')} lacks SellerSKU or QuantityOrdered")
         unit = _minor(item.get("ItemPrice")) // qty if qty else 0
         lines.append(OrderLine(line_id=str(item["OrderItemId"]), sku=sku, quantity=qty, unit_price_minor=unit))

@@ -65,6 +65,8 @@ class _OrderHead(BaseModel):
 
 
 class AmazonReader:
+    inbox_source = "amazon"
+
     def __init__(self, client, *, channel: str = "amazon_seller") -> None:
         self.client = client
         self.channel = channel

@@ -51,10 +51,36 @@ def _time(value, name: str) -> datetime:
 
 
 def _minor(amount) -> int:
+    """A decimal amount (Shopify sends strings) → minor units. How large it may be is the
+    hub's limits' business (domain/limits.py, checked at ingest for every channel); here
+    it only has to be a finite number."""
+    if isinstance(amount, bool) or not isinstance(amount, (str, int, float, type(None))):
+        raise ShopifyPayloadError(f"amount {amount!r} is not a decimal")
     try:
-        return int((Decimal(str(amount or "0")) * 100).to_integral_value())
+        value = Decimal(str(amount or "0"))
     except InvalidOperation as exc:
         raise ShopifyPayloadError(f"amount {amount!r} is not a decimal") from exc
+    if not value.is_finite():
+        raise ShopifyPayloadError(f"amount {amount!r} is not a decimal")
+    return int((value * 100).to_integral_value())
+
+
+def _whole(value, name: str) -> int:
+    """A count as Shopify sends it: a JSON integer (a string of digits is taken too). A
+    float, a boolean or text is refused, never rounded into a quantity."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ShopifyPayloadError(f"{name} {value!r} is not a whole number")
+
+
+def _items(value, name: str) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ShopifyPayloadError(f"{name} is not a list of line items")
+    return value
 
 
 def _geo(lat, lng) -> GeoPoint | None:
@@ -87,22 +113,38 @@ def _finish(*, channel: str, external_id: str, updated: datetime, placed: dateti
         raise ShopifyPayloadError(str(exc)) from exc
 
 
+def _understood(mapping: Callable[[dict, LocationLookup], Order]) -> Callable[[dict, LocationLookup], Order]:
+    """A body whose fields have the wrong shape (an address that is a string, tags that are
+    a list...) is a ShopifyPayloadError like any other that cannot be an order: the inbox
+    parks it for what it says, instead of taking a TypeError for a passing failure."""
+    def mapped(payload: dict, locations: LocationLookup) -> Order:
+        try:
+            return mapping(payload, locations)
+        except ShopifyPayloadError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ShopifyPayloadError(f"not a Shopify order: {type(exc).__name__}: {exc}") from exc
+    mapped.__doc__, mapped.__name__ = mapping.__doc__, mapping.__name__
+    return mapped
+
+
+@_understood
 def order_from_rest(payload: dict, locations: LocationLookup) -> Order:
     """An `orders/*` webhook body (REST shape) → Order."""
     if not isinstance(payload, dict) or "id" not in payload:
         raise ShopifyPayloadError("not a Shopify order: no id")
     external_id = numeric_id(payload["id"])
     lines = []
-    for item in payload.get("line_items") or []:
-        if not item.get("sku"):
+    for item in _items(payload.get("line_items"), f"order {external_id}: line_items"):
+        if not item.get("sku") or not isinstance(item["sku"], str):
             raise ShopifyPayloadError(f"order {external_id}: line {item.get('id')} has no SKU")
-        quantity = int(item.get("quantity") or 0)
-        current = int(item.get("current_quantity", quantity))
+        quantity = _whole(item.get("quantity", 0), f"order {external_id}: line {item.get('id')} quantity")
+        current = _whole(item.get("current_quantity", quantity), f"order {external_id}: line {item.get('id')} current_quantity")
         try:
             lines.append(OrderLine(line_id=numeric_id(item["id"]), sku=item["sku"], quantity=quantity,
                                    cancelled_quantity=max(0, min(quantity, quantity - current)),
                                    unit_price_minor=_minor(item.get("price"))))
-        except ValueError as exc:
+        except (KeyError, ValueError) as exc:
             raise ShopifyPayloadError(f"order {external_id}: {exc}") from exc
     ship = payload.get("shipping_address") or None
     address = None
@@ -122,6 +164,7 @@ def order_from_rest(payload: dict, locations: LocationLookup) -> Order:
                    retail_location=str(payload["location_id"]) if payload.get("location_id") else None, locations=locations)
 
 
+@_understood
 def order_from_graphql(node: dict, locations: LocationLookup) -> Order:
     """An `Order` node of the ORDERS_UPDATED query → Order."""
     if not isinstance(node, dict) or not node.get("id"):
@@ -130,14 +173,18 @@ def order_from_graphql(node: dict, locations: LocationLookup) -> Order:
     if ((node.get("lineItems") or {}).get("pageInfo") or {}).get("hasNextPage"):
         raise ShopifyPayloadError(f"order {external_id} has more than 50 lines: left to its webhook and an operator")
     lines = []
-    for item in (node.get("lineItems") or {}).get("nodes") or []:
-        if not item.get("sku"):
+    for item in _items((node.get("lineItems") or {}).get("nodes"), f"order {external_id}: lineItems"):
+        if not item.get("sku") or not isinstance(item["sku"], str):
             raise ShopifyPayloadError(f"order {external_id}: line {item.get('id')} has no SKU")
-        quantity = int(item["quantity"])
-        current = int(item.get("currentQuantity", quantity))
+        quantity = _whole(item.get("quantity"), f"order {external_id}: line {item.get('id')} quantity")
+        current = _whole(item.get("currentQuantity", quantity), f"order {external_id}: line {item.get('id')} currentQuantity")
         price = ((item.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
-        lines.append(OrderLine(line_id=numeric_id(item["id"]), sku=item["sku"], quantity=quantity,
-                               cancelled_quantity=max(0, min(quantity, quantity - current)), unit_price_minor=_minor(price)))
+        try:
+            lines.append(OrderLine(line_id=numeric_id(item["id"]), sku=item["sku"], quantity=quantity,
+                                   cancelled_quantity=max(0, min(quantity, quantity - current)),
+                                   unit_price_minor=_minor(price)))
+        except (KeyError, ValueError) as exc:
+            raise ShopifyPayloadError(f"order {external_id}: {exc}") from exc
     ship = node.get("shippingAddress") or None
     address = None
     if ship:

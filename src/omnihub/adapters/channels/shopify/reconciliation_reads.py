@@ -24,6 +24,7 @@ class _OrderHead(BaseModel):
 
 class ShopifyReader:
     order_channels = (SHOPIFY, SHOPIFY_POS)
+    inbox_source = "shopify"
 
     def __init__(self, client, *, channel: str = SHOPIFY, page: int = PAGE, order_page: int = 5) -> None:
         # 5 orders a page: each costs ~150 points (50 line items), under the 1,000-point limit.
