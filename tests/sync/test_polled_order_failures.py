@@ -124,6 +124,65 @@ def test_polled_amazon_orders_that_fail_are_parked_or_retried_and_the_cursor_ski
     assert _hub_orders(hub) == {fine, slow}
     assert set(_failures(hub)) == {f"order:amazon_seller:{huge}", f"order:amazon_seller:{empty}", odd_row["delivery_id"]}
 
+    # An operator sends the refused one again once Amazon answers right: it is fetched anew.
+    refused_row = _failures(hub)[f"order:amazon_seller:{huge}"]
+    assert hub.inbox.retry(refused_row["id"]) == refused_row["id"]  # polled: no delivery of its own
+    assert hub.inbox.drain() == 1
+    assert huge in _hub_orders(hub) and f"order:amazon_seller:{huge}" not in _failures(hub)
+
+
+def test_polled_shopify_orders_that_fail_are_parked_or_retried_and_a_refused_one_fetched_again(
+        hub, shopify_sandbox, shopify_connector):
+    from omnihub.services.channel_polling import ShopifyPoller
+    from tests.sync.test_order_limits_by_door import EditedShopify
+
+    shop, _ = shopify_sandbox()
+    skus = [v["sku"] for v in httpx.get(shop.url + "/_sandbox/catalog").json()["variants"]]
+    hub.catalog.create_product("Shop", [{"sku": s} for s in skus])
+    placed = []
+    for sku in skus * 3:
+        answer = httpx.post(shop.url + "/_sandbox/orders", json={"lines": [{"sku": sku, "quantity": 1}]})
+        if answer.status_code == 201:
+            placed.append(str(answer.json()["order_id"]))
+        if len(placed) == 4:
+            break
+    fine, odd, slow, huge = placed
+
+    def quantity(value):
+        def edit(node):
+            for item in node["lineItems"]["nodes"]:
+                item["quantity"] = item["currentQuantity"] = value
+        return edit
+
+    real = shopify_connector(shop.url).client
+    client = EditedShopify(real, {odd: quantity("lots"), huge: quantity(10**9)})
+
+    def busy_for_slow(orders):
+        answers = iter(hub.orders.ingest_many([o for o in orders if o.external_id != slow]))
+        return [TimeoutError("the stock writer did not answer in time") if o.external_id == slow else next(answers)
+                for o in orders]
+
+    poller = ShopifyPoller(hub.engine, client, busy_for_slow)
+    report = poller.poll_orders(since=datetime.now(UTC) - timedelta(days=1))
+    assert (report.ingested, report.refused, report.parked, report.retrying) == (1, 1, 1, 1), report
+    assert read_cursor(hub.engine, "shopify", "orders.updated_at") is not None
+    failures = _failures(hub)
+    [odd_row] = [r for k, r in failures.items() if k.startswith(f"poll:shopify:{odd}:")]
+    assert odd_row["state"] == "parked" and "not a whole number" in odd_row["error"]
+    [slow_row] = [r for k, r in failures.items() if k.startswith(f"poll:shopify:{slow}:")]
+    assert slow_row["state"] == "pending" and "TimeoutError" in slow_row["error"]
+    assert failures[f"order:shopify:{huge}"]["error"].startswith("out_of_range")
+
+    hub.inbox.clock = lambda: datetime.now(UTC) + timedelta(minutes=11)
+    assert hub.inbox.drain() == 1  # the slow one, from the payload it was polled with
+    assert _hub_orders(hub) == {fine, slow}
+    # The refused one sent again by an operator: fetched anew from Shopify (now right).
+    hub.inbox.fetch_shopify_order = ShopifyPoller(hub.engine, real, hub.orders.ingest_many).fetch_order
+    assert hub.inbox.retry(failures[f"order:shopify:{huge}"]["id"]) is not None
+    assert hub.inbox.drain() == 1
+    assert _hub_orders(hub) == {fine, slow, huge}
+    assert set(_failures(hub)) == {odd_row["delivery_id"]}
+
 
 def test_amazon_reconciliation_compares_the_channels_orders_and_counts_parked_ones_as_known(
         hub, amazon_sandbox, amazon_connector):
