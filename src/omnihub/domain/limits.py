@@ -57,6 +57,9 @@ SHIPMENT_ID_LENGTH = 100  # "<order id>-<location>-<tracking number>"
 NOTE_LENGTH = 5000
 #: a text with no stated column (names of things, address lines, tags, reasons)
 TEXT_LENGTH = 500
+#: a text a channel's order carries only in its document (notes, address, tags): no column
+#: bounds it, so a channel's long note is kept; the bound only stops the absurd
+DOCUMENT_TEXT_LENGTH = 100_000
 
 #: the JSON-schema pattern of a text without NUL (the API's schemas use it)
 NO_NUL_PATTERN = r"^[^\x00]*$"
@@ -101,29 +104,30 @@ def _whole_ok(v: object, high: int) -> bool:
 
 def check_order(order) -> None:
     """An order as a channel, the API or a test states it (omnihub.domain.orders.Order):
-    its texts fit their columns without NUL, its numbers their bounds. Raises LedgerError
+    its texts fit their columns (those kept only in its document, a generous bound) and
+    hold no NUL (PostgreSQL's JSON cannot), its numbers their bounds. Raises LedgerError
     naming the field. Written for speed (every order of every channel passes here): the
     common case is a handful of comparisons, the error path says what is wrong."""
     head = (("channel", order.channel, CODE_LENGTH), ("external_id", order.external_id, REFERENCE_LENGTH),
-            ("currency", order.currency, 3), ("billing_country", order.billing_country, TEXT_LENGTH),
-            ("notes", order.notes, NOTE_LENGTH))
+            ("currency", order.currency, 3), ("billing_country", order.billing_country, DOCUMENT_TEXT_LENGTH),
+            ("notes", order.notes, DOCUMENT_TEXT_LENGTH))
     for field, v, length in head:
         if not _text_ok(v, length):
             check_text(v, field, length)
     c = order.customer
     for field, v, length in (("customer.channel_customer_id", c.channel_customer_id, REFERENCE_LENGTH),
-                             ("customer.email", c.email, 320), ("customer.phone", c.phone, 40)):
+                             ("customer.email", c.email, 320), ("customer.phone", c.phone, REFERENCE_LENGTH)):
         if not _text_ok(v, length):
             check_text(v, field, length)
     a = order.shipping_address
     if a is not None:
         for field in ("line1", "line2", "city", "region", "postal_code", "country"):
             v = getattr(a, field)
-            if not _text_ok(v, TEXT_LENGTH):
-                check_text(v, f"shipping_address.{field}", TEXT_LENGTH)
+            if not _text_ok(v, DOCUMENT_TEXT_LENGTH):
+                check_text(v, f"shipping_address.{field}", DOCUMENT_TEXT_LENGTH)
     for tag in order.tags:
-        if not _text_ok(tag, TEXT_LENGTH):
-            check_text(tag, "tags", TEXT_LENGTH)
+        if not _text_ok(tag, DOCUMENT_TEXT_LENGTH):
+            check_text(tag, "tags", DOCUMENT_TEXT_LENGTH)
     if len(order.lines) > MAX_ORDER_LINES:
         raise LedgerError(f"an order has at most {MAX_ORDER_LINES} lines", field="lines", code="out_of_range")
     # A live order sells something: at least one line, each of at least one unit (as the
@@ -146,6 +150,6 @@ def check_order(order) -> None:
             check_whole(line.unit_price_minor, f"{where}.unit_price_minor", high=MAX_PRICE_MINOR)
             check_whole(line.tax_minor, f"{where}.tax_minor", high=MAX_PRICE_MINOR)
         for d in line.discounts:
-            if not (_whole_ok(d.amount_minor, MAX_PRICE_MINOR) and _text_ok(d.code, TEXT_LENGTH)):
+            if not (_whole_ok(d.amount_minor, MAX_PRICE_MINOR) and _text_ok(d.code, DOCUMENT_TEXT_LENGTH)):
                 check_whole(d.amount_minor, f"{where}.discount_minor", high=MAX_PRICE_MINOR)
-                check_text(d.code, f"{where}.discounts.code", TEXT_LENGTH)
+                check_text(d.code, f"{where}.discounts.code", DOCUMENT_TEXT_LENGTH)
