@@ -44,6 +44,8 @@ def _check_refs(sku: object, location: object, ctx: Context) -> None:
 
 
 def _m(sku, loc, qty, src, dst, reason, ctx: Context) -> Movement:
+    if isinstance(qty, bool):  # before the Movement: compiled, it keeps a bool as the int it is
+        raise LedgerError("quantity must be a whole number", field="quantity")
     return Movement(sku, loc, qty, src, dst, reason, ctx.reference, ctx.channel, ctx.actor, ctx.idempotency_key)
 
 
