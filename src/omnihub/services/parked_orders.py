@@ -25,8 +25,8 @@ channel answered it), handed over by the pollers so that a cursor moves past an 
 only once the order is in the hub or here. One list for an operator, paged by id
 (`page`), each row readable with its stored body (`get`), any row sent through again
 (`retry`): `GET /api/v1/sync/inbox/failures[/{id}]`, `POST .../{id}/retry`,
-`omnihub sync inbox-failures [--after] [--limit]`, `omnihub sync inbox-failure ID`,
-`omnihub sync inbox-retry ID`. The stored bodies are the payloads as the channel sent
+`omnihub sync inbox-failures [--after ID] [--limit N]`, `... inbox-failures show ID`,
+`... inbox-failures retry ID`. The stored bodies are the payloads as the channel sent
 them (the privacy service erases them there like any other inbox body); nothing here
 copies a customer's data anywhere else: a refused order's row holds its lines only.
 
