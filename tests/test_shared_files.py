@@ -39,10 +39,10 @@ def _pytest(tmp_path, require: bool) -> subprocess.CompletedProcess:
 def test_a_missing_shared_folder_skips_with_a_reason_or_fails_under_ci(tmp_path, require):
     run = _pytest(tmp_path, require)
     out = run.stdout + run.stderr
-    summary = out.strip().split("\n")[-1]
+    summary = out.strip().split("\n")[-1]  # "5 skipped, 1 warning in 1.2s"
     assert "is absent" in out and "no-shared" in out, out[-3000:]  # the reason names the folder it looked in
     if require:  # a failure in a test, or in a fixture (pytest counts that as an error); never a skip
         assert run.returncode == 1 and "skipped" not in summary and "passed" not in summary, out[-3000:]
     else:
-        assert run.returncode == 0 and summary.split(" in ")[0].endswith("skipped"), out[-3000:]
+        assert run.returncode == 0 and "skipped" in summary, out[-3000:]
         assert "failed" not in summary and "error" not in summary and "passed" not in summary, out[-3000:]
