@@ -61,7 +61,9 @@ class _TooLarge(StarletteHTTPException):
         super().__init__(413, "request too large")
 
 
-def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_migrations: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_migrations: bool = True,
+               extra_hosts: Sequence[str] = ()) -> FastAPI:
+    """`extra_hosts` are allowed besides `settings.allowed_hosts` (`serve --host`'s name)."""
     owns_hub = hub is None
 
     @asynccontextmanager
