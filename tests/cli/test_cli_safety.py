@@ -12,33 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from omnihub.entrypoints.cli.main import app
 from omnihub.hub import Hub
-from omnihub.settings import Settings, get_settings
+from omnihub.settings import Settings
+from tests.cli.conftest import run
 from tests.conftest import add_location, add_skus
 
 CSV = "sku,location,on_hand\nA,WH,7\nB,WH,4\n"
-
-
-@pytest.fixture(autouse=True)
-def elsewhere(tmp_path, monkeypatch):
-    """An empty working directory, a private state folder (no demo recorded) and no
-    settings from the environment: what a user has in a fresh shell."""
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    for name in ("OMNIHUB_DATABASE_URL", "OMNIHUB_CONFIG", "OMNIHUB_DEBUG"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield cwd
-    get_settings.cache_clear()
-
-
-def run(*args: str):
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
 def one_error_line(result) -> str:

@@ -15,32 +15,13 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import make_engine
-from omnihub.entrypoints.cli.main import app
-from omnihub.settings import get_settings
+from tests.cli.conftest import run
 from tests.conftest import PROJECT_ROOT, add_location, add_skus
 
 HEADER = "sku,location,on_hand\n"
-
-
-@pytest.fixture(autouse=True)
-def elsewhere(tmp_path, monkeypatch):
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    for name in ("OMNIHUB_DATABASE_URL", "OMNIHUB_CONFIG", "OMNIHUB_DEBUG"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield cwd
-    get_settings.cache_clear()
-
-
-def run(*args: str):
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
 def reported(result) -> list[str]:
