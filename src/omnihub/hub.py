@@ -19,6 +19,7 @@ from omnihub.services.inventory import Inventory
 from omnihub.services.order_operations import OrderOperations
 from omnihub.services.order_pipeline import OrderPipeline
 from omnihub.services.order_screening import OrderScreening
+from omnihub.services.queue_waker import BrokeringQueueWaker
 from omnihub.services.routing_rules_store import RuleStore
 from omnihub.services.stock_queries import StockQueries
 from omnihub.settings import Settings, get_settings
@@ -41,6 +42,7 @@ class Hub:
     sync: ChannelSync | None = None  # channel pushes; senders run in `omnihub worker`
     inbox: InboxProcessor | None = None  # webhooks / notifications accepted, then processed
     vault: CredentialVault | None = None  # channel credentials, encrypted at rest
+    queue_waker: BrokeringQueueWaker | None = None  # queued orders routed when their stock rises
     privacy: CustomerPrivacy | None = None  # erasure and export of a customer's data (GDPR, CCPA, Shopify)
     _closed: bool = field(default=False, repr=False)
 
@@ -57,13 +59,14 @@ class Hub:
         reader = for_reading(engine)
         screening = OrderScreening()
         pipeline = OrderPipeline(writer, rules, screening=screening)
+        waker = BrokeringQueueWaker(engine, pipeline)
         hub = cls(
             settings=settings, engine=engine, read_engine=reader, writer=writer, bus=bus,
-            relay=outbox_relay, catalog=CatalogService(engine), inventory=Inventory(writer), queries=StockQueries(reader),
+            relay=outbox_relay, catalog=CatalogService(engine), inventory=Inventory(writer, waker.stock_rose), queries=StockQueries(reader),
             rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
             sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
             vault=CredentialVault(engine, settings.secret_key),
-            privacy=CustomerPrivacy(engine, settings.privacy_export_dir),
+            privacy=CustomerPrivacy(engine, settings.privacy_export_dir), queue_waker=waker,
         )
         hub.inbox.observe_level = hub.sync.observe_level
         hub.inbox.privacy = hub.privacy
@@ -76,6 +79,8 @@ class Hub:
         if self._closed:
             return
         self._closed = True
+        if self.queue_waker:
+            self.queue_waker.close()  # before the writer: a wake in progress hands it its last jobs
         self.writer.close()
         self.relay.stop()
         if self.sync:

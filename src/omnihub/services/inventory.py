@@ -4,7 +4,7 @@ movements land together or not at all) and hands it to the stock writer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from omnihub.adapters.db.group_commit import StockWriter
@@ -50,8 +50,11 @@ def _m(sku, loc, qty, src, dst, reason, ctx: Context) -> Movement:
 
 
 class Inventory:
-    def __init__(self, writer: StockWriter) -> None:
+    def __init__(self, writer: StockWriter, on_stock_rose: Callable[[Iterable[str]], None] | None = None) -> None:
         self.writer = writer
+        # Told the SKUs of every committed command that put units on hand, so that orders
+        # queued for them are routed at once (services/queue_waker.py).
+        self.on_stock_rose = on_stock_rose
 
     def _run(self, kind: str, movements: list[Movement], ctx: Context, request: dict, **kw) -> StockResult:
         for m in movements:
@@ -59,7 +62,10 @@ class Inventory:
             _check_refs(m.sku, m.location, Context(m.actor, m.channel, m.reference, m.idempotency_key))
         keys = tuple(dict.fromkeys((m.sku, m.location) for m in movements))
         cmd = StockCommand(kind, keys, fixed_plan(movements), ctx.idempotency_key, request, **kw)
-        return self.writer.execute(cmd)
+        result = self.writer.execute(cmd)
+        if self.on_stock_rose is not None and any(m.to_state == S.ON_HAND for m in movements):
+            self.on_stock_rose({m.sku for m in movements if m.to_state == S.ON_HAND})
+        return result
 
     # -- movements as asked ----------------------------------------------------------------
     def record(self, movement: Movement, *, expected_version: int | None = None, allow_oversell: bool = False) -> StockResult:
@@ -161,7 +167,10 @@ class Inventory:
               reason: Reason = Reason.CYCLE_COUNT, ctx: Context = Context()) -> StockResult:
         """A cycle count: `counted` sellable units on the shelf (and, if given, `damaged`
         units set aside). The difference from the ledger becomes found/lost movements."""
-        return self.writer.execute(count_command(sku, location, counted, damaged=damaged, reason=reason, ctx=ctx))
+        result = self.writer.execute(count_command(sku, location, counted, damaged=damaged, reason=reason, ctx=ctx))
+        if self.on_stock_rose is not None:  # a count may find units (the waker reads nothing if no order waits)
+            self.on_stock_rose((sku,))
+        return result
 
 
 def count_command(sku: str, location: str, counted: int, *, damaged: int | None = None,

@@ -258,8 +258,12 @@ class OrderPipeline:
             ids = conn.execute(
                 sa.select(q.c.order_id).where(q.c.next_attempt_at <= now).order_by(q.c.next_attempt_at).limit(limit)
             ).scalars().all()
-        futures = [self.writer.submit(_RetryJob(self, i)) for i in ids]
+        futures = [self.retry_order(i) for i in ids]
         return [f.result(300) for f in futures]
+
+    def retry_order(self, order_id: int):
+        """Route one queued order again now (the writer's ticket)."""
+        return self.writer.submit(_RetryJob(self, order_id))
 
     # -- the batch --------------------------------------------------------------------------
     def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence[Any]) -> list:
