@@ -1,6 +1,7 @@
-"""Files the CLI reads for the user: CSV (ERP snapshots) and JSON (routing rules).
+"""Files the CLI reads whole for the user: JSON (routing rules). ERP snapshots are
+streamed instead (cli/snapshot_import.py).
 
-Both are decoded alike (see entrypoints/csv_text.py: UTF-8 with or without BOM, UTF-16
+JSON is decoded as CSV is (see entrypoints/csv_text.py: UTF-8 with or without BOM, UTF-16
 with BOM), and a file that cannot be used is one sentence naming it. Positions follow
 the file as an editor shows it: 1-based line and column.
 """
@@ -22,11 +23,6 @@ def read_bytes(path: Path) -> bytes:
         raise CliError(f"{path} is a folder, not a file") from None
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def read_csv_file(path: Path) -> str:
-    """The text of a CSV file (CsvEncodingError, naming the file, if it is not text)."""
-    return decode_csv(read_bytes(path), name=str(path))
 
 
 def read_json_file(path: Path) -> Any:
