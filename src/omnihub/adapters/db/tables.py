@@ -527,3 +527,40 @@ snapshot_import_chunks = sa.Table(
     sa.Column("errors", sa.JSON, nullable=False),  # the chunk's failed rows (line, column, field, message)
     sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# People who sign in (domain/access.py names the roles). The password is kept only as its
+# argon2id hash; a disabled user keeps its row so the ledger and the audit still name it.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),  # normalised: stripped, lower case
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("locations", sa.JSON, nullable=False),  # location codes a store associate is bound to
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# API tokens for machines (ERPs, scripts, the demo). The token is shown once when created;
+# only its SHA-256 is kept (a 256-bit random token needs no slow hash: nothing to guess),
+# with its first characters as a hint for the lists. `last_used_at` is written at most
+# once a minute per token (services/api_tokens.py).
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hint", sa.String(16), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("locations", sa.JSON, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("created_by", sa.String(200), nullable=False),  # the actor who made it (Principal.actor)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

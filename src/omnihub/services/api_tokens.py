@@ -1,0 +1,197 @@
+"""API tokens for machines: made, listed, revoked, and verified on every request.
+
+A token is 256 random bits shown once; the database keeps only its SHA-256. With that
+much entropy there is nothing to guess, so a fast hash is the right one (a slow KDF such
+as argon2id is for passwords people choose) and verifying costs microseconds:
+
+- verified tokens are kept in a small cache (at most `CACHE_SIZE`, each for `CACHE_TTL`
+  = 5 s), so a request reads no row; a revocation drops the token from this process's
+  cache at once, and another process (a worker of `serve --workers N`) sees it within
+  those 5 seconds, when its entry is read again;
+- expiry is checked on every use against the clock, cached or not;
+- `last_used_at` is written at most once a minute per token, by a background thread,
+  never on the request path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from omnihub.adapters.db import tables as t
+from omnihub.domain.access import Principal, Role, ScopeError, check_role_locations, parse_scopes
+from omnihub.log_redaction import remember_secret
+
+PREFIX = "ohk_"  # omnihub key: a scanner (or a person) can tell what leaked
+CACHE_TTL = 5.0
+CACHE_SIZE = 10_000
+LAST_USED_EVERY = 60.0
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their zone; they were written in UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class TokenError(ValueError):
+    """A token that cannot be made as asked (unknown role, bad scope, no such token)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    id: int
+    name: str
+    token: str  # the only time it exists outside its holder's hands
+    role: Role
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    principal: Principal | None  # None: unknown or revoked
+    token_id: int | None
+    expires_at: float | None  # epoch seconds
+    loaded_at: float  # monotonic
+
+
+class ApiTokens:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._last_written: dict[int, float] = {}
+        self._toucher: ThreadPoolExecutor | None = None
+
+    # -- making and managing ------------------------------------------------------------
+    def create(self, name: str, role: Role | str, *, scopes: Iterable[str] = (), locations: Iterable[str] = (),
+               expires_days: float | None = None, created_by: str) -> IssuedToken:
+        try:
+            role = Role(role)
+        except ValueError:
+            raise TokenError(f"unknown role {role!r}: one of {', '.join(r.value for r in Role)}") from None
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise TokenError("a token needs a name of 1 to 200 characters")
+        if expires_days is not None and expires_days <= 0:
+            raise TokenError("--expires must be a positive number of days")
+        try:
+            scope_set = parse_scopes(scopes, role)
+            locs = check_role_locations(role, locations)
+        except ScopeError as exc:
+            raise TokenError(str(exc)) from None
+        token = PREFIX + secrets.token_urlsafe(32)
+        remember_secret(token)
+        now = datetime.now(UTC)
+        expires = now + timedelta(days=expires_days) if expires_days is not None else None
+        with self.engine.begin() as conn:
+            token_id = conn.execute(t.api_tokens.insert().values(
+                name=name, token_hash=token_hash(token), hint=token[:10], role=role.value, scopes=sorted(scope_set),
+                locations=sorted(locs), expires_at=expires, created_by=created_by[:200], created_at=now,
+            ).returning(t.api_tokens.c.id)).scalar_one()
+        return IssuedToken(token_id, name, token, role, expires)
+
+    def list(self) -> list[dict]:
+        a = t.api_tokens
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(a.c.id, a.c.name, a.c.hint, a.c.role, a.c.scopes, a.c.locations, a.c.expires_at,
+                                          a.c.revoked_at, a.c.last_used_at, a.c.created_by, a.c.created_at)
+                                .order_by(a.c.id)).mappings().all()
+        now = datetime.now(UTC)
+        out = []
+        for r in rows:
+            d = dict(r)
+            for k in ("expires_at", "revoked_at", "last_used_at", "created_at"):
+                d[k] = _utc(d[k])
+            d["state"] = ("revoked" if d["revoked_at"] else "expired" if d["expires_at"] and d["expires_at"] <= now
+                          else "active")
+            out.append(d)
+        return out
+
+    def revoke(self, token_id: int) -> bool:
+        """Revoke a token; False if there is no such token or it was revoked already. This
+        process refuses it from the next request on."""
+        a = t.api_tokens
+        with self.engine.begin() as conn:
+            done = conn.execute(a.update().where(a.c.id == token_id, a.c.revoked_at.is_(None))
+                                .values(revoked_at=datetime.now(UTC))).rowcount
+            exists = done or conn.execute(sa.select(a.c.id).where(a.c.id == token_id)).first() is not None
+        if not exists:
+            raise TokenError(f"no token {token_id}")
+        self.forget(token_id)
+        return bool(done)
+
+    def forget(self, token_id: int) -> None:
+        """Drop a token from the cache (revoked, or changed)."""
+        with self._lock:
+            for key in [k for k, e in self._cache.items() if e.token_id == token_id]:
+                del self._cache[key]
+
+    # -- verifying ----------------------------------------------------------------------
+    def verify(self, token: str, address: str | None = None) -> Principal | None:
+        """The principal a presented token stands for, or None (unknown, revoked, expired)."""
+        key = token_hash(token)
+        now = time.monotonic()
+        entry = self._cache.get(key)
+        if entry is None or now - entry.loaded_at > CACHE_TTL:
+            entry = self._load(key, now)
+            with self._lock:
+                self._cache[key] = entry
+                self._cache.move_to_end(key)
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        p = entry.principal
+        if p is None or (entry.expires_at is not None and time.time() >= entry.expires_at):
+            return None
+        tid = entry.token_id
+        if now - self._last_written.get(tid, -LAST_USED_EVERY) >= LAST_USED_EVERY:  # type: ignore[arg-type]
+            self._last_written[tid] = now  # type: ignore[index]
+            self._touch(tid)  # type: ignore[arg-type]
+        if address is not None and p.address != address:
+            return Principal(p.kind, p.id, p.name, p.role, p.locations, p.scopes, address)
+        return p
+
+    def _load(self, key: str, now: float) -> _Entry:
+        a = t.api_tokens
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(a.c.id, a.c.name, a.c.role, a.c.scopes, a.c.locations, a.c.expires_at,
+                                         a.c.revoked_at).where(a.c.token_hash == key)).first()
+        if row is None or row.revoked_at is not None:
+            return _Entry(None, row.id if row is not None else None, None, now)
+        expires = _utc(row.expires_at)
+        principal = Principal("token", str(row.id), row.name, Role(row.role), frozenset(row.locations),
+                              frozenset(row.scopes))
+        return _Entry(principal, row.id, expires.timestamp() if expires else None, now)
+
+    def _touch(self, token_id: int) -> None:
+        if self._toucher is None:
+            with self._lock:
+                if self._toucher is None:
+                    self._toucher = ThreadPoolExecutor(1, thread_name_prefix="token-last-used")
+        self._toucher.submit(self._write_last_used, token_id, datetime.now(UTC))
+
+    def _write_last_used(self, token_id: int, when: datetime) -> None:
+        a = t.api_tokens
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(a.update().where(a.c.id == token_id).values(last_used_at=when))
+        except Exception:  # noqa: BLE001 - a busy database only delays the next "last used"
+            self._last_written.pop(token_id, None)
+
+    def close(self) -> None:
+        if self._toucher is not None:
+            self._toucher.shutdown(wait=True)
+            self._toucher = None
