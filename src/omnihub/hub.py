@@ -11,6 +11,7 @@ from omnihub.adapters.bus.in_process import InProcessBus, OutboxRelay
 from omnihub.adapters.db.engine import for_reading, make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.adapters.channels.credentials import CredentialVault
+from omnihub.services.api_tokens import ApiTokens
 from omnihub.services.catalog import CatalogService
 from omnihub.services.channel_inbox import InboxProcessor
 from omnihub.services.channel_sync import ChannelSync
@@ -22,6 +23,7 @@ from omnihub.services.order_screening import OrderScreening
 from omnihub.services.queue_waker import BrokeringQueueWaker
 from omnihub.services.routing_rules_store import RuleStore
 from omnihub.services.stock_queries import StockQueries
+from omnihub.services.users import Users
 from omnihub.settings import Settings, get_settings
 
 
@@ -44,6 +46,8 @@ class Hub:
     vault: CredentialVault | None = None  # channel credentials, encrypted at rest
     queue_waker: BrokeringQueueWaker | None = None  # queued orders routed when their stock rises
     privacy: CustomerPrivacy | None = None  # erasure and export of a customer's data (GDPR, CCPA, Shopify)
+    tokens: ApiTokens | None = None  # API tokens: made, revoked, verified (cached) on each request
+    users: Users | None = None  # people who sign in, their roles and passwords
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -67,6 +71,7 @@ class Hub:
             sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
             vault=CredentialVault(engine, settings.secret_key),
             privacy=CustomerPrivacy(engine, settings.privacy_export_dir), queue_waker=waker,
+            tokens=ApiTokens(engine), users=Users(engine),
         )
         hub.inbox.observe_level = hub.sync.observe_level
         hub.inbox.privacy = hub.privacy
@@ -85,4 +90,6 @@ class Hub:
         self.relay.stop()
         if self.sync:
             self.sync.stop()
+        if self.tokens:
+            self.tokens.close()  # its last "last used" write
         self.engine.dispose()
