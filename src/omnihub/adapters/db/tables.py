@@ -564,3 +564,48 @@ api_tokens = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),  # the actor who made it (Principal.actor)
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Signed-in people's sessions (services/sessions.py): only the SHA-256 of the cookie's
+# random id is kept. Deleted on logout; refused (and deleted when seen) past their idle or
+# absolute expiry, and refused at once when their user is disabled.
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),  # written at most once a minute
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),  # the absolute expiry
+    sa.Column("address", sa.String(100), nullable=False),  # where it was opened from
+    sa.Column("user_agent", sa.String(300), nullable=False),
+)
+
+# Failed sign-ins per account and per client address (services/login_throttle.py), in the
+# database so that every API process and a restart count the same.
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),  # account:<e-mail> | address:<ip>
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("blocked_until", sa.DateTime(timezone=True)),
+)
+
+# Who changed what, when, from where (services/audit_trail.py); settings' before and after
+# without secrets. Newest first by id.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(200), nullable=False, index=True),  # kind:id:name (Principal.actor)
+    sa.Column("actor_kind", sa.String(16), nullable=False),  # user | token | local_admin
+    sa.Column("actor_id", sa.String(64), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(100), nullable=False),  # the client's address, or "cli"
+    sa.Column("action", sa.String(100), nullable=False, index=True),
+    sa.Column("target", sa.String(500), nullable=False),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+    sa.Column("details", sa.JSON, nullable=False),
+)
