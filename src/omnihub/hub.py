@@ -12,6 +12,7 @@ from omnihub.adapters.db.engine import for_reading, make_engine, migrate
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.services.api_tokens import ApiTokens
+from omnihub.services.audit_trail import AuditTrail
 from omnihub.services.catalog import CatalogService
 from omnihub.services.channel_inbox import InboxProcessor
 from omnihub.services.channel_sync import ChannelSync
@@ -22,6 +23,7 @@ from omnihub.services.order_pipeline import OrderPipeline
 from omnihub.services.order_screening import OrderScreening
 from omnihub.services.queue_waker import BrokeringQueueWaker
 from omnihub.services.routing_rules_store import RuleStore
+from omnihub.services.sessions import Sessions, sessions_of
 from omnihub.services.stock_queries import StockQueries
 from omnihub.services.users import Users
 from omnihub.settings import Settings, get_settings
@@ -48,6 +50,8 @@ class Hub:
     privacy: CustomerPrivacy | None = None  # erasure and export of a customer's data (GDPR, CCPA, Shopify)
     tokens: ApiTokens | None = None  # API tokens: made, revoked, verified (cached) on each request
     users: Users | None = None  # people who sign in, their roles and passwords
+    sessions: Sessions | None = None  # people signed in (the console's cookie), failed sign-ins throttled
+    audit: AuditTrail | None = None  # who changed what, from where (services/audit_trail.py)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -71,8 +75,9 @@ class Hub:
             sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
             vault=CredentialVault(engine, settings.secret_key),
             privacy=CustomerPrivacy(engine, settings.privacy_export_dir), queue_waker=waker,
-            tokens=ApiTokens(engine), users=Users(engine),
+            tokens=ApiTokens(engine), users=Users(engine), audit=AuditTrail(engine),
         )
+        hub.sessions = sessions_of(engine, hub.users, settings)
         hub.inbox.observe_level = hub.sync.observe_level
         hub.inbox.privacy = hub.privacy
         hub.sync.attach(bus)
@@ -92,4 +97,6 @@ class Hub:
             self.sync.stop()
         if self.tokens:
             self.tokens.close()  # its last "last used" write
+        if self.audit:
+            self.audit.close()  # what it had queued
         self.engine.dispose()

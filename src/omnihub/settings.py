@@ -59,6 +59,20 @@ class Settings(BaseSettings):
         "to; `*.example.com` matches sub-domains, `*` any host. Environment: OMNIHUB_ALLOWED_HOSTS as a "
         "JSON list",
     )
+    session_idle_minutes: int = Field(default=30, ge=1, description="A console session ends after this long "
+                                      "without a request")
+    session_absolute_hours: int = Field(default=12, ge=1, description="...and this long after sign-in, however busy")
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie with Secure (and the __Host- prefix): browsers return it over HTTPS only. "
+        "Turn it off ONLY for plain-http development on loopback (http://127.0.0.1): a request that reaches the hub "
+        "under any other name gets a Secure cookie anyway",
+    )
+    session_cookie_samesite: Literal["lax", "strict"] = Field(
+        default="lax", description="SameSite of the session cookie; unsafe requests also need the CSRF token")
+    login_free_failures_per_account: int = Field(default=5, ge=1, description="Failed sign-ins to one account before "
+                                                 "each further one blocks it for twice as long (1 s, 2 s ... 15 min)")
+    login_free_failures_per_address: int = Field(default=20, ge=1, description="The same, per client address")
 
     @classmethod
     def settings_customise_sources(

@@ -136,8 +136,8 @@ class AuditEvent:
     def row(self) -> dict:
         return {"at": self.at, "actor": self.actor.text, "actor_kind": self.actor.kind, "actor_id": self.actor.id[:64],
                 "actor_name": self.actor.name[:200], "address": (self.address or "")[:100], "action": self.action[:100],
-                "target": (self.target or "")[:500], "before": self.before, "after": self.after,
-                "details": self.details}
+                "target": (self.target or "")[:500], "before": without_secrets(self.before),
+                "after": without_secrets(self.after), "details": without_secrets(self.details)}
 
 
 @dataclass(frozen=True)

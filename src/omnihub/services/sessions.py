@@ -153,3 +153,13 @@ class Sessions:
     def purge_expired(self) -> int:
         """Delete the sessions past their absolute expiry (idle ones go when next seen)."""
         return self._delete(t.user_sessions.c.expires_at < datetime.now(UTC))
+
+
+def sessions_of(engine: Engine, users: Users, settings) -> Sessions:
+    """The hub's sessions, with the expiry and throttling its settings ask for."""
+    from omnihub.services.login_throttle import ThrottlePolicy
+
+    throttle = LoginThrottle(engine, account=ThrottlePolicy(settings.login_free_failures_per_account),
+                             address=ThrottlePolicy(settings.login_free_failures_per_address))
+    return Sessions(engine, users, throttle, idle=timedelta(minutes=settings.session_idle_minutes),
+                    absolute=timedelta(hours=settings.session_absolute_hours))
