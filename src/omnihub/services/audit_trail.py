@@ -167,9 +167,9 @@ def _conditions(f: AuditFilter) -> list:
     if f.target:
         where.append(a.c.target.like(_like_prefix(f.target), escape="\\"))
     if f.since:
-        where.append(a.c.at >= f.since)
+        where.append(a.c.at >= f.since.astimezone(UTC))
     if f.until:
-        where.append(a.c.at < f.until)
+        where.append(a.c.at < f.until.astimezone(UTC))
     return where
 
 

@@ -19,6 +19,7 @@ from omnihub.adapters.db.projection_rebuild import rebuild_all
 from omnihub.domain.atp import FeedMode
 from omnihub.domain.catalog import Capability, LocationKind, validate_gtin
 from omnihub.domain.ledger import LedgerError
+from omnihub.services.audit_trail import note_change, recording
 
 
 class Conflict(LedgerError):
@@ -53,6 +54,7 @@ class CatalogService:
             return self.get_location(code)
         if "capabilities" in changes:
             changes["capabilities"] = sorted({Capability(c).value for c in changes["capabilities"]})
+        before = self.get_location(code) if recording() else None  # the audit trail's before and after
         with self.engine.begin() as conn:
             n = conn.execute(t.locations.update().where(t.locations.c.code == code).values(**changes)).rowcount
             if not n:
@@ -60,7 +62,11 @@ class CatalogService:
             bump_version(conn)
         if "online_selling" in changes:
             rebuild_all(self.engine)
-        return self.get_location(code)
+        after = self.get_location(code)
+        if before is not None:
+            note_change(target=f"location={code}", before={k: before.get(k) for k in changes},
+                        after={k: after.get(k) for k in changes})
+        return after
 
     def get_location(self, code: str) -> dict:
         with self.engine.connect() as conn:
@@ -135,6 +141,7 @@ class CatalogService:
             raise LedgerError("buffer must be ≥ 0", field="buffer")
         values = dict(name=name, kind=kind, per_location=per_location, share_pct=share_pct,
                       fixed_allocation=fixed_allocation, buffer=buffer)
+        before = self._channel_or_none(code) if recording() else None
         with self.engine.begin() as conn:
             if conn.execute(t.channels.update().where(t.channels.c.code == code).values(**values)).rowcount == 0:
                 conn.execute(t.channels.insert().values(code=code, **values))
@@ -150,7 +157,16 @@ class CatalogService:
             bump_version(conn)
         if rebuild:
             rebuild_all(self.engine)
-        return self.get_channel(code)
+        after = self.get_channel(code)
+        if recording():
+            note_change(target=f"channel={code}", before=before or {}, after=_settings_of(after))
+        return after
+
+    def _channel_or_none(self, code: str) -> dict | None:
+        try:
+            return _settings_of(self.get_channel(code))
+        except NotFound:
+            return None
 
     def get_channel(self, code: str) -> dict:
         with self.engine.connect() as conn:
@@ -186,6 +202,12 @@ class CatalogService:
             (p.c.location.is_(None) if location is None else p.c.location == location),
         ]
         with self.engine.begin() as conn:
+            if recording():
+                was = conn.execute(sa.select(p.c.safety_stock, p.c.threshold).where(*scope)).mappings().first()
+                note_change(target=" ".join(f"{k}={v}" for k, v in (("channel", channel), ("sku", sku), ("location", location))
+                                            if v is not None) or "all",
+                            before=dict(was) if was else {"safety_stock": None, "threshold": None},
+                            after={"safety_stock": safety_stock, "threshold": threshold})
             conn.execute(p.delete().where(*scope))
             if safety_stock is not None or threshold is not None:
                 conn.execute(p.insert().values(channel=channel, sku=sku, location=location,
@@ -198,3 +220,8 @@ class CatalogService:
     def list_policies(self) -> list[dict]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.select(t.stock_policies).order_by(t.stock_policies.c.id)).mappings()]
+
+
+def _settings_of(channel: dict) -> dict:
+    """A channel's allocation settings as the audit trail shows them (not its timestamps)."""
+    return {k: channel.get(k) for k in ("name", "kind", "per_location", "share_pct", "fixed_allocation", "buffer", "feeds")}

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.services.audit_trail import note_change, recording
 from omnihub.adapters.db.bulk_sql import driver_rows
 from omnihub.domain.catalog import Capability
 from omnihub.domain.orders import DeliveryMethod
@@ -122,6 +123,11 @@ class RuleStore:
                     if based_on is not None and based_on != latest:
                         raise StaleRules(based_on, latest)
                     version = latest + 1
+                    if recording():  # the audit trail's before and after
+                        rs = t.routing_rule_sets
+                        was = conn.execute(sa.select(rs.c.rules).where(rs.c.version == latest)).scalar() if latest else None
+                        note_change(target="routing-rules", before={"version": latest, **(was or {})},
+                                    after={"version": version, **body})
                     conn.execute(t.routing_rule_sets.insert().values(
                         version=version, rules=body, comment=comment, created_by=actor, created_at=datetime.now(UTC)))
                 break
