@@ -23,6 +23,7 @@ import, which starts both cursors.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,10 @@ from omnihub.services.catalog_cursors import POLLS, ProductPoll, advance, cursor
 from omnihub.services.catalog_import import CatalogImportReport, ChannelCatalogImport
 
 log = structlog.get_logger(__name__)
+
+
+class PollStopped(RuntimeError):
+    """The worker stopped while the poll waited: nothing was applied, the cursor stays."""
 
 
 @dataclass
@@ -77,7 +82,13 @@ class CatalogPoller:
         self.channel = channel
         self.overlap = overlap
         self.page = page
-        self.bulk = bulk or BulkQuery(client)
+        self.stopping = threading.Event()  # set by the worker's stop: the poll ends, its cursor where it was
+        self.bulk = bulk or BulkQuery(client, sleep=self._sleep_unless_stopping)
+
+    def _sleep_unless_stopping(self, seconds: float) -> None:
+        """Waiting for a bulk operation: a stop ends the wait (the next poll asks again)."""
+        if self.stopping.wait(seconds):
+            raise PollStopped("the worker is stopping")
 
     def poll_new(self) -> CatalogPollReport:
         return self.poll("new")
@@ -144,12 +155,16 @@ class CatalogPoller:
     def apply(self, delta: CatalogDelta) -> CatalogPollReport:
         """Upsert every product of the delta, then (only then) move the cursor."""
         importer = ChannelCatalogImport(self.engine, self.channel)
+        stopped = False
         for product in delta.products:
+            if self.stopping.is_set():  # what was added is applied; the cursor stays, the rest is read again
+                stopped = True
+                break
             importer.add(product)
         report = importer.finish()
         for problem in delta.problems:
             importer.reject(problem)
-        if delta.newest:
+        if delta.newest and not stopped:
             advance(self.engine, self.channel, delta.poll, delta.newest)
         cursor = cursor_of(self.engine, self.channel, delta.poll)
         log.info("product poll applied", channel=self.channel, poll=delta.poll.kind, source=delta.source,

@@ -24,6 +24,7 @@ database is down) raises, and its cursor stays where it was.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,11 +39,14 @@ from omnihub.adapters.channels.shopify.location_levels import location_levels
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id, order_from_graphql
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
+from omnihub.services.job_spool import JobSpool, pages
+from omnihub.services.listing_lookup import ListingIndex
 from omnihub.services.parked_orders import PARKED, ParkedOrders, is_refusal
 
 log = structlog.get_logger(__name__)
 
 OVERLAP = timedelta(minutes=1)
+LEVEL_PAGE = 250  # Shopify's levels compared at a time (one read of the hub's side per page)
 
 
 def read_cursor(engine: Engine, channel: str, name: str) -> str | None:
@@ -73,6 +77,7 @@ class PollReport:
     parked_skipped: int = 0  # versions parked already: not fetched, not ingested again
     parked: int = 0  # could not be read (or failed for good): parked in the inbox with the reason
     retrying: int = 0  # failed for the moment: handed to the inbox, which tries them again
+    stopped: bool = False  # cut short by the worker's stop: the cursor stayed, the next poll reads on from it
 
 
 def _ingest_isolated(ingest_many: Callable[[list[Order]], list], orders: list[Order]) -> list:
@@ -112,6 +117,7 @@ class ShopifyPoller:
         self.observe_level = observe_level
         self.page = page
         self.parked = ParkedOrders(engine)
+        self.stopping = threading.Event()  # set by the worker's stop: no further page is taken
 
     def _locations(self) -> dict[str, int]:
         cl, loc = t.channel_locations, t.locations
@@ -134,7 +140,7 @@ class ShopifyPoller:
         start = since or (_parse(stored) - OVERLAP if stored else datetime.now(UTC) - history)
         search = f"{field}:>'{start.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
         newest = self.read_orders(search, report, newest=stored, time_field=node_field)
-        if newest and newest != stored:
+        if newest and newest != stored and not report.stopped:
             write_cursor(self.engine, self.channel, cursor_name, newest)
         return report
 
@@ -156,6 +162,9 @@ class ShopifyPoller:
                 except ValueError:
                     pass  # not a time: that node was parked by _take, and moves no cursor
             if not conn_["pageInfo"]["hasNextPage"]:
+                return newest
+            if self.stopping.is_set():
+                report.stopped = True
                 return newest
             after = conn_["pageInfo"]["endCursor"]
 
@@ -202,27 +211,42 @@ class ShopifyPoller:
 
     def snapshot_levels(self) -> PollReport:
         """Compare every mapped level with what Shopify last confirmed (each location read
-        as reconciliation reads it: adapters/channels/shopify/location_levels.py)."""
+        as reconciliation reads it: adapters/channels/shopify/location_levels.py), one page
+        of Shopify's levels at a time: the page's SKUs (listing_lookup.py) and confirmed
+        figures are read for that page alone, so memory stays a page whatever the estate's
+        size. A snapshot cut short by a stop compares nothing more (the next one redoes it)."""
         report = PollReport()
-        cl, li, lv = t.channel_locations, t.channel_listings, t.channel_levels
+        cl = t.channel_locations
         with self.engine.connect() as conn:
             locations = dict(conn.execute(sa.select(cl.c.external_location_id, cl.c.location).where(cl.c.channel == self.channel)).all())
-            skus = {numeric_id(inv): sku for sku, inv in conn.execute(
-                sa.select(li.c.sku, li.c.external_inventory_item_id).where(li.c.channel == self.channel)) if inv}
-            confirmed = {(r.sku, r.location): r.confirmed for r in conn.execute(sa.select(lv).where(lv.c.channel == self.channel))}
-        for ext, code in locations.items():
-            for level in location_levels(self.client, ext):
-                sku = skus.get(level.item_id)
-                if sku is None or level.available is None:
-                    continue
-                report.seen += 1
-                if confirmed.get((sku, code)) != level.available:
-                    report.differences += 1
-                    if self.observe_level:
-                        self.observe_level(self.channel, sku, code, level.available)
-        if report.differences:
+        with JobSpool() as spool:
+            listings = ListingIndex(spool, self.engine, self.channel, by_external_id=False)
+            for ext, code in sorted(locations.items()):
+                for page in pages(location_levels(self.client, ext), LEVEL_PAGE):
+                    if self.stopping.is_set():
+                        report.stopped = True
+                        return report
+                    self._compare_levels(code, page, listings.skus([level.item_id for level in page]), report)
+        if report.differences and not self.stopping.is_set():
             self.poll_orders()  # the sales behind the differences, if their webhooks were lost
         return report
+
+    def _compare_levels(self, code: str, page: list, skus: dict[str, str], report: PollReport) -> None:
+        lv = t.channel_levels
+        confirmed: dict[str, int] = {}
+        if skus:
+            with self.engine.connect() as conn:
+                confirmed = dict(conn.execute(sa.select(lv.c.sku, lv.c.confirmed).where(
+                    lv.c.channel == self.channel, lv.c.location == code, lv.c.sku.in_(sorted(set(skus.values()))))).all())
+        for level in page:
+            sku = skus.get(level.item_id)
+            if sku is None or level.available is None:
+                continue
+            report.seen += 1
+            if confirmed.get(sku) != level.available:
+                report.differences += 1
+                if self.observe_level:
+                    self.observe_level(self.channel, sku, code, level.available)
 
 
 class AmazonPoller:
@@ -233,6 +257,7 @@ class AmazonPoller:
         self.ingest_many = ingest_many
         self.channel = channel
         self.parked = ParkedOrders(engine)
+        self.stopping = threading.Event()  # set by the worker's stop: no further page is taken
 
     def _known_versions(self, ids: list[str]) -> dict[str, datetime]:
         o = t.orders
@@ -305,6 +330,9 @@ class AmazonPoller:
             token = payload.get("NextToken")
             if not token:
                 break
+            if self.stopping.is_set():
+                report.stopped = True
+                return report  # the cursor stays: the next poll reads this window again
             payload = self.client.get_orders(next_token=token)
         # The window closes at LastUpdatedBefore (Amazon serves nothing newer than 2 min ago).
         until = payload.get("LastUpdatedBefore")

@@ -18,6 +18,7 @@ in state "shipped" sharing a shipment id, with carrier and tracking number. Each
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,7 @@ class FulfilmentSync:
         self.backoff_cap_s = backoff_cap_s
         self.lease_s = lease_s
         self.batch = batch
+        self.stopping = threading.Event()  # set by the worker's stop: no further batch is taken
 
     def register(self, channel: str, notifier) -> None:
         self.notifiers[channel] = notifier
@@ -69,7 +71,9 @@ class FulfilmentSync:
 
     # -- discovery --------------------------------------------------------------------------
     def discover(self, now: datetime | None = None) -> int:
-        """Create a pending row for every shipment of a connected channel not seen before."""
+        """Create a pending row for every shipment of a connected channel not seen before,
+        `batch` shipments a transaction in (order, shipment) order, so a first run over
+        years of shipped orders holds the write lock one batch at a time."""
         if not self.notifiers:
             return 0
         now = now or datetime.now(UTC)
@@ -78,26 +82,43 @@ class FulfilmentSync:
         query = (sa.select(oa.c.order_id, oa.c.shipment_id, o.c.channel).distinct()
                  .join(o, o.c.id == oa.c.order_id)
                  .where(oa.c.state == "shipped", oa.c.shipment_id.is_not(None), o.c.channel.in_(sorted(self.notifiers)),
-                        ~sa.exists(seen)))
-        with self.engine.begin() as conn:
-            rows = [{"channel": ch, "order_id": oid, "shipment_id": sid, "state": PENDING, "attempts": 0,
-                     "next_attempt_at": now, "created_at": now} for oid, sid, ch in conn.execute(query)]
-            if rows:
-                conn.execute(_insert_ignore(conn, cf), rows)
-        return len(rows)
+                        ~sa.exists(seen))
+                 .order_by(oa.c.order_id, oa.c.shipment_id).limit(self.batch))
+        found, after = 0, None
+        while not self.stopping.is_set():
+            page = query if after is None else query.where(sa.tuple_(oa.c.order_id, oa.c.shipment_id) > after)
+            with self.engine.begin() as conn:
+                rows = [{"channel": ch, "order_id": oid, "shipment_id": sid, "state": PENDING, "attempts": 0,
+                         "next_attempt_at": now, "created_at": now} for oid, sid, ch in conn.execute(page)]
+                if rows:
+                    conn.execute(_insert_ignore(conn, cf), rows)
+            found += len(rows)
+            if len(rows) < self.batch:
+                break
+            after = (rows[-1]["order_id"], rows[-1]["shipment_id"])
+        return found
 
     # -- sending ----------------------------------------------------------------------------
     def run_once(self, now: datetime | None = None) -> FulfilmentRun:
         """Discover, then tell every due shipment to its channel; returns the counts."""
         run = FulfilmentRun(discovered=self.discover(now))
-        while True:
+        while not self.stopping.is_set():  # a stop lets the batch in hand finish; the rest stays due
             claimed = self._claim(datetime.now(UTC))
             if not claimed:
                 return run
-            for row in claimed:
+            for n, row in enumerate(claimed):
+                if self.stopping.is_set():  # the rest goes back now, not after the lease
+                    self._release([r.id for r in claimed[n:]])
+                    return run
                 self._send(row, run)
             if len(claimed) < self.batch:
                 return run
+        return run
+
+    def _release(self, ids: list[int]) -> None:
+        cf = t.channel_fulfilments
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(cf).where(cf.c.id.in_(ids), cf.c.state == PENDING).values(lease_until=None))
 
     def _claim(self, now: datetime) -> list:
         cf = t.channel_fulfilments

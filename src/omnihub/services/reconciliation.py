@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import groupby
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,10 +34,12 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
-from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader, ShownLevel
+from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader
 from omnihub.adapters.db import tables as t
 from omnihub.domain.reconciliation import Kind, judge_level
 from omnihub.services.inventory import Context
+from omnihub.services.job_spool import JobSpool, pages
+from omnihub.services.listing_lookup import ListingIndex
 from omnihub.services.parked_orders import ParkedOrders, is_refusal, reason_of
 from omnihub.services.reconciliation_liveness import Heartbeat, fail_abandoned, process_name
 
@@ -51,6 +54,27 @@ class RunInProgress(RuntimeError):
 
 class UnknownChannel(LookupError):
     """No connector for this channel (it is not connected)."""
+
+
+class RunStopped(RuntimeError):
+    """The process is stopping: the run ends failed with what it found and repaired so far."""
+
+
+LEVEL_PAGE = 1000  # channel levels spooled at a time
+ORDER_PAGE = 200  # channel orders compared (and ingested) at a time
+SKU_PAGE = 500  # listings judged at a time: one read of the hub's side for their positions
+FINDINGS_PAGE = 500  # findings stored a transaction
+
+_SPOOL = (
+    "CREATE TABLE before_expected (sku TEXT NOT NULL, location TEXT NOT NULL, quantity INTEGER NOT NULL,"
+    " PRIMARY KEY (sku, location))",
+    "CREATE TABLE before_intents (sku TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL,"
+    " PRIMARY KEY (sku, location))",
+    "CREATE TABLE shown (seq INTEGER PRIMARY KEY, number TEXT NOT NULL, item_id TEXT NOT NULL, code TEXT,"
+    " available INTEGER NOT NULL, committed INTEGER NOT NULL, channel_sku TEXT)",
+    "CREATE INDEX shown_number ON shown (number)",
+    "CREATE INDEX shown_item ON shown (item_id, seq)",
+)
 
 
 @dataclass
@@ -70,6 +94,45 @@ class _HubSide:
     expected: dict[tuple[str, str], int]
     intents: dict[tuple[str, str], str]
     confirmed_at: dict[tuple[str, str], datetime]
+
+
+class _Findings:
+    """A run's findings, stored FINDINGS_PAGE a transaction as they are found (the run
+    row's summary counts them): memory holds one page, whatever the run finds."""
+
+    def __init__(self, engine: Engine, run_id: int) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.kinds: Counter[str] = Counter()
+        self._page: list[dict] = []
+
+    def add(self, finding: Finding) -> None:
+        self.kinds[finding.kind.value] += 1
+        self._page.append({**asdict(finding), "kind": finding.kind.value, "run_id": self.run_id})
+        if len(self._page) >= FINDINGS_PAGE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._page:
+            with self.engine.begin() as conn:
+                conn.execute(t.reconciliation_findings.insert(), self._page)
+            self._page = []
+
+
+def _keyset(engine: Engine, query, key: tuple, page: int = 5000) -> Iterator[list]:
+    """`query`'s rows in pages of `page`, ordered by `key` (a unique pair of columns),
+    each page read on its own connection: no read holds the database for the whole pass."""
+    after = None
+    while True:
+        q = query.order_by(*key).limit(page)
+        if after is not None:
+            q = q.where(sa.tuple_(*key) > after)
+        with engine.connect() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return
+        yield rows
+        after = tuple(rows[-1][:len(key)])
 
 
 def _num(ext: str | None) -> str:
@@ -93,6 +156,7 @@ class Reconciliation:
         self.lease = lease  # a running run whose heartbeat is older than this has no process behind it
         self.parked = ParkedOrders(engine)  # orders the hub knows it does not hold
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # set by the worker's stop: the run ends at its next page, failed
 
     # -- runs ---------------------------------------------------------------------------
     def open_run(self, channel: str, trigger: str) -> int:
@@ -117,58 +181,77 @@ class Reconciliation:
         with self.engine.begin() as conn:
             return fail_abandoned(conn, self.lease)
 
-    def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None) -> dict:
-        """Run one reconciliation of `channel` to the end; returns the stored run with its findings."""
+    def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None, with_findings: bool = True) -> dict:
+        """Run one reconciliation of `channel` to the end; returns the stored run (with its
+        findings, unless `with_findings` is False: the worker logs only the summary)."""
         run_id = run_id or self.open_run(channel, trigger)
         r = t.reconciliation_runs
         with self.engine.connect() as conn:
             since = _aware(conn.execute(sa.select(r.c.window_start).where(r.c.id == run_id)).scalar_one())
-        findings: list[Finding] = []
+        findings = _Findings(self.engine, run_id)
         counts = {"levels_compared": 0, "orders_compared": 0}
         error = None
         try:
             with Heartbeat(self.engine, run_id, self.lease.total_seconds() / 4):
                 self._reconcile(channel, self.readers[channel], since, run_id, findings, counts)
         except Exception as exc:  # the run is kept, with what it found before the failure
-            log.exception("reconciliation failed", channel=channel, run=run_id)
+            if isinstance(exc, RunStopped):
+                log.warning("reconciliation stopped part-way", channel=channel, run=run_id)
+            else:
+                log.exception("reconciliation failed", channel=channel, run=run_id)
             error = f"{type(exc).__name__}: {exc}"
         self._finish(run_id, findings, counts, error)
-        log.info("reconciliation done", channel=channel, run=run_id, summary=dict(Counter(f.kind.value for f in findings)))
-        return self.get(run_id)
+        log.info("reconciliation done", channel=channel, run=run_id, summary=dict(findings.kinds))
+        return self.get(run_id) if with_findings else self.runs(run_id=run_id)[0]
 
-    def _reconcile(self, channel: str, reader: ChannelReader, since: datetime, run_id: int, findings: list[Finding],
+    def _reconcile(self, channel: str, reader: ChannelReader, since: datetime, run_id: int, findings: "_Findings",
                    counts: dict) -> None:
         per_location, locations, kinds = self._locations(channel)
-        before = self._hub_side(channel)
-        started = datetime.now(UTC)
-        try:
-            shown = reader.levels(list(locations.values())) if per_location else reader.levels([])
-        except Exception:  # the orders are compared all the same: a level read failing must not hide a missed order
-            log.exception("reconciliation could not read the channel's levels; comparing its orders", channel=channel)
+        with JobSpool(_SPOOL) as spool:
+            self._spool_hub_side(spool, channel)
+            started = datetime.now(UTC)
+            try:
+                self._spool_shown(spool, reader, per_location, locations)
+            except Exception:  # the orders are compared all the same: a level read failing must not hide a missed order
+                log.exception("reconciliation could not read the channel's levels; comparing its orders", channel=channel)
+                counts["orders_compared"] = self._orders(channel, reader, since, findings)
+                raise
             counts["orders_compared"] = self._orders(channel, reader, since, findings)
-            raise
-        counts["orders_compared"] = self._orders(channel, reader, since, findings)
-        after = self._hub_side(channel)
-        counts["levels_compared"] = self._levels(channel, run_id, shown, per_location, locations, kinds, before, after,
-                                                 started, findings)
+            counts["levels_compared"] = self._levels(channel, run_id, spool, per_location, locations, kinds, started,
+                                                     findings)
         self.sync.flush()  # the repairs are intents in the database before the run says so
 
+    def _check_stop(self) -> None:
+        if self.stopping.is_set():
+            raise RunStopped("stopped with the worker; the next run compares everything again")
+
     # -- orders ---------------------------------------------------------------------------
-    def _orders(self, channel: str, reader: ChannelReader, since: datetime, findings: list[Finding]) -> int:
-        """Every order the channel shows in the window against the hub's: one it lacks is
-        a missed order (ingested now), one it holds an older version of a missed update;
-        one parked in the inbox (refused for what it says, or failing) is known: reported
-        as parked, neither missing nor ingested again. Returns the orders compared."""
-        headers = reader.order_headers(since)
+    def _orders(self, channel: str, reader: ChannelReader, since: datetime, findings: "_Findings") -> int:
+        """Every order the channel shows in the window against the hub's, a page of
+        ORDER_PAGE at a time: one it lacks is a missed order (ingested now), one it holds
+        an older version of a missed update; one parked in the inbox (refused for what it
+        says, or failing) is known: reported as parked, neither missing nor ingested
+        again. Returns the orders compared."""
+        failing: dict[str, tuple[datetime | None, str]] = {}
+        for ch in reader.order_channels:
+            failing.update(self.parked.failing_polled(ch))
+        locate = self._locator(channel)
+        compared = 0
+        for headers in pages(reader.order_headers(since), ORDER_PAGE):
+            self._check_stop()
+            compared += len(headers)
+            self._orders_page(channel, reader, headers, failing, locate, findings)
+        return compared
+
+    def _orders_page(self, channel: str, reader: ChannelReader, headers: list[OrderHeader],
+                     failing: dict[str, tuple[datetime | None, str]], locate: Callable[[str], int | None],
+                     findings: "_Findings") -> None:
         ids = [h.external_id for h in headers]
         known = self._known_orders(reader.order_channels, ids)
         refused: dict[str, tuple[datetime, str]] = {}
-        failing: dict[str, tuple[datetime | None, str]] = {}
         for ch in reader.order_channels:
             reasons = self.parked.reasons(ch, ids)
             refused.update({e: (v, reasons.get(e, "")) for e, v in self.parked.versions(ch, ids).items()})
-            failing.update(self.parked.failing_polled(ch))
-        locate = self._locator(channel)
         todo: list[tuple[Kind, OrderHeader, object]] = []
         for h in headers:
             have = known.get(h.external_id)
@@ -176,33 +259,32 @@ class Reconciliation:
                 continue
             parked = refused.get(h.external_id)
             if parked is not None and _aware(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
-                findings.append(Finding(Kind.ORDER_PARKED, f"parked in the inbox: {parked[1]}"[:500], external_id=h.external_id))
+                findings.add(Finding(Kind.ORDER_PARKED, f"parked in the inbox: {parked[1]}"[:500], external_id=h.external_id))
                 continue
             stuck = failing.get(h.external_id)
             if stuck is not None and (stuck[0] is None or _aware(h.updated_at).replace(microsecond=0)
                                       <= stuck[0].replace(microsecond=0)):
-                findings.append(Finding(Kind.ORDER_PARKED, f"in the inbox, failing: {stuck[1]}"[:500],
-                                        external_id=h.external_id))
+                findings.add(Finding(Kind.ORDER_PARKED, f"in the inbox, failing: {stuck[1]}"[:500],
+                                     external_id=h.external_id))
                 continue
             kind = Kind.MISSED_ORDER if have is None else Kind.MISSED_ORDER_UPDATE
             try:
                 todo.append((kind, h, reader.order(h, locate)))
             except (ValueError, KeyError, TypeError) as exc:
-                findings.append(Finding(Kind.ORDER_NOT_UNDERSTOOD, f"not ingested: {exc}"[:500], external_id=h.external_id))
+                findings.add(Finding(Kind.ORDER_NOT_UNDERSTOOD, f"not ingested: {exc}"[:500], external_id=h.external_id))
         results = self.ingest_many([o for _, _, o in todo]) if todo else []
         for (kind, h, _order), res in zip(todo, results):
             if is_refusal(res):
-                findings.append(Finding(Kind.ORDER_PARKED, f"refused, parked in the inbox: {reason_of(res)}"[:500],
-                                        external_id=h.external_id))
+                findings.add(Finding(Kind.ORDER_PARKED, f"refused, parked in the inbox: {reason_of(res)}"[:500],
+                                     external_id=h.external_id))
             elif isinstance(res, Exception):
-                findings.append(Finding(kind, f"the pipeline could not take it now: {res}; the next run tries again"[:500],
-                                        external_id=h.external_id))
+                findings.add(Finding(kind, f"the pipeline could not take it now: {res}; the next run tries again"[:500],
+                                     external_id=h.external_id))
             else:
                 what = "ingested" if kind is Kind.MISSED_ORDER else "newer version ingested"
-                findings.append(Finding(kind, f"{what} through the order pipeline", True, external_id=h.external_id))
+                findings.add(Finding(kind, f"{what} through the order pipeline", True, external_id=h.external_id))
         if todo:  # refused ones parked as the inbox and the pollers park them; those that went in un-parked
             self.parked.settle(getattr(reader, "inbox_source", channel), [o for _, _, o in todo], results)
-        return len(headers)
 
     def _known_orders(self, channels: tuple[str, ...], ids: list[str]) -> dict[str, datetime]:
         o = t.orders
@@ -231,77 +313,114 @@ class Reconciliation:
             kinds = dict(conn.execute(sa.select(loc.c.code, loc.c.kind)).all())
         return per_location, locations, kinds
 
-    def _hub_side(self, channel: str) -> _HubSide:
+    def _spool_hub_side(self, spool: JobSpool, channel: str) -> None:
+        """The hub's side before the channel is read (expected figures, intents), copied
+        into the run's spool in keyset pages: what `_levels` compares the second read with."""
+        av, i, fd = t.channel_availability, t.sync_intents, t.channel_feeds
+        with self.engine.connect() as conn:
+            fed = set(conn.execute(sa.select(fd.c.location).where(fd.c.channel == channel)).scalars())
+        for rows in _keyset(self.engine, sa.select(av.c.sku, av.c.location, av.c.quantity).where(av.c.channel == channel),
+                            (av.c.sku, av.c.location)):
+            spool.put("INSERT INTO before_expected VALUES (?, ?, ?)",
+                      [(s, loc, q) for s, loc, q in rows if loc == "" or loc in fed])  # an unfed location shows nothing
+        for rows in _keyset(self.engine, sa.select(i.c.sku, i.c.location, i.c.state).where(i.c.channel == channel),
+                            (i.c.sku, i.c.location)):
+            spool.put("INSERT INTO before_intents VALUES (?, ?, ?)", [tuple(r) for r in rows])
+
+    def _spool_shown(self, spool: JobSpool, reader: ChannelReader, per_location: bool, locations: dict[str, str]) -> None:
+        """What the channel shows, page by page into the spool (judged after the orders)."""
+        code_of = {_num(ext): code for code, ext in locations.items()}
+        shown = reader.levels(list(locations.values())) if per_location else reader.levels([])
+        for page in pages(shown, LEVEL_PAGE):
+            self._check_stop()
+            spool.put("INSERT INTO shown (number, item_id, code, available, committed, channel_sku) VALUES (?, ?, ?, ?, ?, ?)",
+                      [(_num(lv.item_id), lv.item_id, code_of.get(_num(lv.location_id)) if per_location else "",
+                        lv.available, lv.committed, lv.channel_sku) for lv in page])
+
+    def _hub_side_of(self, channel: str, skus: list[str]) -> _HubSide:
+        """The hub's side now, for one page of SKUs (indexed by channel and SKU)."""
         av, i, lv, fd = t.channel_availability, t.sync_intents, t.channel_levels, t.channel_feeds
         with self.engine.connect() as conn:
             fed = set(conn.execute(sa.select(fd.c.location).where(fd.c.channel == channel)).scalars())
             expected = {(s, loc): q for s, loc, q in conn.execute(
-                sa.select(av.c.sku, av.c.location, av.c.quantity).where(av.c.channel == channel))
+                sa.select(av.c.sku, av.c.location, av.c.quantity).where(av.c.channel == channel, av.c.sku.in_(skus)))
                 if loc == "" or loc in fed}  # a location that does not feed the channel shows nothing there
             intents = {(s, loc): st for s, loc, st in conn.execute(
-                sa.select(i.c.sku, i.c.location, i.c.state).where(i.c.channel == channel))}
+                sa.select(i.c.sku, i.c.location, i.c.state).where(i.c.channel == channel, i.c.sku.in_(skus)))}
             confirmed_at = {(s, loc): _aware(at) for s, loc, at in conn.execute(
-                sa.select(lv.c.sku, lv.c.location, lv.c.confirmed_at).where(lv.c.channel == channel))}
+                sa.select(lv.c.sku, lv.c.location, lv.c.confirmed_at).where(lv.c.channel == channel, lv.c.sku.in_(skus)))}
         return _HubSide(expected, intents, confirmed_at)
 
-    def _listings(self, channel: str) -> dict[str, str]:
-        """The channel's item id → hub SKU (Shopify inventory item number, Amazon seller SKU)."""
-        li = t.channel_listings
-        with self.engine.connect() as conn:
-            return {_num(inv or ext): sku for sku, ext, inv in conn.execute(
-                sa.select(li.c.sku, li.c.external_id, li.c.external_inventory_item_id).where(li.c.channel == channel))}
+    @staticmethod
+    def _spooled_before(spool: JobSpool, skus: list[str]) -> _HubSide:
+        expected = {(s, loc): q for s, loc, q in spool.lookup("SELECT sku, location, quantity FROM before_expected WHERE sku", skus)}
+        intents = {(s, loc): st for s, loc, st in spool.lookup("SELECT sku, location, state FROM before_intents WHERE sku", skus)}
+        return _HubSide(expected, intents, {})
 
-    def _levels(self, channel: str, run_id: int, shown: list[ShownLevel], per_location: bool, locations: dict[str, str],
-                kinds: dict[str, str], before: _HubSide, after: _HubSide, started: datetime,
-                findings: list[Finding]) -> int:
-        skus = self._listings(channel)
-        code_of = {_num(ext): code for code, ext in locations.items()}
-        seen: dict[tuple[str, str], ShownLevel] = {}
-        unknown: dict[str, list[ShownLevel]] = {}
-        for level in shown:
-            sku = skus.get(_num(level.item_id))
-            code = code_of.get(_num(level.location_id)) if per_location else ""
-            if sku is None:
-                unknown.setdefault(level.item_id, []).append(level)
-            elif code is not None:
-                seen[(sku, code)] = level
-        for item, levels in sorted(unknown.items()):
-            label = levels[0].channel_sku or item
-            findings.append(Finding(Kind.UNKNOWN_SKU, f"listed on {channel} as {label!r} but not mapped in the hub: "
-                                    "import the channel's catalog or map the listing", external_id=item,
-                                    sku=levels[0].channel_sku, channel_quantity=sum(lv.available for lv in levels)))
-        on_channel = {sku for sku, _ in seen}
+    def _levels(self, channel: str, run_id: int, spool: JobSpool, per_location: bool, locations: dict[str, str],
+                kinds: dict[str, str], started: datetime, findings: "_Findings") -> int:
+        """Judge what the channel showed against the hub, a page of SKU_PAGE listings at a
+        time (the spool holds the channel's side and the first read of the hub's)."""
+        ListingIndex(spool, self.engine, channel)  # the listings as they are now, after the orders
+        self._unknown_items(channel, spool, findings)
         codes = sorted(locations) if per_location else [""]
-        compared = 0
-        for sku in sorted(set(skus.values())):
-            if sku not in on_channel:
-                findings.append(Finding(Kind.UNSOLD_ON_CHANNEL, f"mapped in the hub but {channel} does not show it: "
-                                        "list it (or fix the mapping)", sku=sku,
-                                        hub_quantity=sum(after.expected.get((sku, c), 0) for c in codes)))
-                continue
-            for code in codes:
-                key, level = (sku, code), seen.get((sku, code))
-                expected = after.expected.get(key, 0)
-                if level is None:
-                    if expected > 0:
-                        findings.append(Finding(Kind.UNSOLD_ON_CHANNEL, f"{channel} does not stock it at {code}: the "
-                                                "hub's figure cannot be shown there", sku=sku, location=code or None,
-                                                hub_quantity=expected))
+        compared, after_sku = 0, ""
+        while True:
+            self._check_stop()
+            skus = [r[0] for r in spool.rows("SELECT DISTINCT sku FROM listing_items WHERE sku > ? ORDER BY sku LIMIT ?",
+                                             (after_sku, SKU_PAGE))]
+            if not skus:
+                return compared
+            after_sku = skus[-1]
+            seen: dict[tuple[str, str], tuple[int, int]] = {}
+            for sku, code, available, committed in spool.lookup(
+                    "SELECT l.sku, s.code, s.available, s.committed FROM shown s JOIN listing_items l ON l.number = s.number "
+                    "WHERE s.code IS NOT NULL AND l.sku", skus, "ORDER BY s.seq"):
+                seen[(sku, code)] = (available, committed)
+            on_channel = {sku for sku, _ in seen}
+            before, after = self._spooled_before(spool, skus), self._hub_side_of(channel, skus)
+            for sku in skus:
+                if sku not in on_channel:
+                    findings.add(Finding(Kind.UNSOLD_ON_CHANNEL, f"mapped in the hub but {channel} does not show it: "
+                                         "list it (or fix the mapping)", sku=sku,
+                                         hub_quantity=sum(after.expected.get((sku, c), 0) for c in codes)))
                     continue
-                compared += 1
-                moving = (before.expected.get(key, 0) != expected or key in before.intents
-                          or (key in after.confirmed_at and after.confirmed_at[key] >= started))
-                state = after.intents.get(key) or before.intents.get(key) or ("pending" if moving else None)
-                verdict = judge_level(expected=expected, shown=level.available, intent_state=state,
-                                      pos_location=per_location and kinds.get(code) == "store",
-                                      committed_there=level.committed)
-                if verdict.kind is None:
-                    continue
-                findings.append(self._act(channel, run_id, sku, code, expected, level, verdict))
-        return compared
+                for code in codes:
+                    key, level = (sku, code), seen.get((sku, code))
+                    expected = after.expected.get(key, 0)
+                    if level is None:
+                        if expected > 0:
+                            findings.add(Finding(Kind.UNSOLD_ON_CHANNEL, f"{channel} does not stock it at {code}: the "
+                                                 "hub's figure cannot be shown there", sku=sku, location=code or None,
+                                                 hub_quantity=expected))
+                        continue
+                    compared += 1
+                    available, committed = level
+                    moving = (before.expected.get(key, 0) != expected or key in before.intents
+                              or (key in after.confirmed_at and after.confirmed_at[key] >= started))
+                    state = after.intents.get(key) or before.intents.get(key) or ("pending" if moving else None)
+                    verdict = judge_level(expected=expected, shown=available, intent_state=state,
+                                          pos_location=per_location and kinds.get(code) == "store",
+                                          committed_there=committed)
+                    if verdict.kind is None:
+                        continue
+                    findings.add(self._act(channel, run_id, sku, code, expected, available, verdict))
+            self.sync.flush()  # this page's repairs are intents now: the sync buffer holds a page at most
 
-    def _act(self, channel: str, run_id: int, sku: str, code: str, expected: int, level: ShownLevel, verdict) -> Finding:
-        f = Finding(verdict.kind, "", sku=sku, location=code or None, hub_quantity=expected, channel_quantity=level.available)
+    @staticmethod
+    def _unknown_items(channel: str, spool: JobSpool, findings: "_Findings") -> None:
+        """Items the channel shows that no listing maps, one finding per item (in item order)."""
+        rows = spool.rows("SELECT s.item_id, s.channel_sku, s.available FROM shown s "
+                          "LEFT JOIN listing_items l ON l.number = s.number WHERE l.sku IS NULL ORDER BY s.item_id, s.seq")
+        for item, group in groupby(rows, key=lambda r: r[0]):
+            levels = list(group)
+            label = levels[0][1] or item
+            findings.add(Finding(Kind.UNKNOWN_SKU, f"listed on {channel} as {label!r} but not mapped in the hub: "
+                                 "import the channel's catalog or map the listing", external_id=item,
+                                 sku=levels[0][1], channel_quantity=sum(r[2] for r in levels)))
+
+    def _act(self, channel: str, run_id: int, sku: str, code: str, expected: int, available: int, verdict) -> Finding:
+        f = Finding(verdict.kind, "", sku=sku, location=code or None, hub_quantity=expected, channel_quantity=available)
         if verdict.kind is Kind.PUSH_PENDING:
             f.action = "a push is queued or in flight (or landed during the run): not a drift"
         elif verdict.kind is Kind.DEAD_LETTER:
@@ -310,11 +429,11 @@ class Reconciliation:
             self.record_sale(sku, code, verdict.sold_at_till, ctx=Context(
                 actor="reconciliation", channel="shopify_pos", reference=f"reconciliation run {run_id}",
                 idempotency_key=f"reconcile:{run_id}:{channel}:{sku}:{code}"))
-            self.sync.observe_level(channel, sku, code, level.available)
+            self.sync.observe_level(channel, sku, code, available)
             f.action, f.repaired = f"recorded a till sale of {verdict.sold_at_till} at {code} (its webhook was lost)", True
         else:  # drift: the channel's figure is recorded as confirmed and the hub's pushed
-            self.sync.observe_level(channel, sku, code, level.available)
-            if level.available > expected:
+            self.sync.observe_level(channel, sku, code, available)
+            if available > expected:
                 self.sync.request(channel, sku, code, expected)
                 f.action = f"the channel showed more: pushing {expected} now"
             else:
@@ -323,21 +442,22 @@ class Reconciliation:
         return f
 
     # -- storing and reading ------------------------------------------------------------------
-    def _finish(self, run_id: int, findings: list[Finding], counts: dict, error: str | None) -> None:
-        r, fi = t.reconciliation_runs, t.reconciliation_findings
-        summary = dict(sorted(Counter(f.kind.value for f in findings).items()))
+    def _finish(self, run_id: int, findings: "_Findings", counts: dict, error: str | None) -> None:
+        r = t.reconciliation_runs
+        findings.flush()
+        summary = dict(sorted(findings.kinds.items()))
         with self.engine.begin() as conn:
-            if findings:
-                conn.execute(fi.insert(), [{**asdict(f), "kind": f.kind.value, "run_id": run_id} for f in findings])
             conn.execute(r.update().where(r.c.id == run_id).values(
                 state=FAILED if error else DONE, finished_at=datetime.now(UTC), summary=summary, error=error, **counts))
 
-    def runs(self, channel: str | None = None, limit: int = 50) -> list[dict]:
+    def runs(self, channel: str | None = None, limit: int = 50, *, run_id: int | None = None) -> list[dict]:
         self.fail_abandoned()  # a dead run is reported failed, not running
         r = t.reconciliation_runs
         q = sa.select(r).order_by(r.c.id.desc()).limit(limit)
         if channel:
             q = q.where(r.c.channel == channel)
+        if run_id is not None:
+            q = q.where(r.c.id == run_id)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(q).mappings()]
 
