@@ -3,6 +3,7 @@ and the use cases together for an entry point (API, CLI, worker, tests)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -85,16 +86,24 @@ class Hub:
             outbox_relay.start()
         return hub
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Stop the hub's threads within one budget of `timeout_s` (not one each): a
+        thread still busy at the end is a daemon, and what it held is a transaction that
+        rolls back or a lease that runs out."""
         if self._closed:
             return
         self._closed = True
+        deadline = time.monotonic() + timeout_s
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         if self.queue_waker:
-            self.queue_waker.close()  # before the writer: a wake in progress hands it its last jobs
+            self.queue_waker.close(timeout=left())  # before the writer: a wake in progress hands it its last jobs
         self.writer.close()
-        self.relay.stop()
+        self.relay.stop(timeout=left())
         if self.sync:
-            self.sync.stop()
+            self.sync.stop(timeout=left())
         if self.tokens:
             self.tokens.close()  # its last "last used" write
         if self.audit:

@@ -9,11 +9,14 @@
   by LastUpdatedAfter, the brokering-queue retry, the sync sweep, and fulfilment status
   back to the channels in batches (every 30 min, services/fulfilment_sync.py).
 
-Stopping is graceful and quick (SIGTERM or SIGINT): schedules stop first, the inbox
-finishes the row in hand and gives back the rest of its batch, senders finish the push in
-flight and settle it; whatever is still held after `stop_timeout_s` is released, due at
-once for the next worker; a scheduled job cut short ends before the hub closes. Whatever a killed worker (SIGKILL) held is leased, not lost: leases expire
-and the next worker picks the rows up.
+Stopping is graceful and bounded (SIGTERM or SIGINT): schedules stop first and every
+job stops at its next batch (a flag it checks between pages), the inbox finishes the row
+in hand and gives back the rest of its batch, senders finish the push in flight and
+settle it, all within one budget; whatever is still held then is released, due at once
+for the next worker, and the process is gone within EXIT_WITHIN_S of the signal whatever
+it was doing (entrypoints/exit_deadline.py). A job cut short moved no cursor past what it
+applied, so the next worker redoes the rest. Whatever a killed worker (SIGKILL) held is
+leased, not lost: leases expire and the next worker picks the rows up.
 """
 
 from __future__ import annotations
@@ -27,12 +30,16 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector, build_amazon, build_shopify
+from omnihub.entrypoints.exit_deadline import ExitDeadline
 from omnihub.hub import Hub
 from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
 from omnihub.services.catalog_polling import CatalogPoller
 from omnihub.services.fulfilment_sync import FulfilmentSync
 
 log = structlog.get_logger(__name__)
+
+EXIT_WITHIN_S = 9.0  # from SIGTERM to the process gone (a supervisor's usual grace is 10 s)
+STOP_WITHIN_S = 5.0  # the graceful part of it: what is left is the hub's close and the exit
 
 
 @dataclass
@@ -66,7 +73,7 @@ class Worker:
         self._inbox_thread: threading.Thread | None = None
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "run skipped" is expected under load
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        self.shopify_poller = self.amazon_poller = None
+        self.shopify_poller = self.amazon_poller = self.catalog_poller = self.reconciliation = None
         self.fulfilments = fulfilment_sync(hub, shopify=shopify, amazon=amazon)
         hub.sync.sweep_interval_s = self.schedules.sweep_s
         if self.schedules.lease_s:
@@ -120,7 +127,7 @@ class Worker:
             add(self._job("shopify_level_snapshot", p.snapshot_levels), "interval", seconds=s.level_snapshot_s,
                 id="shopify_level_snapshot")
             # Incremental: only what was created / changed since each poll's cursor.
-            catalog = CatalogPoller(self.hub.engine, self.shopify.client, channel=self.shopify.channel)
+            catalog = self.catalog_poller = CatalogPoller(self.hub.engine, self.shopify.client, channel=self.shopify.channel)
             add(self._job("shopify_new_products", catalog.poll_new), "interval", seconds=s.new_products_s,
                 id="shopify_new_products")
             add(self._job("shopify_product_updates", catalog.poll_updates), "interval", seconds=s.product_updates_s,
@@ -134,7 +141,7 @@ class Worker:
         if self.shopify or self.amazon:  # the safety net under lost webhooks: classify and repair differences
             from omnihub.entrypoints.reconciliation_wiring import reconciliation
 
-            recon = reconciliation(self.hub, shopify=self.shopify, amazon=self.amazon)
+            recon = self.reconciliation = reconciliation(self.hub, shopify=self.shopify, amazon=self.amazon)
             try:  # runs a killed worker (or API) left `running` are reported failed, with why
                 recon.fail_abandoned()
             except Exception:
@@ -170,34 +177,50 @@ class Worker:
         pools = [getattr(ex, "_pool", None) for ex in getattr(self.scheduler, "_executors", {}).values()]
         return [th for pool in pools if pool is not None for th in list(getattr(pool, "_threads", ()))]
 
-    def stop(self, stop_timeout_s: float = 2.0, jobs_timeout_s: float = 10.0) -> None:
+    def _stoppable_jobs(self) -> list:
+        """The scheduled jobs that look at a stop flag between their batches."""
+        return [j for j in (self.shopify_poller, self.amazon_poller, self.catalog_poller, self.reconciliation,
+                            self.fulfilments) if j is not None]
+
+    def stop(self, within_s: float = STOP_WITHIN_S) -> None:
+        """Stop everything within one budget of `within_s` seconds (not one each): jobs
+        finish the batch in hand, the inbox its row, senders the push in flight; what is
+        still held at the end is released (or its lease runs out), and a job cut short
+        is redone from its cursor next time."""
+        deadline = time.monotonic() + within_s
+
+        def left(share: float = 1.0) -> float:
+            return max(0.0, (deadline - time.monotonic()) * share)
+
         jobs = self._job_threads()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # a poll in progress ingests idempotently; cut short, it is redone
+        for job in self._stoppable_jobs():
+            job.stopping.set()
         self._stop.set()
         self.hub.inbox.stopping.set()
         self.hub.sync._stop.set()  # senders stop taking batches while the inbox finishes its row
-        deadline = time.monotonic() + stop_timeout_s
         if self._inbox_thread:
-            self._inbox_thread.join(timeout=max(0.0, deadline - time.monotonic()))
-        self.hub.relay.drain()
-        self.hub.sync.stop(timeout=max(0.0, deadline - time.monotonic()))
+            self._inbox_thread.join(timeout=left(0.4))
+        self.hub.relay.stop(timeout=left(0.3))  # the outbox keeps whatever it has not relayed
+        self.hub.sync.stop(timeout=left(0.5))
         released = self.hub.inbox.release_leases() + self.hub.sync.release_leases()
         if released:
             log.warning("claims released at stop", count=released)
         for conn in (self.shopify, self.amazon):
             if conn:
                 conn.client.close()
-        # A job still running (a poll, now cut short by the closed clients) holds a database
-        # connection: let it end, so that the hub closes every connection (SQLite then
-        # checkpoints and removes its -wal file) instead of a daemon thread dying with one.
-        deadline = time.monotonic() + jobs_timeout_s
+        # A job still running (a poll, now cut short by its stop flag and the closed
+        # clients) holds a database connection: let it end, so that the hub closes every
+        # connection (SQLite then checkpoints and removes its -wal file).
         for th in jobs:
-            th.join(timeout=max(0.0, deadline - time.monotonic()))
-        log.info("worker stopped")
+            th.join(timeout=left())
+        busy = [th.name for th in jobs if th.is_alive()]
+        log.info("worker stopped", jobs_still_running=busy or None)
 
-    def run_forever(self) -> None:
-        """Run until SIGINT/SIGTERM, then stop gracefully."""
+    def run_forever(self, within_s: float = EXIT_WITHIN_S) -> None:
+        """Run until SIGINT/SIGTERM, then stop gracefully; the process is gone within
+        `within_s` of the signal whatever it was doing (see ExitDeadline)."""
         import signal
 
         done = threading.Event()
@@ -207,7 +230,8 @@ class Worker:
         try:
             done.wait()
         finally:
-            self.stop()
+            ExitDeadline(within_s).arm()
+            self.stop(within_s=within_s * 0.6)
 
 
 def fulfilment_sync(hub: Hub, *, shopify: ShopifyConnector | None = None,

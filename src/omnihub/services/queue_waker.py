@@ -76,10 +76,10 @@ class BrokeringQueueWaker:
         tickets = [self.pipeline.retry_order(order_id) for order_id in self.waiting_for(skus)]
         return [ticket.result(300) for ticket in tickets]
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
         with self._lock:
             self._stopped = True
             thread = self._thread
         self._wake.set()
         if thread is not None:
-            thread.join(timeout=10)
+            thread.join(timeout=timeout)

@@ -128,8 +128,10 @@ class OutboxRelay:
         self._thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop relaying; a page in hand commits or rolls back whole, and what is not
+        relayed stays in the outbox for the next start."""
         self._stop.set()
         self._wake.set()
         if self._thread:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)

@@ -1,0 +1,47 @@
+"""A process asked to stop is gone within a bound, whatever its threads are doing.
+
+A graceful stop waits for work in hand: a push on the wire, a transaction queued behind
+another process's write lock, a scheduled job inside a long read. Python then waits at
+exit for the scheduler's pool threads (concurrent.futures joins them, unbounded), so one
+stuck call would keep the process alive past any supervisor's grace period, and the
+supervisor's SIGKILL would come anyway. Past the deadline the process exits at once
+instead: nothing is lost by it, because every write is a transaction (an unfinished one
+rolls back when its connection dies) and every claim is a lease that runs out; the next
+process redoes what was cut short from the cursors and the outbox.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class ExitDeadline:
+    def __init__(self, within_s: float, *, exit_code: int = 0) -> None:
+        self.within_s = within_s
+        self.exit_code = exit_code
+        self._armed_at: float | None = None
+
+    def arm(self) -> "ExitDeadline":
+        """Start counting; a daemon thread ends the process when the time is up."""
+        self._armed_at = time.monotonic()
+        threading.Thread(target=self._watch, name="exit-deadline", daemon=True).start()
+        return self
+
+    def _watch(self) -> None:
+        time.sleep(self.within_s)
+        busy = sorted(th.name for th in threading.enumerate() if th is not threading.current_thread() and th.is_alive())
+        log.warning("stop deadline reached: exiting now; unfinished transactions roll back and leases run out",
+                    within_s=self.within_s, threads_still_running=busy)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # a closed stream cannot be flushed; the exit matters more
+                pass
+        os._exit(self.exit_code)
