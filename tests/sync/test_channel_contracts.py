@@ -116,3 +116,77 @@ def test_amazon_requests_validate_against_the_official_models():
 
     errors = [e.message for e in Draft7Validator(json_schema("listings-feed-schema-v2.json")).iter_errors(doc)]
     assert errors == []
+
+
+class _BulkShop:
+    """Stands in for Shopify for the bulk road alone: answers each call as the contract
+    says, and keeps what the connector sent (documents, variables, the uploaded form)."""
+
+    def __init__(self):
+        self.calls = []
+        self.form = None
+        self.http = self
+
+    def execute(self, document, variables=None, *, cost=None):
+        import orjson
+
+        self.calls.append((document, variables))
+        if "stagedUploadsCreate" in document:
+            return {"stagedUploadsCreate": {"userErrors": [], "stagedTargets": [{
+                "url": "https://shopify-staged-uploads.storage.googleapis.com/", "resourceUrl": None,
+                "parameters": [{"name": "key", "value": "tmp/1/bulk/abc/vars.jsonl"}, {"name": "policy", "value": "p"}]}]}}
+        if "bulkOperationRunMutation" in document:
+            return {"bulkOperationRunMutation": {"userErrors": [], "bulkOperation": {
+                "id": "gid://shopify/BulkOperation/7", "status": "CREATED"}}}
+        if "node(id:" in document:
+            lines = self.form["files"]["file"][1].splitlines()
+            self.result = b"".join(orjson.dumps({"data": {"inventorySetQuantities": {
+                "inventoryAdjustmentGroup": None, "userErrors": []}}, "__lineNumber": n}) + b"\n" for n in range(len(lines)))
+            return {"node": {"id": "gid://shopify/BulkOperation/7", "status": "COMPLETED", "objectCount": str(len(lines)),
+                             "rootObjectCount": str(len(lines)), "url": "https://storage.example/result.jsonl"}}
+        raise AssertionError(document)
+
+    def post(self, url, *, data, files, timeout):
+        self.form = {"url": url, "data": data, "files": files}
+        return type("R", (), {"status_code": 201})()
+
+    def stream(self, method, url, headers=None, timeout=None):
+        import contextlib
+
+        shop = self
+
+        class _Response:
+            status_code = 200
+
+            def iter_bytes(self):
+                yield shop.result
+
+        return contextlib.nullcontext(_Response())
+
+
+def test_the_bulk_road_sends_what_the_official_schema_accepts(official_schema):
+    import orjson
+
+    from omnihub.adapters.channels.shopify.bulk_inventory_push import ShopifyBulkInventoryPush
+    from omnihub.domain.push_policy import PushPolicy
+
+    shop = _BulkShop()
+    pusher = ShopifyInventoryPusher(shop)
+    bulk = ShopifyBulkInventoryPush(pusher, policy=PushPolicy(bulk_from=1), first_poll_s=0)
+    mapping = ChannelMapping("shopify", items={f"S{n}": f"gid://shopify/InventoryItem/{n}" for n in range(600)},
+                             locations={"ST": "gid://shopify/Location/9"})
+    folded = []
+    left = bulk.push([PushItem(n, f"S{n}", "ST", n % 7, 3) for n in range(600)], mapping, folded.extend)
+    assert left == [] and len(folded) == 600 and {o.status for o in folded} == {"ok"}
+    for document, variables in shop.calls:
+        assert _problems(official_schema, document, variables) == [], document
+    run = next(v for d, v in shop.calls if "bulkOperationRunMutation" in d)
+    assert _problems(official_schema, run["mutation"]) == []
+    assert run["stagedUploadPath"] == "tmp/1/bulk/abc/vars.jsonl"  # the target's key
+    # The upload is the target's parameters as form fields, then the file.
+    assert shop.form["data"] == {"key": "tmp/1/bulk/abc/vars.jsonl", "policy": "p"}
+    lines = [orjson.loads(line) for line in shop.form["files"]["file"][1].splitlines()]
+    assert len(lines) == 3  # 250 levels a line
+    for line in lines:  # each line: the mutation's variables, as Shopify coerces them
+        assert _problems(official_schema, run["mutation"], line) == []
+        assert all("changeFromQuantity" in q for q in line["input"]["quantities"]) and line["key"]

@@ -43,6 +43,7 @@ from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
+from omnihub.services import push_path
 
 log = structlog.get_logger(__name__)
 
@@ -343,6 +344,9 @@ class ChannelSync:
 
     def run_channel_once(self, channel: str) -> int:
         """Claim, push and settle one batch; returns how many intents were handled."""
+        bulk = push_path.bulk_round(self, channel)  # many due: one bulk file (services/push_path.py)
+        if bulk is not None:
+            return bulk
         pusher = self.pushers[channel]
         claimed = self.claim(channel, min(self.claim_batch, getattr(pusher, "max_batch", 250) * 4))
         if not claimed:

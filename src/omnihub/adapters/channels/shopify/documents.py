@@ -89,6 +89,29 @@ mutation RunBulkQuery($query: String!) {
 }
 """
 
+# A bulk mutation's variables file (JSONL, one line of variables per call) goes to a
+# staged upload target first: a form POST of the target's parameters, then the file.
+STAGED_UPLOADS_CREATE = """
+mutation StageBulkVariables($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}
+"""
+
+# Runs `mutation` once per line of the uploaded file; the result file holds each line's
+# answer with its `__lineNumber`. The hub's bulk mutation is INVENTORY_SET_QUANTITIES itself.
+BULK_RUN_MUTATION = """
+mutation RunBulkMutation($mutation: String!, $stagedUploadPath: String!, $clientIdentifier: String) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath,
+                           clientIdentifier: $clientIdentifier) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
 # Polled by id (node), not with currentBulkOperation: several may run at once since 2026-01.
 BULK_OPERATION = """
 query BulkOperation($id: ID!) {
@@ -210,6 +233,8 @@ ALL = {
     "PRODUCTS_CHANGED": PRODUCTS_CHANGED,
     "BULK_RUN_QUERY": BULK_RUN_QUERY,
     "BULK_OPERATION": BULK_OPERATION,
+    "STAGED_UPLOADS_CREATE": STAGED_UPLOADS_CREATE,
+    "BULK_RUN_MUTATION": BULK_RUN_MUTATION,
     "LEVELS": levels_query(250),
     "RECONCILE_LOCATION_LEVELS": RECONCILE_LOCATION_LEVELS,
     "ORDERS_UPDATED": ORDERS_UPDATED,

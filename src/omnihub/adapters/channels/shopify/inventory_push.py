@@ -41,6 +41,8 @@ class ShopifyInventoryPusher:
         self.client = client
         self.reason = reason
         self.reference = reference
+        #: the bulk road for many levels at once (bulk_inventory_push.py), when the connector offers one
+        self.bulk = None
 
     # -- reads -----------------------------------------------------------------------------
     def read_levels(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -60,6 +62,16 @@ class ShopifyInventoryPusher:
 
     # -- the push --------------------------------------------------------------------------
     def push(self, items: list[PushItem], mapping: ChannelMapping) -> list[PushOutcome]:
+        outcomes, ready = self.prepare(items, mapping)
+        for start in range(0, len(ready), MAX_QUANTITIES):
+            outcomes.extend(self._send(ready[start:start + MAX_QUANTITIES]))
+        return outcomes
+
+    def prepare(self, items: list[PushItem], mapping: ChannelMapping
+                ) -> tuple[list[PushOutcome], list[tuple[PushItem, str, str]]]:
+        """Each item with its inventory item and location gids, and the compare-and-swap
+        base read from Shopify where the hub never had one; the outcomes of those that
+        cannot be sent (not mapped, or the read failed)."""
         outcomes: list[PushOutcome] = []
         ready: list[tuple[PushItem, str, str]] = []
         for it in items:
@@ -74,26 +86,33 @@ class ShopifyInventoryPusher:
             try:
                 seen = self.read_levels(unknown)
             except ShopifyError as exc:
-                return outcomes + [PushOutcome(it.intent_id, PushStatus.RETRY, error=str(exc)) for it, _, _ in ready]
+                return outcomes + [PushOutcome(it.intent_id, PushStatus.RETRY, error=str(exc)) for it, _, _ in ready], []
             for it, ig, lg in ready:
                 if it.confirmed is None and (ig, lg) in seen:
                     it.confirmed = seen[(ig, lg)]
-        for start in range(0, len(ready), MAX_QUANTITIES):
-            outcomes.extend(self._send(ready[start:start + MAX_QUANTITIES]))
-        return outcomes
+        return outcomes, ready
 
-    def _send(self, chunk: list[tuple[PushItem, str, str]]) -> list[PushOutcome]:
+    def variables(self, chunk: list[tuple[PushItem, str, str]]) -> dict:
+        """The mutation's variables for one batch of levels. The idempotency key is derived
+        from the input, so the same batch sent again (a lost answer, the per-call road after
+        a bulk file that did not finish) is answered, not applied a second time."""
         quantities = [{"inventoryItemId": ig, "locationId": lg, "quantity": max(0, it.target),
                        "changeFromQuantity": it.confirmed} for it, ig, lg in chunk]
         payload = {"name": "available", "reason": self.reason, "referenceDocumentUri": self.reference,
                    "quantities": quantities}
-        key = str(uuid.uuid5(_KEYS, json.dumps(payload, sort_keys=True)))
+        return {"input": payload, "key": str(uuid.uuid5(_KEYS, json.dumps(payload, sort_keys=True)))}
+
+    def _send(self, chunk: list[tuple[PushItem, str, str]]) -> list[PushOutcome]:
         try:
-            data = self.client.execute(docs.INVENTORY_SET_QUANTITIES, {"input": payload, "key": key}, cost=10)
+            data = self.client.execute(docs.INVENTORY_SET_QUANTITIES, self.variables(chunk), cost=10)
         except ShopifyError as exc:
             status = PushStatus.RETRY if exc.retryable or not exc.errors else PushStatus.FAILED
             return [PushOutcome(it.intent_id, status, error=str(exc)[:500]) for it, _, _ in chunk]
-        result = data.get("inventorySetQuantities") or {}
+        return self.answered(chunk, data.get("inventorySetQuantities") or {})
+
+    def answered(self, chunk: list[tuple[PushItem, str, str]], result: dict) -> list[PushOutcome]:
+        """What Shopify's answer for one batch means for each of its levels (the per-call
+        answer and a bulk result line read the same)."""
         errors = result.get("userErrors") or []
         if not errors:
             return [PushOutcome(it.intent_id, PushStatus.OK, landed=max(0, it.target)) for it, _, _ in chunk]
