@@ -147,7 +147,7 @@ class Worker:
             except Exception:
                 log.exception("could not check for abandoned reconciliation runs")
             for ch in recon.readers:
-                add(self._job(f"reconcile_{ch}", lambda ch=ch: recon.run(ch, trigger="schedule")), "interval",
+                add(self._job(f"reconcile_{ch}", lambda ch=ch: recon.run(ch, trigger="schedule", with_findings=False)), "interval",
                     seconds=s.reconcile_s, id=f"reconcile_{ch}")
 
     def _inbox_loop(self) -> None:

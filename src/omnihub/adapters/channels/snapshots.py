@@ -5,7 +5,7 @@ with pydantic before they become these."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -34,8 +34,9 @@ class ChannelReader(Protocol):
     order_channels: tuple[str, ...]  # the hub channels its orders land in (shopify, shopify_pos)
     inbox_source: str  # the inbox's name for the channel's deliveries ("shopify", "amazon"): where its orders park
 
-    def levels(self, location_ids: list[str]) -> list[ShownLevel]: ...
+    # Both are read lazily, page by page, as the run consumes them (memory: one page).
+    def levels(self, location_ids: list[str]) -> Iterable[ShownLevel]: ...
 
-    def order_headers(self, since: datetime) -> list[OrderHeader]: ...
+    def order_headers(self, since: datetime) -> Iterable[OrderHeader]: ...
 
     def order(self, header: OrderHeader, locate: Callable[[str], int | None]) -> Order: ...

@@ -9,7 +9,7 @@ through at most 1,000 listings this way; a larger catalog needs the listings rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,12 +72,15 @@ class AmazonReader:
         self.channel = channel
         self.order_channels = (channel,)
 
-    def levels(self, location_ids: list[str]) -> list[ShownLevel]:
-        return [ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in self.listings()]
+    def levels(self, location_ids: list[str]) -> Iterator[ShownLevel]:
+        return (ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in self.each_listing())
 
     def listings(self) -> list[AmazonListing]:
         """Every listing of the seller (searchListingsItems, 20 a page), validated."""
-        out: list[AmazonListing] = []
+        return list(self.each_listing())
+
+    def each_listing(self) -> Iterator[AmazonListing]:
+        """The seller's listings, page by page as they are consumed."""
         token = None
         while True:
             try:
@@ -87,13 +90,13 @@ class AmazonReader:
             for item in page.items:
                 mfn = next((a.quantity for a in item.fulfillmentAvailability if a.fulfillmentChannelCode == "DEFAULT"), None)
                 summary = item.summaries[0] if item.summaries else _Summary()
-                out.append(AmazonListing(item.sku, mfn or 0, summary.asin, summary.itemName, summary.productType))
+                yield AmazonListing(item.sku, mfn or 0, summary.asin, summary.itemName, summary.productType)
             token = page.pagination.nextToken if page.pagination else None
             if not token:
-                return out
+                return
 
-    def order_headers(self, since: datetime) -> list[OrderHeader]:
-        out: list[OrderHeader] = []
+    def order_headers(self, since: datetime) -> Iterator[OrderHeader]:
+        """The orders updated since `since`, page by page as they are consumed."""
         payload = self.client.get_orders(last_updated_after=since)
         while True:
             for raw in payload.get("Orders") or []:
@@ -101,10 +104,10 @@ class AmazonReader:
                     head = _OrderHead.model_validate(raw)
                 except ValidationError as exc:
                     raise AmazonPayloadError(f"getOrders answer not understood: {exc}") from exc
-                out.append(OrderHeader(head.AmazonOrderId, head.LastUpdateDate, raw))
+                yield OrderHeader(head.AmazonOrderId, head.LastUpdateDate, raw)
             token = payload.get("NextToken")
             if not token:
-                return out
+                return
             payload = self.client.get_orders(next_token=token)
 
     def order(self, header: OrderHeader, locate: Callable[[str], int | None]) -> Order:

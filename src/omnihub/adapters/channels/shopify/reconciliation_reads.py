@@ -5,7 +5,7 @@ query and mapping the order poll uses)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ValidationError
@@ -33,17 +33,16 @@ class ShopifyReader:
         self.page = page
         self.order_page = order_page
 
-    def levels(self, location_ids: list[str]) -> list[ShownLevel]:
-        out: list[ShownLevel] = []
+    def levels(self, location_ids: list[str]) -> Iterator[ShownLevel]:
+        """Every level at each location, read page by page as it is consumed."""
         for ext in location_ids:
             gid = location_gid(ext)
-            out.extend(ShownLevel(lv.item_id, gid, lv.available or 0, lv.committed or 0, lv.sku)
-                       for lv in location_levels(self.client, gid, page=self.page))
-        return out
+            for lv in location_levels(self.client, gid, page=self.page):
+                yield ShownLevel(lv.item_id, gid, lv.available or 0, lv.committed or 0, lv.sku)
 
-    def order_headers(self, since: datetime) -> list[OrderHeader]:
+    def order_headers(self, since: datetime) -> Iterator[OrderHeader]:
+        """The orders updated since `since`, page by page as they are consumed."""
         search = f"updated_at:>'{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
-        out: list[OrderHeader] = []
         after = None
         while True:
             conn = self.client.execute(docs.ORDERS_UPDATED, {"first": self.order_page, "after": after, "query": search})["orders"]
@@ -52,9 +51,9 @@ class ShopifyReader:
                     head = _OrderHead.model_validate(node)
                 except ValidationError as exc:
                     raise ShopifyPayloadError(f"order not understood: {exc}") from exc
-                out.append(OrderHeader(numeric_id(head.id), head.updatedAt, node))
+                yield OrderHeader(numeric_id(head.id), head.updatedAt, node)
             if not conn["pageInfo"]["hasNextPage"]:
-                return out
+                return
             after = conn["pageInfo"]["endCursor"]
 
     def order(self, header: OrderHeader, locate: Callable[[str], int | None]) -> Order:
