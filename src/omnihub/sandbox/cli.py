@@ -72,7 +72,9 @@ def up(
     shopify_port: Annotated[int, typer.Option(min=1, max=65535)] = 8701,
     amazon_port: Annotated[int, typer.Option(min=1, max=65535)] = 8702,
     state_dir: Annotated[Path, typer.Option(help="where the sandboxes keep their SQLite files")] = Path("var/sandbox"),
-    products: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    products: Annotated[int, typer.Option(min=1, max=1_000_000)] = 200,
+    shopify_bucket_size: Annotated[Optional[float], typer.Option(
+        min=1, help="Shopify's leaky bucket in points (default 20 x the plan's restore rate)")] = None,
     stores: Annotated[int, typer.Option(min=0, max=500)] = 4,
     warehouses: Annotated[int, typer.Option(min=0, max=500)] = 2,
     time_scale: Annotated[float, typer.Option(min=0.0001, help="multiplies webhook back-off and delays")] = 1.0,
@@ -95,7 +97,7 @@ def up(
     state_dir.mkdir(parents=True, exist_ok=True)
     shopify_config = ShopifySandboxConfig(
         state_path=state_dir / "shopify.sqlite3", plan=plan, seed=seed, catalog_products=products,
-        catalog_stores=stores, catalog_warehouses=warehouses, time_scale=time_scale,
+        bucket_size=shopify_bucket_size, catalog_stores=stores, catalog_warehouses=warehouses, time_scale=time_scale,
         compliance_webhook_url=compliance_url,
         webhook_faults=WebhookFaults(loss_rate=webhook_loss, duplicate_rate=webhook_duplicates,
                                      reorder_rate=webhook_reorder))
@@ -110,7 +112,8 @@ def up(
         servers.append(shopify_server)
     base = f"http://{host}:{shopify_port}"
     for what, value in [
-        ("shop", shopify_config.shop_domain), ("plan", f"{plan.value} ({plan.restore_rate:g} points/s)"),
+        ("shop", shopify_config.shop_domain), ("plan", f"{plan.value} ({plan.restore_rate:g} points/s,"
+                             f" bucket {shopify_config.maximum_available:g})"),
         ("GraphQL", f"{base}/admin/api/2026-10/graphql.json"),
         ("X-Shopify-Access-Token", shopify_config.access_tokens[0]),
         ("client secret (webhook HMAC)", shopify_config.client_secret),

@@ -69,3 +69,34 @@ def test_same_seed_same_shop_and_valid_upc_a(tmp_path):
 def test_upc_a_check_digit():
     assert upc_a("03600029145") == "036000291452"  # the classic example
     assert not is_valid_upc_a("036000291453")
+
+
+def test_gtin_check_digits():
+    from omnihub.sandbox.shopify.catalog import ean_13, gs1_check_digit, is_valid_gtin
+
+    assert ean_13("400638133393") == "4006381333931"  # GS1's own EAN-13 example
+    assert gs1_check_digit("03600029145") == "2"
+    assert is_valid_gtin("4006381333931") and not is_valid_gtin("4006381333932") and not is_valid_gtin("40063813339")
+
+
+def test_a_shop_of_100000_products_starts_with_valid_unique_barcodes(tmp_path):
+    """200,000 variants: beyond one UPC company prefix (100,000 items), so the later ones are
+    EAN-13s; every check digit is right, none repeats, and the shop answers over HTTP."""
+    from omnihub.sandbox.shopify.catalog import is_valid_gtin
+
+    config = sandbox_config(tmp_path, catalog_products=100_000, catalog_variants_per_product=2, catalog_stores=1,
+                            catalog_warehouses=0)
+    with LiveServer(create_app(config)) as server:
+        client = AdminClient(server.url)
+        shop = server.app.state.shop
+        barcodes = [r[0] for r in shop.store.all("SELECT barcode FROM variants")]
+        assert len(barcodes) == len(set(barcodes)) == 200_000
+        bad = [code for code in barcodes if not is_valid_gtin(code)]
+        assert not bad, bad[:5]
+        assert {len(code) for code in barcodes} == {12, 13}
+        levels = shop.store.one("SELECT count(*) FROM inventory_levels")[0]
+        assert levels == 200_000
+        last = client.data("{ productVariants(first: 1, reverse: true) { nodes { sku barcode } } }")
+        [node] = last["productVariants"]["nodes"]
+        assert node["sku"] == "SB-100000-S" and is_valid_gtin(node["barcode"]) and len(node["barcode"]) == 13
+        client.close()

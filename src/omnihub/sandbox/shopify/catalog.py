@@ -1,8 +1,8 @@
 """A seeded shop: locations (POS stores and warehouses), products, variants, stock.
 
 Same seed, same shop: SKUs, barcodes and starting quantities are drawn from one RNG, so a
-failing run can be replayed. Barcodes are valid UPC-A (check digit computed), SKUs are
-unique, and the physical shelf starts equal to on hand (the books are right on day one).
+failing run can be replayed. Barcodes are valid GTINs (check digit computed: UPC-A, EAN-13 beyond 100,000 items),
+SKUs are unique, and the physical shelf starts equal to on hand (the books are right on day one).
 Each product has one to three images (media), their number and URLs derived from the
 product's position rather than drawn, so adding them left every other seeded value as it was.
 """
@@ -37,17 +37,52 @@ _COLOURS = ["Black", "Navy", "Olive", "Sand", "Red", "White", "Grey", "Teal"]
 _VENDORS = ["Northwind Outfitters", "Harbor & Pine", "Atlas Goods"]
 
 
+UPC_BLOCK = 100_000  # item references under one 6-digit GS1 company prefix (UPC-A: 6 + 5 digits)
+_SEED_CHUNK = 5_000  # variants per insert batch while seeding: memory flat in the shop's size
+
+
+def gs1_check_digit(body: str) -> str:
+    """GS1 mod-10 check digit of a GTIN body (UPC-A, EAN-13, ...): from the right, weights 3, 1, 3, ..."""
+    if not body or not body.isdigit():
+        raise ValueError("a GTIN body is digits only")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
 def upc_a(eleven_digits: str) -> str:
     """Append the UPC-A check digit: 3x odd positions + even positions, to a multiple of 10."""
     if len(eleven_digits) != 11 or not eleven_digits.isdigit():
         raise ValueError("UPC-A needs 11 digits before the check digit")
-    odd = sum(int(d) for d in eleven_digits[0::2])
-    even = sum(int(d) for d in eleven_digits[1::2])
-    return eleven_digits + str((10 - (odd * 3 + even) % 10) % 10)
+    return eleven_digits + gs1_check_digit(eleven_digits)
+
+
+def ean_13(twelve_digits: str) -> str:
+    if len(twelve_digits) != 12 or not twelve_digits.isdigit():
+        raise ValueError("EAN-13 needs 12 digits before the check digit")
+    return twelve_digits + gs1_check_digit(twelve_digits)
 
 
 def is_valid_upc_a(code: str) -> bool:
     return len(code) == 12 and code.isdigit() and upc_a(code[:11]) == code
+
+
+def is_valid_gtin(code: str) -> bool:
+    """A UPC-A (12 digits) or EAN-13 (13) whose check digit is right."""
+    return len(code) in (12, 13) and code.isdigit() and gs1_check_digit(code[:-1]) == code[-1]
+
+
+def shop_barcode(company_prefix: str, item_ref: int) -> str:
+    """The barcode of the shop's `item_ref`-th item (1-based), unique across the shop.
+
+    A 6-digit UPC company prefix numbers 100,000 items; a shop with more has more prefixes,
+    as large retailers do, and its later ranges are EAN-13 under GS1 Germany's 40 (a
+    5-digit company number derived from the first prefix, one per range), so a small shop's
+    barcodes are the UPC-As they always were.
+    """
+    block, ref = divmod(item_ref, UPC_BLOCK)
+    if block == 0:
+        return upc_a(company_prefix + f"{ref:05d}")
+    return ean_13("40" + f"{(int(company_prefix) + block) % 100_000:05d}" + f"{ref:05d}")
 
 
 @dataclass(frozen=True)
@@ -59,8 +94,43 @@ class CatalogSize:
     initial_stock_max: int
 
 
+class _Rows:
+    """Rows per table, written with executemany once a batch is full."""
+
+    def __init__(self, conn, statements: dict[str, str]) -> None:
+        self.conn = conn
+        self.statements = statements
+        self.rows: dict[str, list[tuple]] = {name: [] for name in statements}
+
+    def add(self, table: str, row: tuple) -> None:
+        self.rows[table].append(row)
+
+    def flush(self) -> None:
+        for table, rows in self.rows.items():
+            if rows:
+                self.conn.executemany(self.statements[table], rows)
+                rows.clear()
+
+
+_SEED_INSERTS = {
+    "products": "INSERT INTO products(id, title, handle, vendor, product_type, status, tags, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+    "product_media": "INSERT INTO product_media(id, product_id, position, url, alt, width, height, created_at,"
+                     " updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+    "variants": "INSERT INTO variants(id, product_id, title, sku, barcode, price, position, inventory_policy,"
+                " inventory_item_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    "inventory_items": "INSERT INTO inventory_items(id, variant_id, sku, created_at, updated_at) VALUES (?,?,?,?,?)",
+    "inventory_levels": "INSERT INTO inventory_levels(inventory_item_id, location_id, available, created_at, updated_at)"
+                        " VALUES (?,?,?,?,?)",
+    "physical_shelf": "INSERT INTO physical_shelf(inventory_item_id, location_id, quantity, updated_at) VALUES (?,?,?,?)",
+}
+
+
 def seed_shop(store: ShopStore, seed: int, size: CatalogSize, now_iso: str) -> None:
-    """Fill an empty store with a reproducible shop."""
+    """Fill an empty store with a reproducible shop.
+
+    Ids are taken a range at a time and rows written in batches (executemany), so seeding
+    100,000 products costs time and memory in proportion to the shop, nothing more."""
     rng = random.Random(seed)
     with store.tx() as conn:
         location_ids: list[int] = []
@@ -77,47 +147,38 @@ def seed_shop(store: ShopStore, seed: int, size: CatalogSize, now_iso: str) -> N
                                  "warehouse", city, province, code, zip_code, lat, lng, now_iso)
             )
         company_prefix = f"{rng.randrange(10**5, 10**6):06d}"
+        variants = size.products * size.variants_per_product
+        next_product = store.take_ids("Product", size.products)
+        next_variant = store.take_ids("ProductVariant", variants)
+        next_item = store.take_ids("InventoryItem", variants)
+        next_media = store.take_ids("MediaImage", sum(_image_count(p) for p in range(size.products)))
+        rows = _Rows(conn, _SEED_INSERTS)
         item_ref = 0
         for p in range(size.products):
             title = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {p + 1}"
-            product_id = store.next_id("Product")
-            conn.execute(
-                "INSERT INTO products(id, title, handle, vendor, product_type, status, tags, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (product_id, title, title.lower().replace(" ", "-"), rng.choice(_VENDORS), title.split()[1], "ACTIVE",
-                 "sandbox", now_iso, now_iso),
-            )
-            _insert_images(store, conn, product_id, title, p, now_iso)
+            product_id = next_product()
+            rows.add("products", (product_id, title, title.lower().replace(" ", "-"), rng.choice(_VENDORS),
+                                  title.split()[1], "ACTIVE", "sandbox", now_iso, now_iso))
+            for row in _image_rows(next_media, product_id, title, p, now_iso):
+                rows.add("product_media", row)
             price = f"{rng.randrange(900, 15000) / 100:.2f}"
             colour = rng.choice(_COLOURS)
             for v in range(size.variants_per_product):
                 size_name = _SIZES[v % len(_SIZES)]
                 item_ref += 1
                 sku = f"SB-{p + 1:05d}-{size_name}" + (f"-{v // len(_SIZES)}" if v >= len(_SIZES) else "")
-                barcode = upc_a(company_prefix + f"{item_ref:05d}")
-                variant_id = store.next_id("ProductVariant")
-                item_id = store.next_id("InventoryItem")
-                conn.execute(
-                    "INSERT INTO variants(id, product_id, title, sku, barcode, price, position, inventory_policy,"
-                    " inventory_item_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (variant_id, product_id, f"{size_name} / {colour}", sku, barcode, price, v + 1, "DENY", item_id,
-                     now_iso, now_iso),
-                )
-                conn.execute(
-                    "INSERT INTO inventory_items(id, variant_id, sku, created_at, updated_at) VALUES (?,?,?,?,?)",
-                    (item_id, variant_id, sku, now_iso, now_iso),
-                )
+                variant_id, item_id = next_variant(), next_item()
+                rows.add("variants", (variant_id, product_id, f"{size_name} / {colour}", sku,
+                                      shop_barcode(company_prefix, item_ref), price, v + 1, "DENY", item_id,
+                                      now_iso, now_iso))
+                rows.add("inventory_items", (item_id, variant_id, sku, now_iso, now_iso))
                 for location_id in location_ids:
                     quantity = rng.randrange(0, size.initial_stock_max + 1)
-                    conn.execute(
-                        "INSERT INTO inventory_levels(inventory_item_id, location_id, available, created_at, updated_at)"
-                        " VALUES (?,?,?,?,?)",
-                        (item_id, location_id, quantity, now_iso, now_iso),
-                    )
-                    conn.execute(
-                        "INSERT INTO physical_shelf(inventory_item_id, location_id, quantity, updated_at) VALUES (?,?,?,?)",
-                        (item_id, location_id, quantity, now_iso),
-                    )
+                    rows.add("inventory_levels", (item_id, location_id, quantity, now_iso, now_iso))
+                    rows.add("physical_shelf", (item_id, location_id, quantity, now_iso))
+                if item_ref % _SEED_CHUNK == 0:
+                    rows.flush()
+        rows.flush()
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seeded_at', ?)", (now_iso,))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('seed', ?)", (str(seed),))
 
@@ -154,15 +215,15 @@ def create_product(store: ShopStore, conn, *, title: str, variants: list[dict], 
     return product_id
 
 
-def _insert_images(store, conn, product_id: int, title: str, index: int, now_iso: str) -> None:
+def _image_count(index: int) -> int:
+    return 1 + index % 3
+
+
+def _image_rows(next_media, product_id: int, title: str, index: int, now_iso: str) -> list[tuple]:
     handle = title.lower().replace(" ", "-")
-    for position in range(1, 2 + index % 3):
-        conn.execute(
-            "INSERT INTO product_media(id, product_id, position, url, alt, width, height, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            (store.next_id("MediaImage"), product_id, position,
+    return [(next_media(), product_id, position,
              f"https://cdn.shopify.com/s/files/1/0600/0000/files/{handle}-{position}.jpg", f"{title}, view {position}",
-             1200, 1200, now_iso, now_iso))
+             1200, 1200, now_iso, now_iso) for position in range(1, 1 + _image_count(index))]
 
 
 def _insert_location(store, conn, name, kind, city, province, code, zip_code, lat, lng, now_iso) -> int:

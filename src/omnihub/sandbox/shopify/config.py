@@ -85,7 +85,7 @@ class ShopifySandboxConfig(BaseModel):
     webhook_backoff_base_s: float = Field(60.0, ge=0.0, description="First retry delay; doubles each retry (~4 h over 8)")
     webhook_senders: int = Field(4, ge=1, le=64, description="Concurrent delivery workers")
     time_scale: float = Field(1.0, gt=0.0, description="Multiplies every simulated delay (0.001 makes an hour 3.6 s)")
-    catalog_products: int = Field(25, ge=1, le=100_000)
+    catalog_products: int = Field(25, ge=1, le=1_000_000)
     catalog_variants_per_product: int = Field(3, ge=1, le=100)
     catalog_stores: int = Field(3, ge=0, le=500)
     catalog_warehouses: int = Field(2, ge=0, le=500)

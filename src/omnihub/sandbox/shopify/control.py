@@ -55,7 +55,7 @@ class PosSaleIn(_Strict):
 
 class ResetIn(_Strict):
     seed: int | None = None
-    products: int | None = Field(None, ge=1, le=100_000)
+    products: int | None = Field(None, ge=1, le=1_000_000)
     variants_per_product: int | None = Field(None, ge=1, le=100)
     stores: int | None = Field(None, ge=0, le=500)
     warehouses: int | None = Field(None, ge=0, le=500)

@@ -187,6 +187,16 @@ class ShopStore:
             conn.execute("INSERT OR REPLACE INTO sequences(name, value) VALUES (?, ?)", (name, value))
             return value
 
+    def take_ids(self, name: str, count: int):
+        """Reserve `count` ids of `name` in one write; returns a function handing them out in
+        order (the ids `next_id` would have given one by one)."""
+        with self.tx() as conn:
+            row = conn.execute("SELECT value FROM sequences WHERE name = ?", (name,)).fetchone()
+            first = (row["value"] if row else SEQUENCE_START[name]) + 1
+            conn.execute("INSERT OR REPLACE INTO sequences(name, value) VALUES (?, ?)", (name, first + count - 1))
+        ids = iter(range(first, first + count))
+        return lambda: next(ids)
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
         return row["value"] if row else default
