@@ -56,14 +56,16 @@ class ShopifyAdminClient:
         (the last one Shopify reported for this document is used when known)."""
         if len(self.sent_documents) < 200:
             self.sent_documents.add(document)
-        expected = cost if cost is not None else self._known_cost.get(document, 10.0 if document.lstrip().startswith("mutation") else 50.0)
+        guess = 10.0 if document.lstrip().startswith("mutation") else 50.0
         for attempt in range(1, self.max_attempts + 1):
-            self.bucket.reserve(expected)
+            # Read at each attempt: a THROTTLED answer says what this document really costs.
+            expected = cost if cost is not None else self._known_cost.get(document, guess)
+            reserved = self.bucket.reserve(expected)
             try:
                 response = self.http.post(self.endpoint, json={"query": document, "variables": variables or {}},
                                           headers=self._headers)
             except httpx.TransportError as exc:
-                self.bucket.settle(expected, None)
+                self.bucket.settle(reserved, None)
                 self._notify("error")
                 if attempt == self.max_attempts:
                     raise ShopifyError(f"network error: {exc}", retryable=True) from exc
@@ -71,16 +73,19 @@ class ShopifyAdminClient:
                 continue
             if response.status_code == 429:
                 self._notify("throttled")
-                wait = float(response.headers.get("Retry-After") or self.bucket.throttled(None))
+                refill = self.bucket.throttled(None, reserved)
+                wait = float(response.headers.get("Retry-After") or refill)
                 time.sleep(wait)
                 continue
             if response.status_code >= 500:
-                self.bucket.settle(expected, None)
+                self.bucket.settle(reserved, None)
                 self._notify("error")
                 if attempt == self.max_attempts:
                     raise ShopifyError(f"Shopify answered {response.status_code}", retryable=True)
                 time.sleep(backoff_delay(attempt, base=0.2, cap=5))
                 continue
+            if response.status_code != 200:
+                self.bucket.settle(reserved, None)
             if response.status_code in (401, 403):
                 self._notify("error")
                 raise ShopifyError(f"Shopify refused the access token ({response.status_code})")
@@ -92,9 +97,11 @@ class ShopifyAdminClient:
             errors = body.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
                 self._notify("throttled")
-                time.sleep(self.bucket.throttled(ext_cost))
+                if ext_cost and ext_cost.get("requestedQueryCost") is not None:
+                    self._known_cost[document] = float(ext_cost["requestedQueryCost"])
+                time.sleep(self.bucket.throttled(ext_cost, reserved))
                 continue
-            self.bucket.settle(expected, ext_cost)
+            self.bucket.settle(reserved, ext_cost)
             if ext_cost and ext_cost.get("requestedQueryCost") is not None:
                 self._known_cost[document] = float(ext_cost["requestedQueryCost"])
             if errors:
