@@ -102,8 +102,11 @@ class OneLineErrors(TyperGroup):
     """The `omnihub` app's root group: every command's exceptions pass through `invoke`."""
 
     def invoke(self, ctx: typer.Context):
+        from omnihub.entrypoints.cli.audited import auditing  # a change that succeeds goes into the audit trail
+
         try:
-            return super().invoke(ctx)
+            with auditing():
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
             raise  # exit codes, Ctrl-C, usage errors (2) and a closed pipe: typer's own handling
         except Exception as exc:

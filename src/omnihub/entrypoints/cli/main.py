@@ -117,6 +117,9 @@ def migrate(database_url: DbOpt = None) -> None:
     if not target.is_default:
         note(target.describe())
     run(target.settings.database_url)
+    from omnihub.entrypoints.cli.audited import opened
+
+    opened(target.settings.database_url)
     console().print(f"schema up to date on {shown_url(target.settings.database_url)}")
 
 
@@ -276,5 +279,8 @@ register_reconcile(_sync_app)
 from omnihub.entrypoints.cli.demo import demo as _demo  # noqa: E402
 app.command("demo")(_demo)
 from omnihub.entrypoints.cli.customer_commands import customers_app  # noqa: E402
+from omnihub.entrypoints.cli.audit_commands import audit as _audit  # noqa: E402
+
+app.command("audit")(_audit)
 
 app.add_typer(customers_app, name="customers")

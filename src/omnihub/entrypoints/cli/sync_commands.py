@@ -174,6 +174,15 @@ def inbox_retry(row_id: Annotated[int, typer.Argument(min=0)], database_url: DbO
     console().print(f"inbox row {row_id} queued again{also}")
 
 
+def _note_credentials(hub, channel: str, **shown) -> None:
+    """The audit trail's before and after of a channel's credentials: that they changed,
+    never what they are (the non-secret settings beside them are shown)."""
+    from omnihub.services.audit_trail import note_change
+
+    note_change(target=f"channel={channel}", before={"connected": channel in hub.vault.channels()},
+                after={"connected": True, "credentials": "changed", **{k: v for k, v in shown.items() if v is not None}})
+
+
 @channels_app.command("connect-shopify")
 def connect_shopify(shop_url: str, access_token: str, client_secret: str,
                     plan: Annotated[str, typer.Option(help="standard, advanced, plus or enterprise")] = "standard",
@@ -187,6 +196,7 @@ def connect_shopify(shop_url: str, access_token: str, client_secret: str,
         raise typer.BadParameter("plan is standard, advanced, plus or enterprise")
     hub = _hub(database_url)
     try:
+        _note_credentials(hub, channel, shop_url=shop_url, plan=plan, shop_domain=shop_domain)
         hub.vault.put(channel, {"shop_url": shop_url, "access_token": access_token, "client_secret": client_secret,
                                 "plan": plan, **({"shop_domain": shop_domain} if shop_domain else {})})
     finally:
@@ -207,6 +217,8 @@ def connect_amazon(endpoint: str, lwa_url: str, client_id: str, client_secret: s
     notification_secret = notification_secret or random_secrets.token_urlsafe(32)
     hub = _hub(database_url)
     try:
+        _note_credentials(hub, channel, endpoint=endpoint, lwa_url=lwa_url, client_id=client_id, seller_id=seller_id,
+                          marketplace_id=marketplace_id)
         hub.vault.put(channel, {"endpoint": endpoint, "lwa_url": lwa_url, "client_id": client_id,
                                 "client_secret": client_secret, "refresh_token": refresh_token, "seller_id": seller_id,
                                 "marketplace_id": marketplace_id, "notification_secret": notification_secret})

@@ -162,8 +162,12 @@ def open_hub(database_url: str | None, *, must_exist: bool = True, relay: bool =
         note(target.describe())
     import sqlalchemy.exc as sa_exc
 
+    from omnihub.entrypoints.cli.audited import opened
+
     try:
-        return Hub.open(target.settings, relay=relay)
+        hub = Hub.open(target.settings, relay=relay)
+        opened(target.settings.database_url)  # the command's change, if it makes one, is recorded there
+        return hub
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DatabaseError) as exc:
         reason = next((ln.strip() for ln in str(exc.orig or exc).splitlines() if ln.strip()), type(exc).__name__)
         raise HubUnreachable(f"cannot open the hub at {shown_url(target.settings.database_url)}: {reason}") from exc
