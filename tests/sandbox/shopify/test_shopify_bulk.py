@@ -124,3 +124,66 @@ def test_at_most_five_bulk_operations_at_once(live_sandbox):
             break
         time.sleep(0.02)
     assert client.data(RUN_QUERY, {"q": CATALOG_DUMP})["bulkOperationRunQuery"]["userErrors"] == []
+
+
+SET_AVAILABLE = """mutation($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { field code message } } }"""
+RUN_MUTATION = """mutation($m: String!, $path: String!) { bulkOperationRunMutation(mutation: $m, stagedUploadPath: $path) {
+  bulkOperation { id } userErrors { field code message } } }"""
+
+
+def _stage(client, text: str) -> str:
+    staged = client.data("""mutation { stagedUploadsCreate(input: [{resource: BULK_MUTATION_VARIABLES,
+        filename: "vars.jsonl", mimeType: "text/jsonl", httpMethod: POST}]) {
+        stagedTargets { url parameters { name value } } } }""")
+    [target] = staged["stagedUploadsCreate"]["stagedTargets"]
+    params = {p["name"]: p["value"] for p in target["parameters"]}
+    assert client.http.post(target["url"], data=params, files={"file": ("vars.jsonl", text, "text/jsonl")}).status_code == 201
+    return params["key"]
+
+
+def _set_line(item: str, location: str, quantity: int, change_from) -> dict:
+    return {"key": str(uuid.uuid4()), "input": {"name": "available", "reason": "correction", "quantities": [
+        {"inventoryItemId": item, "locationId": location, "quantity": quantity, "changeFromQuantity": change_from}]}}
+
+
+def test_each_line_of_a_bulk_mutation_is_checked_and_answered_as_its_own_call(live_sandbox):
+    client, _ = live_sandbox()
+    catalog = client.control("GET", "/catalog").json()
+    location = catalog["locations"][0]
+    items = [f"gid://shopify/InventoryItem/{v['inventory_item_id']}" for v in catalog["variants"][:3]]
+
+    def available(item):
+        return client.control("GET", "/inventory", params={"inventory_item_id": item.rsplit("/", 1)[1],
+                                                          "location_id": location["id"]}).json()["available"]
+
+    before = [available(i) for i in items]
+    too_many = _set_line(items[2], location["admin_graphql_api_id"], 1, before[2])
+    too_many["input"]["quantities"] *= 251
+    lines = [
+        _set_line(items[0], location["admin_graphql_api_id"], before[0] + 4, before[0]),  # applies
+        _set_line(items[1], location["admin_graphql_api_id"], 9, before[1] + 1),  # stale base: refused
+        {"key": str(uuid.uuid4()), "input": {"name": "available", "quantities": []}},  # no reason: not the variables
+        too_many,
+    ]
+    path = _stage(client, "".join(json.dumps(line) + "\n" for line in lines))
+    run = client.data(RUN_MUTATION, {"m": SET_AVAILABLE, "path": path})["bulkOperationRunMutation"]
+    assert run["userErrors"] == []
+    op = wait_done(client, "MUTATION")
+    assert op["status"] == "COMPLETED"
+    results = {r["__lineNumber"]: r for r in map(json.loads, client.http.get(op["url"]).text.splitlines())}
+    assert results[0]["data"]["inventorySetQuantities"]["userErrors"] == []
+    [stale] = results[1]["data"]["inventorySetQuantities"]["userErrors"]
+    assert stale["code"] == "CHANGE_FROM_QUANTITY_STALE" and stale["field"] == ["input", "quantities", "0", "changeFromQuantity"]
+    assert "data" not in results[2] and results[2]["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+    assert "reason" in results[2]["errors"][0]["message"]
+    assert results[3]["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
+    assert [available(i) for i in items] == [before[0] + 4, before[1], before[2]]
+
+
+def test_a_file_that_is_not_jsonl_is_refused_before_any_line_runs(live_sandbox):
+    client, _ = live_sandbox()
+    path = _stage(client, '{"key": "a", "input": {}}\nnot json\n')
+    run = client.data(RUN_MUTATION, {"m": SET_AVAILABLE, "path": path})["bulkOperationRunMutation"]
+    assert run["bulkOperation"] is None and run["userErrors"][0]["code"] == "INVALID_STAGED_UPLOAD_FILE"
+    assert "line 1" in run["userErrors"][0]["message"]

@@ -6,8 +6,11 @@
   the object it belongs to), children right after their parent.
 - ``stagedUploadsCreate`` hands out a form POST target on the sandbox; the client uploads
   the variables file (JSONL, at most 100 MB) as multipart, then
-  ``bulkOperationRunMutation`` runs the mutation once per line and writes each result with
-  its ``__lineNumber``.
+  ``bulkOperationRunMutation`` refuses a file that is not JSONL of objects
+  (``INVALID_STAGED_UPLOAD_FILE``), then runs the mutation once per line, each line checked
+  as its own call (variables against the mutation's, input arrays of at most 250: an
+  ``errors`` line), and writes each result (data with its userErrors, or errors) with its
+  ``__lineNumber``.
 - At most ``max_concurrent_bulk_operations`` (5 since 2026-01; 2025-09 allowed one query
   and one mutation) run at once per shop; the ``bulk_operations/finish`` webhook fires when
   one ends. The result file is served by the sandbox under ``/_sandbox/bulk/<file>``.
@@ -31,7 +34,7 @@ from graphql import FieldNode, OperationDefinitionNode, OperationType, get_named
 from .clock import iso_rest
 from .events import Event
 from .gid import to_gid
-from .graphql_api import parse_document, pick_operation
+from .graphql_api import _longest_array, error, parse_document, pick_operation
 from .resolvers.context import RequestContext
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,11 +112,30 @@ class BulkRunner:
         if upload is None or not upload["uploaded"] or not self.upload_path(staged_path).exists():
             return None, [{"field": ["stagedUploadPath"], "message": "The JSONL file could not be found.",
                            "code": "NO_SUCH_FILE"}]
+        problem = self._unreadable_line(staged_path)
+        if problem is not None:
+            return None, [{"field": ["stagedUploadPath"], "message": f"The JSONL file is invalid: {problem}",
+                           "code": "INVALID_STAGED_UPLOAD_FILE"}]
         with self._lock:
             if self._too_many():
                 return None, [{"field": None, "code": "OPERATION_IN_PROGRESS", "message":
                                f"A shop can run at most {self.shop.config.max_concurrent_bulk_operations} bulk operations at once."}]
             return self._create("MUTATION", mutation, base_url, staged_path, client_id), []
+
+    def _unreadable_line(self, staged_path: str) -> str | None:
+        """Why the uploaded file is not JSONL of objects (None when it is): Shopify refuses
+        such a file before it runs any line."""
+        with self.upload_path(staged_path).open("rb") as handle:
+            for number, raw in enumerate(handle):
+                if not raw.strip():
+                    continue
+                try:
+                    value = json.loads(raw)
+                except ValueError as exc:
+                    return f"line {number} is not JSON ({exc})"
+                if not isinstance(value, dict):
+                    return f"line {number} is not a JSON object"
+        return None
 
     def _has_connection(self, operation: OperationDefinitionNode) -> bool:
         def walk(selection_set, parent) -> bool:
@@ -245,16 +267,20 @@ class BulkRunner:
                     continue
                 if row["id"] in self._cancelled:
                     break
-                try:
-                    variables = json.loads(raw)
-                    if not isinstance(variables, dict):
-                        raise ValueError("each line must be a JSON object")
-                except ValueError as exc:
-                    lines.append({"errors": [{"message": f"Invalid JSONL line: {exc}"}], "__lineNumber": number})
-                    continue
+                variables = json.loads(raw)  # checked JSONL of objects before the run began
+                # Each line is one call, checked as a call is: its variables against the
+                # mutation's, then the input array bound.
                 coerced = get_variable_values(self.shop.schema, operation.variable_definitions or [], variables)
                 if isinstance(coerced, list):
-                    lines.append({"errors": [{"message": e.message} for e in coerced], "__lineNumber": number})
+                    lines.append({"errors": [error(e.message, "INVALID_VARIABLE", locations=[
+                        {"line": loc.line, "column": loc.column} for loc in (e.locations or [])]) for e in coerced],
+                        "__lineNumber": number})
+                    continue
+                longest = _longest_array(coerced)
+                if longest > self.shop.endpoint.max_input_array:
+                    lines.append({"errors": [error(
+                        f"The input array size of {longest} is greater than the maximum allowed of "
+                        f"{self.shop.endpoint.max_input_array}.", "MAX_INPUT_SIZE_EXCEEDED")], "__lineNumber": number})
                     continue
                 context = RequestContext(self.shop, row["base_url"])
                 result = self.shop.endpoint.execute(document, operation, coerced, context)
