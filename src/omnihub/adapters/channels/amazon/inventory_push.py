@@ -21,6 +21,7 @@ import time
 from omnihub.adapters.channels.amazon.sp_api_client import SpApiClient, SpApiError, quantity_patch
 from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus
+from omnihub.domain.push_policy import PushPath, PushPolicy
 
 MAX_FEED_MESSAGES = 25_000
 
@@ -30,9 +31,13 @@ class AmazonInventoryPusher:
     max_batch = MAX_FEED_MESSAGES
 
     def __init__(self, client: SpApiClient, *, patch_limit: int = 25, product_type: str = "PRODUCT",
-                 feed_poll_s: float = 5.0, feed_timeout_s: float = 900.0, sleep=time.sleep) -> None:
+                 feed_poll_s: float = 5.0, feed_timeout_s: float = 900.0, sleep=time.sleep,
+                 policy: PushPolicy | None = None) -> None:
         self.client = client
         self.patch_limit = patch_limit
+        # The road is the push policy's choice (domain/push_policy.py): past what one
+        # round of patches sends, the feed.
+        self.policy = policy or PushPolicy(bulk_from=patch_limit + 1, max_bulk=MAX_FEED_MESSAGES)
         self.product_type = product_type
         self.feed_poll_s = feed_poll_s
         self.feed_timeout_s = feed_timeout_s
@@ -49,7 +54,8 @@ class AmazonInventoryPusher:
             else:
                 ready.append((it, seller_sku))
         limiter = self.client.limiter
-        if len(ready) > self.patch_limit and limiter.available("createFeed") >= 1 and limiter.available("createFeedDocument") >= 1:
+        if self.policy.path_for(len(ready)) is PushPath.BULK and limiter.available("createFeed") >= 1 \
+                and limiter.available("createFeedDocument") >= 1:
             return outcomes + self._feed(ready)
         for it, seller_sku in ready[: self.patch_limit]:
             outcomes.append(self._patch(it, seller_sku))
@@ -78,7 +84,9 @@ class AmazonInventoryPusher:
         }
 
     def _feed(self, ready: list[tuple[PushItem, str]]) -> list[PushOutcome]:
-        ready = ready[:MAX_FEED_MESSAGES]
+        ready, later = ready[:self.policy.max_bulk], ready[self.policy.max_bulk:]
+        if later:  # the feed holds what it can; the rest is offered again shortly
+            return self._feed(ready) + [PushOutcome(it.intent_id, PushStatus.DEFERRED) for it, _ in later]
         content = json.dumps(self.feed_document(ready)).encode()
         try:
             doc = self.client.create_feed_document()
