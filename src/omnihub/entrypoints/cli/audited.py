@@ -57,7 +57,7 @@ CHANGES: dict[str, str] = {
 }
 READS: frozenset[str] = frozenset({
     "serve", "worker", "demo", "atp", "audit",
-    "bench orders", "bench ledger", "bench snapshot", "bench sync",
+    "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate",
     "orders list", "orders show", "rules show",
     "sandbox up", "sandbox traffic",
     "sync status", "sync dead-letters", "sync fulfilment-failures", "sync reconciliations",

@@ -268,6 +268,35 @@ def bench_snapshot_cmd(
     _write_json(json_file, result)
 
 
+@bench_app.command("estate")
+def bench_estate_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    skus: Annotated[int, typer.Option(min=1, max=1_000_000)] = 100_000,
+    locations: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    changed_pct: Annotated[float, typer.Option(min=0.1, max=100, help="positions the morning snapshot changes")] = 10,
+    atp_per_s: Annotated[float, typer.Option(min=0)] = 40,
+    orders_per_s: Annotated[float, typer.Option(min=0)] = 5,
+    level_snapshot_s: Annotated[float, typer.Option(min=1, help="the worker's level snapshot schedule")] = 120,
+    max_catch_up_s: Annotated[float, typer.Option(min=1, help="give up waiting for the channel after this")] = 3600,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """A large estate (SKUs x locations in the Shopify sandbox and the hub), then a morning
+    snapshot: API and worker RSS, ATP and order latency, time until Shopify shows it all."""
+    from rich.progress import Progress
+
+    from omnihub.benchmarks.estate import bench_estate
+
+    with Progress(console=console(), transient=True) as bar:
+        task = bar.add_task("estate", total=None)
+        result = bench_estate(backend, skus=skus, locations=locations, changed_share=changed_pct / 100,
+                              atp_per_s=atp_per_s, orders_per_s=orders_per_s, level_snapshot_s=level_snapshot_s,
+                              max_catch_up_s=max_catch_up_s, base_url=postgres_url,
+                              progress=lambda what, done=None, total=None: bar.update(
+                                  task, description=what, completed=done or 0, total=total))
+    _write_json(json_file, result)
+
+
 from omnihub.sandbox.cli import sandbox_app
 app.add_typer(sandbox_app, name="sandbox")
 from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands
