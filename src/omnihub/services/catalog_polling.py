@@ -76,12 +76,13 @@ class CatalogPollReport:
 
 class CatalogPoller:
     def __init__(self, engine: Engine, client, *, channel: str = "shopify", overlap: timedelta = timedelta(minutes=1),
-                 page: int = 10, bulk: BulkQuery | None = None) -> None:
+                 page: int = 10, bulk: BulkQuery | None = None, chunk_variants: int = 500) -> None:
         self.engine = engine
         self.client = client
         self.channel = channel
         self.overlap = overlap
         self.page = page
+        self.chunk_variants = chunk_variants  # variants upserted a transaction
         self.stopping = threading.Event()  # set by the worker's stop: the poll ends, its cursor where it was
         self.bulk = bulk or BulkQuery(client, sleep=self._sleep_unless_stopping)
 
@@ -154,7 +155,7 @@ class CatalogPoller:
     # -- applying -----------------------------------------------------------------------------
     def apply(self, delta: CatalogDelta) -> CatalogPollReport:
         """Upsert every product of the delta, then (only then) move the cursor."""
-        importer = ChannelCatalogImport(self.engine, self.channel)
+        importer = ChannelCatalogImport(self.engine, self.channel, chunk_variants=self.chunk_variants)
         stopped = False
         for product in delta.products:
             if self.stopping.is_set():  # what was added is applied; the cursor stays, the rest is read again

@@ -109,8 +109,10 @@ def _count_kept(report: PollReport, outcome: str) -> None:
 
 class ShopifyPoller:
     def __init__(self, engine: Engine, client, ingest_many: Callable[[list[Order]], list], *, channel: str = "shopify",
-                 observe_level: Callable[[str, str, str, int], None] | None = None, page: int = 5) -> None:
+                 observe_level: Callable[[str, str, str, int], None] | None = None, page: int = 5,
+                 level_page: int = LEVEL_PAGE) -> None:
         self.engine = engine
+        self.level_page = level_page
         self.client = client
         self.ingest_many = ingest_many
         self.channel = channel
@@ -222,7 +224,7 @@ class ShopifyPoller:
         with JobSpool() as spool:
             listings = ListingIndex(spool, self.engine, self.channel, by_external_id=False)
             for ext, code in sorted(locations.items()):
-                for page in pages(location_levels(self.client, ext), LEVEL_PAGE):
+                for page in pages(location_levels(self.client, ext, page=self.level_page), self.level_page):
                     if self.stopping.is_set():
                         report.stopped = True
                         return report

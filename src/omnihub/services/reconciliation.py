@@ -64,6 +64,7 @@ LEVEL_PAGE = 1000  # channel levels spooled at a time
 ORDER_PAGE = 200  # channel orders compared (and ingested) at a time
 SKU_PAGE = 500  # listings judged at a time: one read of the hub's side for their positions
 FINDINGS_PAGE = 500  # findings stored a transaction
+HUB_PAGE = 5000  # the hub's rows copied into the spool per read
 
 _SPOOL = (
     "CREATE TABLE before_expected (sku TEXT NOT NULL, location TEXT NOT NULL, quantity INTEGER NOT NULL,"
@@ -119,12 +120,12 @@ class _Findings:
             self._page = []
 
 
-def _keyset(engine: Engine, query, key: tuple, page: int = 5000) -> Iterator[list]:
+def _keyset(engine: Engine, query, key: tuple, page: int | None = None) -> Iterator[list]:
     """`query`'s rows in pages of `page`, ordered by `key` (a unique pair of columns),
     each page read on its own connection: no read holds the database for the whole pass."""
     after = None
     while True:
-        q = query.order_by(*key).limit(page)
+        q = query.order_by(*key).limit(page or HUB_PAGE)
         if after is not None:
             q = q.where(sa.tuple_(*key) > after)
         with engine.connect() as conn:
