@@ -206,17 +206,46 @@ def bench_orders_cmd(
     processes: Annotated[int, typer.Option(min=1, help="hub processes sharing the database and the callers, each "
                                                        "with its own writer (as `serve --workers 2`)")] = 2,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+    locations_per_sku: Annotated[Optional[str], typer.Option(help="compare estates side by side: locations stocked "
+                                                  "per SKU, e.g. 10,50, run alternately (A B A B) in this one run; "
+                                                  "reports each and their throughput ratio (instead of --per-sku)")] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="with --locations-per-sku: runs of each estate")] = 2,
 ) -> None:
     """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
     from rich.progress import Progress
 
     from omnihub.benchmarks.orders import bench_orders
 
+    if locations_per_sku is not None:
+        _bench_orders_compared(backend, json_file, locations_per_sku, rounds, orders=orders, skus=skus,
+                               locations=locations, callers=callers, window=window, rate=rate, base_url=postgres_url,
+                               processes=processes)
+        return
+
     with Progress(console=console(), transient=True) as bar:
         task = bar.add_task("orders", total=orders)
         result = bench_orders(backend, orders=orders, skus=skus, locations=locations, per_sku=per_sku, callers=callers,
                               window=window, rate=rate, base_url=postgres_url, processes=processes,
                               progress=lambda n: bar.advance(task, n))
+    _write_json(json_file, result)
+
+
+def _bench_orders_compared(backend: str, json_file: Optional[Path], locations_per_sku: str, rounds: int,
+                           **options) -> None:
+    from rich.progress import Progress
+
+    from omnihub.benchmarks.orders_compared import compare_estates, parse_locations_per_sku
+
+    try:
+        per_skus = parse_locations_per_sku(locations_per_sku)
+    except ValueError as bad:
+        raise typer.BadParameter(str(bad), param_hint="--locations-per-sku") from None
+    if max(per_skus) > options["locations"]:
+        raise typer.BadParameter(f"a SKU cannot be stocked at more than the {options['locations']} locations "
+                                 "(--locations)", param_hint="--locations-per-sku")
+    with Progress(console=console(), transient=True) as bar:
+        task = bar.add_task("orders", total=options["orders"] * len(per_skus) * rounds)
+        result = compare_estates(backend, per_skus, rounds=rounds, progress=lambda n: bar.advance(task, n), **options)
     _write_json(json_file, result)
 
 
