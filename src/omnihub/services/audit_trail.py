@@ -43,13 +43,21 @@ CHANGED = "changed"  # how a secret's new value is shown
 CLI_ADDRESS = "cli"
 
 
+def _names_a_secret(key: str) -> bool:
+    """`client_secret`, `access_token`, `password`, `session_id` do; `token_id`,
+    `token_name` (which name a token without being one) do not."""
+    if key != "session_id" and key.endswith(("_id", "_ids", "_name", "_hint")):
+        return False
+    return is_secret_key(key)
+
+
 def without_secrets(value: Any, _depth: int = 0) -> Any:
     """`value` with every value under a secret-naming key replaced by "changed" (or
     None kept as None: "no credentials"), however deep in dicts and lists it sits."""
     if _depth > 20:
         return "..."
     if isinstance(value, Mapping):
-        return {str(k): ((CHANGED if v is not None else None) if is_secret_key(str(k))
+        return {str(k): ((CHANGED if v is not None else None) if _names_a_secret(str(k))
                          else without_secrets(v, _depth + 1)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [without_secrets(v, _depth + 1) for v in value]

@@ -89,6 +89,7 @@ class Sessions:
             self.throttle.failed(keys)
             raise SignInRefused("wrong e-mail or password")
         self.throttle.succeeded(email)
+        self.purge_expired()  # sessions nobody came back to, past their absolute end
         return self.open(int(principal.id), principal, address=address, user_agent=user_agent)
 
     def open(self, user_id: int, principal: Principal, *, address: str | None, user_agent: str = "") -> OpenSession:
