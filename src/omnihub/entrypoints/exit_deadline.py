@@ -27,10 +27,15 @@ class ExitDeadline:
         self.within_s = within_s
         self.exit_code = exit_code
         self._armed_at: float | None = None
+        self._lock = threading.Lock()
 
     def arm(self) -> "ExitDeadline":
-        """Start counting; a daemon thread ends the process when the time is up."""
-        self._armed_at = time.monotonic()
+        """Start counting (once: arming again changes nothing); a daemon thread ends the
+        process when the time is up."""
+        with self._lock:
+            if self._armed_at is not None:
+                return self
+            self._armed_at = time.monotonic()
         threading.Thread(target=self._watch, name="exit-deadline", daemon=True).start()
         return self
 

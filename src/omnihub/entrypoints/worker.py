@@ -38,7 +38,7 @@ from omnihub.services.fulfilment_sync import FulfilmentSync
 
 log = structlog.get_logger(__name__)
 
-EXIT_WITHIN_S = 9.0  # from SIGTERM to the process gone (a supervisor's usual grace is 10 s)
+EXIT_WITHIN_S = 8.0  # from SIGTERM to the process gone (a supervisor's usual grace is 10 s)
 STOP_WITHIN_S = 5.0  # the graceful part of it: what is left is the hub's close and the exit
 
 
@@ -169,6 +169,8 @@ class Worker:
         self._inbox_thread = threading.Thread(target=self._inbox_loop, name="inbox", daemon=True)
         self._inbox_thread.start()
         self._schedule()
+        if self._stop.is_set():  # stopped while starting (run_forever starts in a thread): no schedule runs
+            return
         self.scheduler.start()
         log.info("worker started", channels=list(self.hub.sync.pushers))
 
@@ -220,18 +222,31 @@ class Worker:
 
     def run_forever(self, within_s: float = EXIT_WITHIN_S) -> None:
         """Run until SIGINT/SIGTERM, then stop gracefully; the process is gone within
-        `within_s` of the signal whatever it was doing (see ExitDeadline)."""
+        `within_s` of the signal whatever it was doing (see ExitDeadline).
+
+        The main thread only waits: starting (an initial sweep, the abandoned-run check)
+        runs in a thread of its own, because a signal's handler runs in the main thread
+        and only between Python steps, so a main thread waiting on the database inside
+        SQLite would not even notice the signal until that call returned."""
         import signal
 
         done = threading.Event()
+        deadline = ExitDeadline(within_s)
+
+        def on_signal(*_):
+            deadline.arm()  # counting from the signal itself, whatever the stop then meets
+            done.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: done.set())
-        self.start()
+            signal.signal(sig, on_signal)
+        starter = threading.Thread(target=self.start, name="worker-start", daemon=True)
+        starter.start()
         try:
             done.wait()
         finally:
-            ExitDeadline(within_s).arm()
-            self.stop(within_s=within_s * 0.6)
+            deadline.arm()
+            starter.join(timeout=within_s * 0.2)  # a start still under way is cut short by the stop flags
+            self.stop(within_s=within_s * 0.5)
 
 
 def fulfilment_sync(hub: Hub, *, shopify: ShopifyConnector | None = None,
