@@ -3,14 +3,16 @@ should show Q for SKU S at location L", and intents are pushed within each chann
 budget until the channel acknowledges them.
 
 - Intake. ChannelAvailabilityChanged events (from the outbox, at least once) are
-  coalesced in memory (latest wins per key) and written to `sync_intents` in one upsert
-  per flush: a burst of 100 changes to one SKU is one row and one push. A new value for a
-  row that is waiting, in back-off or parked replaces its target (a parked row comes back
-  to life: the new figure deserves a fresh try).
+  coalesced in memory (latest wins per key) and written to `sync_intents` in pages of
+  `flush_page` keys, one transaction each: a burst of 100 changes to one SKU is one row
+  and one push, and a flood of changes never holds the write lock for more than a page.
+  A new value for a row that is waiting, in back-off or parked replaces its target (a
+  parked row comes back to life: the new figure deserves a fresh try).
 - Safety net. The in-memory buffer can die with the process; `sweep` re-derives intents
   from the difference between what the hub shows (`channel_availability`) and what the
   channel last confirmed (`channel_levels`), so nothing committed is lost, and it also
-  re-asserts the hub's figure where a channel drifted.
+  re-asserts the hub's figure where a channel drifted. It walks the listings in pages of
+  SKUs, each read and written on its own, so its memory does not grow with the estate.
 - Sending. One sender per channel claims due intents (most urgent first: going to zero
   or near zero, then decreases, then increases; oldest first) under a lease that expires,
   so a killed worker's claims are picked up again after `lease_s`. The channel's pusher
@@ -28,9 +30,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 import sqlalchemy as sa
 import structlog
@@ -92,11 +96,44 @@ class Ack:
 #: PostgreSQL advisory lock that orders the commits of buffered intents (see flush_in).
 INTENT_FLUSH_LOCK = 0x0A11_5E7C
 
+Key = tuple[str, str, str]  # (channel, sku, location)
+#: Keys looked up per statement (SQLite and PostgreSQL bound the parameters of one).
+LOOKUP_CHUNK = 500
+
+
+def _lookups(keys: Iterable[Key]) -> Iterable[tuple[str, str, list[str]]]:
+    """(channel, location, up to LOOKUP_CHUNK SKUs) covering `keys` exactly: a statement
+    per group fetches only the keys asked for, by the tables' (channel, sku, location) key."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for c, s, loc in keys:
+        groups.setdefault((c, loc), []).append(s)
+    for (c, loc), skus in groups.items():
+        for start in range(0, len(skus), LOOKUP_CHUNK):
+            yield c, loc, skus[start:start + LOOKUP_CHUNK]
+
+
+def _held_rows(held: Iterable[tuple[str, str, str, int, datetime]], now: datetime) -> list[dict]:
+    return [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, None), "generation": 0,
+             "first_changed_at": now, "changed_at": now, "state": PENDING, "attempts": 0, "next_attempt_at": nb}
+            for c, s, loc, q, nb in held]
+
+
+def _insert_missing(conn, rows: list[dict]) -> None:
+    """Insert intents for keys that have none; an existing intent is left as it is.
+    Rows go in key order, as every writer of intents does (no deadlock on PostgreSQL)."""
+    i = t.sync_intents
+    rows = sorted(rows, key=lambda r: (r["channel"], r["sku"], r["location"]))
+    ins = postgresql.insert(i) if conn.dialect.name == "postgresql" else sqlite.insert(i)
+    stmt = ins.on_conflict_do_nothing(index_elements=[i.c.channel, i.c.sku, i.c.location])
+    for start in range(0, len(rows), LOOKUP_CHUNK):
+        conn.execute(stmt, rows[start:start + LOOKUP_CHUNK])
+
 
 class ChannelSync:
     def __init__(self, engine: Engine, *, lease_s: float = 30.0, max_attempts: int = 8, backoff_base_s: float = 1.0,
                  backoff_cap_s: float = 300.0, reassert_after_s: float = 30.0, claim_batch: int = 1000,
-                 flush_interval_s: float = 0.01, sweep_interval_s: float = 60.0, owner: str | None = None) -> None:
+                 flush_interval_s: float = 0.01, sweep_interval_s: float = 60.0, owner: str | None = None,
+                 flush_page: int = 2000, sweep_page: int = 2000) -> None:
         self.engine = engine
         self.lease_s = lease_s
         self.max_attempts = max_attempts
@@ -106,10 +143,14 @@ class ChannelSync:
         self.claim_batch = claim_batch
         self.flush_interval_s = flush_interval_s
         self.sweep_interval_s = sweep_interval_s
+        self.flush_page = flush_page  # intents written per transaction by the flusher
+        self.sweep_page = sweep_page  # figures read and written per transaction by the sweep
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.pushers: dict[str, object] = {}
         self._mappings: dict[str, tuple[float, ChannelMapping]] = {}
-        self._buffer: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        self._buffer: dict[Key, tuple[int, datetime]] = {}
+        # Pages taken from the buffer and not written yet, oldest first (see _take).
+        self._taken: deque[dict[Key, tuple[int, datetime]]] = deque()
         self._lock = threading.Lock()
         self._wake = {"flush": threading.Event()}
         self._stop = threading.Event()
@@ -166,46 +207,79 @@ class ChannelSync:
                                      {"channel": channel, "sku": sku, "location": location, "new": quantity})
 
     def flush(self) -> int:
+        """Write every buffered intent, a page (`flush_page` keys) per transaction: the
+        API's writes get the write lock between pages."""
+        total = 0
+        while n := self.flush_one_page():
+            total += n
+        return total
+
+    def flush_one_page(self) -> int:
         with self.engine.begin() as conn:
-            return self.flush_in(conn)
+            return self._write_taken(conn, self.flush_page)
 
     def flush_in(self, conn) -> int:
         """Write the buffered intents in `conn`'s transaction. The outbox relay calls it
         before it marks the events it relayed as published: a worker killed between the
         two used to lose the buffered raises, and the restart sweep then held them back
-        (reassert_after_s) as if the channel had sold the difference."""
-        if not self._buffer:
-            return 0
+        (reassert_after_s) as if the channel had sold the difference. The relay's page is
+        bounded, and so is what its events buffered."""
+        return self._write_taken(conn, None)
+
+    def _write_taken(self, conn, limit: int | None) -> int:
+        with self._lock:
+            if not self._buffer and not self._taken:
+                return 0
         if conn.dialect.name == "postgresql":
             # Two threads write intents (the flusher, and the relay before it marks a page
-            # published), each taking the buffer and then committing. Buffers must commit
+            # published), each taking from the buffer and then committing. Pages must commit
             # in the order they were taken, or an older target overwrites a newer one and
             # the channel is shown stock the hub no longer has. SQLite's BEGIN IMMEDIATE
             # already orders them; on PostgreSQL a transaction lock held to commit does.
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": INTENT_FLUSH_LOCK})
         with self._lock:
-            batch, self._buffer = self._buffer, {}
+            batch = self._take(limit)
         if not batch:
             return 0
         try:
             with conn.begin_nested():  # a failed upsert must not spoil the caller's transaction
                 self._upsert(conn, batch)
         except Exception:
-            with self._lock:  # put it back; newer values already buffered win
-                for k, v in batch.items():
-                    self._buffer.setdefault(k, v)
+            with self._lock:  # first again: everything taken after it is newer
+                self._taken.appendleft(batch)
             raise
         for channel in {k[0] for k in batch}:
             if channel in self._wake:
                 self._wake[channel].set()
         return len(batch)
 
-    def _upsert(self, conn, batch: dict[tuple[str, str, str], tuple[int, datetime]]) -> None:
+    def _take(self, limit: int | None) -> dict[Key, tuple[int, datetime]]:
+        """The oldest `limit` buffered intents (all of them if None), under `_lock`. A
+        buffer larger than a page is cut into pages once, in order, and the pages are
+        handed out one by one: taking a page off the front of a dict again and again
+        would walk the holes the earlier pages left, a quadratic cost."""
+        if limit is None:
+            batch: dict[Key, tuple[int, datetime]] = {}
+            while self._taken:
+                batch.update(self._taken.popleft())  # a later page holds the newer value
+            batch.update(self._buffer)
+            self._buffer = {}
+            return batch
+        if not self._taken:
+            buffered, self._buffer = self._buffer, {}
+            if len(buffered) <= limit:
+                return buffered
+            items = iter(buffered.items())
+            while page := dict(islice(items, limit)):
+                self._taken.append(page)
+        return self._taken.popleft()
+
+    def _upsert(self, conn, batch: dict[Key, tuple[int, datetime]]) -> None:
         now = datetime.now(UTC)
         i = t.sync_intents
-        confirmed = self._confirmed(conn, list(batch))
+        confirmed = self._confirmed(conn, batch)
         # Already what the channel shows and nothing queued for it: no push needed.
-        same = [k for k, (q, _) in batch.items() if confirmed.get(k) == q]
+        same = {k for k, (q, _) in batch.items() if confirmed.get(k) == q}
         if same:
             queued = self._existing(conn, same)
             batch = {k: v for k, v in batch.items() if k not in same or k in queued}
@@ -226,8 +300,8 @@ class ChannelSync:
                 "next_attempt_at": sa.case((revive, ex.next_attempt_at), else_=i.c.next_attempt_at),
             },
         )
-        for start in range(0, len(rows), 500):
-            conn.execute(stmt, rows[start:start + 500])
+        for start in range(0, len(rows), LOOKUP_CHUNK):
+            conn.execute(stmt, rows[start:start + LOOKUP_CHUNK])
 
     def defer(self, rows: list[tuple[str, str, str, int, datetime]]) -> None:
         """Intents (channel, sku, location, target, not_before) that must wait: the hub's
@@ -236,90 +310,120 @@ class ChannelSync:
         intent for the key is left as it is."""
         if not rows:
             return
-        now = datetime.now(UTC)
-        i = t.sync_intents
         with self.engine.begin() as conn:
-            ins = postgresql.insert(i) if conn.dialect.name == "postgresql" else sqlite.insert(i)
-            stmt = ins.on_conflict_do_nothing(index_elements=[i.c.channel, i.c.sku, i.c.location])
-            conn.execute(stmt, [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, None),
-                                 "generation": 0, "first_changed_at": now, "changed_at": now, "state": PENDING,
-                                 "attempts": 0, "next_attempt_at": nb} for c, s, loc, q, nb in rows])
+            _insert_missing(conn, _held_rows(rows, datetime.now(UTC)))
 
     @staticmethod
-    def _existing(conn, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    def _existing(conn, keys: Iterable[Key]) -> set[Key]:
         i = t.sync_intents
-        out: set[tuple[str, str, str]] = set()
-        by_channel: dict[str, list[str]] = {}
-        for c, s, _ in keys:
-            by_channel.setdefault(c, []).append(s)
-        for c, skus in by_channel.items():
-            for start in range(0, len(skus), 500):
-                q = sa.select(i.c.sku, i.c.location).where(i.c.channel == c, i.c.sku.in_(skus[start:start + 500]))
-                out.update((c, s, loc) for s, loc in conn.execute(q))
+        out: set[Key] = set()
+        for c, loc, skus in _lookups(keys):
+            q = sa.select(i.c.sku).where(i.c.channel == c, i.c.location == loc, i.c.sku.in_(skus))
+            out.update((c, s, loc) for s in conn.execute(q).scalars())
         return out
 
     @staticmethod
-    def _confirmed(conn, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
-        out: dict[tuple[str, str, str], int] = {}
+    def _confirmed(conn, keys: Iterable[Key]) -> dict[Key, int]:
         lv = t.channel_levels
-        by_channel: dict[str, list[str]] = {}
-        for c, s, _ in keys:
-            by_channel.setdefault(c, []).append(s)
-        for c, skus in by_channel.items():
-            for start in range(0, len(skus), 500):
-                q = sa.select(lv.c.sku, lv.c.location, lv.c.confirmed).where(lv.c.channel == c, lv.c.sku.in_(skus[start:start + 500]))
-                for s, loc, v in conn.execute(q):
-                    out[(c, s, loc)] = v
+        out: dict[Key, int] = {}
+        for c, loc, skus in _lookups(keys):
+            q = sa.select(lv.c.sku, lv.c.confirmed).where(lv.c.channel == c, lv.c.location == loc, lv.c.sku.in_(skus))
+            for s, v in conn.execute(q):
+                out[(c, s, loc)] = v
         return out
 
     def sweep(self, channel: str | None = None) -> int:
         """Intents for every listed (SKU, location) where the hub's figure differs from
-        what the channel last confirmed and no intent exists."""
-        av, lv, i, li = t.channel_availability, t.channel_levels, t.sync_intents, t.channel_listings
-        found: dict[tuple[str, str, str], tuple[int, datetime]] = {}
-        held: list[tuple[str, str, str, int, datetime]] = []
-        now = datetime.now(UTC)
+        what the channel last confirmed and no intent exists; how many it queued or held.
+
+        The channel's listings are walked in SKU order, a page of about `sweep_page`
+        figures at a time: each page is read, then written in its own short transaction,
+        so memory stays flat however large the estate, and the API's writes get the
+        write lock between pages. A stop request ends the sweep after the page in hand
+        (the next one starts over; an intent written is never half-written)."""
+        total = 0
+        for ch in ([channel] if channel else list(self.pushers)):
+            per_location = getattr(self.pushers[ch], "per_location", False)
+            skus_per_page = max(1, self.sweep_page // self._figures_per_sku(ch, per_location))
+            after: str | None = None
+            while not self._stop.is_set():
+                page = self._sweep_page(ch, per_location, after, skus_per_page)
+                if page is None:
+                    break
+                after, found, held = page
+                self._queue_swept(ch, found, held)
+                total += len(found) + len(held)
+        return total
+
+    def _figures_per_sku(self, channel: str, per_location: bool) -> int:
+        if not per_location:
+            return 1
+        cl = t.channel_locations
         with self.engine.connect() as conn:
-            for ch in ([channel] if channel else list(self.pushers)):
-                per_location = getattr(self.pushers[ch], "per_location", False)
-                q = (
-                    sa.select(av.c.sku, av.c.location, av.c.quantity, lv.c.confirmed, lv.c.confirmed_at)
-                    .join(li, sa.and_(li.c.channel == av.c.channel, li.c.sku == av.c.sku))
-                    .outerjoin(lv, sa.and_(lv.c.channel == av.c.channel, lv.c.sku == av.c.sku, lv.c.location == av.c.location))
-                    .outerjoin(i, sa.and_(i.c.channel == av.c.channel, i.c.sku == av.c.sku, i.c.location == av.c.location))
-                    .where(av.c.channel == ch, i.c.id.is_(None),
-                           sa.or_(lv.c.confirmed.is_(None), lv.c.confirmed != av.c.quantity),
-                           (av.c.location != "") if per_location else (av.c.location == ""))
+            return max(1, conn.execute(sa.select(sa.func.count()).select_from(cl).where(cl.c.channel == channel)).scalar())
+
+    def _sweep_page(self, ch: str, per_location: bool, after: str | None, skus: int):
+        """The next `skus` listed SKUs after `after`: (last SKU, found, held), or None at
+        the end. `found` are figures to push now, `held` raises to push after the hold."""
+        av, lv, i, li = t.channel_availability, t.channel_levels, t.sync_intents, t.channel_listings
+        now = datetime.now(UTC)
+        found: dict[Key, tuple[int, int | None]] = {}
+        held: list[tuple[str, str, str, int, datetime]] = []
+        with self.engine.connect() as conn:
+            listed = sa.select(li.c.sku).where(li.c.channel == ch)
+            if after is not None:
+                listed = listed.where(li.c.sku > after)
+            page = conn.execute(listed.order_by(li.c.sku).limit(skus)).scalars().all()
+            if not page:
+                return None
+            lo, hi = page[0], page[-1]
+            q = (
+                sa.select(av.c.sku, av.c.location, av.c.quantity, lv.c.confirmed, lv.c.confirmed_at)
+                .join(li, sa.and_(li.c.channel == av.c.channel, li.c.sku == av.c.sku))
+                .outerjoin(lv, sa.and_(lv.c.channel == av.c.channel, lv.c.sku == av.c.sku, lv.c.location == av.c.location))
+                .outerjoin(i, sa.and_(i.c.channel == av.c.channel, i.c.sku == av.c.sku, i.c.location == av.c.location))
+                .where(av.c.channel == ch, av.c.sku >= lo, av.c.sku <= hi, i.c.id.is_(None),
+                       sa.or_(lv.c.confirmed.is_(None), lv.c.confirmed != av.c.quantity),
+                       (av.c.location != "") if per_location else (av.c.location == ""))
+            )
+            if per_location:
+                cl, fd = t.channel_locations, t.channel_feeds
+                q = q.join(cl, sa.and_(cl.c.channel == av.c.channel, cl.c.location == av.c.location)).join(
+                    fd, sa.and_(fd.c.channel == av.c.channel, fd.c.location == av.c.location))
+                # A mapped location that does not feed the channel shows nothing.
+                unfed = (
+                    sa.select(li.c.sku, cl.c.location, lv.c.confirmed)
+                    .join(cl, cl.c.channel == li.c.channel)
+                    .outerjoin(fd, sa.and_(fd.c.channel == cl.c.channel, fd.c.location == cl.c.location))
+                    .outerjoin(lv, sa.and_(lv.c.channel == li.c.channel, lv.c.sku == li.c.sku, lv.c.location == cl.c.location))
+                    .outerjoin(i, sa.and_(i.c.channel == li.c.channel, i.c.sku == li.c.sku, i.c.location == cl.c.location))
+                    .where(li.c.channel == ch, li.c.sku >= lo, li.c.sku <= hi, fd.c.location.is_(None), i.c.id.is_(None),
+                           sa.or_(lv.c.confirmed.is_(None), lv.c.confirmed != 0))
                 )
-                if per_location:
-                    cl, fd = t.channel_locations, t.channel_feeds
-                    q = q.join(cl, sa.and_(cl.c.channel == av.c.channel, cl.c.location == av.c.location)).join(
-                        fd, sa.and_(fd.c.channel == av.c.channel, fd.c.location == av.c.location))
-                if per_location:  # a mapped location that does not feed the channel shows nothing
-                    cl, f = t.channel_locations, t.channel_feeds
-                    unfed = (
-                        sa.select(li.c.sku, cl.c.location)
-                        .join(cl, cl.c.channel == li.c.channel)
-                        .outerjoin(f, sa.and_(f.c.channel == cl.c.channel, f.c.location == cl.c.location))
-                        .outerjoin(lv, sa.and_(lv.c.channel == li.c.channel, lv.c.sku == li.c.sku, lv.c.location == cl.c.location))
-                        .outerjoin(i, sa.and_(i.c.channel == li.c.channel, i.c.sku == li.c.sku, i.c.location == cl.c.location))
-                        .where(li.c.channel == ch, f.c.location.is_(None), i.c.id.is_(None),
-                               sa.or_(lv.c.confirmed.is_(None), lv.c.confirmed != 0))
-                    )
-                    for sku, loc in conn.execute(unfed):
-                        found[(ch, sku, loc)] = (0, now)
-                for sku, loc, qty, confirmed, confirmed_at in conn.execute(q):
-                    if confirmed is not None and confirmed < qty:  # raise only after the hold
-                        held.append((ch, sku, loc, qty, _aware(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
-                    else:
-                        found[(ch, sku, loc)] = (qty, now)
-        self.defer(held)
-        if found:
-            with self._lock:
-                for k, v in found.items():
-                    self._buffer.setdefault(k, v)
-            self.flush()
-        return len(found) + len(held)
+                for sku, loc, confirmed in conn.execute(unfed):
+                    found[(ch, sku, loc)] = (0, confirmed)
+            for sku, loc, qty, confirmed, confirmed_at in conn.execute(q):
+                if confirmed is not None and confirmed < qty:  # raise only after the hold
+                    held.append((ch, sku, loc, qty, _aware(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
+                else:
+                    found[(ch, sku, loc)] = (qty, confirmed)
+        return hi, found, held
+
+    def _queue_swept(self, channel: str, found: dict[Key, tuple[int, int | None]],
+                     held: list[tuple[str, str, str, int, datetime]]) -> None:
+        """One page of the sweep, in one transaction. An intent that appeared since the
+        page was read is newer than what the page saw, and is left as it is."""
+        if not found and not held:
+            return
+        now = datetime.now(UTC)
+        rows = [{"channel": c, "sku": s, "location": loc, "target": q, "priority": priority(q, confirmed),
+                 "generation": 0, "first_changed_at": now, "changed_at": now, "state": PENDING, "attempts": 0,
+                 "next_attempt_at": now} for (c, s, loc), (q, confirmed) in found.items()]
+        rows += _held_rows(held, now)
+        with self.engine.begin() as conn:
+            _insert_missing(conn, rows)
+        if found and channel in self._wake:
+            self._wake[channel].set()
 
     # -- sending ---------------------------------------------------------------------------
     def claim(self, channel: str, limit: int) -> list[_Claimed]:
@@ -546,7 +650,8 @@ class ChannelSync:
                 self._wake["flush"].clear()
                 time.sleep(self.flush_interval_s)  # let a burst gather
                 try:
-                    self.flush()
+                    while self.flush_one_page() and not self._stop.is_set():
+                        pass  # what a stop leaves buffered, stop's own flush writes
                 except Exception:
                     log.exception("sync intake flush failed; retrying")
 
@@ -561,18 +666,16 @@ class ChannelSync:
                     self._wake[channel].wait(0.2)
                     self._wake[channel].clear()
 
-        def sweeper():
-            while not self._stop.wait(self.sweep_interval_s):
+        def sweeper():  # the first sweep at once: what a dead worker left buffered
+            while not self._stop.is_set():
                 try:
                     self.sweep()
                     self.pending()
                 except Exception:
                     log.exception("sync sweep failed")
+                if self._stop.wait(self.sweep_interval_s):
+                    break
 
-        try:
-            self.sweep()
-        except Exception:
-            log.exception("initial sync sweep failed")
         self._threads = [threading.Thread(target=flusher, name="sync-intake", daemon=True),
                          threading.Thread(target=sweeper, name="sync-sweep", daemon=True)]
         self._threads += [threading.Thread(target=sender, args=(c,), name=f"sync-{c}", daemon=True) for c in self.pushers]

@@ -11,12 +11,18 @@ buffered if the process died after the row was marked published. Such a subscrib
 registers a `before_published` hook: the relay calls it with its own connection before it
 marks the page published, so the subscriber's rows and the "published" mark commit
 together, or neither does and the page is delivered again.
+
+The relay's transaction holds the write lock while those rows are written, so a page is
+bounded by the bytes of payload it hands out (`page_bytes`), not only by its rows: one
+row of the stock writer carries a whole batch's events, and 500 such rows were tens of
+thousands of intents in one transaction, the API's writes waiting behind it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +36,10 @@ from omnihub.adapters.db import tables as t
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[str, dict], None]
+
+#: Payload bytes one relay transaction hands out at most (a few thousand events); a
+#: single row larger than that is still relayed whole, alone.
+PAGE_BYTES = 256 * 1024
 
 
 class InProcessBus:
@@ -75,41 +85,58 @@ def _events_of(payload):
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, bus: InProcessBus, *, batch: int = 500) -> None:
+    def __init__(self, engine: Engine, bus: InProcessBus, *, batch: int = 500, page_bytes: int = PAGE_BYTES) -> None:
         self.engine = engine
         self.bus = bus
-        self.batch = batch
+        self.batch = batch  # rows looked at per page
+        self.page_bytes = page_bytes
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def relay_once(self) -> int:
         """Publish one page of unpublished outbox rows; returns how many events (a row
-        of a topic nobody listens to counts as one, and is marked published undecoded)."""
+        of a topic nobody listens to counts as one, and is marked published undecoded).
+        The page is the oldest rows up to `page_bytes` of payload (at least one row);
+        only the rows someone listens to are read whole."""
         o = t.outbox
         with self.engine.begin() as conn:  # SQLite: queued with the stock writers (see write_turn)
-            q = sa.select(o.c.id, o.c.topic, o.c.payload).where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch)
+            q = (sa.select(o.c.id, o.c.topic, sa.func.length(sa.cast(o.c.payload, sa.Text)).label("size"))
+                 .where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch))
             if conn.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            rows = conn.execute(q).all()
-            if not rows:
+            page, size = [], 0
+            for r in conn.execute(q).all():
+                if page and size + (r.size or 0) > self.page_bytes:
+                    break
+                page.append(r)
+                size += r.size or 0
+            if not page:
                 return 0
+            wanted = [r.id for r in page if self.bus.wants(r.topic)]
+            payloads = dict(conn.execute(sa.select(o.c.id, o.c.payload).where(o.c.id.in_(wanted))).all()) if wanted else {}
             published = 0
-            for r in rows:
-                if not self.bus.wants(r.topic):
+            for r in page:
+                if r.id not in payloads:
                     published += 1
                     continue
-                payload = json.loads(r.payload) if isinstance(r.payload, str) else r.payload
+                payload = payloads.pop(r.id)
+                payload = json.loads(payload) if isinstance(payload, str) else payload
                 for event in _events_of(payload):
                     self.bus.publish(r.topic, event)
                     published += 1
             self.bus.settle(conn)
-            conn.execute(o.update().where(o.c.id.in_([r.id for r in rows])).values(published_at=datetime.now(UTC)))
+            conn.execute(o.update().where(o.c.id.in_([r.id for r in page])).values(published_at=datetime.now(UTC)))
         return published
 
-    def drain(self) -> int:
+    def drain(self, deadline: float | None = None) -> int:
+        """Relay page after page, each its own transaction, until the outbox is empty, a
+        stop is requested or `deadline` (time.monotonic()) has passed."""
         total = 0
-        while n := self.relay_once():
+        while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            n = self.relay_once()
+            if not n:
+                break
             total += n
         return total
 
@@ -117,6 +144,8 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self, interval: float = 0.5) -> None:
+        self._stop.clear()
+
         def loop():
             while not self._stop.is_set():
                 self._wake.wait(interval)
