@@ -145,3 +145,23 @@ def test_a_failed_bulk_operation_falls_back_to_the_per_call_road(hub, shopify_sa
     # swap found them done and moved nothing twice.
     assert set(_app_changes(app).values()) <= {1}
     assert sum(_app_changes(app).values()) == sum(1 for k in opening if shows.get(k, 0) != opening[k])
+
+
+def test_the_sender_keeps_its_claim_while_shopify_runs_a_long_file(hub, shopify_sandbox):
+    import threading
+    import time
+
+    server, app, conn, setup, sync = _world(hub, shopify_sandbox, bulk_operation_min_duration_s=3000)  # 3 s here
+    sync.lease_s = 1.0
+    opening = setup["summary"].levels
+    _snapshot(hub, {k: q + 1 for k, q in opening.items()})
+    sync.flush()
+    sender = threading.Thread(target=sync.run_channel_once, args=("shopify",))
+    sender.start()
+    time.sleep(2.0)  # past the lease, while Shopify still runs the file
+    other = ChannelSync(hub.engine, owner="another-worker")
+    assert sender.is_alive() and other.claim("shopify", 10_000) == []
+    sender.join(30)
+    shows = _hub_shows(hub)
+    assert _shopify_shows(sync, conn, opening) == {k: shows.get(k, 0) for k in opening}
+    assert sync.idle() and set(_app_changes(app).values()) == {1}

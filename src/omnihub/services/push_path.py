@@ -71,6 +71,7 @@ class BulkRound:
         self.later: dict[int, PushOutcome] = {}  # stale or not applied: the per-call road resends them
 
     def run(self, bulk) -> None:
+        self.keep_alive()  # claiming a large file took a while: its first pieces' leases start over
         mapping = self.sync.mapping(self.channel)
         if any(c.sku not in mapping.items for c in self.by_id.values()):
             mapping = self.sync.mapping(self.channel, max_age_s=0)
