@@ -5,8 +5,8 @@ held by the Shopify sandbox (its catalog, locations and levels) and connected to
 scratch hub the way an operator connects a shop (tests/sync/shop_setup.py, the demo):
 credentials in the vault, locations and catalog imported from the shop (a bulk
 operation), every location feeding the per-location channel, the shop's levels taken as
-opening stock (`omnihub import-snapshot`), and what Shopify shows recorded as what it
-confirmed, so nothing needs pushing on day one.
+opening stock, and what Shopify shows recorded as what it confirmed, so nothing needs
+pushing on day one.
 
 The morning: a real `omnihub serve` and a real `omnihub worker` (its schedules short, so
 they run during the catch-up) run against that hub while a steady load of HTTP requests
@@ -279,61 +279,88 @@ class SyncWatch:
         return self.count()
 
 
-def _write_snapshots(shop: ShopView, code_of: dict[int, str], opening: Path, morning: Path, changed_share: float,
-                     seed: int) -> tuple[int, list[tuple[str, str]]]:
-    """The opening stock (what Shopify shows) and the morning's snapshot (every position,
-    `changed_share` of them with another figure); returns (positions, changed ones)."""
+def _write_morning(shop: ShopView, code_of: dict[int, str], morning: Path, changed_share: float,
+                   seed: int) -> tuple[int, list[tuple[str, str]]]:
+    """The morning's snapshot: every position, `changed_share` of them with another
+    figure than Shopify (and the hub) show; returns (positions, the changed ones)."""
     rng = random.Random(seed)
     changed: list[tuple[str, str]] = []
     rows = 0
-    with opening.open("w") as a, morning.open("w") as b:
-        a.write("sku,location,on_hand\n")
+    with morning.open("w") as b:
         b.write("sku,location,on_hand\n")
-        block_a: list[str] = []
         block_b: list[str] = []
         for sku, location_id, available in shop.levels():
             code = code_of.get(location_id)
             if code is None:
                 continue
             rows += 1
-            block_a.append(f"{sku},{code},{available}\n")
             if rng.random() < changed_share:
                 figure = (available + rng.randrange(1, 30)) % 61
                 changed.append((sku, code))
             else:
                 figure = available
             block_b.append(f"{sku},{code},{figure}\n")
-            if len(block_a) >= 20_000:
-                a.write("".join(block_a))
+            if len(block_b) >= 20_000:
                 b.write("".join(block_b))
-                block_a.clear()
                 block_b.clear()
-        a.write("".join(block_a))
         b.write("".join(block_b))
     return rows, changed
 
 
-def _confirm_shown_levels(engine, shop: ShopView, code_of: dict[int, str], progress: Progress | None,
-                          total: int) -> None:
-    """What Shopify shows is what it has confirmed (as shop_setup.py records it), in bulk."""
+def _opening_stock(engine, shop: ShopView, code_of: dict[int, str], progress: Progress | None, total: int) -> None:
+    """The shop's levels as the hub's opening stock, and as what Shopify has confirmed
+    (shop_setup.py's two steps), in bulk: positions and their receipts, and the
+    confirmed levels, a slice of SKUs per transaction; then the channel projections."""
+    from omnihub.adapters.db.bulk_sql import db_time, insert_many
+    from omnihub.adapters.db.channel_config import bump_version
+    from omnihub.adapters.db.engine import analyze_after_bulk_load
+    from omnihub.adapters.db.projection_rebuild import rebuild_all
+
     now = datetime.now(UTC)
-    rows: list[dict] = []
+    positions: list[tuple] = []
+    movements: list[tuple] = []
+    levels: list[tuple] = []
     done = 0
+
+    def write() -> None:
+        with engine.begin() as conn:
+            ts = db_time(conn, now)
+            insert_many(conn, "positions", ("sku", "location", "on_hand", "version"), positions)
+            insert_many(conn, "movements", ("sku", "location", "quantity", "from_state", "to_state", "reason",
+                                            "position_version", "occurred_at"),
+                        [(*m, ts) for m in movements])
+            insert_many(conn, "channel_levels", ("channel", "sku", "location", "confirmed", "confirmed_at"),
+                        [(*lv, ts) for lv in levels])
+        positions.clear()
+        movements.clear()
+        levels.clear()
+
     for sku, location_id, available in shop.levels():
         code = code_of.get(location_id)
         if code is None:
             continue
-        rows.append({"channel": CHANNEL, "sku": sku, "location": code, "confirmed": available, "confirmed_at": now})
-        if len(rows) >= 20_000:
-            with engine.begin() as conn:
-                conn.execute(t.channel_levels.insert(), rows)
-            done += len(rows)
-            rows.clear()
+        positions.append((sku, code, available, 1))
+        if available:
+            movements.append((sku, code, available, "received", "on_hand", "receipt", 1))
+        levels.append((CHANNEL, sku, code, available))
+        if len(positions) >= 20_000:
+            done += len(positions)
+            write()
             if progress:
-                progress("recording what Shopify shows", done, total)
-    if rows:
-        with engine.begin() as conn:
-            conn.execute(t.channel_levels.insert(), rows)
+                progress("opening stock: positions written", done, total)
+    write()
+    with engine.begin() as conn:
+        bump_version(conn)
+    rebuilt = 0
+
+    def rebuilt_page(n: int) -> None:
+        nonlocal rebuilt
+        rebuilt += n
+        if progress:
+            progress("opening stock: channel figures computed (SKUs)", rebuilt, None)
+
+    rebuild_all(engine, progress=rebuilt_page)
+    analyze_after_bulk_load(engine)
 
 
 def _import_snapshot(path: Path, url: str, env: dict) -> tuple[float, float, str]:
@@ -455,20 +482,17 @@ def bench_estate(backend: str = "sqlite", *, skus: int = 100_000, locations: int
                 code_of = {i: code for code, i in location_ids.items()}
                 view = ShopView(shop_path, location_ids)
 
-                say("writing the opening and morning snapshots")
+                say("writing the morning snapshot")
                 t0 = time.monotonic()
-                opening, morning = tmp_path / "opening.csv", tmp_path / "morning.csv"
-                positions, changed = _write_snapshots(view, code_of, opening, morning, changed_share, seed)
+                morning = tmp_path / "morning.csv"
+                positions, changed = _write_morning(view, code_of, morning, changed_share, seed)
                 timings["snapshot_files_s"] = time.monotonic() - t0
-                say(f"opening stock: importing {positions:,} positions")
-                opening_s, opening_rss, opening_summary = _import_snapshot(opening, url, env)
-                timings["opening_import_s"] = opening_s
                 t0 = time.monotonic()
-                _confirm_shown_levels(hub.engine, view, code_of, say, positions)
+                _opening_stock(hub.engine, view, code_of, say, positions)
+                timings["opening_stock_s"] = time.monotonic() - t0
                 with hub.engine.begin() as conn:  # the channel already shows these figures (see the docstring)
                     conn.execute(t.outbox.update().where(t.outbox.c.published_at.is_(None))
                                  .values(published_at=datetime.now(UTC)))
-                timings["confirmed_levels_s"] = time.monotonic() - t0
                 token = _bench_token(hub)
                 load_skus = sorted(view.item_of)
             finally:
@@ -551,8 +575,7 @@ def bench_estate(backend: str = "sqlite", *, skus: int = 100_000, locations: int
         "positions": positions,
         "changed_positions": len(changed),
         "setup": {"seconds": round(setup_s, 1), **{k: round(v, 1) for k, v in timings.items()},
-                  "catalog": summary.as_dict() | {"levels": positions}, "opening_import_peak_rss_mb": opening_rss,
-                  "opening_summary": opening_summary},
+                  "catalog": summary.as_dict() | {"levels": positions}},
         "morning_import": {"seconds": round(morning_s, 2), "rows_per_s": round(positions / morning_s),
                            "peak_rss_mb": morning_rss, "summary": morning_summary},
         "catch_up": {
