@@ -89,3 +89,46 @@ def stocked(hub):
 def count_rows(hub: Hub, table: str) -> int:
     with hub.engine.connect() as conn:
         return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+
+
+# -- access: every API route needs a principal (entrypoints/api/access.py) ---------------
+
+def issue_token(hub_or_engine, role: str = "admin", *, name: str | None = None, scopes=(), locations=(),
+                expires_days: float | None = None) -> str:
+    """A real API token of `role` in the hub's database (the resolver verifies it as any)."""
+    from omnihub.services.api_tokens import ApiTokens
+
+    tokens = getattr(hub_or_engine, "tokens", None) or ApiTokens(getattr(hub_or_engine, "engine", hub_or_engine))
+    return tokens.create(name or f"tests-{role}", role, scopes=scopes, locations=locations,
+                         expires_days=expires_days, created_by="tests").token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class SignedIn:
+    """An ASGI app whose requests carry a bearer token unless they bring their own
+    Authorization: the tests that drive the API with plain `httpx.get(url)` act as the
+    principal of `token` through the real resolver."""
+
+    def __init__(self, app, token: str) -> None:
+        self.app, self.token = app, token
+        self._header = (b"authorization", f"Bearer {token}".encode())
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not any(k == b"authorization" for k, _ in scope.get("headers", [])):
+            scope = {**scope, "headers": [*scope.get("headers", []), self._header]}
+        return await self.app(scope, receive, send)
+
+
+def admin_app(hub: Hub, **kw):
+    """The hub's API as an admin (one token made for it): what most API tests drive."""
+    from omnihub.entrypoints.api.app import create_app
+
+    return SignedIn(create_app(hub=hub, **kw), issue_token(hub, "admin"))
+
+
+@pytest.fixture
+def admin_token(hub) -> str:
+    return issue_token(hub, "admin")

@@ -11,7 +11,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from tests.conftest import count_rows
 
 PROBLEM = "application/problem+json"
@@ -21,7 +21,7 @@ CSV = {"Content-Type": "text/csv"}  # what a snapshot upload declares
 
 @pytest.fixture
 def api(hub):
-    with TestClient(create_app(hub=hub)) as client:
+    with TestClient(admin_app(hub)) as client:
         client.post("/api/v1/locations", json={"code": "WH", "name": "Warehouse", "kind": "warehouse",
                                                 "capabilities": ["ship"], "lat": 40.7, "lng": -74.0})
         client.post("/api/v1/products", json={"title": "Tee", "variants": [{"sku": "TEE-M"}, {"sku": "TEE-L"}]})

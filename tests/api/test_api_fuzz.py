@@ -26,7 +26,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.config import SchemathesisConfig
 
 from omnihub.entrypoints.api.app import create_app
-from tests.conftest import add_location, add_skus
+from tests.conftest import add_location, add_skus, issue_token
 
 EXAMPLES = int(os.environ.get("OMNIHUB_FUZZ_EXAMPLES", "25"))
 CONFIG = {
@@ -47,8 +47,9 @@ def api_schema(hub):
     hub.catalog.upsert_channel("amazon", name="Amazon", kind="amazon", feeds={"WH": "ship"})
     hub.inventory.receive("A", "WH", 50)
     hub.inventory.receive("0", "ST", 50)
+    authenticated = {**CONFIG, "headers": {"Authorization": f"Bearer {issue_token(hub, 'admin')}"}}  # as an admin
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(hub=hub),
-                                          config=SchemathesisConfig.from_dict(CONFIG))
+                                          config=SchemathesisConfig.from_dict(authenticated))
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 
 PROBLEM = "application/problem+json"
 HUGE = 2**64
@@ -14,7 +14,7 @@ HUGE = 2**64
 
 @pytest.fixture
 def api(hub):
-    with TestClient(create_app(hub=hub)) as client:
+    with TestClient(admin_app(hub)) as client:
         assert client.post("/api/v1/locations", json={"code": "WH", "name": "Warehouse", "kind": "warehouse",
                                                        "capabilities": ["ship"]}).status_code == 201
         assert client.post("/api/v1/products", json={"title": "Tee", "variants": [{"sku": "A"}]}).status_code == 201

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.entrypoints.api.request_guards import host_allowed
 from omnihub.settings import LOOPBACK_HOSTS, Settings
 from tests.conftest import add_location, add_skus, count_rows
@@ -20,7 +20,7 @@ PROBLEM = "application/problem+json"
 def api(hub):
     add_location(hub, "WH", kind="warehouse", capabilities=["ship"])
     add_skus(hub, "TEE-M")
-    with TestClient(create_app(hub=hub)) as client:
+    with TestClient(admin_app(hub)) as client:
         yield client
 
 
@@ -100,7 +100,7 @@ def test_only_allowed_hosts_are_answered(api, hub):
     for host in ("127.0.0.1:8000", "localhost", "LOCALHOST:1", "[::1]:8000", "testserver"):
         assert api.get("/healthz", headers={"Host": host}).status_code == 200, host
     # `serve --host hub.internal` answers to that name too.
-    with TestClient(create_app(hub=hub, extra_hosts=["hub.internal"])) as served:
+    with TestClient(admin_app(hub, extra_hosts=["hub.internal"])) as served:
         assert served.get("/healthz", headers={"Host": "hub.internal:8443"}).status_code == 200
         problem(served.get("/healthz", headers={"Host": "hub.internal.evil.example"}), 400)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from tests.conftest import count_rows
 
 PROBLEM = "application/problem+json"
@@ -16,7 +16,7 @@ CSV = {"Content-Type": "text/csv"}  # what a snapshot upload declares
 
 @pytest.fixture
 def api(hub):
-    with TestClient(create_app(hub=hub)) as client:
+    with TestClient(admin_app(hub)) as client:
         client.post("/api/v1/locations", json={"code": "WH", "name": "Warehouse", "kind": "warehouse", "capabilities": ["ship"],
                                                 "lat": 40.7, "lng": -74.0, "time_zone": "America/New_York"})
         client.post("/api/v1/locations", json={"code": "ST", "name": "Store", "kind": "store", "capabilities": ["ship", "pickup"]})

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import make_engine
+from tests.conftest import bearer, issue_token
 from tests.live_server import free_port
 
 UNITS = 60
@@ -30,8 +31,11 @@ def test_two_api_workers_share_one_database_without_overselling(clean_url, tmp_p
          "--port", str(port), "--database-url", url],
         env={**os.environ, "OMNIHUB_LOG_LEVEL": "WARNING"}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/api/v1"
+    engine = make_engine(url)
+    operator = bearer(issue_token(engine, "operator"))  # made in the database; each worker verifies it itself
+    engine.dispose()
     try:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=operator) as client:
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -49,7 +53,7 @@ def test_two_api_workers_share_one_database_without_overselling(clean_url, tmp_p
                                                               "quantity": UNITS}).status_code == 201
 
         def reserve(_: int) -> int:
-            with httpx.Client(timeout=60) as c:
+            with httpx.Client(timeout=60, headers=operator) as c:
                 return c.post(f"{base}/stock/reserve", json={"sku": "TEE", "location": "WH", "quantity": 1}).status_code
 
         with ThreadPoolExecutor(16) as pool:

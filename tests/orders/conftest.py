@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 
 NYC_CUSTOMER = {"country": "US", "lat": 40.7505, "lng": -73.9934}  # Midtown
 
 
 @pytest.fixture
 def estate(hub):
-    with TestClient(create_app(hub=hub)) as api:
+    with TestClient(admin_app(hub)) as api:
         for loc in [
             {"code": "WH-NJ", "name": "Newark warehouse", "kind": "warehouse", "lat": 40.7357, "lng": -74.1724,
              "capabilities": ["ship"], "priority": 10},

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.adapters.db import tables as t
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.entrypoints.worker import Schedules, Worker
 from tests.sync.conftest import SHOPIFY_SECRET, amazon_secrets, shopify_secrets
 from tests.sync.shop_setup import connect_shopify
@@ -53,7 +53,7 @@ def build_world(hub, serve, shopify_sandbox, amazon_sandbox, *, faults: dict | N
                 secret_key: str | None = None) -> World:
     """`secret_key` encrypts the channels' credentials: pass one to share them with a worker process."""
     hub.vault = CredentialVault(hub.engine, secret_key or Fernet.generate_key().decode())
-    api = serve(create_app(hub=hub))
+    api = serve(admin_app(hub))
     shop, shop_app = shopify_sandbox(webhook_faults=faults or {}, catalog_products=6, catalog_variants_per_product=2,
                                      catalog_stores=2, catalog_warehouses=1, initial_stock_max=10)
     amazon, _, amazon_cfg = amazon_sandbox(catalog_size=0, notification_destination=api.url + "/webhooks/amazon",

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 from omnihub.adapters.channels.amazon.notification_signature import HEADER, sign
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.adapters.db import tables as t
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 
 SECRET = "forwarder-secret"
 
@@ -25,7 +25,7 @@ def _hub_api(hub, serve, secret: str | None = SECRET):
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
     if secret:
         hub.vault.put("amazon_seller", {"endpoint": "http://unused", "notification_secret": secret})
-    return serve(create_app(hub=hub))
+    return serve(admin_app(hub))
 
 
 def _note(nid: str = "n-1", quantity: int = 3) -> bytes:

@@ -64,6 +64,13 @@ def test_demo_starts_connects_and_stops(tmp_path):
     assert "Shopify (online + POS) and Amazon connected" in result.output
     assert f"http://127.0.0.1:{ports[0]}/api/v1/docs" in result.output
     assert (tmp_path / "demo" / "omnihub.db").exists()
+    # its first start made an admin and a token, printed them with the URLs, and kept them for the user only
+    creds = json.loads((tmp_path / "demo" / "credentials.json").read_text())
+    assert creds["email"] in result.output and creds["password"] in result.output and creds["token"] in result.output
+    assert (tmp_path / "demo" / "credentials.json").stat().st_mode & 0o077 == 0
+    with closing(sqlite3.connect(tmp_path / "demo" / "omnihub.db")) as conn:
+        assert conn.execute("SELECT role FROM users").fetchall() == [("admin",)]
+        assert creds["token"] not in str(conn.execute("SELECT * FROM api_tokens").fetchall())
 
 
 def test_demo_drives_every_channel_and_reports_no_refusal_and_no_oversell(tmp_path):
@@ -95,9 +102,11 @@ def test_sigterm_stops_the_demo_cleanly_and_a_restart_keeps_its_orders(tmp_path)
     try:
         deadline, orders = time.monotonic() + 300, []
         while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                orders = httpx.get(api + "/orders", params={"limit": 500}, timeout=5).json()["items"]
-            except (httpx.HTTPError, ValueError, KeyError):
+            try:  # the demo's admin token, from the file its first start wrote
+                token = json.loads((state / "credentials.json").read_text())["token"]
+                orders = httpx.get(api + "/orders", params={"limit": 500}, timeout=5,
+                                   headers={"Authorization": f"Bearer {token}"}).json()["items"]
+            except (httpx.HTTPError, OSError, ValueError, KeyError):
                 orders = []
             if len({o["channel"] for o in orders}) == 3:
                 break

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from omnihub.domain.channel_fulfilment import NoticeRefused, Told
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.entrypoints.cli.main import app as cli
 from omnihub.services.fulfilment_sync import FulfilmentSync
 from tests.sync.test_fulfilment_sync import _Flaky, _shipped_order
@@ -28,7 +28,7 @@ def _delta(before: dict, after: dict) -> dict:
 
 def test_counters_and_the_api_list_and_retry(stocked, serve):
     hub = stocked
-    api = serve(create_app(hub=hub))
+    api = serve(admin_app(hub))
     down, refused = _shipped_order(hub, "6001"), _shipped_order(hub, "6002")
     notifier = _Flaky([ConnectionError("shop down"), NoticeRefused("order cancelled on the channel"),
                        Told("gid://shopify/Fulfillment/1"), Told("gid://shopify/Fulfillment/2")])

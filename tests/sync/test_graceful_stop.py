@@ -49,7 +49,13 @@ def test_serve_stops_gracefully(tmp_path, sig):
                             env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         _wait_for(lambda: _healthy(f"http://127.0.0.1:{port}/healthz"), proc)
-        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/locations", timeout=10).status_code == 200
+        made = subprocess.run([OMNIHUB, "tokens", "create", "--name", "probe", "--role", "read_only",
+                               "--database-url", f"sqlite:///{db}"], env=_env(tmp_path), capture_output=True, text=True)
+        assert made.returncode == 0, made.stdout + made.stderr
+        token = made.stdout.strip().splitlines()[-1]  # alone on the last line
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/locations", timeout=10).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/locations", timeout=10,
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 200
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=60)
     finally:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.adapters.channels.shopify.webhook_signature import sign
 from omnihub.adapters.db import tables as t
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.entrypoints.cli.main import app as cli
 from tests.sync.conftest import SHOPIFY_SECRET
 
@@ -29,7 +29,7 @@ SHOP = "omnihub-poison.myshopify.com"
 def _api(hub, serve):
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
     hub.vault.put("shopify", {"shop_url": f"https://{SHOP}", "access_token": "x", "client_secret": SHOPIFY_SECRET})
-    return serve(create_app(hub=hub))
+    return serve(admin_app(hub))
 
 
 def _post(url: str, body: bytes, webhook_id: str, topic: str = "orders/create") -> None:

@@ -28,7 +28,7 @@ from omnihub.adapters.db import tables as t
 from omnihub.domain.ledger import LedgerError
 from omnihub.domain.limits import MAX_LINE_QUANTITY
 from omnihub.domain.orders import Order, OrderLine
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
 from omnihub.services.order_history import import_open_orders
 from tests.sync.conftest import SHOPIFY_SECRET
@@ -68,7 +68,7 @@ def _assert_refused_as_told(hub, ids: dict[str, str]) -> None:
 # -- the API, and the pipeline every door goes through ---------------------------------------------
 def test_the_api_and_the_pipeline_refuse_the_same_orders(stocked):
     hub = stocked
-    api = TestClient(create_app(hub=hub))
+    api = TestClient(admin_app(hub))
     for case, ((quantity, price, has_lines), (field, _)) in CASES.items():
         lines = [{"sku": "A", "quantity": quantity, "unit_price_minor": int(float(price) * 100)
                   if float(price) < 1e15 else 10**22}] if has_lines else []
@@ -95,7 +95,7 @@ def test_shopify_webhooks_are_held_to_the_same_limits(stocked, serve):
     shop = "omnihub-limits.myshopify.com"
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
     hub.vault.put("shopify", {"shop_url": f"https://{shop}", "access_token": "x", "client_secret": SHOPIFY_SECRET})
-    api = serve(create_app(hub=hub))
+    api = serve(admin_app(hub))
     ids = {}
     for n, (case, spec) in enumerate([*((c, spec) for c, (spec, _) in CASES.items()), ("limit", AT_THE_LIMIT)]):
         quantity, price, has_lines = spec

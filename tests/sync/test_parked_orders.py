@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from omnihub.adapters.channels.credentials import CredentialVault
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.entrypoints.cli.main import app as cli
 from omnihub.services.channel_polling import AmazonPoller
 from tests.conftest import add_location, add_skus
@@ -29,7 +29,7 @@ def test_an_unknown_sku_order_is_parked_once_and_not_refused_again_by_polls(hub,
     add_skus(hub, "A")
     hub.catalog.upsert_channel("amazon_seller", name="Amazon", kind="amazon", feeds={"WH": "ship"})
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
-    api = serve(create_app(hub=hub))
+    api = serve(admin_app(hub))
     amazon, _, cfg = amazon_sandbox(catalog_size=2, rate_multiplier=50.0)
     control = amazon.url + "/_sandbox"
     unknown = httpx.get(control + "/listings").json()["listings"][0]["sku"]  # a listing the hub never imported

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.adapters.channels.shopify import documents as docs
 from omnihub.adapters.db import tables as t
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from omnihub.services.customer_privacy import CustomerPrivacy
 from tests.sync.conftest import shopify_secrets, wait_until
 from tests.sync.shop_setup import connect_shopify
@@ -108,7 +108,7 @@ def _shop(hub, serve, shopify_sandbox, shopify_connector, tmp_path):
     """A hub connected to a Shopify sandbox whose privacy webhooks go to the hub's receiver."""
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
     hub.privacy = hub.inbox.privacy = CustomerPrivacy(hub.engine, tmp_path / "privacy-exports")
-    api = serve(create_app(hub=hub))
+    api = serve(admin_app(hub))
     shop, _ = shopify_sandbox(compliance_webhook_url=api.url + "/webhooks/shopify", initial_stock_max=40)
     hub.vault.put("shopify", shopify_secrets(shop.url))
     connector = shopify_connector(shop.url)

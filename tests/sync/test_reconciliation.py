@@ -140,10 +140,10 @@ def test_every_kind_of_difference_is_classified_and_repaired(hub, serve, shopify
 
 
 def test_api_problems(hub, serve):
-    from omnihub.entrypoints.api.app import create_app
+    from tests.conftest import admin_app
     from omnihub.services.reconciliation import Reconciliation
 
-    api = serve(create_app(hub=hub))
+    api = serve(admin_app(hub))
     missing = httpx.get(api.url + "/api/v1/reconciliation/runs/999")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     unknown = httpx.post(api.url + "/api/v1/reconciliation/runs", json={"channel": "walmart"})

@@ -52,11 +52,11 @@ def api_with_shopify(hub, serve):
     from cryptography.fernet import Fernet
 
     from omnihub.adapters.channels.credentials import CredentialVault
-    from omnihub.entrypoints.api.app import create_app
+    from tests.conftest import admin_app
 
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
     hub.vault.put("shopify", {"shop_url": "http://127.0.0.1:9", "access_token": "x", "client_secret": "y"})
-    return serve(create_app(hub=hub))
+    return serve(admin_app(hub))
 
 
 def test_a_run_whose_process_died_is_reported_failed_and_a_new_one_starts_at_once(hub, api_with_shopify):

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from omnihub.adapters.channels.credentials import CredentialVault
 from omnihub.adapters.channels.shopify.webhook_signature import sign
-from omnihub.entrypoints.api.app import create_app
+from tests.conftest import admin_app
 from tests.sync.conftest import SHOPIFY_SECRET
 
 
@@ -22,7 +22,7 @@ SHOP = "omnihub-test.myshopify.com"
 def _hub_api(hub, serve):
     hub.vault = CredentialVault(hub.engine, Fernet.generate_key().decode())
     hub.vault.put("shopify", {"shop_url": f"https://{SHOP}", "access_token": "x", "client_secret": SHOPIFY_SECRET})
-    return serve(create_app(hub=hub))
+    return serve(admin_app(hub))
 
 
 def _post(url, body: bytes, *, secret=SHOPIFY_SECRET, webhook_id="w-1", topic="orders/create", shop=SHOP, path=""):

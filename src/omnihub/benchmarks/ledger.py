@@ -63,10 +63,17 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers: int, batch_max: int, window: int,
-                   seed_base: int, start_at: float, done_counter, out) -> None:
-    """One hub process: its own engine and group-commit writer, `callers` threads."""
+                   seed_base: int, start_at: float, done_counter, out, token: str | None = None) -> None:
+    """One hub process: its own engine and group-commit writer, `callers` threads; with a
+    token, each movement first passes the API's resolver (benchmarks/auth.py)."""
     engine = make_engine(url, pool_size=2)
     writer = StockWriter(engine, batch_max=batch_max)
+    access = None
+    if token:
+        from omnihub.benchmarks.auth import MOVEMENT_PERMISSION, RequestAccess
+        from omnihub.domain.access import Permission
+
+        access = RequestAccess(engine, token)
     tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
     latencies: list[float] = []
     lock = threading.Lock()
@@ -94,6 +101,8 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
                     m = Movement(sku, loc, 1, S.ON_HAND, S.SOLD, Reason.SALE)
                 else:
                     m = Movement(sku, loc, 1, S.ON_HAND, S.DAMAGED, Reason.DAMAGE)
+            if access is not None:
+                access.check(MOVEMENT_PERMISSION.get(m.reason, Permission.STOCK_MOVE), loc)
             cmd = StockCommand("movement", ((sku, loc),), fixed_plan([m]), allow_oversell=True)
             inflight.append((time.perf_counter(), writer.submit(cmd)))
             if len(inflight) >= window:
@@ -127,13 +136,15 @@ def _spread_worker(url: str, skus: int, locations: int, per_caller: int, callers
     end = time.time()
     cpu = time.process_time() - cpu0
     writer.close()
+    if access is not None:
+        access.close()
     engine.dispose()
     out.put({"begin": begin, "end": end, "cpu_s": cpu, "lat": latencies, "failed": failures, "batches": writer.batches,
-             "done": per_caller * callers})
+             "done": per_caller * callers, "auth_checks": access.checked if access is not None else 0})
 
 
 def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: int, batch_max: int,
-               window: int = 256, processes: int = 1, progress=None) -> dict:
+               window: int = 256, processes: int = 1, progress=None, token: str | None = None) -> dict:
     """`processes` hub processes share the callers, as `omnihub serve --workers N` does: on
     2 cores one process's writer commits while the other's callers prepare the next
     commands (on SQLite the writers take turns on the file, see write_turn.py)."""
@@ -144,7 +155,7 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
     per_caller = movements // (per_proc * processes)
     start_at = time.time() + 3.0
     procs = [ctx.Process(target=_spread_worker, args=(url, skus, locations, per_caller, per_proc, batch_max, window,
-                                                      100 * i, start_at, counter, q)) for i in range(processes)]
+                                                      100 * i, start_at, counter, q, token)) for i in range(processes)]
     for p in procs:
         p.start()
     results = []
@@ -170,6 +181,7 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
         "attempts": done,
         "movements_recorded": recorded,
         "refused": sum(r["failed"] for r in results),  # e.g. a sale where the stock ran out
+        "auth_checks": sum(r["auth_checks"] for r in results),
         "processes": processes,
         "callers": per_proc * processes,
         "window": window,
@@ -269,17 +281,27 @@ def run_hot_sku(url: str, *, writers: int, attempts: int, stock: int, threads_pe
 def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movements: int = 200_000,
                  callers: int = 8, writers: int = 8, hot_attempts: int = 40_000, batch_max: int = 2000,
                  channels: int = 2, processes: int = 2, window: int = 256, callers_per_writer: int = 32,
-                 base_url: str | None = None, progress=None) -> dict:
+                 base_url: str | None = None, progress=None, with_token: bool = False) -> dict:
     """The ledger alone (the headline figures), then the same load on a hub with
     `channels` channels, whose availability every movement also updates in the same
-    transaction (`with_channels`; skipped with 0)."""
+    transaction (`with_channels`; skipped with 0). `with_token`: every spread movement
+    first passes the API's resolver with an operator's token (benchmarks/auth.py)."""
+    resolver: dict = {}
 
     def measure(n_channels: int) -> tuple[dict, dict]:
         with scratch_database(backend, base_url) as url:
             migrate(url)
             seed_catalog(url, skus, locations, n_channels)
+            token = None
+            if with_token:
+                from omnihub.benchmarks.auth import issue_bench_token, resolver_timings
+
+                token = issue_bench_token(url, "operator")
+                if not resolver:
+                    resolver.update(resolver_timings(url, token))
             spread = run_spread(url, skus=skus, locations=locations, movements=movements, callers=callers,
-                                batch_max=batch_max, window=window, processes=processes, progress=progress)
+                                batch_max=batch_max, window=window, processes=processes, progress=progress,
+                                token=token)
             hot = run_hot_sku(url, writers=writers, attempts=hot_attempts, stock=hot_attempts * 2,
                               threads_per_writer=callers_per_writer)
         return spread, hot
@@ -313,6 +335,9 @@ def bench_ledger(backend: str, *, skus: int = 10_000, locations: int = 50, movem
             "hot": hot_ch,
         }
         result["lost_updates"] += hot_ch["lost_updates"]
+    result["with_token"] = with_token
+    if with_token:
+        result["resolver"] = resolver
     result["peak_rss_mb"] = peak_rss_mb()
     result["core_build"] = CORE_BUILD
     return result

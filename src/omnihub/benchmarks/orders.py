@@ -184,11 +184,25 @@ def _drive(hub: Hub, batch: list[Order], rate: float | None, callers: int, windo
     return elapsed, latencies, outcomes, failures, pauses.as_dict()
 
 
+def _behind_the_door(hub: Hub, token: str | None) -> None:
+    """With a token, every order first passes the API's resolver (benchmarks/auth.py)."""
+    if token:
+        from omnihub.benchmarks.auth import CheckedOrders, RequestAccess
+
+        hub.orders = CheckedOrders(hub.orders, RequestAccess(hub.engine, token))  # type: ignore[assignment]
+
+
+def _auth_checks(hub: Hub) -> int:
+    access = getattr(hub.orders, "access", None)
+    return access.checked if access is not None else 0
+
+
 def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int, points, callers: int, window: int,
-                   rate: float | None, start_at: float, out) -> None:
+                   rate: float | None, start_at: float, out, token: str | None = None) -> None:
     """One hub process (as one `serve` worker): its own writer, its share of the orders."""
     hub = Hub.open(Settings(database_url=url, writer_batch_max=1000), run_migrations=False, relay=False)
     try:
+        _behind_the_door(hub, token)
         every = make_orders(orders + processes, skus, points, random.Random(12))
         mine, warm_up = every[:orders][index::processes], every[orders + index]
         tune_for_throughput()
@@ -211,19 +225,19 @@ def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int,
                           "failures": failures, "batches": writer.batches, "deferred": writer.deferred,
                           "escalated": writer.escalated, "phase_seconds": writer.phase_seconds,
                           "evicted": writer.store.cache.evicted if writer.store.cache is not None else 0,
-                          "gc_pauses": pauses, "peak_rss_mb": peak_rss_mb()}))
+                          "gc_pauses": pauses, "peak_rss_mb": peak_rss_mb(), "auth_checks": _auth_checks(hub)}))
     finally:
         hub.close()
 
 
 def _run_processes(url: str, processes: int, orders: int, skus: int, points, callers: int, window: int,
-                   rate: float | None, progress=None) -> list[dict]:
+                   rate: float | None, progress=None, token: str | None = None) -> list[dict]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     start_at = time.time() + 4.0  # every process imported, connected and warm first
     per_proc = max(1, callers // processes)
     procs = [ctx.Process(target=_orders_worker, args=(url, i, processes, orders, skus, points, per_proc, window, rate,
-                                                      start_at, q)) for i in range(processes)]
+                                                      start_at, q, token)) for i in range(processes)]
     for p in procs:
         p.start()
     results: list[dict] = []
@@ -246,7 +260,7 @@ def _run_processes(url: str, processes: int, orders: int, skus: int, points, cal
 
 def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, locations: int = 50, per_sku: int = 10,
                  callers: int = 8, window: int = 8, rate: float | None = None, base_url: str | None = None,
-                 processes: int = 2, progress=None) -> dict:
+                 processes: int = 2, progress=None, with_token: bool = False) -> dict:
     """Closed loop (default): `callers` threads each keep `window` orders in flight; the
     default 64 in flight is where throughput and p99 are judged together (a window of 64,
     512 in flight, gives the writers' most at several times the latency: batches of ~85
@@ -263,9 +277,16 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         hub = Hub.open(Settings(database_url=url, writer_batch_max=1000), run_migrations=False, relay=False)
         try:
             points = seed(hub, skus, locations, per_sku, rng)
+            token, resolver, auth_checks = None, None, 0
+            if with_token:  # an integration token that may ingest orders, as an ERP or a channel bridge holds
+                from omnihub.benchmarks.auth import issue_bench_token, resolver_timings
+
+                token = issue_bench_token(url, "integration", scopes=["orders.ingest", "stock.receive"])
+                resolver = resolver_timings(url, token)
             if processes > 1:
                 hub.close()
-                results = _run_processes(url, processes, orders, skus, points, callers, window, rate, progress)
+                results = _run_processes(url, processes, orders, skus, points, callers, window, rate, progress, token)
+                auth_checks = sum(r["auth_checks"] for r in results)
                 orders = sum(r["orders"] for r in results)
                 elapsed = max(r["end"] for r in results) - min(r["begin"] for r in results)
                 latencies = [x for r in results for x in r["lat"]]
@@ -287,7 +308,9 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
             else:
                 batch = make_orders(orders, skus, points, random.Random(12))
                 tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
+                _behind_the_door(hub, token)
                 elapsed, latencies, outcomes, failures, gc_pauses = _drive(hub, batch, rate, callers, window, progress)
+                auth_checks = _auth_checks(hub)
                 batches, deferred, escalated = hub.writer.batches, hub.writer.deferred, hub.writer.escalated
                 phases = dict(hub.writer.phase_seconds)
                 evicted = hub.writer.store.cache.evicted if hub.writer.store.cache is not None else 0
@@ -314,6 +337,9 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "locations": locations,
         "skus": skus,
         "stocked_locations_per_sku": per_sku,
+        "with_token": with_token,
+        "auth_checks": auth_checks,
+        **({"resolver": resolver} if resolver else {}),
         "mode": "open loop" if rate else "closed loop",
         "offered_per_s": rate,
         "callers": None if rate else callers,

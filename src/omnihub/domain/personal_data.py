@@ -27,6 +27,7 @@ from omnihub.domain.customers import match_keys, normalize_email, normalize_phon
 from omnihub.domain.orders import NO_CUSTOMER, Address, Order
 
 ERASED = "[erased]"
+MASKED = "[masked]"
 
 #: objects that describe a person or a place they live: only the country survives
 PERSON_OBJECTS = frozenset({"customer", "shipping_address", "billing_address", "default_address", "addresses",
@@ -154,26 +155,38 @@ def _blank(value: Any) -> Any:
     return None
 
 
-def erase_payload(value: Any, *, inside_person: bool = False) -> Any:
+def erase_payload(value: Any, *, inside_person: bool = False, blank=_blank, gone: Any = None) -> Any:
     """A channel payload (parsed JSON) without the personal data it carries (see the
-    module docstring); the structure, ids, lines and amounts stay."""
+    module docstring); the structure, ids, lines and amounts stay. `blank` and `gone`
+    say what replaces a personal value (masked_payload shows `[masked]` instead)."""
     if isinstance(value, list):
-        return [erase_payload(v, inside_person=inside_person) for v in value]
+        return [erase_payload(v, inside_person=inside_person, blank=blank, gone=gone) for v in value]
     if not isinstance(value, dict):
-        return None if inside_person and value is not None and not isinstance(value, bool) else value
+        return gone if inside_person and value is not None and not isinstance(value, bool) else value
     out: dict = {}
     for k, v in value.items():
         key = _snake(k) if isinstance(k, str) else k
         if key in PERSONAL_LEAVES:
-            out[k] = _blank(v)
+            out[k] = blank(v)
         elif inside_person:  # flags (verified_email, default) say nothing of who: they stay
             out[k] = v if key in KEPT_IN_PERSON or isinstance(v, bool) else (
-                erase_payload(v, inside_person=True) if isinstance(v, (dict, list)) else None)
+                erase_payload(v, inside_person=True, blank=blank, gone=gone) if isinstance(v, (dict, list)) else gone)
         elif key in PERSON_OBJECTS and v is not None:
-            out[k] = erase_payload(v, inside_person=True) if isinstance(v, (dict, list)) else None
+            out[k] = erase_payload(v, inside_person=True, blank=blank, gone=gone) if isinstance(v, (dict, list)) else gone
         else:
-            out[k] = erase_payload(v)
+            out[k] = erase_payload(v, blank=blank, gone=gone)
     return out
+
+
+def _mask(value: Any) -> Any:
+    return None if value is None or value == "" else MASKED if not isinstance(value, (dict, list)) else _blank(value)
+
+
+def masked_payload(value: Any) -> Any:
+    """The payload (an order's document, an inbox row's body) as a reader without access
+    to personal data sees it: what erasure would remove shows `[masked]` (empty values
+    stay empty, so the reader can tell there was something); the rest is as stored."""
+    return erase_payload(value, blank=_mask, gone=MASKED)
 
 
 def payload_names_subject(value: Any, subject: Subject) -> bool:

@@ -33,7 +33,7 @@ from omnihub.domain.access import Principal, Role, ScopeError, check_role_locati
 from omnihub.log_redaction import remember_secret
 
 PREFIX = "ohk_"  # omnihub key: a scanner (or a person) can tell what leaked
-CACHE_TTL = 5.0
+CACHE_TTL = TOKEN_CACHE_TTL = 5.0
 CACHE_SIZE = 10_000
 LAST_USED_EVERY = 60.0
 

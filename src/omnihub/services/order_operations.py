@@ -122,7 +122,8 @@ class OrderOperations:
         return self._run(order_id, op)
 
     # -- fulfilment -------------------------------------------------------------------------
-    def ship(self, order_id: int, location: str, *, carrier: str | None = None, tracking: str | None = None) -> OrderResult:
+    def ship(self, order_id: int, location: str, *, carrier: str | None = None, tracking: str | None = None,
+             actor: str | None = None) -> OrderResult:
         """Everything reserved for this order at `location` leaves in one parcel: the
         reservation is consumed (reserved → shipped)."""
 
@@ -140,7 +141,7 @@ class OrderOperations:
                 for a in ln.assignments:
                     if a.location_id == lid and a.state in _OPEN:
                         movements.append(Movement(ln.sku, location, a.quantity, S.RESERVED, S.SHIPPED, Reason.SHIPMENT,
-                                                  reference=f"order:{order.id}", channel=order.channel))
+                                                  reference=f"order:{order.id}", channel=order.channel, actor=actor))
                         a = replace(a, state=AssignmentState.SHIPPED, shipment_id=shipment)
                         n += a.quantity
                     kept.append(a)
@@ -162,7 +163,7 @@ class OrderOperations:
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("carrier", carrier, LINE_ID_LENGTH),
                                               ("tracking_number", tracking, REFERENCE_LENGTH)))
 
-    def hand_over(self, order_id: int) -> OrderResult:
+    def hand_over(self, order_id: int, actor: str | None = None) -> OrderResult:
         """The customer collected a pickup (BOPIS/curbside) order."""
 
         def op(order: Order, ctx) -> OrderResult:
@@ -174,7 +175,8 @@ class OrderOperations:
                 for a in ln.assignments:
                     if a.state in _OPEN:
                         movements.append(Movement(ln.sku, ctx.cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.SOLD,
-                                                  Reason.SALE, reference=f"order:{order.id}", channel=order.channel))
+                                                  Reason.SALE, reference=f"order:{order.id}", channel=order.channel,
+                                                  actor=actor))
                         a = replace(a, state=AssignmentState.PICKED_UP)
                     kept.append(a)
                 lines.append(replace(ln, assignments=tuple(kept)))
@@ -222,7 +224,8 @@ class OrderOperations:
 
         return self._run(order_id, op, texts=(("shipment_id", shipment_id, REFERENCE_LENGTH),))
 
-    def reject_assignment(self, order_id: int, location: str, reason: str = "store could not fulfil") -> OrderResult:
+    def reject_assignment(self, order_id: int, location: str, reason: str = "store could not fulfil",
+                          actor: str | None = None) -> OrderResult:
         """A ship-from-store store refuses its assignment: the reservation is released,
         the units it could not find go to quality control (out of ATP until a count says
         otherwise: the store's stock is no longer trusted), and the units are routed again."""
@@ -235,7 +238,8 @@ class OrderOperations:
                 for a in ln.assignments:
                     if a.location_id == lid and a.state is AssignmentState.RESERVED:
                         movements.append(Movement(ln.sku, location, a.quantity, S.RESERVED, S.QUALITY_CONTROL, Reason.QUALITY_CONTROL,
-                                                  reference=f"order:{order.id} rejected: {reason}"[:200], channel=order.channel))
+                                                  reference=f"order:{order.id} rejected: {reason}"[:200], channel=order.channel,
+                                                  actor=actor))
                         a = replace(a, state=AssignmentState.REJECTED)
                         n += a.quantity
                     kept.append(a)
@@ -252,7 +256,8 @@ class OrderOperations:
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)))
 
-    def receive_return(self, order_id: int, location: str, lines: dict[str, int], to_state: str = "on_hand") -> OrderResult:
+    def receive_return(self, order_id: int, location: str, lines: dict[str, int], to_state: str = "on_hand",
+                       actor: str | None = None) -> OrderResult:
         """Returned units arrive at `location`: back to stock, to damaged, or to QC."""
         target = S(to_state)
         if target not in (S.ON_HAND, S.DAMAGED, S.QUALITY_CONTROL):
@@ -270,7 +275,7 @@ class OrderOperations:
                     raise OrderError(f"line {ln.line_id}: cannot return {q}, {delivered} delivered", field=f"lines.{ln.line_id}")
                 if q:
                     movements.append(Movement(ln.sku, location, q, S.RECEIVED, target, Reason.RETURN,
-                                              reference=f"order:{order.id}", channel=order.channel))
+                                              reference=f"order:{order.id}", channel=order.channel, actor=actor))
             if not movements:
                 raise OrderError("nothing to return", field="lines", code="nothing_to_return")
             ctx.batch.apply(Plan(movements))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
-from omnihub.entrypoints.api import metrics, routes_reconciliation, routes_sync, routes_webhooks
+from omnihub.entrypoints.api import access, metrics, routes_access, routes_reconciliation, routes_sync, routes_webhooks
+from omnihub.entrypoints.api.access_policy import rules_by_endpoint, undecided_routes
 from omnihub.entrypoints.api.request_guards import RequestGuards
 from omnihub.gc_tuning import tune_for_throughput
 from omnihub.hub import Hub
@@ -88,21 +89,29 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     )
     app.state.hub = hub
     problems.install(app)
-    app.include_router(routes_catalog.router, prefix="/api/v1")
-    app.include_router(routes_stock.router, prefix="/api/v1")
-    app.include_router(routes_orders.router, prefix="/api/v1")
-    app.include_router(routes_sync.router, prefix="/api/v1")
-    app.include_router(routes_reconciliation.router, prefix="/api/v1")
+    access.install(app)
+    # Every router but the webhooks' (signed by their channels) and health: a principal
+    # and its rule in access_policy.py (401/403 problem+json; see access.py).
+    needs_principal = [Depends(access.authorize)]
+    app.include_router(routes_catalog.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_stock.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_orders.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_sync.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_reconciliation.router, prefix="/api/v1", dependencies=needs_principal)
     from omnihub.entrypoints.api import routes_customers  # privacy requests (erasure, data export)
 
-    app.include_router(routes_customers.router, prefix="/api/v1")
+    app.include_router(routes_customers.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_access.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_webhooks.router)
-    app.include_router(metrics.router)
+    app.include_router(metrics.router, dependencies=needs_principal)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> dict:
         return {"status": "ok"}
 
+    if undecided := undecided_routes(app.routes):
+        raise RuntimeError(f"routes without an access decision (entrypoints/api/access_policy.py): {', '.join(undecided)}")
+    app.state.access_rules = rules_by_endpoint(app.routes)
     config = hub.settings if hub else (settings or Settings())
     guarded = RequestGuards(BodyLimit(app, config.max_request_bytes), [*config.allowed_hosts, *extra_hosts])
     return guarded  # type: ignore[return-value]

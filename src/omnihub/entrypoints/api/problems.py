@@ -126,8 +126,10 @@ PROBLEM_SCHEMA = {
 }
 _ERRORS = {
     400: "malformed request (a body that is not JSON, a Host this hub does not answer to)",
-    401: "not authenticated (a webhook whose signature does not match)",
-    403: "refused (a write a browser sends from another site)",
+    401: "not authenticated: no bearer token or session, or one that is unknown, revoked or expired "
+         "(WWW-Authenticate: Bearer); a webhook whose signature does not match",
+    403: "refused: the principal's role, locations or scopes do not allow this here; a write a browser sends "
+         "from another site",
     404: "no such resource",
     405: "method not allowed on this path",
     409: "conflict with the resource's state (a version moved on, an idempotency key reused, an illegal transition)",

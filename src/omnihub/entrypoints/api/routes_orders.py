@@ -17,6 +17,9 @@ from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.ledger import LedgerError
 from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
 from omnihub.domain.routing import expand_record
+from omnihub.domain.access import Principal
+from omnihub.domain.personal_data import MASKED, masked_payload
+from omnihub.entrypoints.api.access import CurrentPrincipal, sees_personal_data
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.domain.limits import (
     CODE_LENGTH,
@@ -140,7 +143,7 @@ def to_order(hub: Hub, body: OrderIn) -> Order:
 
 
 @router.post("/orders", status_code=201)
-def create_order(body: OrderIn, hub: HubDep) -> dict:
+def create_order(body: OrderIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     """Take in an order from any channel (or typed in, or rung up at a POS). The same
     (channel, external_id) again is the same order: a newer `channel_updated_at` updates
     it, an older one changes nothing."""
@@ -150,7 +153,7 @@ def create_order(body: OrderIn, hub: HubDep) -> dict:
     except LedgerError as exc:
         exc.field = _body_field(exc.field, order)
         raise
-    return {**res.as_dict(), "order": get_order(res.order_id, hub)}
+    return {**res.as_dict(), "order": order_for(principal, read_order(res.order_id, hub))}
 
 
 def _body_field(field: str | None, order: Order) -> str | None:
@@ -164,8 +167,24 @@ def _body_field(field: str | None, order: Order) -> str | None:
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: IdPath, hub: HubDep) -> dict:
-    """The order, its assignments, and every routing decision with its explanation."""
+def get_order(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    """The order, its assignments, and every routing decision with its explanation. The
+    buyer (e-mail, phone, address, notes) is shown to admins and operators, and to a
+    store associate of a location the order is assigned to; `[masked]` to others."""
+    return order_for(principal, read_order(order_id, hub))
+
+
+def order_for(principal: Principal, order: dict) -> dict:
+    """The order as this principal may read it (see get_order)."""
+    if sees_personal_data(principal, {a["location"] for a in order["assignments"]}):
+        return order
+    doc = masked_payload(order["document"])
+    if isinstance(doc, dict) and doc.get("notes"):
+        doc["notes"] = MASKED
+    return {**order, "document": doc, "personal_data": "masked"}
+
+
+def read_order(order_id: int, hub: Hub) -> dict:
     with hub.read_engine.connect() as conn:
         row = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
         if row is None:
@@ -191,6 +210,7 @@ def get_order(order_id: IdPath, hub: HubDep) -> dict:
 @router.get("/orders")
 def list_orders(
     hub: HubDep,
+    principal: CurrentPrincipal,
     state: CodeQuery = None,
     channel: CodeQuery = None,
     customer_id: Annotated[int | None, Query(ge=0, le=MAX_CATALOG_ID)] = None,
@@ -206,6 +226,9 @@ def list_orders(
         q = q.where(o.c.channel == channel)
     if customer_id is not None:
         q = q.where(o.c.customer_id == customer_id)
+    if principal.locations:  # a store's associate: the orders assigned to its locations
+        a = t.order_assignments
+        q = q.where(o.c.id.in_(sa.select(a.c.order_id).where(a.c.location.in_(sorted(principal.locations)))))
     with hub.read_engine.connect() as conn:
         items = [dict(r) for r in conn.execute(q.order_by(o.c.id).limit(limit)).mappings()]
     return {"items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
@@ -243,13 +266,14 @@ class ShipmentIn(Strict):
 
 
 @router.post("/orders/{order_id}/shipments", status_code=201)
-def ship(order_id: IdPath, body: ShipmentIn, hub: HubDep) -> dict:
-    return hub.order_ops.ship(order_id, body.location, carrier=body.carrier, tracking=body.tracking_number).as_dict()
+def ship(order_id: IdPath, body: ShipmentIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    return hub.order_ops.ship(order_id, body.location, carrier=body.carrier, tracking=body.tracking_number,
+                              actor=principal.actor).as_dict()
 
 
 @router.post("/orders/{order_id}/pickup")
-def pickup(order_id: IdPath, hub: HubDep) -> dict:
-    return hub.order_ops.hand_over(order_id).as_dict()
+def pickup(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    return hub.order_ops.hand_over(order_id, actor=principal.actor).as_dict()
 
 
 class DeliveryIn(Strict):
@@ -267,8 +291,9 @@ class RejectIn(Strict):
 
 
 @router.post("/orders/{order_id}/assignments/{location}/reject")
-def reject(order_id: IdPath, location: CodePath, hub: HubDep, body: RejectIn = Body(default_factory=RejectIn)) -> dict:
-    return hub.order_ops.reject_assignment(order_id, location, body.reason).as_dict()
+def reject(order_id: IdPath, location: CodePath, hub: HubDep, principal: CurrentPrincipal,
+           body: RejectIn = Body(default_factory=RejectIn)) -> dict:
+    return hub.order_ops.reject_assignment(order_id, location, body.reason, actor=principal.actor).as_dict()
 
 
 class ReturnIn(Strict):
@@ -278,8 +303,9 @@ class ReturnIn(Strict):
 
 
 @router.post("/orders/{order_id}/returns", status_code=201)
-def receive_return(order_id: IdPath, body: ReturnIn, hub: HubDep) -> dict:
-    return hub.order_ops.receive_return(order_id, body.location, body.lines, body.to_state).as_dict()
+def receive_return(order_id: IdPath, body: ReturnIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    return hub.order_ops.receive_return(order_id, body.location, body.lines, body.to_state,
+                                        actor=principal.actor).as_dict()
 
 
 @router.post("/brokering-queue/retry")

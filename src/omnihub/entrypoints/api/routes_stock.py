@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from omnihub.adapters.db.stock_store import StockResult
 from omnihub.domain.ledger import LedgerError, Movement, StockState
+from omnihub.domain.access import Principal
+from omnihub.entrypoints.api.access import CurrentPrincipal
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import (
@@ -41,51 +43,64 @@ def _answer(result: StockResult, response: Response) -> dict:
     return result.as_dict()
 
 
-def _ctx(body, key: str | None) -> Context:
-    return Context(actor=getattr(body, "actor", None), channel=getattr(body, "channel", None),
+def actor_of(principal: Principal, on_behalf_of: str | None = None) -> str:
+    """The ledger's actor: the authenticated principal, and whom it says it acts for (a
+    POS token naming the cashier); a client cannot write someone else's name alone."""
+    if not on_behalf_of or on_behalf_of == principal.actor:
+        return principal.actor
+    return f"{principal.actor} for {on_behalf_of}"[:200]
+
+
+def _ctx(body, key: str | None, principal: Principal) -> Context:
+    return Context(actor=actor_of(principal, getattr(body, "actor", None)), channel=getattr(body, "channel", None),
                    reference=getattr(body, "reference", None), idempotency_key=key)
 
 
 @router.post("/movements", status_code=201)
-def post_movement(body: MovementIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+def post_movement(body: MovementIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
+                  idempotency_key: IdemKey = None) -> dict:
     """Record one movement. The same `Idempotency-Key` twice records it once and answers
     the same result. With `expected_version`, a position that moved on answers 409."""
     m = Movement(body.sku, body.location, body.quantity, body.from_state, body.to_state, body.reason,
-                 body.reference, body.channel, body.actor, idempotency_key)
+                 body.reference, body.channel, actor_of(principal, body.actor), idempotency_key)
     return _answer(hub.inventory.record(m, expected_version=body.expected_version), response)
 
 
 @router.post("/stock/receive", status_code=201)
-def receive(body: ReceiveIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+def receive(body: ReceiveIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
+            idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.receive(body.sku, body.location, body.quantity, source=body.source,
-                              to_state=StockState(body.to_state), ctx=_ctx(body, idempotency_key))
+                              to_state=StockState(body.to_state), ctx=_ctx(body, idempotency_key, principal))
     return _answer(r, response)
 
 
 @router.post("/stock/transfers", status_code=201)
-def ship_transfer(body: TransferIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+def ship_transfer(body: TransferIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
+                  idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.ship_transfer(body.sku, body.from_location, body.to_location, body.quantity,
-                                    ctx=_ctx(body, idempotency_key))
+                                    ctx=_ctx(body, idempotency_key, principal))
     return _answer(r, response)
 
 
 @router.post("/stock/transfers/receive", status_code=201)
-def receive_transfer(body: TransferReceiveIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+def receive_transfer(body: TransferReceiveIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
+                     idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.receive_transfer(body.sku, body.location, body.quantity, damaged=body.damaged,
-                                       ctx=_ctx(body, idempotency_key))
+                                       ctx=_ctx(body, idempotency_key, principal))
     return _answer(r, response)
 
 
 @router.post("/stock/counts", status_code=201)
-def count(body: CountIn, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+def count(body: CountIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
+          idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.count(body.sku, body.location, body.counted, damaged=body.damaged,
-                            ctx=_ctx(body, idempotency_key))
+                            ctx=_ctx(body, idempotency_key, principal))
     return _answer(r, response)
 
 
 @router.post("/stock/snapshots", status_code=200, openapi_extra={
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def erp_snapshot(request: Request, hub: HubDep) -> Response:
+async def erp_snapshot(request: Request, hub: HubDep, principal: CurrentPrincipal) -> Response:
     """Import an ERP snapshot (CSV: sku,location,on_hand[,damaged]; UTF-8 with or without
     BOM, or UTF-16 with BOM). Bad rows are listed in line order with their `line` and
     `column` (1-based; the header is line 1) and the column's name as `field`; good rows
@@ -105,7 +120,7 @@ async def erp_snapshot(request: Request, hub: HubDep) -> Response:
         return problem(422, "unreadable text", str(exc), code="invalid_encoding", instance=request.url.path,
                        errors=[{"field": "", "message": str(exc), **({"offset": exc.offset} if exc.offset is not None else {})}])
 
-    report = await run_in_threadpool(import_snapshot, hub.writer, text, actor=request.headers.get("X-Actor"))
+    report = await run_in_threadpool(import_snapshot, hub.writer, text, actor=actor_of(principal, request.headers.get("X-Actor")))
     body = report.as_dict()
     if report.errors:
         return problem(422, "some rows were not applied", f"{len(report.errors)} row(s) failed; {report.applied} applied",
@@ -127,12 +142,13 @@ _OPS = {
 
 
 @router.post("/stock/{operation}", status_code=201)
-def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Response, idempotency_key: IdemKey = None) -> dict:
+def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Response, principal: CurrentPrincipal,
+                    idempotency_key: IdemKey = None) -> dict:
     """damage, quality-control, reserve, release, consume (ship reserved units), sale (POS)."""
     name = _OPS.get(operation)
     if name is None:
         raise LedgerError(f"unknown operation {operation!r}; one of {', '.join(_OPS)}", field="operation", code="not_found")
-    r = getattr(hub.inventory, name)(body.sku, body.location, body.quantity, ctx=_ctx(body, idempotency_key))
+    r = getattr(hub.inventory, name)(body.sku, body.location, body.quantity, ctx=_ctx(body, idempotency_key, principal))
     return _answer(r, response)
 
 

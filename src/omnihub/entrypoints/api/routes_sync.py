@@ -11,6 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from omnihub.domain.limits import CODE_LENGTH, MAX_ID, NO_NUL_PATTERN
+from omnihub.domain.access import Permission
+from omnihub.domain.personal_data import MASKED, masked_payload
+from omnihub.entrypoints.api.access import CurrentPrincipal
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import AfterId, IdPath
@@ -67,10 +70,17 @@ def inbox_failures(limit: int = Query(100, ge=1, le=1000), after_id: AfterId = 0
 
 
 @router.get("/inbox/failures/{row_id}", summary="One inbox row with its headers and stored body, as it came")
-def inbox_failure(row_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
+def inbox_failure(row_id: IdPath, request: Request, principal: CurrentPrincipal, hub: Hub = Depends(get_hub)):
+    """The stored body is the channel's payload, buyer and all: `[masked]` for a reader
+    without customers.read_personal (domain/personal_data.masked_payload); text that is
+    not JSON cannot be masked by key, so such a reader is told it is withheld."""
     row = hub.inbox.failure(row_id)
     if row is None:
         return problem(404, "not found", f"no inbox row {row_id}", instance=request.url.path, code="not_found")
+    if not principal.can(Permission.CUSTOMERS_READ_PERSONAL):
+        body = row.get("body")
+        row = {**row, "body": masked_payload(body) if isinstance(body, (dict, list)) else MASKED,
+               "personal_data": "masked"}
     return _jsonable(row)
 
 

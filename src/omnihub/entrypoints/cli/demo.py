@@ -48,6 +48,8 @@ WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS
 DEFAULT_PORTS = {"api": 8000, "shopify": 8701, "amazon": 8702}
 STATE_FILE = "demo.json"  # ports, and whether the channels were connected
 KEY_FILE = "vault.key"  # the credential vault's key, when the settings give none
+CREDENTIALS_FILE = "credentials.json"  # the demo's admin (e-mail, password) and API token, readable by the user only
+DEMO_ADMIN = "admin@demo.omnihub.local"
 WEBHOOKS = """query { webhookSubscriptions(first: 100) { nodes { id topic uri } } }"""
 UNSUBSCRIBE = """mutation Unsubscribe($id: ID!) { webhookSubscriptionDelete(id: $id) {
   deletedWebhookSubscriptionId userErrors { field message } } }"""
@@ -110,6 +112,7 @@ def demo(
                 with console.status("connecting Shopify and Amazon (catalogs, locations, opening stock)"):
                     world.connect()
             _save_state(state_dir, {"ports": ports, "connected": True})
+            world.credentials = _credentials(world.hub, state_dir)
             world.worker.start()
             if state.get("connected"):
                 world.catch_up()
@@ -171,6 +174,7 @@ class _DemoWorld:
         self.worker = None
         self.lags = AckLags()
         self.skus = 0
+        self.credentials: dict = {}
 
     def start(self) -> None:
         from omnihub.entrypoints.api.app import create_app
@@ -484,17 +488,50 @@ def _vault_key(state_dir: Path) -> str:
     return key
 
 
+def _credentials(hub, state_dir: Path) -> dict:
+    """The demo's admin and API token: made at the first start (a fresh hub has no
+    anonymous mode), kept beside the database in a file only the user can read, so each
+    start can say them again."""
+    import secrets as random
+
+    path = state_dir / CREDENTIALS_FILE
+    try:
+        creds = json.loads(path.read_text())
+        if hub.tokens.verify(creds["token"]) is not None:
+            return creds
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from omnihub.services.users import UserError
+
+    password = random.token_urlsafe(12)
+    try:
+        hub.users.add(DEMO_ADMIN, password, name="demo admin", role="admin")
+    except UserError:  # made by an earlier start whose file is gone: a new password
+        hub.users.set_password(DEMO_ADMIN, password)
+    token = hub.tokens.create("demo", "admin", created_by="local_admin:demo:demo").token
+    creds = {"email": DEMO_ADMIN, "password": password, "token": token}
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(creds, indent=2) + "\n")
+    return creds
+
+
 def _print_where(world: _DemoWorld, state_dir: Path, fulfilments_s: float) -> None:
     api, shop, amazon = world.api, world.shop, world.amazon
+    creds = world.credentials
+    auth = f"-H 'Authorization: Bearer {creds['token']}'"
     table = Table(title=f"omnihub demo: {world.skus} SKUs, Shopify (online + POS) and Amazon connected", show_lines=True)
     table.add_column("what", style="bold")
     table.add_column("where", overflow="fold")
     for what, where in [
         ("hub API (docs)", f"{api}/api/v1/docs"),
-        ("what Amazon may sell", f"curl -s '{api}/api/v1/channels/amazon_seller/availability?sku=<SKU>'"),
-        ("orders in the hub", f"{api}/api/v1/orders"),
-        ("refused / failed deliveries", f"{api}/api/v1/sync/inbox/failures  or: omnihub sync inbox-failures"),
-        ("metrics", f"{api}/metrics"),
+        ("admin and API token", f"below; kept in {(state_dir / CREDENTIALS_FILE).resolve()}"),
+        ("what Amazon may sell", f"curl -s {auth} '{api}/api/v1/channels/amazon_seller/availability?sku=<SKU>'"),
+        ("orders in the hub", f"curl -s {auth} {api}/api/v1/orders"),
+        ("refused / failed deliveries", f"curl -s {auth} {api}/api/v1/sync/inbox/failures  "
+                                        "or: omnihub sync inbox-failures"),
+        ("metrics", f"curl -s {auth} {api}/metrics"),
         ("Shopify admin GraphQL", f"{shop}/admin/api/2026-10/graphql.json (token {world.shop_cfg.access_tokens[0]})"),
         ("Shopify control plane", f"{shop}/docs"),
         ("Amazon SP-API / control plane", f"{amazon}  /  {amazon}/docs"),
@@ -506,5 +543,8 @@ def _print_where(world: _DemoWorld, state_dir: Path, fulfilments_s: float) -> No
     ]:
         table.add_row(what, where)
     console.print(table)
+    # Plain lines, never folded by the table: what a user copies.
+    typer.echo(f"sign in (admin): {creds['email']}  password: {creds['password']}")
+    typer.echo(f"API token (admin): {creds['token']}")
     console.print("[dim]Ctrl-C (or SIGTERM) stops the worker, the API and the sandboxes; "
                   "the next `omnihub demo` carries on from the state.[/dim]")

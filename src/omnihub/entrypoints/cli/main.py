@@ -61,8 +61,18 @@ def serve(
     database_url: DbOpt = None,
     workers: Annotated[int, typer.Option(min=1, help="API processes, each with its own stock writer "
                                                  "(2 uses both cores of a 2-core machine)")] = 1,
+    ssl_certfile: Annotated[Optional[Path], typer.Option(help="TLS certificate (PEM): serve HTTPS")] = None,
+    ssl_keyfile: Annotated[Optional[Path], typer.Option(help="TLS private key (PEM) of --ssl-certfile")] = None,
+    behind_proxy: Annotated[bool, typer.Option("--behind-proxy", help="a TLS-terminating proxy is in front: "
+                                               "bind beyond loopback without TLS here")] = False,
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /api/v1/docs)."""
+    """Run the HTTP API (OpenAPI docs at /api/v1/docs). Beyond loopback it needs TLS
+    (--ssl-certfile/--ssl-keyfile) or --behind-proxy: tokens and passwords must not cross
+    a network in clear text."""
+    from omnihub.entrypoints.cli.serve_guard import refuse_clear_text
+
+    refuse_clear_text(host, ssl_certfile, ssl_keyfile, behind_proxy)
+    tls = {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)} if ssl_certfile else {}
     import json
     import os
 
@@ -82,7 +92,7 @@ def serve(
     if sample:
         with out.status("loading the sample catalog"):
             load_sample_catalog(hub)
-    out.print(f"[bold]omnihub[/] API on http://{host}:{port}/api/v1  (docs: /api/v1/docs, "
+    out.print(f"[bold]omnihub[/] API on {'https' if tls else 'http'}://{host}:{port}/api/v1  (docs: /api/v1/docs, "
               f"db: {shown_url(settings.database_url)}{f', {workers} workers' if workers > 1 else ''})")
     hosts = list(dict.fromkeys([*settings.allowed_hosts, host]))  # the name it binds to is one it answers to
     if host in ("0.0.0.0", "::", ""):
@@ -94,14 +104,14 @@ def serve(
         os.environ["OMNIHUB_DATABASE_URL"] = settings.database_url
         os.environ["OMNIHUB_ALLOWED_HOSTS"] = json.dumps(hosts)
         uvicorn.run("omnihub.entrypoints.api.app:worker_app", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning")
+                    log_level="warning", **tls)
         return
     tune_for_throughput()
     import signal  # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again: let it end here, and the hub close
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     try:
-        uvicorn.run(create_app(settings, hub=hub, extra_hosts=[host]), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings, hub=hub, extra_hosts=[host]), host=host, port=port, log_level="warning", **tls)
     finally:
         hub.close()
 
@@ -210,6 +220,8 @@ def bench_orders_cmd(
                                                   "per SKU, e.g. 10,50, run alternately (A B A B) in this one run; "
                                                   "reports each and their throughput ratio (instead of --per-sku)")] = None,
     rounds: Annotated[int, typer.Option(min=1, help="with --locations-per-sku: runs of each estate")] = 2,
+    with_token: Annotated[bool, typer.Option("--with-token", help="each order first passes the API's token resolver "
+                                             "(a real token; run beside one without to see what auth costs)")] = False,
 ) -> None:
     """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
     from rich.progress import Progress
@@ -226,7 +238,7 @@ def bench_orders_cmd(
         task = bar.add_task("orders", total=orders)
         result = bench_orders(backend, orders=orders, skus=skus, locations=locations, per_sku=per_sku, callers=callers,
                               window=window, rate=rate, base_url=postgres_url, processes=processes,
-                              progress=lambda n: bar.advance(task, n))
+                              progress=lambda n: bar.advance(task, n), with_token=with_token)
     _write_json(json_file, result)
 
 
@@ -265,6 +277,8 @@ def bench_ledger_cmd(
     processes: Annotated[int, typer.Option(help="spread: hub processes sharing the callers, each with its own writer (as `serve --workers 2`)")] = 2,
     window: Annotated[int, typer.Option(help="spread: requests each caller keeps in flight")] = 256,
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+    with_token: Annotated[bool, typer.Option("--with-token", help="each movement first passes the API's token resolver "
+                                             "(a real token; run beside one without to see what auth costs)")] = False,
 ) -> None:
     """Ledger throughput: movements spread over SKUs × locations, and one hot SKU under
     concurrent writer processes (lost updates counted); then the same with channels."""
@@ -277,7 +291,7 @@ def bench_ledger_cmd(
         result = bench_ledger(backend, skus=skus, locations=locations, movements=movements, callers=callers,
                               writers=writers, hot_attempts=hot_attempts, channels=channels,
                               callers_per_writer=callers_per_writer, processes=processes, window=window,
-                              base_url=postgres_url,
+                              base_url=postgres_url, with_token=with_token,
                               progress=lambda n: bar.advance(task, n))
     _write_json(json_file, result)
 @bench_app.command("snapshot")
@@ -337,6 +351,9 @@ register_reconcile(_sync_app)
 from omnihub.entrypoints.cli.demo import demo as _demo  # noqa: E402
 app.command("demo")(_demo)
 from omnihub.entrypoints.cli.customer_commands import customers_app  # noqa: E402
+from omnihub.entrypoints.cli.access_commands import register as register_access  # noqa: E402
+
+register_access(app)
 from omnihub.entrypoints.cli.audit_commands import audit as _audit  # noqa: E402
 
 app.command("audit")(_audit)

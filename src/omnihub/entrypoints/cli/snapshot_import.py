@@ -24,6 +24,7 @@ from omnihub.entrypoints.csv_text import inspect_csv
 
 def import_snapshot_file(file: Path, database_url: str | None, *, again: bool = False,
                          chunk_rows: int | None = None) -> None:
+    from omnihub.entrypoints.cli.access_commands import cli_principal
     from omnihub.services.erp_snapshot import CHUNK_ROWS, SnapshotFile, import_snapshot_lines
 
     try:
@@ -45,7 +46,7 @@ def import_snapshot_file(file: Path, database_url: str | None, *, again: bool = 
                 task = bar.add_task("importing", total=info.size)
                 report = import_snapshot_lines(
                     hub.writer, info.lines(raw), file=ident,
-                    actor="cli", chunk_rows=chunk_rows or CHUNK_ROWS, again=again,
+                    actor=cli_principal().actor, chunk_rows=chunk_rows or CHUNK_ROWS, again=again,
                     progress=lambda: bar.update(task, completed=raw.tell()), rows_hint=info.line_breaks)
         except KeyboardInterrupt:
             hub.close()  # the chunk in the writer commits (or not) first: the record is then exact
