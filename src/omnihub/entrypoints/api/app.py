@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if app.state.hub is None:
-            app.state.hub = Hub.open(settings, run_migrations=run_migrations)
+            # relay=False: the worker relays the outbox to the sync intake that has the pushers
+            app.state.hub = Hub.open(settings, run_migrations=run_migrations, relay=False)
             if not run_migrations:  # a worker of `omnihub serve --workers N`
                 tune_for_throughput()
         yield

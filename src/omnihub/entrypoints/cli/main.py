@@ -86,7 +86,9 @@ def serve(
     from omnihub.settings import get_settings
 
     configure_logging(get_settings().log_level, get_settings().log_json)
-    hub = open_hub(database_url, must_exist=False, relay=True)
+    # The API never relays the outbox: its sync intake has no pushers, so it would mark
+    # the events published unread; the worker relays them to its own (entrypoints/worker.py).
+    hub = open_hub(database_url, must_exist=False, relay=False)
     settings = hub.settings
     out = console()
     if sample:
