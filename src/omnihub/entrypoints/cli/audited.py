@@ -65,6 +65,9 @@ READS: frozenset[str] = frozenset({
     "customers requests", "users list", "tokens list",
 })
 _NOT_RECORDED_PARAMS = frozenset({"database_url", "debug"})
+#: arguments that name a customer: the trail says how many were given, never which (as
+#: privacy_requests does: the record outlives the erasure it documents)
+_NAMES_A_CUSTOMER = frozenset({"email", "phone", "channel_customer", "order"})
 
 
 @dataclass
@@ -112,6 +115,15 @@ def _plain(value):
     return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 
+def without_customers(command: str, params: dict) -> dict:
+    """A `customers ...` command's arguments with those naming the customer replaced by
+    how many were given (`{"email": "withheld (1)"}`)."""
+    if not command.startswith("customers "):
+        return params
+    return {k: (f"withheld ({len(v) if isinstance(v, list) else 1})" if k in _NAMES_A_CUSTOMER and v else v)
+            for k, v in params.items()}
+
+
 def local_admin_actor() -> Actor:
     from omnihub.domain.access import local_admin
 
@@ -150,7 +162,7 @@ def record(run: CliRun) -> None:
     from omnihub.services.audit_trail import AuditTrail
 
     change = run.change
-    params = without_secrets(run.params)
+    params = without_secrets(without_customers(run.command or "", run.params))
     target = change.target or " ".join(f"{k}={v}" for k, v in params.items()
                                        if v not in (None, False, [], ()) and not isinstance(v, list))[:500]
     engine = make_engine(run.database_url, pool_size=1)
