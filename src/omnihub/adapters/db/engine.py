@@ -3,10 +3,14 @@ migration entry point. Both databases run the same Alembic migrations."""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.pool import NullPool
 from sqlalchemy.engine import Engine
 
 
@@ -125,13 +129,47 @@ def alembic_config(url: str):
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (creates the SQLite file if needed)."""
+    """Bring the database schema to `revision` (creates the SQLite file if needed), one
+    process at a time: `serve` and a CLI command started together on a new database
+    would otherwise both see no schema and both create it, the second failing with
+    "table ... already exists"."""
     import logging
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # before alembic logs its plugins
     from alembic import command
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    command.upgrade(alembic_config(url), revision)
+    with _one_migrator(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+MIGRATION_LOCK_KEY = 0x6F6D6E69  # PostgreSQL advisory lock of the migrator ("omni")
+
+
+@contextmanager
+def _one_migrator(url: str) -> Iterator[None]:
+    """An exclusive lock for the whole upgrade: a `flock` on a file beside an SQLite
+    database, a session advisory lock on PostgreSQL; the one that waits then finds the
+    schema at its revision and has nothing to do."""
+    engine = sa.create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                    conn.commit()
+            return
+        path = database_file(engine)
+        if path is None:
+            yield
+            return
+        with open(f"{path}-migrate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
+    finally:
+        engine.dispose()
 
 
 def analyze_after_bulk_load(engine: Engine) -> None:
