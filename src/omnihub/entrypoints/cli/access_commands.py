@@ -10,6 +10,8 @@ can take it with `| tail -n 1`; it is never shown again (only its SHA-256 is kep
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -34,16 +36,22 @@ def _password(from_stdin: bool) -> str:
     return typer.prompt("password (12 characters at least)", hide_input=True, confirmation_prompt=True)
 
 
-def _open(database_url: str | None, must_exist: bool = True):
-    from omnihub.entrypoints.cli.which_hub import open_hub
-
-    return open_hub(database_url, must_exist=must_exist)
-
-
-def _fail(exc: Exception) -> None:
+@contextmanager
+def _hub(database_url: str | None, must_exist: bool = True) -> Iterator:
+    """The hub the command means, closed afterwards; a refusal of the users' or tokens'
+    service (a duplicate e-mail, an unknown role) becomes the CLI's one-line error."""
     from omnihub.entrypoints.cli.errors import CliError
+    from omnihub.entrypoints.cli.which_hub import open_hub
+    from omnihub.services.api_tokens import TokenError
+    from omnihub.services.users import UserError
 
-    raise CliError(str(exc)) from None
+    hub = open_hub(database_url, must_exist=must_exist)
+    try:
+        yield hub
+    except (UserError, TokenError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        hub.close()
 
 
 def create_admin(hub, email: str, password: str, name: str = "") -> int:
@@ -58,17 +66,10 @@ def users_create_admin(
     database_url: DbOpt = None,
 ) -> None:
     """Make an admin (the first one on a fresh hub)."""
-    from omnihub.services.users import UserError
-
     email = email or typer.prompt("e-mail")
     password = _password(password_stdin)
-    hub = _open(database_url, must_exist=False)
-    try:
+    with _hub(database_url, must_exist=False) as hub:
         create_admin(hub, email, password, name)
-    except UserError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     console().print(f"admin {email.strip().lower()} created; sign in with that e-mail and password")
 
 
@@ -82,27 +83,17 @@ def users_add(
     database_url: DbOpt = None,
 ) -> None:
     """Add a person (a store associate needs --location)."""
-    from omnihub.services.users import UserError
-
     password = _password(password_stdin)
-    hub = _open(database_url, must_exist=False)
-    try:
+    with _hub(database_url, must_exist=False) as hub:
         hub.users.add(email, password, name=name, role=role, locations=location)
-    except UserError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     console().print(f"{role} {email.strip().lower()} added" + (f" at {', '.join(location)}" if location else ""))
 
 
 @users_app.command("list")
 def users_list(database_url: DbOpt = None) -> None:
     """The people who sign in, their roles and locations."""
-    hub = _open(database_url)
-    try:
+    with _hub(database_url) as hub:
         rows = hub.users.list()
-    finally:
-        hub.close()
     table = Table("id", "e-mail", "name", "role", "locations", "state")
     for r in rows:
         table.add_row(str(r["id"]), r["email"], r["name"], r["role"], ", ".join(r["locations"]),
@@ -111,15 +102,8 @@ def users_list(database_url: DbOpt = None) -> None:
 
 
 def _set_disabled(email: str, disabled: bool, database_url: str | None) -> None:
-    from omnihub.services.users import UserError
-
-    hub = _open(database_url)
-    try:
+    with _hub(database_url) as hub:
         hub.users.disable(email, disabled)
-    except UserError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     console().print(f"{email.strip().lower()} {'disabled' if disabled else 'enabled'}")
 
 
@@ -138,31 +122,17 @@ def users_enable(email: str, database_url: DbOpt = None) -> None:
 @users_app.command("set-role")
 def users_set_role(email: str, role: str, location: LocationOpt = [], database_url: DbOpt = None) -> None:  # noqa: B006
     """Give a person another role (and, for a store associate, its locations)."""
-    from omnihub.services.users import UserError
-
-    hub = _open(database_url)
-    try:
+    with _hub(database_url) as hub:
         hub.users.set_role(email, role, location)
-    except UserError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     console().print(f"{email.strip().lower()} is now {role}" + (f" at {', '.join(location)}" if location else ""))
 
 
 @users_app.command("set-password")
 def users_set_password(email: str, password_stdin: PasswordStdin = False, database_url: DbOpt = None) -> None:
     """Set a person's password (someone who forgot theirs)."""
-    from omnihub.services.users import UserError
-
     password = _password(password_stdin)
-    hub = _open(database_url)
-    try:
+    with _hub(database_url) as hub:
         hub.users.set_password(email, password)
-    except UserError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     console().print(f"password of {email.strip().lower()} set")
 
 
@@ -178,16 +148,9 @@ def tokens_create(
     database_url: DbOpt = None,
 ) -> None:
     """Make an API token; the token is the last line of the output, shown only this once."""
-    from omnihub.services.api_tokens import TokenError
-
-    hub = _open(database_url, must_exist=False)
-    try:
+    with _hub(database_url, must_exist=False) as hub:
         issued = hub.tokens.create(name, role, scopes=scope, locations=location, expires_days=expires,
                                    created_by=cli_principal().actor)
-    except TokenError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     out = console()
     out.print(f"token {issued.id} {issued.name!r} ({issued.role.value}"
               + (f", expires {issued.expires_at:%Y-%m-%d %H:%M} UTC" if issued.expires_at else "")
@@ -210,11 +173,8 @@ def cli_principal():
 @tokens_app.command("list")
 def tokens_list(database_url: DbOpt = None) -> None:
     """The tokens (their first characters, never the tokens), their state and last use."""
-    hub = _open(database_url)
-    try:
+    with _hub(database_url) as hub:
         rows = hub.tokens.list()
-    finally:
-        hub.close()
     table = Table("id", "name", "starts with", "role", "scopes", "locations", "state", "expires", "last used")
     for r in rows:
         table.add_row(str(r["id"]), r["name"], r["hint"] + "…", r["role"], ", ".join(r["scopes"]),
@@ -227,15 +187,10 @@ def tokens_list(database_url: DbOpt = None) -> None:
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: int, database_url: DbOpt = None) -> None:
     """Revoke a token: refused by a running hub within 5 seconds (at once by the process that revokes it)."""
-    from omnihub.services.api_tokens import TOKEN_CACHE_TTL, TokenError
+    from omnihub.services.api_tokens import TOKEN_CACHE_TTL
 
-    hub = _open(database_url)
-    try:
+    with _hub(database_url) as hub:
         done = hub.tokens.revoke(token_id)
-    except TokenError as exc:
-        _fail(exc)
-    finally:
-        hub.close()
     console().print(f"token {token_id} {'revoked' if done else 'was revoked already'}; a running hub refuses it "
                     f"within {TOKEN_CACHE_TTL:g} s")
 

@@ -16,7 +16,6 @@ The CLI opens the database itself, so whoever runs it is its admin by definition
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -125,13 +124,9 @@ def without_customers(command: str, params: dict) -> dict:
 
 
 def local_admin_actor() -> Actor:
-    from omnihub.domain.access import local_admin
+    from omnihub.entrypoints.cli.access_commands import cli_principal
 
-    try:
-        who = getpass.getuser()
-    except Exception:  # no user name in this environment (a container without one)
-        who = "cli"
-    return Actor.of(local_admin(who))
+    return Actor.of(cli_principal())
 
 
 @contextmanager
