@@ -14,7 +14,6 @@ import weakref
 import sqlalchemy as sa
 
 from omnihub.adapters.db.engine import database_file, make_engine, migrate
-from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.adapters.db.wal_checkpoints import WalCheckpointer
 from omnihub.adapters.db.write_turn import WriteTurn
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S

@@ -9,7 +9,6 @@ import httpx
 from omnihub.adapters.channels.amazon.usage_plans import OFFICIAL_PLANS, UsagePlan, UsagePlanLimiter
 from omnihub.services.channel_sync import ChannelSync
 from tests.conftest import add_location, add_skus
-from tests.sync.conftest import wait_until
 
 
 def _world(hub, amazon_sandbox, amazon_connector, skus, *, patch_limit=25):

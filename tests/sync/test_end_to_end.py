@@ -9,7 +9,6 @@ import random
 import threading
 import time
 
-import httpx
 import sqlalchemy as sa
 
 from omnihub.adapters.db import tables as t

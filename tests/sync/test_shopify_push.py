@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from omnihub.adapters.db import tables as t
 from omnihub.services.channel_sync import ChannelSync
-from tests.sync.conftest import wait_until
 from tests.sync.shop_setup import connect_shopify
 
 

@@ -130,8 +130,8 @@ def bench_push_paths(backend: str = "sqlite", *, levels: int = 100_000, stores: 
             now = datetime.now(UTC)
             with hub.engine.begin() as c:  # the shop starts empty: every level confirmed at 0
                 for start in range(0, len(keys), 5000):
-                    ChannelSync._upsert_levels(c, [{"channel": "shopify", "sku": s, "location": l, "confirmed": 0,
-                                                    "confirmed_at": now} for s, l in keys[start:start + 5000]])
+                    ChannelSync._upsert_levels(c, [{"channel": "shopify", "sku": s, "location": loc, "confirmed": 0,
+                                                    "confirmed_at": now} for s, loc in keys[start:start + 5000]])
             setup_s = time.monotonic() - t_start
             results = []
             current = {k: 0 for k in keys}

@@ -209,8 +209,8 @@ def bench_shopify(backend: str, *, changes_per_s: float = 500, duration_s: float
             import_snapshot(hub.writer, "\n".join(lines) + "\n", actor="bench")
             now = datetime.now(UTC)
             with hub.engine.begin() as c:
-                ChannelSync._upsert_levels(c, [{"channel": "shopify", "sku": s, "location": l, "confirmed": q,
-                                                "confirmed_at": now} for (s, l), q in setup.levels.items()])
+                ChannelSync._upsert_levels(c, [{"channel": "shopify", "sku": s, "location": loc, "confirmed": q,
+                                                "confirmed_at": now} for (s, loc), q in setup.levels.items()])
             hub.relay.drain()
             sync = hub.sync
             sync.register("shopify", conn.pusher)

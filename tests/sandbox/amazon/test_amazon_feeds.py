@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
-import pytest
 
 from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller
 from tests.sandbox.amazon.spapi_contract import assert_response, body_errors, json_schema

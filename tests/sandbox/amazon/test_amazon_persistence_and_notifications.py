@@ -7,7 +7,7 @@ import threading
 
 from fastapi import FastAPI, Request
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller, TestClient, create_app
+from tests.sandbox.amazon.conftest import Seller, TestClient, create_app
 from omnihub.sandbox.amazon.notifications import delivery_copies
 from tests.sandbox.amazon.spapi_contract import notification_errors
 

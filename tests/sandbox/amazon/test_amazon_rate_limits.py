@@ -3,7 +3,6 @@ bounded by timestamps around the requests."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 

@@ -41,12 +41,12 @@ def test_bulk_query_writes_jsonl_with_parent_ids(live_sandbox, webhook_receiver)
     download = client.http.get(op["url"])
     assert download.status_code == 200 and int(op["fileSize"]) == len(download.content)
     lines = [json.loads(line) for line in download.text.splitlines()]
-    products = [l for l in lines if "__parentId" not in l]
-    variants = [l for l in lines if "__parentId" in l]
+    products = [line for line in lines if "__parentId" not in line]
+    variants = [line for line in lines if "__parentId" in line]
     assert len(products) == 6 and len(variants) == 12
     product_ids = {p["id"] for p in products}
     assert all(v["__parentId"] in product_ids and v["inventoryItem"]["id"] for v in variants)
-    position = {l["id"]: i for i, l in enumerate(lines)}
+    position = {line["id"]: i for i, line in enumerate(lines)}
     assert all(position[v["__parentId"]] < position[v["id"]] for v in variants)  # children follow their parent
     [hook] = webhook_receiver.wait_for(1)
     body = json.loads(hook["body"])
@@ -90,7 +90,7 @@ def test_staged_upload_then_bulk_mutation(live_sandbox):
     assert run["userErrors"] == [] and run["bulkOperation"]["type"] == "MUTATION"
     op = wait_done(client, "MUTATION")
     assert op["status"] == "COMPLETED" and op["objectCount"] == "3"
-    results = [json.loads(l) for l in client.http.get(op["url"]).text.splitlines()]
+    results = [json.loads(line) for line in client.http.get(op["url"]).text.splitlines()]
     assert [r["__lineNumber"] for r in results] == [0, 1, 2]
     assert all(r["data"]["inventoryAdjustQuantities"]["userErrors"] == [] for r in results)
     after = [client.control("GET", "/inventory", params={"inventory_item_id": i.rsplit("/", 1)[1],

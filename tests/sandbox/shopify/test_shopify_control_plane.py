@@ -31,7 +31,7 @@ def test_refund_edit_and_product_update_fire_their_webhooks(live_sandbox, webhoo
     for topic in ("REFUNDS_CREATE", "ORDERS_EDITED", "PRODUCTS_UPDATE"):
         subscribe(client, topic, webhook_receiver.url + "/hooks")
     catalog = client.control("GET", "/catalog").json()
-    store = next(l for l in catalog["locations"] if l["pos"])
+    store = next(loc for loc in catalog["locations"] if loc["pos"])
     sku = catalog["variants"][0]["sku"]
     client.control("POST", "/inventory/admin-edits", json={"sku": sku, "location_id": store["id"], "available": 10,
                                                            "shelf_too": True})

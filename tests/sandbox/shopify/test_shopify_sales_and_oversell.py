@@ -24,8 +24,8 @@ query($id: ID!) { order(id: $id) { id name sourceName displayFulfillmentStatus r
 def shop(live_sandbox):
     client, _ = live_sandbox(catalog_stores=1, catalog_warehouses=1, initial_stock_max=10)
     catalog = client.control("GET", "/catalog").json()
-    store = next(l for l in catalog["locations"] if l["pos"])
-    warehouse = next(l for l in catalog["locations"] if not l["pos"])
+    store = next(loc for loc in catalog["locations"] if loc["pos"])
+    warehouse = next(loc for loc in catalog["locations"] if not loc["pos"])
     return client, catalog, store, warehouse
 
 

@@ -20,7 +20,6 @@ from omnihub.domain.ledger import Reason, StockState
 from omnihub.domain.limits import (
     CODE_LENGTH,
     INT32_MAX,
-    LINE_ID_LENGTH,
     MAX_CATALOG_ID,
     MAX_COST_MINOR,
     MAX_ID,
@@ -28,7 +27,6 @@ from omnihub.domain.limits import (
     MAX_QUANTITY,
     MAX_STOCK_SETTING,
     NO_NUL_PATTERN,
-    NOTE_LENGTH,
     REFERENCE_LENGTH,
     SKU_LENGTH,
     TEXT_LENGTH,

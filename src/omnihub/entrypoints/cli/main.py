@@ -64,7 +64,8 @@ def serve(
     ssl_certfile: Annotated[Optional[Path], typer.Option(help="TLS certificate (PEM): serve HTTPS")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option(help="TLS private key (PEM) of --ssl-certfile")] = None,
     behind_proxy: Annotated[bool, typer.Option("--behind-proxy", help="a TLS-terminating proxy is in front: "
-                                               "bind beyond loopback without TLS here")] = False,
+                                               "bind beyond loopback without TLS here, and take clients' addresses from "
+                                               "its X-Forwarded-For (FORWARDED_ALLOW_IPS: the proxy's)")] = False,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /api/v1/docs). Beyond loopback it needs TLS
     (--ssl-certfile/--ssl-keyfile) or --behind-proxy: tokens and passwords must not cross
@@ -73,6 +74,10 @@ def serve(
 
     refuse_clear_text(host, ssl_certfile, ssl_keyfile, behind_proxy)
     tls = {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)} if ssl_certfile else {}
+    # A client's address (the sign-in throttle's, the audit trail's) comes from X-Forwarded-For
+    # only behind the proxy that sets it (uvicorn trusts FORWARDED_ALLOW_IPS, 127.0.0.1 by
+    # default); without one, any local process could name itself any address.
+    served = {**tls, "proxy_headers": behind_proxy}
     import json
     import os
 
@@ -106,14 +111,14 @@ def serve(
         os.environ["OMNIHUB_DATABASE_URL"] = settings.database_url
         os.environ["OMNIHUB_ALLOWED_HOSTS"] = json.dumps(hosts)
         uvicorn.run("omnihub.entrypoints.api.app:worker_app", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning", **tls)
+                    log_level="warning", **served)
         return
     tune_for_throughput()
     import signal  # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again: let it end here, and the hub close
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: None)
     try:
-        uvicorn.run(create_app(settings, hub=hub, extra_hosts=[host]), host=host, port=port, log_level="warning", **tls)
+        uvicorn.run(create_app(settings, hub=hub, extra_hosts=[host]), host=host, port=port, log_level="warning", **served)
     finally:
         hub.close()
 
@@ -342,9 +347,9 @@ def bench_estate_cmd(
     _write_json(json_file, result)
 
 
-from omnihub.sandbox.cli import sandbox_app
+from omnihub.sandbox.cli import sandbox_app  # noqa: E402 - registered after the commands above
 app.add_typer(sandbox_app, name="sandbox")
-from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands
+from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands  # noqa: E402
 register_sync_commands(app, bench_app)
 from omnihub.entrypoints.cli.reconcile_commands import register as register_reconcile  # noqa: E402
 from omnihub.entrypoints.cli.sync_commands import sync_app as _sync_app  # noqa: E402

@@ -44,7 +44,7 @@ def decode_cursor(cursor: str) -> tuple[int, object]:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return int(data["last_id"]), data["last_value"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise GraphQLError(f"Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"}) from exc
+        raise GraphQLError("Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"}) from exc
 
 
 def check_page_size(request: PageRequest, max_page_size: int, unlimited: bool = False) -> None:
