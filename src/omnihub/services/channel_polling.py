@@ -248,7 +248,9 @@ class ShopifyPoller:
             if confirmed.get(sku) != level.available:
                 report.differences += 1
                 if self.observe_level:
-                    self.observe_level(self.channel, sku, code, level.available)
+                    # As of when the page was asked for: a push acknowledged since (its
+                    # figure read above as confirmed) is newer, and the page's is ignored.
+                    self.observe_level(self.channel, sku, code, level.available, level.read_at)
 
 
 class AmazonPoller:

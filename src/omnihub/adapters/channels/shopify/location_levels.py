@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +29,9 @@ class LocationLevel:
     sku: str | None  # the SKU Shopify shows for it
     available: int | None  # None: Shopify did not say
     committed: int | None  # units set aside for online orders Shopify assigned here
+    # When the page was asked for: Shopify's figure is at least this recent, and a push
+    # the hub saw acknowledged after it is newer than this figure (services/channel_polling).
+    read_at: datetime | None = None
 
 
 class _Quantity(BaseModel):
@@ -66,6 +70,7 @@ def location_levels(client, location_id: str, *, page: int = PAGE) -> Iterator[L
     gid = location_gid(location_id)
     after = None
     while True:
+        asked = datetime.now(UTC)
         data = client.execute(docs.RECONCILE_LOCATION_LEVELS, {"id": gid, "first": page, "after": after})
         location = data.get("location")
         if location is None:  # the location is gone from Shopify: nothing shown there
@@ -76,7 +81,7 @@ def location_levels(client, location_id: str, *, page: int = PAGE) -> Iterator[L
             raise ShopifyPayloadError(f"inventory levels of {gid} not understood: {exc}") from exc
         for node in levels.nodes:
             q = {x.name: x.quantity for x in node.quantities}
-            yield LocationLevel(numeric_id(node.item.id), node.item.sku, q.get("available"), q.get("committed"))
+            yield LocationLevel(numeric_id(node.item.id), node.item.sku, q.get("available"), q.get("committed"), asked)
         if not levels.pageInfo.hasNextPage:
             return
         after = levels.pageInfo.endCursor
