@@ -56,7 +56,7 @@ CHANGES: dict[str, str] = {
 }
 READS: frozenset[str] = frozenset({
     "serve", "worker", "demo", "atp", "audit",
-    "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate",
+    "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate", "bench reconcile",
     "orders list", "orders show", "rules show",
     "sandbox up", "sandbox traffic",
     "sync status", "sync dead-letters", "sync fulfilment-failures", "sync reconciliations",

@@ -347,6 +347,31 @@ def bench_estate_cmd(
     _write_json(json_file, result)
 
 
+@bench_app.command("reconcile")
+def bench_reconcile_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    skus: Annotated[int, typer.Option(min=2, max=1_000_000)] = 20_000,
+    locations: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    per_class: Annotated[int, typer.Option(min=1, help="differences made of each class")] = 20,
+    seed: int = 7,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """One reconciliation of SKUs x locations against the Shopify sandbox, with known
+    differences of every class: seconds, peak RSS, missed and false findings."""
+    from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+    from omnihub.benchmarks.reconcile import bench_reconcile
+
+    with Progress(SpinnerColumn(), *Progress.get_default_columns(), TimeElapsedColumn(), console=console(),
+                  transient=True) as bar:
+        task = bar.add_task("reconcile", total=None)
+        result = bench_reconcile(backend, skus=skus, locations=locations, per_class=per_class, seed=seed,
+                                 base_url=postgres_url, progress=lambda what, done=None, total=None: bar.update(
+                                     task, description=what, completed=done or 0, total=total))
+    _write_json(json_file, result)
+
+
 from omnihub.sandbox.cli import sandbox_app  # noqa: E402 - registered after the commands above
 app.add_typer(sandbox_app, name="sandbox")
 from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands  # noqa: E402
