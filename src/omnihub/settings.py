@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1, description="...and this long after sign-in, however busy")
     session_cookie_secure: bool = Field(
         default=True,
-        description="Send the session cookie with Secure (and the __Host- prefix): browsers return it over HTTPS only. "
+        description="Send the session cookie with Secure: browsers return it over HTTPS only. "
         "Turn it off ONLY for plain-http development on loopback (http://127.0.0.1): a request that reaches the hub "
         "under any other name gets a Secure cookie anyway",
     )

@@ -1,6 +1,8 @@
 """Every route of the app × every kind of caller, against the decision access_policy.py
 declares for it: generated from the app's route table, so a route added without a
-decision fails here (and create_app refuses to start with one)."""
+decision fails here (and create_app refuses to start with one). The callers are tokens
+of every role, a person signed in with a password (the session cookie and its CSRF
+token), and those with no credentials or dead ones (revoked, expired, signed out)."""
 
 from __future__ import annotations
 
@@ -35,10 +37,16 @@ ASSOCIATE_OF_A = {
     "GET /api/v1/orders", "GET /api/v1/orders/{order_id}", "POST /api/v1/orders/{order_id}/shipments",
     "POST /api/v1/orders/{order_id}/pickup",
     "GET /api/v1/locations", "GET /api/v1/locations/{code}", "GET /api/v1/products", "GET /api/v1/products/{product_id}",
-    "GET /api/v1/variants/{sku}", "GET /api/v1/whoami",
+    "GET /api/v1/variants/{sku}", "GET /api/v1/whoami", "GET /api/v1/session", "POST /api/v1/session/logout",
 }
-#: What read-only may call: every read but customers' privacy records and people/tokens.
-READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users)")
+#: What read-only may call: every read but customers' privacy records, people/tokens and
+#: the audit trail.
+READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit)")
+#: A person's own password is changed signed in as that person, never with a token.
+SESSION_ONLY = {"POST /api/v1/session/password"}
+OLGA, PASSWORD = "olga@shop.example", "operator's long passphrase"
+#: callers that must be answered 401
+UNAUTHENTICATED = {"nobody", "revoked", "expired", "signed_out"}
 
 
 @pytest.fixture
@@ -61,7 +69,25 @@ def estate(hub):
     return hub, order_id
 
 
-def callers(hub) -> dict[str, str | None]:
+class SignedInPerson:
+    """An operator signed in with her password: the session cookie and its CSRF token on
+    every request (signed in again after a route signed her out)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.sign_in()
+
+    def sign_in(self) -> None:
+        r = self.client.post("/api/v1/session/login", json={"email": OLGA, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        self.session_id, self.csrf = r.cookies["omnihub_session"], r.json()["csrf_token"]
+
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": f"omnihub_session={self.session_id}", "X-CSRF-Token": self.csrf}
+
+
+def callers(hub, client: TestClient) -> dict[str, object]:
+    """Each caller: the headers of its requests (a token's), a SignedInPerson, or None."""
     revoked = issue_token(hub, "admin", name="revoked")
     [row] = [r for r in hub.tokens.list() if r["name"] == "revoked"]
     hub.tokens.revoke(row["id"])
@@ -69,25 +95,33 @@ def callers(hub) -> dict[str, str | None]:
     with hub.engine.begin() as conn:
         conn.execute(t.api_tokens.update().where(t.api_tokens.c.name == "expired")
                      .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    return {
+    hub.users.add(OLGA, PASSWORD, name="Olga", role="operator")
+    gone = SignedInPerson(client)
+    assert client.post("/api/v1/session/logout", headers=gone.headers()).status_code == 204
+    tokens = {
         "admin": issue_token(hub, "admin"), "operator": issue_token(hub, "operator"),
         "associate_A": issue_token(hub, "store_associate", locations=["A"]), "read_only": issue_token(hub, "read_only"),
         "integration": issue_token(hub, "integration", scopes=["orders.ingest:erp", "stock.read"]),
-        "nobody": None, "revoked": revoked, "expired": expired,
+        "revoked": revoked, "expired": expired,
     }
+    return {**{who: bearer(token) for who, token in tokens.items()}, "nobody": None,
+            "operator_session": SignedInPerson(client), "signed_out": gone.headers()}
 
 
 def expected_allowed(who: str, key: str) -> bool:
     rule = POLICY[key]
     permission = rule.permission_for({"operation": PATH_VALUES["operation"]})
+    if key in SESSION_ONLY:
+        return who == "operator_session"
     if who == "admin":
         return True
-    if who == "operator":
+    if who in {"operator", "operator_session"}:
         return permission not in {Permission.USERS_ADMIN, Permission.CHANNELS_CREDENTIALS, Permission.AUDIT_READ}
     if who == "associate_A":
         return key in ASSOCIATE_OF_A
     if who == "read_only":
-        return (key.startswith("GET ") and not READ_ONLY_REFUSED_READS.match(key)) or key == "POST /api/v1/atp/bulk"
+        return (permission is None or (key.startswith("GET ") and not READ_ONLY_REFUSED_READS.match(key))
+                or key == "POST /api/v1/atp/bulk")
     if who == "integration":  # orders.ingest for channel erp, stock.read; whoami is anyone's
         return permission is None or permission is Permission.STOCK_READ or (
             permission is Permission.ORDERS_INGEST and BODY["channel"] == "erp")
@@ -99,16 +133,18 @@ def test_every_route_answers_every_caller_as_declared(estate):
     app = create_app(hub=hub)
     routes = [(m, p) for m, p, _ in effective_routes(app.app.app.routes) if m != "HEAD" and f"{m} {p}" not in PUBLIC]
     assert len(routes) >= 60
-    who_tokens = callers(hub)
     wrong = []
     with TestClient(app) as client:
+        who_calls = callers(hub, TestClient(app))  # signs in on a client of its own: no cookie in this one's jar
         for method, path in routes:
             key = f"{method} {path}"
             url = re.sub(r"\{(\w+)\}", lambda m: str(order_id) if m[1] == "order_id" else PATH_VALUES[m[1]], path)
-            for who, token in who_tokens.items():
+            for who, calling in who_calls.items():
                 kw = {"json": BODY} if method in {"POST", "PUT", "PATCH"} else {}
-                r = client.request(method, url, headers=bearer(token) if token else {}, **kw)
-                if who in {"nobody", "revoked", "expired"}:
+                person = calling if isinstance(calling, SignedInPerson) else None
+                headers = person.headers() if person else (calling or {})
+                r = client.request(method, url, headers=headers, **kw)
+                if who in UNAUTHENTICATED:
                     ok = (r.status_code == 401 and r.headers.get("content-type") == "application/problem+json"
                           and r.headers.get("www-authenticate", "").startswith("Bearer"))
                 elif expected_allowed(who, key):
@@ -116,7 +152,9 @@ def test_every_route_answers_every_caller_as_declared(estate):
                 else:
                     ok = r.status_code == 403 and r.headers.get("content-type") == "application/problem+json"
                 if not ok:
-                    wrong.append(f"{who:12} {key}: {r.status_code} {r.text[:120]}")
+                    wrong.append(f"{who:16} {key}: {r.status_code} {r.text[:120]}")
+                if person and key == "POST /api/v1/session/logout" and r.status_code == 204:
+                    person.sign_in()  # she signed herself out: back in for the next routes
     assert not wrong, "\n".join(wrong)
 
 

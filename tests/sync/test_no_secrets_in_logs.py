@@ -134,18 +134,7 @@ def test_worker_logs_hold_no_secret_and_no_personal_data(hub, serve, shopify_san
               "customer e-mail": EMAIL, "customer name": NAME, "customer last name": "Quartermaine",
               "customer phone": PHONE, "customer phone digits": "4155550175", "customer street": STREET,
               "customer city": CITY}
-    found = []
-    for fmt, path in logs.items():
-        text = path.read_text(errors="replace")
-        for what, value in wanted.items():
-            needles = {value, json.dumps(value)[1:-1]}
-            if len(value) >= 24:  # a renderer may cut a long value short: a piece of a token is a leak too
-                needles.add(value[len(value) // 2 - 8:len(value) // 2 + 8])
-            for needle in sorted(needles):
-                if needle in text:
-                    at = text.index(needle)
-                    found.append(f"{fmt} log: {what} in …{text[max(0, at - 150):at + 60]!r}")
-                    break
+    found = leaks({fmt: path.read_text(errors="replace") for fmt, path in logs.items()}, wanted)
     assert not found, "\n".join(found)
     # The faults did make tracebacks of channel errors (the search above was not vacuous).
     for fmt, path in logs.items():
@@ -157,3 +146,20 @@ def _channel_traceback(text: str) -> bool:
     """A traceback of a channel's failure, console (text) or JSON (structured frames)."""
     has_traceback = "Traceback (most recent call last)" in text or '"exception": [{' in text
     return has_traceback and ("ShopifyError" in text or "SpApiError" in text)
+
+
+def leaks(logs: dict[str, str], wanted: dict[str, str]) -> list[str]:
+    """Where each wanted value (or its JSON-escaped form, or a 16-character piece of a long
+    one: a renderer may cut a value short) appears in each log, with some context."""
+    found = []
+    for name, text in logs.items():
+        for what, value in wanted.items():
+            needles = {value, json.dumps(value)[1:-1]}
+            if len(value) >= 24:
+                needles.add(value[len(value) // 2 - 8:len(value) // 2 + 8])
+            for needle in sorted(needles):
+                if needle in text:
+                    at = text.index(needle)
+                    found.append(f"{name} log: {what} in …{text[max(0, at - 150):at + 60]!r}")
+                    break
+    return found

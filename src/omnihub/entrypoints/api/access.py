@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from omnihub.adapters.db import tables as t
 from omnihub.domain.access import LOCATION_SCOPED, Permission, Principal
-from omnihub.entrypoints.api.access_policy import POLICY, Rule
+from omnihub.entrypoints.api.access_policy import Rule
 from omnihub.entrypoints.api.problems import problem
 
 SESSION_COOKIE = "omnihub_session"
@@ -61,9 +61,19 @@ def client_address(request: Request) -> str | None:
 
 
 def principal_from_session(request: Request) -> Principal | None:
-    """SESSIONS: the principal of the session cookie (services/sessions.py), or None.
-    The sessions helper fills this in; until then a cookie opens nothing."""
-    return None
+    """The principal of the request's session cookie (services/sessions.py), or None: no
+    cookie, or a session closed, expired, or of a disabled user (one read of the session
+    with its user, nothing cached, so each of those holds from the next request). The open
+    session is kept on `request.state.session` for the routes that need it (who am I,
+    sign-out, password change). Runs in a worker thread."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    session = request.app.state.hub.sessions.resolve(session_id, address=client_address(request))
+    if session is None:
+        return None
+    request.state.session = session
+    return session.principal
 
 
 def bearer_principal(tokens, token: str, address: str | None = None) -> Principal:

@@ -40,6 +40,7 @@ PUBLIC: frozenset[str] = frozenset({
     "POST /webhooks/shopify", "POST /webhooks/amazon",
     f"GET {V1}/openapi.json", f"HEAD {V1}/openapi.json", f"GET {V1}/docs", f"HEAD {V1}/docs",
     "GET /docs/oauth2-redirect", "GET /redoc",
+    f"POST {V1}/session/login",  # signing in: the password is the credential (throttled)
 })
 
 _STOCK_AT = "body:location"
@@ -117,6 +118,12 @@ POLICY: dict[str, Rule] = {
     f"DELETE {V1}/tokens/{{token_id}}": Rule(P.USERS_ADMIN),
     f"GET {V1}/users": Rule(P.USERS_ADMIN),
     f"GET {V1}/whoami": Rule(None),
+    # one's own session: any principal (a password change needs a session, routes_session.py)
+    f"GET {V1}/session": Rule(None),
+    f"POST {V1}/session/logout": Rule(None),
+    f"POST {V1}/session/password": Rule(None),
+    # the audit trail
+    f"GET {V1}/audit": Rule(P.AUDIT_READ),
     # operations
     "GET /metrics": Rule(P.METRICS_READ),
 }

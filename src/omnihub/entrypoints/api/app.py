@@ -10,6 +10,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.entrypoints.api import access, metrics, routes_access, routes_reconciliation, routes_sync, routes_webhooks
+from omnihub.entrypoints.api import routes_audit, routes_session
+from omnihub.entrypoints.api.audit_hook import AuditUnsafeRequests
+from omnihub.entrypoints.api.csrf import SessionCsrf
 from omnihub.entrypoints.api.access_policy import rules_by_endpoint, undecided_routes
 from omnihub.entrypoints.api.request_guards import RequestGuards
 from omnihub.gc_tuning import tune_for_throughput
@@ -103,6 +106,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
 
     app.include_router(routes_customers.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_access.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_audit.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_session.public_router, prefix="/api/v1")  # signing in: no principal yet
+    app.include_router(routes_session.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_webhooks.router)
     app.include_router(metrics.router, dependencies=needs_principal)
 
@@ -113,6 +119,10 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     if undecided := undecided_routes(app.routes):
         raise RuntimeError(f"routes without an access decision (entrypoints/api/access_policy.py): {', '.join(undecided)}")
     app.state.access_rules = rules_by_endpoint(app.routes)
+    # Inside the app (under its error handling), outermost first: the session's CSRF
+    # token on cookie writes, then the audit record of every unsafe request that succeeded.
+    app.add_middleware(AuditUnsafeRequests)
+    app.add_middleware(SessionCsrf)
     config = hub.settings if hub else (settings or Settings())
     guarded = RequestGuards(BodyLimit(app, config.max_request_bytes), [*config.allowed_hosts, *extra_hosts])
     return guarded  # type: ignore[return-value]

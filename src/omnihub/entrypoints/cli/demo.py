@@ -82,7 +82,12 @@ def demo(
     from omnihub.entrypoints.cli.which_hub import record_demo
     from omnihub.logs import configure_logging
 
-    configure_logging("WARNING", False)
+    from omnihub.settings import get_settings
+
+    # Warnings only, so the demo's table stays readable, unless the settings ask for a level
+    # (OMNIHUB_LOG_LEVEL=DEBUG: what tests/sync/test_demo_secrets.py searches for secrets).
+    settings = get_settings()
+    configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "WARNING", settings.log_json)
     if fresh:
         shutil.rmtree(state_dir, ignore_errors=True)
     state = _load_state(state_dir)
@@ -168,7 +173,10 @@ class _DemoWorld:
         self.fulfilments_s = fulfilments_s
         base = get_settings()
         self.settings = base.model_copy(update={"database_url": f"sqlite:///{(state_dir / 'omnihub.db').resolve()}",
-                                                "secret_key": base.secret_key or _vault_key(state_dir)})
+                                                "secret_key": base.secret_key or _vault_key(state_dir),
+                                                # plain http on 127.0.0.1: the console's cookie without Secure
+                                                # (still Secure under any other Host, session_cookie.py)
+                                                "session_cookie_secure": False})
         self.servers: list = []
         self.hub = None
         self.worker = None
