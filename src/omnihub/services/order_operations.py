@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from omnihub.adapters.db.stock_store import MOVEMENT_COLUMNS
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.limits import (
     CODE_LENGTH,
@@ -29,29 +30,54 @@ from omnihub.domain.stock_commands import Plan
 from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk, held_for_routing
 
 _OPEN = (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED)
+_ACTOR = MOVEMENT_COLUMNS.index("actor")
+
+
+def _acting_as(fn, actor: str | None):
+    """`fn` whose movements carry `actor` in the ledger, those the pipeline makes for it
+    too (the releases of a cancellation, the reservations of the routing a release or a
+    rejection sets off): the pipeline makes them for channels' versions as well, where
+    no one acts, so it leaves the actor out and the operation names its own here."""
+    if actor is None:
+        return fn
+
+    def op(order: Order, ctx) -> OrderResult:
+        rows = ctx.batch.movement_rows
+        first = len(rows)
+        result = fn(order, ctx)
+        for i in range(first, len(rows)):
+            if rows[i][_ACTOR] is None:
+                rows[i] = (*rows[i][:_ACTOR], actor, *rows[i][_ACTOR + 1:])
+        return result
+
+    return op
 
 
 class OrderOperations:
     def __init__(self, pipeline: OrderPipeline) -> None:
         self.pipeline = pipeline
 
-    def _run(self, order_id: int, fn, *, texts: tuple = (), lines: dict | None = None) -> OrderResult:
-        """Run `fn` on the order as a writer job. What the database would refuse (an id
-        beyond 64 bits, a text with NUL or over its column) is refused first: it would
-        fail the batch the job runs in (domain/limits.py)."""
+    def _run(self, order_id: int, fn, *, texts: tuple = (), lines: dict | None = None,
+             actor: str | None = None) -> OrderResult:
+        """Run `fn` on the order as a writer job, its movements in the name of `actor` (the
+        principal's, domain/access.py). What the database would refuse (an id beyond 64
+        bits, a text with NUL or over its column) is refused first: it would fail the
+        batch the job runs in (domain/limits.py)."""
         check_whole(order_id, "order_id", high=MAX_ID)
+        check_text(actor, "actor", REFERENCE_LENGTH)
         for field, value, length in texts:
             check_text(value, field, length)
         for line_id, units in (lines or {}).items():
             check_text(line_id, "lines", LINE_ID_LENGTH)
             check_whole(units, f"lines.{line_id}", high=MAX_LINE_QUANTITY)
-        res = self.pipeline.writer.submit(_OpJob(self.pipeline, order_id, fn)).result(120)
+        res = self.pipeline.writer.submit(_OpJob(self.pipeline, order_id, _acting_as(fn, actor))).result(120)
         if isinstance(res, Exception):
             raise res
         return res
 
     # -- cancellation -----------------------------------------------------------------------
-    def cancel(self, order_id: int, lines: dict[str, int] | None = None, reason: str = "cancelled") -> OrderResult:
+    def cancel(self, order_id: int, lines: dict[str, int] | None = None, reason: str = "cancelled",
+               actor: str | None = None) -> OrderResult:
         """Cancel the whole order (lines None) or some units of some lines, releasing
         exactly those units: from the queue first, then from reservations."""
 
@@ -92,18 +118,18 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "cancelled", new.state.value)
 
-        return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), lines=lines)
+        return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), lines=lines, actor=actor)
 
     # -- holds ------------------------------------------------------------------------------
-    def hold(self, order_id: int, reason: str) -> OrderResult:
+    def hold(self, order_id: int, reason: str, actor: str | None = None) -> OrderResult:
         def op(order: Order, ctx) -> OrderResult:
             new = replace(_move(order, OrderState.HELD, ctx.work, reason), holds=order.holds + (reason,))
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "held", new.state.value, holds=list(new.holds))
 
-        return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),))
+        return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), actor=actor)
 
-    def release(self, order_id: int) -> OrderResult:
+    def release(self, order_id: int, actor: str | None = None) -> OrderResult:
         """Release a hold: the order goes to brokering and is routed at once. An order the
         routing rules refused is routed again under the rules now in force (refused again,
         it is held again with their reason). One already partly on its way, whose state
@@ -119,7 +145,7 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return ctx.route(new, "released")
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, actor=actor)
 
     # -- fulfilment -------------------------------------------------------------------------
     def ship(self, order_id: int, location: str, *, carrier: str | None = None, tracking: str | None = None,
@@ -161,7 +187,7 @@ class OrderOperations:
             return OrderResult(new.id, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("carrier", carrier, LINE_ID_LENGTH),
-                                              ("tracking_number", tracking, REFERENCE_LENGTH)))
+                                              ("tracking_number", tracking, REFERENCE_LENGTH)), actor=actor)
 
     def hand_over(self, order_id: int, actor: str | None = None) -> OrderResult:
         """The customer collected a pickup (BOPIS/curbside) order."""
@@ -188,9 +214,9 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "picked_up", new.state.value)
 
-        return self._run(order_id, op)
+        return self._run(order_id, op, actor=actor)
 
-    def deliver(self, order_id: int, shipment_id: str | None = None) -> OrderResult:
+    def deliver(self, order_id: int, shipment_id: str | None = None, actor: str | None = None) -> OrderResult:
         """The carrier (or the customer, for a pickup) confirms delivery of one parcel,
         or of every parcel that has left when no shipment is named. No stock moves: the
         units left the shelf when they shipped or were handed over. The order becomes
@@ -222,7 +248,7 @@ class OrderOperations:
             return OrderResult(new.id, "delivered", new.state.value,
                                assignments=[{"shipment_id": shipment_id, "units": n}])
 
-        return self._run(order_id, op, texts=(("shipment_id", shipment_id, REFERENCE_LENGTH),))
+        return self._run(order_id, op, texts=(("shipment_id", shipment_id, REFERENCE_LENGTH),), actor=actor)
 
     def reject_assignment(self, order_id: int, location: str, reason: str = "store could not fulfil",
                           actor: str | None = None) -> OrderResult:
@@ -254,7 +280,8 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return ctx.route(new, "rerouted")
 
-        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)))
+        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)),
+                         actor=actor)
 
     def receive_return(self, order_id: int, location: str, lines: dict[str, int], to_state: str = "on_hand",
                        actor: str | None = None) -> OrderResult:
@@ -285,7 +312,7 @@ class OrderOperations:
             ctx.work.orders[new.id] = new
             return OrderResult(new.id, "returned", new.state.value)
 
-        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH),), lines=lines)
+        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH),), lines=lines, actor=actor)
 
 
 class _OpJob:

@@ -240,9 +240,9 @@ class CancelIn(Strict):
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel(order_id: IdPath, body: CancelIn, hub: HubDep) -> dict:
+def cancel(order_id: IdPath, body: CancelIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     """Cancel the whole order, or `lines: {line_id: units}`; exactly those units are released."""
-    return hub.order_ops.cancel(order_id, body.lines, body.reason).as_dict()
+    return hub.order_ops.cancel(order_id, body.lines, body.reason, actor=principal.actor).as_dict()
 
 
 class HoldIn(Strict):
@@ -250,13 +250,13 @@ class HoldIn(Strict):
 
 
 @router.post("/orders/{order_id}/hold")
-def hold(order_id: IdPath, body: HoldIn, hub: HubDep) -> dict:
-    return hub.order_ops.hold(order_id, body.reason).as_dict()
+def hold(order_id: IdPath, body: HoldIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    return hub.order_ops.hold(order_id, body.reason, actor=principal.actor).as_dict()
 
 
 @router.post("/orders/{order_id}/release")
-def release(order_id: IdPath, hub: HubDep) -> dict:
-    return hub.order_ops.release(order_id).as_dict()
+def release(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    return hub.order_ops.release(order_id, actor=principal.actor).as_dict()
 
 
 class ShipmentIn(Strict):
@@ -281,9 +281,10 @@ class DeliveryIn(Strict):
 
 
 @router.post("/orders/{order_id}/deliveries")
-def deliver(order_id: IdPath, hub: HubDep, body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
+def deliver(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal,
+            body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
     """The carrier confirmed delivery (of one parcel, or of all that left)."""
-    return hub.order_ops.deliver(order_id, body.shipment_id).as_dict()
+    return hub.order_ops.deliver(order_id, body.shipment_id, actor=principal.actor).as_dict()
 
 
 class RejectIn(Strict):

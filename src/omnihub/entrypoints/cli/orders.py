@@ -93,7 +93,9 @@ def cancel(order_id: int, line: Annotated[Optional[list[str]], typer.Option(help
             lines[lid] = int(n or 1)
     hub = _hub(database_url)
     try:
-        console().print(hub.order_ops.cancel(order_id, lines, reason).as_dict())
+        from omnihub.entrypoints.cli.access_commands import cli_principal
+
+        console().print(hub.order_ops.cancel(order_id, lines, reason, actor=cli_principal().actor).as_dict())
     finally:
         hub.close()
 
