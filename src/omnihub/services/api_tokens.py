@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.engine import for_reading
 from omnihub.domain.access import Principal, Role, ScopeError, check_role_locations, parse_scopes
 from omnihub.log_redaction import remember_secret
 
@@ -166,7 +167,9 @@ class ApiTokens:
 
     def _load(self, key: str, now: float) -> _Entry:
         a = t.api_tokens
-        with self.engine.connect() as conn:
+        # A read: on SQLite it must not queue for the write lock (a request waited up to
+        # 0.7 s behind background batches for its token's cache miss).
+        with for_reading(self.engine).connect() as conn:
             row = conn.execute(sa.select(a.c.id, a.c.name, a.c.role, a.c.scopes, a.c.locations, a.c.expires_at,
                                          a.c.revoked_at).where(a.c.token_hash == key)).first()
         if row is None or row.revoked_at is not None:

@@ -76,13 +76,15 @@ class CatalogPollReport:
 
 class CatalogPoller:
     def __init__(self, engine: Engine, client, *, channel: str = "shopify", overlap: timedelta = timedelta(minutes=1),
-                 page: int = 10, bulk: BulkQuery | None = None, chunk_variants: int = 500) -> None:
+                 page: int = 10, bulk: BulkQuery | None = None, chunk_variants: int = 100) -> None:
         self.engine = engine
         self.client = client
         self.channel = channel
         self.overlap = overlap
         self.page = page
-        self.chunk_variants = chunk_variants  # variants upserted a transaction
+        # Variants upserted a transaction: the poll runs beside the API, whose writes wait
+        # for SQLite's write lock behind each (500 held it ~0.6 s; set-up imports keep 500).
+        self.chunk_variants = chunk_variants
         self.stopping = threading.Event()  # set by the worker's stop: the poll ends, its cursor where it was
         self.bulk = bulk or BulkQuery(client, sleep=self._sleep_unless_stopping)
 

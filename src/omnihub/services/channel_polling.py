@@ -38,6 +38,7 @@ from omnihub.adapters.channels.shopify import documents as docs
 from omnihub.adapters.channels.shopify.location_levels import location_levels
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id, order_from_graphql
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.engine import for_reading
 from omnihub.domain.orders import Order
 from omnihub.services.job_spool import JobSpool, pages
 from omnihub.services.listing_lookup import ListingIndex
@@ -237,7 +238,7 @@ class ShopifyPoller:
         lv = t.channel_levels
         confirmed: dict[str, int] = {}
         if skus:
-            with self.engine.connect() as conn:
+            with for_reading(self.engine).connect() as conn:  # a read: never queued for the write lock
                 confirmed = dict(conn.execute(sa.select(lv.c.sku, lv.c.confirmed).where(
                     lv.c.channel == self.channel, lv.c.location == code, lv.c.sku.in_(sorted(set(skus.values()))))).all())
         for level in page:

@@ -45,6 +45,7 @@ from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.engine import for_reading
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.services import push_path
@@ -99,6 +100,10 @@ INTENT_FLUSH_LOCK = 0x0A11_5E7C
 Key = tuple[str, str, str]  # (channel, sku, location)
 #: Keys looked up per statement (SQLite and PostgreSQL bound the parameters of one).
 LOOKUP_CHUNK = 500
+#: Outcomes settled per write transaction: the API's writes wait for the write lock
+#: between pieces, not behind a whole round's (1,000 claimed: up to 0.7 s on SQLite,
+#: 250 still 0.16 s on a busy machine).
+SETTLE_PIECE = 100
 
 
 def _lookups(keys: Iterable[Key]) -> Iterable[tuple[str, str, list[str]]]:
@@ -135,6 +140,9 @@ class ChannelSync:
                  flush_interval_s: float = 0.01, sweep_interval_s: float = 60.0, owner: str | None = None,
                  flush_page: int = 2000, sweep_page: int = 2000) -> None:
         self.engine = engine
+        # Reads that write nothing (the sweep's pages, the mapping, counts) begin DEFERRED
+        # on SQLite: they never queue for the write lock (engine.for_reading).
+        self.reader = for_reading(engine)
         self.lease_s = lease_s
         self.max_attempts = max_attempts
         self.backoff_base_s = backoff_base_s
@@ -172,7 +180,7 @@ class ChannelSync:
         if cached and time.monotonic() - cached[0] < max_age_s:
             return cached[1]
         mp = ChannelMapping(channel)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             li = t.channel_listings
             for sku, ext, inv in conn.execute(sa.select(li.c.sku, li.c.external_id, li.c.external_inventory_item_id)
                                               .where(li.c.channel == channel)):
@@ -359,7 +367,7 @@ class ChannelSync:
         if not per_location:
             return 1
         cl = t.channel_locations
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return max(1, conn.execute(sa.select(sa.func.count()).select_from(cl).where(cl.c.channel == channel)).scalar())
 
     def _sweep_page(self, ch: str, per_location: bool, after: str | None, skus: int):
@@ -376,7 +384,7 @@ class ChannelSync:
         av, lv, i, li = t.channel_availability, t.channel_levels, t.sync_intents, t.channel_listings
         found: dict[Key, tuple[int, int | None]] = {}
         held: list[tuple[str, str, str, int, datetime]] = []
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             listed = sa.select(li.c.sku).where(li.c.channel == ch)
             if after is not None:
                 listed = listed.where(li.c.sku > after)
@@ -436,22 +444,40 @@ class ChannelSync:
 
     # -- sending ---------------------------------------------------------------------------
     def claim(self, channel: str, limit: int) -> list[_Claimed]:
+        """Lease the `limit` most urgent due intents of `channel` to this engine.
+
+        On SQLite the candidates are chosen by a read (it sorts every due intent, which
+        under BEGIN IMMEDIATE held the write lock up to 0.5 s with 80,000 due), then
+        leased by their ids in a short write that checks again that each is still free
+        and due; the claimed rows are read back inside that write, as they are now. On
+        PostgreSQL one transaction locks them (FOR UPDATE SKIP LOCKED)."""
         now = datetime.now(UTC)
+        until = now + timedelta(seconds=self.lease_s)
         i, lv = t.sync_intents, t.channel_levels
+        free = sa.and_(i.c.state == PENDING, i.c.next_attempt_at <= now,
+                       sa.or_(i.c.lease_until.is_(None), i.c.lease_until < now))
         q = (
             sa.select(i.c.id, i.c.sku, i.c.location, i.c.target, i.c.generation, i.c.first_changed_at, i.c.attempts, lv.c.confirmed)
             .outerjoin(lv, sa.and_(lv.c.channel == i.c.channel, lv.c.sku == i.c.sku, lv.c.location == i.c.location))
-            .where(i.c.channel == channel, i.c.state == PENDING, i.c.next_attempt_at <= now,
-                   sa.or_(i.c.lease_until.is_(None), i.c.lease_until < now))
-            .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)
+            .order_by(i.c.priority, i.c.first_changed_at, i.c.id)
         )
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                q = q.with_for_update(of=i, skip_locked=True)
-            rows = conn.execute(q).all()
-            if rows:
-                conn.execute(i.update().where(i.c.id.in_([r.id for r in rows]))
-                             .values(lease_owner=self.owner, lease_until=now + timedelta(seconds=self.lease_s)))
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                rows = conn.execute(q.where(i.c.channel == channel, free).limit(limit)
+                                    .with_for_update(of=i, skip_locked=True)).all()
+                if rows:
+                    conn.execute(i.update().where(i.c.id.in_([r.id for r in rows]))
+                                 .values(lease_owner=self.owner, lease_until=until))
+        else:
+            with self.reader.connect() as conn:
+                ids = conn.execute(sa.select(i.c.id).where(i.c.channel == channel, free)
+                                   .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars().all()
+            if not ids:
+                return []
+            with self.engine.begin() as conn:
+                conn.execute(i.update().where(i.c.id.in_(ids), free).values(lease_owner=self.owner, lease_until=until))
+                rows = conn.execute(q.where(i.c.id.in_(ids), i.c.lease_owner == self.owner,
+                                            i.c.lease_until == until)).all()
         return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
                 for r in rows]
 
@@ -501,6 +527,16 @@ class ChannelSync:
 
     def _settle(self, channel: str, by_id: dict[int, _Claimed], outcomes: dict[int, PushOutcome],
                 reassert: set[int], observed: dict[int, int]) -> None:
+        """Settle the outcomes `SETTLE_PIECE` intents per write transaction; an intent's
+        confirmed level and its own row always commit together."""
+        ids = sorted(set(outcomes) | set(observed))
+        for start in range(0, len(ids), SETTLE_PIECE):
+            piece = ids[start:start + SETTLE_PIECE]
+            self._settle_piece(channel, by_id, {iid: outcomes[iid] for iid in piece if iid in outcomes}, reassert,
+                               {iid: observed[iid] for iid in piece if iid in observed})
+
+    def _settle_piece(self, channel: str, by_id: dict[int, _Claimed], outcomes: dict[int, PushOutcome],
+                      reassert: set[int], observed: dict[int, int]) -> None:
         now = datetime.now(UTC)
         i, lv = t.sync_intents, t.channel_levels
         acks: list[Ack] = []
@@ -515,37 +551,48 @@ class ChannelSync:
                 if o.status == PushStatus.OK:
                     levels.append({"channel": channel, "sku": c.sku, "location": c.location, "confirmed": o.landed, "confirmed_at": now})
             self._upsert_levels(conn, levels)
-            for iid, o in outcomes.items():
+            # The common outcomes go a statement for the whole piece, not one per intent:
+            # 250 statements held SQLite's write lock ~0.1 s. Rows in key order, as every
+            # writer of intents goes (no deadlock on PostgreSQL).
+            by_key = sorted(outcomes, key=lambda iid: (by_id[iid].sku, by_id[iid].location))
+            landed = [iid for iid in by_key if outcomes[iid].status == PushStatus.OK]
+            done = [iid for iid in landed if iid not in reassert]
+            ours = i.c.lease_owner == self.owner
+            free = {"lease_owner": None, "lease_until": None}
+            if done:
+                conn.execute(i.delete().where(i.c.id == sa.bindparam("b_id"), ours, i.c.generation == sa.bindparam("b_gen")),
+                             [{"b_id": iid, "b_gen": by_id[iid].generation} for iid in done])
+                # Still there: a newer target arrived while we pushed, due again now.
+                newer = conn.execute(sa.select(i.c.id).where(i.c.id.in_(done), ours)).scalars().all()
+                if newer:
+                    conn.execute(i.update().where(i.c.id.in_(newer), ours).values(**free))
+                for iid in done:
+                    c = by_id[iid]
+                    acks.append(Ack(channel, c.sku, c.location, outcomes[iid].landed, c.first_changed_at, now))
+            held = [iid for iid in landed if iid in reassert]
+            if held:  # landed the safe figure; the hub's own figure goes again after the hold
+                conn.execute(i.update().where(i.c.id.in_(held), ours).values(
+                    **free, next_attempt_at=now + timedelta(seconds=self.reassert_after_s)))
+            deferred = [iid for iid in by_key if outcomes[iid].status == PushStatus.DEFERRED]
+            if deferred:
+                conn.execute(i.update().where(i.c.id.in_(deferred), ours).values(
+                    **free, next_attempt_at=now + timedelta(seconds=1)))
+            for iid in by_key:
+                o = outcomes[iid]
+                if o.status in (PushStatus.OK, PushStatus.DEFERRED):
+                    continue
                 c = by_id[iid]
-                mine = sa.and_(i.c.id == iid, i.c.lease_owner == self.owner)
-                same = sa.and_(mine, i.c.generation == c.generation)
-                if o.status == PushStatus.OK:
-                    if iid in reassert:
-                        # Landed the safe figure; the hub's own figure goes again after the hold.
-                        conn.execute(i.update().where(mine).values(
-                            lease_owner=None, lease_until=None,
-                            next_attempt_at=now + timedelta(seconds=self.reassert_after_s)))
-                        continue
-                    if conn.execute(i.delete().where(same)).rowcount:
-                        acks.append(Ack(channel, c.sku, c.location, o.landed, c.first_changed_at, now))
-                    else:  # a newer target arrived while we pushed: due again now
-                        conn.execute(i.update().where(mine).values(lease_owner=None, lease_until=None))
-                        acks.append(Ack(channel, c.sku, c.location, o.landed, c.first_changed_at, now))
-                elif o.status == PushStatus.DEFERRED:
-                    conn.execute(i.update().where(mine).values(lease_owner=None, lease_until=None,
-                                                               next_attempt_at=now + timedelta(seconds=1)))
+                attempts = c.attempts + 1
+                park = o.status == PushStatus.FAILED or attempts >= self.max_attempts
+                delay = backoff_delay(attempts, base=self.backoff_base_s, cap=self.backoff_cap_s)
+                conn.execute(i.update().where(i.c.id == iid, ours).values(
+                    **free, attempts=attempts, last_error=o.error[:2000],
+                    state=DEAD if park else PENDING, next_attempt_at=now + timedelta(seconds=delay)))
+                if park:
+                    m.PARKED.labels(channel).inc()
+                    log.warning("sync intent parked", channel=channel, sku=c.sku, location=c.location, error=o.error)
                 else:
-                    attempts = c.attempts + 1
-                    park = o.status == PushStatus.FAILED or attempts >= self.max_attempts
-                    delay = backoff_delay(attempts, base=self.backoff_base_s, cap=self.backoff_cap_s)
-                    conn.execute(i.update().where(mine).values(
-                        lease_owner=None, lease_until=None, attempts=attempts, last_error=o.error[:2000],
-                        state=DEAD if park else PENDING, next_attempt_at=now + timedelta(seconds=delay)))
-                    if park:
-                        m.PARKED.labels(channel).inc()
-                        log.warning("sync intent parked", channel=channel, sku=c.sku, location=c.location, error=o.error)
-                    else:
-                        m.RETRIES.labels(channel).inc()
+                    m.RETRIES.labels(channel).inc()
         for a in acks:
             m.SYNC_LAG.labels(channel).observe((a.acked_at - a.first_changed_at).total_seconds())
             m.PUSHED.labels(channel).inc()
@@ -616,7 +663,7 @@ class ChannelSync:
                       i.c.first_changed_at, i.c.changed_at).where(i.c.state == DEAD)
         if channel:
             q = q.where(i.c.channel == channel)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q.order_by(i.c.id).limit(limit))]
 
     def retry_dead_letter(self, intent_id: int) -> bool:
@@ -631,7 +678,7 @@ class ChannelSync:
 
     def pending(self) -> dict[str, dict[str, int]]:
         i = t.sync_intents
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(sa.select(i.c.channel, i.c.state, sa.func.count()).group_by(i.c.channel, i.c.state)).all()
         out: dict[str, dict[str, int]] = {}
         for ch, state, n in rows:
@@ -646,7 +693,7 @@ class ChannelSync:
             if self._buffer:
                 return False
         i = t.sync_intents
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return not conn.execute(sa.select(sa.func.count()).select_from(i).where(i.c.state == PENDING)).scalar()
 
     # -- threads ---------------------------------------------------------------------------

@@ -19,12 +19,15 @@ import sqlalchemy as sa
 import structlog
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.engine import for_reading
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, redecide
 
 log = structlog.get_logger(__name__)
 
-#: Intents claimed per statement (SQLite and PostgreSQL bound the parameters of one).
-CLAIM_PIECE = 5000
+#: Intents claimed (and their leases renewed) per write transaction: the file is claimed
+#: in pieces so that the API's writes get the write lock between them (5,000 a piece
+#: held SQLite's lock up to 135 ms, renewing 70,000 leases at once 150 ms).
+CLAIM_PIECE = 1000
 #: Intents settled per transaction on the per-call road after a bulk file.
 SETTLE_PIECE = 1000
 STALE_ROUNDS = 3
@@ -37,7 +40,7 @@ def due_count(engine, channel: str, at_most: int) -> int:
     due = (sa.select(i.c.id).where(i.c.channel == channel, i.c.state == "pending", i.c.next_attempt_at <= now,
                                    sa.or_(i.c.lease_until.is_(None), i.c.lease_until < now))
            .limit(at_most).subquery())
-    with engine.connect() as conn:
+    with for_reading(engine).connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(due)).scalar() or 0)
 
 
@@ -108,9 +111,12 @@ class BulkRound:
         """Renew the lease on the intents this sender still holds: a bulk file may take
         longer than one lease, and another worker must not take them meanwhile."""
         i = t.sync_intents
-        with self.sync.engine.begin() as conn:
-            conn.execute(i.update().where(i.c.channel == self.channel, i.c.lease_owner == self.sync.owner)
-                         .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.sync.lease_s)))
+        ids = sorted(self.by_id)
+        for start in range(0, len(ids), CLAIM_PIECE):
+            with self.sync.engine.begin() as conn:
+                conn.execute(i.update().where(i.c.id.in_(ids[start:start + CLAIM_PIECE]),
+                                              i.c.lease_owner == self.sync.owner)
+                             .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.sync.lease_s)))
 
     def _per_call(self, pusher, items: list[PushItem], mapping) -> None:
         """The per-call road for intents the file did not settle: a stale one is
