@@ -29,8 +29,10 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphql import FieldNode, OperationDefinitionNode, OperationType, get_named_type
+import orjson
+from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, OperationType, get_named_type
 
+from .bulk_lines import BulkLines
 from .clock import iso_rest
 from .events import Event
 from .gid import to_gid
@@ -180,7 +182,12 @@ class BulkRunner:
         started = time.monotonic()
         self._set(bid, status="RUNNING")
         try:
-            lines, roots = (self._run_query(row) if row["type"] == "QUERY" else self._run_mutation(row))
+            if row["type"] == "QUERY":
+                file_name, size, count, roots = self._run_query(bid, row)
+            else:
+                lines, roots = self._run_mutation(row)
+                file_name, size = self._write(bid, lines)
+                count = len(lines)
             minimum = self.shop.config.bulk_operation_min_duration_s * self.shop.config.time_scale
             while time.monotonic() - started < minimum and bid not in self._cancelled:
                 if self._stopping.wait(min(0.02, minimum)):
@@ -189,14 +196,13 @@ class BulkRunner:
             if bid in self._cancelled:
                 self._set(bid, status="CANCELED", completed_at=self.shop.now_iso())
             elif failure:
-                partial = lines[:len(lines) // 2]
+                partial = self._first_half(file_name, count)
                 file_name, size = self._write(bid, partial) if partial else (None, None)
                 self._set(bid, status="FAILED", error_code=failure, completed_at=self.shop.now_iso(),
                           object_count=len(partial), root_object_count=sum("__parentId" not in line for line in partial),
                           file_size=size, file_name=file_name)
             else:
-                file_name, size = self._write(bid, lines)
-                self._set(bid, status="COMPLETED", completed_at=self.shop.now_iso(), object_count=len(lines),
+                self._set(bid, status="COMPLETED", completed_at=self.shop.now_iso(), object_count=count,
                           root_object_count=roots, file_size=size, file_name=file_name)
         except Exception:  # noqa: BLE001 - a failed run is reported through the operation itself
             self._set(bid, status="FAILED", error_code="INTERNAL_SERVER_ERROR", completed_at=self.shop.now_iso())
@@ -218,42 +224,38 @@ class BulkRunner:
                 "status": row["status"].lower(), "type": row["type"].lower()}
         self.shop.publish([Event("bulk_operations/finish", body, row["completed_at"] or self.shop.now_iso())])
 
-    def _run_query(self, row) -> tuple[list[dict], int]:
+    def _run_query(self, bid: int, row) -> tuple[str, int, int, int]:
+        """The query's lines written to the result file as they are resolved (bulk_lines.py):
+        (file name, bytes, lines, root objects)."""
         document, _ = parse_document(self.shop.schema, row["query"])
         operation = pick_operation(document, None)
         context = RequestContext(self.shop, row["base_url"], bulk=True)
-        result = self.shop.endpoint.execute(document, operation, {}, context)
-        if result.get("errors"):
-            raise RuntimeError(result["errors"][0]["message"])
-        lines: list[dict] = []
-        roots = 0
-        for value in (result.get("data") or {}).values():
-            roots += self._flatten(value, None, lines, top=True)
-        return lines, roots
-
-    def _flatten(self, value: Any, parent_id: str | None, lines: list[dict], top: bool = False) -> int:
-        """Emit connection nodes as lines; returns how many nodes sat at this level."""
-        if isinstance(value, dict) and _is_connection(value):
-            nodes = value["nodes"] if isinstance(value.get("nodes"), list) else [
-                e.get("node") for e in value.get("edges") or [] if isinstance(e, dict)]
-            count = 0
-            for node in nodes:
-                if node is None:
-                    continue
+        walker = BulkLines(self.shop.schema, self.shop.endpoint.query_root, context, {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)})
+        file_name = f"bulk-{bid}-{uuid.uuid4().hex[:8]}.jsonl"
+        count = size = 0
+        with (self.files_dir / "bulk" / file_name).open("wb") as out:
+            chunk: list[bytes] = []
+            for line in walker.lines(operation):
+                if bid in self._cancelled:
+                    break
+                chunk.append(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
                 count += 1
-                line = {k: v for k, v in node.items() if not (isinstance(v, dict) and _is_connection(v))}
-                if parent_id is not None:
-                    line["__parentId"] = parent_id
-                lines.append(line)
-                for nested in node.values():
-                    if isinstance(nested, dict) and _is_connection(nested):
-                        self._flatten(nested, node.get("id"), lines)
-            return count
-        if isinstance(value, dict):
-            for nested in value.values():
-                if isinstance(nested, dict):
-                    self._flatten(nested, value.get("id", parent_id), lines)
-        return 0
+                if len(chunk) >= 10_000:
+                    data = b"".join(chunk)
+                    out.write(data)
+                    size += len(data)
+                    chunk.clear()
+            if chunk:
+                data = b"".join(chunk)
+                out.write(data)
+                size += len(data)
+        return file_name, size, count, walker.roots
+
+    def _first_half(self, file_name: str, count: int) -> list[dict]:
+        """The lines a failing operation wrote before it failed (half of them, here)."""
+        with (self.files_dir / "bulk" / file_name).open("rb") as handle:
+            return [json.loads(raw) for _, raw in zip(range(count // 2), handle)]
 
     def _run_mutation(self, row) -> tuple[list[dict], int]:
         document, _ = parse_document(self.shop.schema, row["query"])
@@ -335,10 +337,6 @@ class BulkRunner:
         deadline = time.monotonic() + timeout
         for thread in list(self._threads):
             thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _is_connection(value: dict) -> bool:
-    return isinstance(value.get("edges"), list) or isinstance(value.get("nodes"), list)
 
 
 def _plain(value: Any) -> Any:

@@ -112,7 +112,8 @@ def paginate(
     has_previous = (not forward and more) or (
         forward and after_key is not None and _exists(conn, source, where, params, key, after_key, "<=" if ascending else ">=")
     )
-    cursors = [encode_cursor(row["_row_id"], row["_sort_value"]) for row in rows]
+    # a bulk operation's lines carry no cursors: none is made for its (whole) connections
+    cursors = [] if unlimited else [encode_cursor(row["_row_id"], row["_sort_value"]) for row in rows]
     return Page(rows, cursors, bool(has_next), bool(has_previous))
 
 
@@ -125,7 +126,7 @@ def connection(page: Page, to_node) -> dict:
     """The GraphQL connection shape for a page, nodes mapped through ``to_node``."""
     nodes = [to_node(row) for row in page.rows]
     return {
-        "edges": [{"cursor": c, "node": n} for c, n in zip(page.cursors, nodes)],
+        "edges": [{"cursor": c, "node": n} for c, n in zip(page.cursors or [None] * len(nodes), nodes)],
         "nodes": nodes,
         "pageInfo": {
             "hasNextPage": page.has_next_page,

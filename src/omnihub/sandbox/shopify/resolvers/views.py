@@ -185,8 +185,14 @@ def inventory_item(row: sqlite3.Row) -> dict:
 
 
 def load_inventory_item(info, iid) -> dict | None:
+    memo = info.context.loaded if info.context.bulk else None
+    if memo is not None and ("InventoryItem", iid) in memo:
+        return memo[("InventoryItem", iid)]
     row = _one(info, "SELECT * FROM inventory_items WHERE id = ?", (iid,)) if iid is not None else None
-    return inventory_item(row) if row else None
+    item = inventory_item(row) if row else None
+    if memo is not None:
+        memo[("InventoryItem", iid)] = item
+    return item
 
 
 def inventory_level(row: sqlite3.Row) -> dict:
