@@ -25,7 +25,7 @@ class _SlowEmptyChannel:
         self.read_s = read_s
         self.reading = threading.Event()
 
-    def levels(self, locations):
+    def levels(self, locations, expected=0):
         self.reading.set()
         time.sleep(self.read_s)
         return []

@@ -55,15 +55,20 @@ CLASSES = ("drift_repaired", "missed_pos_sale", "push_pending", "dead_letter", "
 Progress = Callable[[str, float | None, float | None], None]  # (what, done, total)
 
 _RECONCILE_CHILD = """
-import json, sys, time
+import json, os, sys, time
 from omnihub.entrypoints.reconciliation_wiring import connect
 from omnihub.hub import Hub
 from omnihub.settings import Settings
 hub = Hub.open(Settings(database_url=sys.argv[1], secret_key=sys.argv[2]), run_migrations=False, relay=False)
 job, close = connect(hub, sys.argv[3])
+profile = os.environ.get("OMNIHUB_BENCH_PROFILE")  # a file for cProfile's figures of the run
 try:
     t0 = time.perf_counter()
-    run = job.run(sys.argv[3], trigger="bench", with_findings=False)
+    if profile:
+        import cProfile
+        cProfile.run('run = job.run(sys.argv[3], trigger="bench", with_findings=False)', profile)
+    else:
+        run = job.run(sys.argv[3], trigger="bench", with_findings=False)
     seconds = time.perf_counter() - t0
 finally:
     close()

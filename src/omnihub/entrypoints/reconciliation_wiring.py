@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from omnihub.adapters.channels.amazon.reconciliation_reads import AmazonReader
 from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector, build_amazon, build_shopify
+from omnihub.adapters.channels.shopify.bulk_levels import BULK_FROM
 from omnihub.adapters.channels.shopify.reconciliation_reads import ShopifyReader
 from omnihub.hub import Hub
 from omnihub.services.reconciliation import Reconciliation
@@ -15,7 +16,7 @@ from omnihub.services.reconciliation import Reconciliation
 def reconciliation(hub: Hub, *, shopify: ShopifyConnector | None = None, amazon: AmazonConnector | None = None) -> Reconciliation:
     readers = {}
     if shopify:
-        readers[shopify.channel] = ShopifyReader(shopify.client, channel=shopify.channel)
+        readers[shopify.channel] = ShopifyReader(shopify.client, channel=shopify.channel, bulk_from=BULK_FROM)
     if amazon:
         readers[amazon.channel] = AmazonReader(amazon.client, channel=amazon.channel)
     return Reconciliation(hub.engine, hub.sync, hub.orders.ingest_many, hub.inventory.record_sale, readers)

@@ -5,9 +5,10 @@ run with its findings for operators (API, CLI) to read.
 
 The order of a run matters, because the channel and the hub keep moving while it reads:
 
-1. The hub's side is read first (expected figures, intents, when each level was last
-   confirmed).
-2. The channel's levels are read (every mapped location, paged).
+1. The run's start is noted and the channel's levels are asked for (every mapped
+   location: one bulk query for a large shop, which Shopify starts working on at once).
+2. While the channel works, the hub's intents are copied into the run's spool; then the
+   channel's levels are spooled as they stream in.
 3. The channel's orders over the window are compared with the hub's; missing orders and
    newer versions are ingested through the same idempotent pipeline as webhooks. A till
    sale that happened before step 2 is an order created before step 3, so it is ingested
@@ -15,10 +16,15 @@ The order of a run matters, because the channel and the hub keep moving while it
    what it says, or failing in the inbox) is known, not missed: reported `order_parked`,
    not ingested again; one the pipeline refuses now is parked the same way. Should the
    level read fail, the orders are compared all the same before the run fails.
-4. The hub's side is read again. A key whose figure moved during the run, whose push
-   landed during it, or that has an intent at either read is `push_pending`: it is not
-   judged on a snapshot that may already be stale. Only keys that stood still are judged,
-   which is what keeps a run from recording a phantom till sale.
+4. The hub's side is read, a page of SKUs at a time. A key whose figure was written since
+   the run started (its `updated_at`), whose push landed since (its level's
+   `confirmed_at`, which the acknowledgement writes), or that has an intent at either
+   read is `push_pending`: it is not judged on a snapshot that may already be stale.
+   Only keys that stood still are judged, which is what keeps a run from recording a
+   phantom till sale. (Timestamps, not a second copy of the estate: the database picks
+   out the few keys that moved. A write stamped just before the start and committed
+   after it has its intent by then: the relay queues it within its interval, and the
+   channel's read takes longer.)
 """
 
 from __future__ import annotations
@@ -67,8 +73,6 @@ FINDINGS_PAGE = 500  # findings stored a transaction
 HUB_PAGE = 5000  # the hub's rows copied into the spool per read
 
 _SPOOL = (
-    "CREATE TABLE before_expected (sku TEXT NOT NULL, location TEXT NOT NULL, quantity INTEGER NOT NULL,"
-    " PRIMARY KEY (sku, location))",
     "CREATE TABLE before_intents (sku TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL,"
     " PRIMARY KEY (sku, location))",
     "CREATE TABLE shown (seq INTEGER PRIMARY KEY, number TEXT NOT NULL, item_id TEXT NOT NULL, code TEXT,"
@@ -94,7 +98,7 @@ class Finding:
 class _HubSide:
     expected: dict[tuple[str, str], int]
     intents: dict[tuple[str, str], str]
-    confirmed_at: dict[tuple[str, str], datetime]
+    moved: set[tuple[str, str]]  # figure written or push landed since the run started
 
 
 class _Findings:
@@ -209,10 +213,11 @@ class Reconciliation:
                    counts: dict) -> None:
         per_location, locations, kinds = self._locations(channel)
         with JobSpool(_SPOOL) as spool:
-            self._spool_hub_side(spool, channel)
             started = datetime.now(UTC)
             try:
-                self._spool_shown(spool, reader, per_location, locations)
+                shown = self._ask_shown(reader, per_location, locations)  # a bulk query starts now
+                self._spool_intents(spool, channel)  # while the channel works
+                self._spool_shown(spool, shown, per_location, locations)
             except Exception:  # the orders are compared all the same: a level read failing must not hide a missed order
                 log.exception("reconciliation could not read the channel's levels; comparing its orders", channel=channel)
                 counts["orders_compared"] = self._orders(channel, reader, since, findings)
@@ -314,49 +319,57 @@ class Reconciliation:
             kinds = dict(conn.execute(sa.select(loc.c.code, loc.c.kind)).all())
         return per_location, locations, kinds
 
-    def _spool_hub_side(self, spool: JobSpool, channel: str) -> None:
-        """The hub's side before the channel is read (expected figures, intents), copied
-        into the run's spool in keyset pages: what `_levels` compares the second read with."""
-        av, i, fd = t.channel_availability, t.sync_intents, t.channel_feeds
-        with self.engine.connect() as conn:
-            fed = set(conn.execute(sa.select(fd.c.location).where(fd.c.channel == channel)).scalars())
-        for rows in _keyset(self.engine, sa.select(av.c.sku, av.c.location, av.c.quantity).where(av.c.channel == channel),
-                            (av.c.sku, av.c.location)):
-            spool.put("INSERT INTO before_expected VALUES (?, ?, ?)",
-                      [(s, loc, q) for s, loc, q in rows if loc == "" or loc in fed])  # an unfed location shows nothing
+    def _spool_intents(self, spool: JobSpool, channel: str) -> None:
+        """The channel's intents as the run starts, copied into its spool in keyset pages
+        (a key with an intent at either end of the run is not judged)."""
+        i = t.sync_intents
         for rows in _keyset(self.engine, sa.select(i.c.sku, i.c.location, i.c.state).where(i.c.channel == channel),
                             (i.c.sku, i.c.location)):
             spool.put("INSERT INTO before_intents VALUES (?, ?, ?)", [tuple(r) for r in rows])
 
-    def _spool_shown(self, spool: JobSpool, reader: ChannelReader, per_location: bool, locations: dict[str, str]) -> None:
+    def _ask_shown(self, reader: ChannelReader, per_location: bool, locations: dict[str, str]):
+        """The channel's levels, asked for now and read as they are consumed. The reader
+        is told about how many the hub maps: it may take its bulk road by it."""
+        li = t.channel_listings
+        with self.engine.connect() as conn:
+            listed = conn.execute(sa.select(sa.func.count()).select_from(li).where(li.c.channel == reader.channel)).scalar()
+        return reader.levels(list(locations.values()) if per_location else [],
+                             expected=listed * (len(locations) if per_location else 1))
+
+    def _spool_shown(self, spool: JobSpool, shown, per_location: bool, locations: dict[str, str]) -> None:
         """What the channel shows, page by page into the spool (judged after the orders)."""
         code_of = {_num(ext): code for code, ext in locations.items()}
-        shown = reader.levels(list(locations.values())) if per_location else reader.levels([])
         for page in pages(shown, LEVEL_PAGE):
             self._check_stop()
             spool.put("INSERT INTO shown (number, item_id, code, available, committed, channel_sku) VALUES (?, ?, ?, ?, ?, ?)",
                       [(_num(lv.item_id), lv.item_id, code_of.get(_num(lv.location_id)) if per_location else "",
                         lv.available, lv.committed, lv.channel_sku) for lv in page])
 
-    def _hub_side_of(self, channel: str, skus: list[str]) -> _HubSide:
-        """The hub's side now, for one page of SKUs (indexed by channel and SKU)."""
+    def _hub_side_of(self, channel: str, skus: list[str], started: datetime) -> _HubSide:
+        """The hub's side now, for one page of SKUs (indexed by channel and SKU): expected
+        figures, intents, and which keys moved since the run `started` (the database
+        compares the timestamps, and only the levels confirmed since are read)."""
         av, i, lv, fd = t.channel_availability, t.sync_intents, t.channel_levels, t.channel_feeds
+        expected: dict[tuple[str, str], int] = {}
+        moved: set[tuple[str, str]] = set()
         with self.engine.connect() as conn:
             fed = set(conn.execute(sa.select(fd.c.location).where(fd.c.channel == channel)).scalars())
-            expected = {(s, loc): q for s, loc, q in conn.execute(
-                sa.select(av.c.sku, av.c.location, av.c.quantity).where(av.c.channel == channel, av.c.sku.in_(skus)))
-                if loc == "" or loc in fed}  # a location that does not feed the channel shows nothing there
+            for s, loc, q, written in conn.execute(
+                    sa.select(av.c.sku, av.c.location, av.c.quantity, av.c.updated_at >= started)
+                    .where(av.c.channel == channel, av.c.sku.in_(skus))):
+                if loc == "" or loc in fed:  # a location that does not feed the channel shows nothing there
+                    expected[(s, loc)] = q
+                    if written:
+                        moved.add((s, loc))
             intents = {(s, loc): st for s, loc, st in conn.execute(
                 sa.select(i.c.sku, i.c.location, i.c.state).where(i.c.channel == channel, i.c.sku.in_(skus)))}
-            confirmed_at = {(s, loc): _aware(at) for s, loc, at in conn.execute(
-                sa.select(lv.c.sku, lv.c.location, lv.c.confirmed_at).where(lv.c.channel == channel, lv.c.sku.in_(skus)))}
-        return _HubSide(expected, intents, confirmed_at)
+            moved.update((s, loc) for s, loc in conn.execute(sa.select(lv.c.sku, lv.c.location).where(
+                lv.c.channel == channel, lv.c.sku.in_(skus), lv.c.confirmed_at >= started)))
+        return _HubSide(expected, intents, moved)
 
     @staticmethod
-    def _spooled_before(spool: JobSpool, skus: list[str]) -> _HubSide:
-        expected = {(s, loc): q for s, loc, q in spool.lookup("SELECT sku, location, quantity FROM before_expected WHERE sku", skus)}
-        intents = {(s, loc): st for s, loc, st in spool.lookup("SELECT sku, location, state FROM before_intents WHERE sku", skus)}
-        return _HubSide(expected, intents, {})
+    def _spooled_intents(spool: JobSpool, skus: list[str]) -> dict[tuple[str, str], str]:
+        return {(s, loc): st for s, loc, st in spool.lookup("SELECT sku, location, state FROM before_intents WHERE sku", skus)}
 
     def _levels(self, channel: str, run_id: int, spool: JobSpool, per_location: bool, locations: dict[str, str],
                 kinds: dict[str, str], started: datetime, findings: "_Findings") -> int:
@@ -379,7 +392,7 @@ class Reconciliation:
                     "WHERE s.code IS NOT NULL AND l.sku", skus, "ORDER BY s.seq"):
                 seen[(sku, code)] = (available, committed)
             on_channel = {sku for sku, _ in seen}
-            before, after = self._spooled_before(spool, skus), self._hub_side_of(channel, skus)
+            before, after = self._spooled_intents(spool, skus), self._hub_side_of(channel, skus, started)
             for sku in skus:
                 if sku not in on_channel:
                     findings.add(Finding(Kind.UNSOLD_ON_CHANNEL, f"mapped in the hub but {channel} does not show it: "
@@ -397,9 +410,8 @@ class Reconciliation:
                         continue
                     compared += 1
                     available, committed = level
-                    moving = (before.expected.get(key, 0) != expected or key in before.intents
-                              or (key in after.confirmed_at and after.confirmed_at[key] >= started))
-                    state = after.intents.get(key) or before.intents.get(key) or ("pending" if moving else None)
+                    moving = key in after.moved or key in before
+                    state = after.intents.get(key) or before.get(key) or ("pending" if moving else None)
                     verdict = judge_level(expected=expected, shown=available, intent_state=state,
                                           pos_location=per_location and kinds.get(code) == "store",
                                           committed_there=committed)

@@ -35,7 +35,8 @@ class ChannelReader(Protocol):
     inbox_source: str  # the inbox's name for the channel's deliveries ("shopify", "amazon"): where its orders park
 
     # Both are read lazily, page by page, as the run consumes them (memory: one page).
-    def levels(self, location_ids: list[str]) -> Iterable[ShownLevel]: ...
+    # `expected`: about how many levels the hub maps (a reader may choose its road by it).
+    def levels(self, location_ids: list[str], expected: int = 0) -> Iterable[ShownLevel]: ...
 
     def order_headers(self, since: datetime) -> Iterable[OrderHeader]: ...
 

@@ -72,7 +72,7 @@ class AmazonReader:
         self.channel = channel
         self.order_channels = (channel,)
 
-    def levels(self, location_ids: list[str]) -> Iterator[ShownLevel]:
+    def levels(self, location_ids: list[str], expected: int = 0) -> Iterator[ShownLevel]:
         return (ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in self.each_listing())
 
     def listings(self) -> list[AmazonListing]:

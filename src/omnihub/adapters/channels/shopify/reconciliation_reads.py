@@ -1,7 +1,8 @@
 """Reading what Shopify shows, for reconciliation: every inventory level of each mapped
-location (location_levels.py: Admin GraphQL, 250 a page, the read the level snapshot poll
-and the set-up share), and the orders updated since the window opened (the same paged
-query and mapping the order poll uses)."""
+location (a large estate in one bulk query, bulk_levels.py; a small one page by page,
+location_levels.py: Admin GraphQL, 250 a page, the read the level snapshot poll and the
+set-up share), and the orders updated since the window opened (the same paged query and
+mapping the order poll uses)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ValidationError
 
 from omnihub.adapters.channels.shopify import documents as docs
+from omnihub.adapters.channels.shopify.bulk_levels import bulk_levels
 from omnihub.adapters.channels.shopify.location_levels import PAGE, location_gid, location_levels
 from omnihub.adapters.channels.shopify.order_mapping import ShopifyPayloadError, numeric_id, order_from_graphql
 from omnihub.adapters.channels.snapshots import OrderHeader, ShownLevel
@@ -26,15 +28,26 @@ class ShopifyReader:
     order_channels = (SHOPIFY, SHOPIFY_POS)
     inbox_source = "shopify"
 
-    def __init__(self, client, *, channel: str = SHOPIFY, page: int = PAGE, order_page: int = 5) -> None:
+    def __init__(self, client, *, channel: str = SHOPIFY, page: int = PAGE, order_page: int = 5,
+                 bulk_from: int | None = None) -> None:
         # 5 orders a page: each costs ~150 points (50 line items), under the 1,000-point limit.
         self.client = client
         self.channel = channel
         self.page = page
         self.order_page = order_page
+        self.bulk_from = bulk_from  # levels expected from which one bulk query reads them (None: never; the
+        # entry points set bulk_levels.BULK_FROM)
 
-    def levels(self, location_ids: list[str]) -> Iterator[ShownLevel]:
-        """Every level at each location, read page by page as it is consumed."""
+    def levels(self, location_ids: list[str], expected: int = 0) -> Iterator[ShownLevel]:
+        """Every level at each location, read as it is consumed: by one bulk query when
+        about `expected` levels are at least `bulk_from` (started at once, so Shopify
+        works while the caller reads the hub), else page by page."""
+        if self.bulk_from is not None and expected >= self.bulk_from:
+            return (ShownLevel(lv.item_id, gid, lv.available or 0, lv.committed or 0, lv.sku)
+                    for gid, lv in bulk_levels(self.client, location_ids))
+        return self._paged_levels(location_ids)
+
+    def _paged_levels(self, location_ids: list[str]) -> Iterator[ShownLevel]:
         for ext in location_ids:
             gid = location_gid(ext)
             for lv in location_levels(self.client, gid, page=self.page):
