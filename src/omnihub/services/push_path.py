@@ -71,6 +71,7 @@ class BulkRound:
         self.sync = sync
         self.channel = channel
         self.by_id = {c.id: c for c in claimed}
+        self.held = set(self.by_id)  # claimed and not settled yet: the leases to renew
         self.later: dict[int, PushOutcome] = {}  # stale or not applied: the per-call road resends them
 
     def run(self, bulk) -> None:
@@ -106,12 +107,13 @@ class BulkRound:
                 final[o.intent_id] = o
         if final:
             self.sync._settle(self.channel, self.by_id, final, set(), {})
+            self.held.difference_update(final)
 
     def keep_alive(self) -> None:
         """Renew the lease on the intents this sender still holds: a bulk file may take
         longer than one lease, and another worker must not take them meanwhile."""
         i = t.sync_intents
-        ids = sorted(self.by_id)
+        ids = sorted(self.held)
         for start in range(0, len(ids), CLAIM_PIECE):
             with self.sync.engine.begin() as conn:
                 conn.execute(i.update().where(i.c.id.in_(ids[start:start + CLAIM_PIECE]),
@@ -161,3 +163,4 @@ class BulkRound:
         for it in pending:
             final[it.intent_id] = PushOutcome(it.intent_id, PushStatus.RETRY, error="still stale after re-reading")
         self.sync._settle(self.channel, self.by_id, final, reassert, observed)
+        self.held.difference_update(final)
