@@ -154,6 +154,28 @@ def _run_child(url: str, key: str, env: dict) -> tuple[dict, float, float]:
     return result["run"], result["seconds"], round(usage.ru_maxrss / 1024, 1)
 
 
+def _bulk_query_seconds(shop_url: str, secrets: dict) -> float | None:
+    """How long Shopify took over the run's bulk query of levels, by its own clock
+    (createdAt to completedAt); None when the run read page by page."""
+    from omnihub.adapters.channels.connectors import build_shopify
+    from omnihub.adapters.channels.shopify import documents as docs
+
+    queries = [op for op in httpx.get(shop_url + "/_sandbox/bulk/operations", timeout=30).json()
+               if op["type"] == "QUERY" and "inventoryLevels" in op["query"]]
+    if not queries:
+        return None
+    client = build_shopify(CHANNEL, secrets).client
+    try:
+        node = client.execute(docs.BULK_OPERATION, {"id": queries[-1]["id"]})["node"]
+    finally:
+        client.close()
+    if not node.get("completedAt"):
+        return None
+    span = (datetime.fromisoformat(node["completedAt"].replace("Z", "+00:00"))
+            - datetime.fromisoformat(node["createdAt"].replace("Z", "+00:00")))
+    return round(span.total_seconds(), 2)
+
+
 def _findings(engine, run_id: int) -> list[tuple]:
     fi = t.reconciliation_findings
     with engine.connect() as conn:
@@ -264,6 +286,7 @@ def bench_reconcile(backend: str = "sqlite", *, skus: int = 20_000, locations: i
 
             say(f"reconciling {skus * locations:,} SKU-locations")
             run, seconds, rss = _run_child(url, key, env)
+            channel_s = _bulk_query_seconds(shop_url, secrets)
             engine = sa.create_engine(url)
             try:
                 found = _findings(engine, int(run["id"]))
@@ -285,6 +308,7 @@ def bench_reconcile(backend: str = "sqlite", *, skus: int = 20_000, locations: i
         "locations": locations,
         "sku_locations": skus * locations,
         "seconds": round(seconds, 2),
+        "channel_bulk_query_s": channel_s,  # of `seconds`: Shopify running the bulk query (the sandbox's clock)
         "peak_rss_mb": rss,
         "state": run["state"],
         "error": run.get("error"),

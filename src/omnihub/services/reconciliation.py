@@ -78,7 +78,6 @@ _SPOOL = (
     "CREATE TABLE shown (seq INTEGER PRIMARY KEY, number TEXT NOT NULL, item_id TEXT NOT NULL, code TEXT,"
     " available INTEGER NOT NULL, committed INTEGER NOT NULL, channel_sku TEXT)",
     "CREATE INDEX shown_number ON shown (number)",
-    "CREATE INDEX shown_item ON shown (item_id, seq)",
 )
 
 
@@ -410,6 +409,8 @@ class Reconciliation:
                         continue
                     compared += 1
                     available, committed = level
+                    if available == expected:  # what judge_level says first, without building its verdict
+                        continue
                     moving = key in after.moved or key in before
                     state = after.intents.get(key) or before.get(key) or ("pending" if moving else None)
                     verdict = judge_level(expected=expected, shown=available, intent_state=state,

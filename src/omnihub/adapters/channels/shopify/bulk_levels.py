@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from omnihub.adapters.channels.shopify.bulk_query import BulkQuery
-from omnihub.adapters.channels.shopify.location_levels import LocationLevel, location_gid
+from omnihub.adapters.channels.shopify.location_levels import location_gid
 from omnihub.adapters.channels.shopify.order_mapping import ShopifyPayloadError, numeric_id
+from omnihub.adapters.channels.snapshots import ShownLevel
 
 # Paged, 5,000 levels are 20 calls (~15,000 points, within a Plus bucket of 20,000): no
 # wait. Beyond it each 250 levels wait ~0.75 s for points, and the bulk query is sooner.
@@ -36,20 +37,19 @@ LEVELS_BULK_QUERY = """
 """
 
 
-def bulk_levels(client, location_ids: list[str], *, bulk: BulkQuery | None = None
-                ) -> Iterator[tuple[str, LocationLevel]]:
+def bulk_levels(client, location_ids: list[str], *, bulk: BulkQuery | None = None) -> Iterator[ShownLevel]:
     """Starts the bulk query now (Shopify works on it while the caller does something
-    else), and returns (location gid, level) for every level at the given locations (gids
-    or numbers), in the order of Shopify's file, as they are consumed. Raises
-    BulkOperationBusy if Shopify will not start another operation now; reading raises
-    ShopifyPayloadError on a line it cannot read."""
+    else), and returns every level at the given locations (gids or numbers), in the order
+    of Shopify's file, as they are consumed. Raises BulkOperationBusy if Shopify will not
+    start another operation now; reading raises ShopifyPayloadError on a line it cannot
+    read."""
     wanted = {location_gid(x) for x in location_ids}
     bulk = bulk or BulkQuery(client, max_poll_s=1.0)  # polls cost a point; a late look costs the run seconds
     operation_id = bulk.start(LEVELS_BULK_QUERY).id
     return _levels_of(bulk, operation_id, wanted)
 
 
-def _levels_of(bulk: BulkQuery, operation_id: str, wanted: set[str]) -> Iterator[tuple[str, LocationLevel]]:
+def _levels_of(bulk: BulkQuery, operation_id: str, wanted: set[str]) -> Iterator[ShownLevel]:
     operation = bulk.wait(operation_id)
     for line in bulk.lines(operation.url):
         parent = line.get("__parentId")
@@ -57,12 +57,16 @@ def _levels_of(bulk: BulkQuery, operation_id: str, wanted: set[str]) -> Iterator
             continue
         try:  # checked by hand, not by a model: a million lines take seconds fewer
             item = line["item"]
-            q = {x["name"]: x["quantity"] for x in line["quantities"]}
-            available, committed = q.get("available"), q.get("committed")
-            if not isinstance(item["id"], str) or not all(v is None or type(v) is int for v in (available, committed)):
+            available = committed = None
+            for q in line["quantities"]:
+                if q["name"] == "available":
+                    available = q["quantity"]
+                elif q["name"] == "committed":
+                    committed = q["quantity"]
+            if type(item["id"]) is not str or type(available or 0) is not int or type(committed or 0) is not int:
                 raise TypeError("ids are strings and quantities integers")
             sku = item.get("sku")
-            yield parent, LocationLevel(numeric_id(item["id"]), sku if isinstance(sku, str) else None, available,
-                                        committed)
+            yield ShownLevel(numeric_id(item["id"]), parent, available or 0, committed or 0,
+                             sku if type(sku) is str else None)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ShopifyPayloadError(f"bulk inventory level not understood ({exc}): {str(line)[:300]}") from exc

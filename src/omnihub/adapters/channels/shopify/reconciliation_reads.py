@@ -43,8 +43,7 @@ class ShopifyReader:
         about `expected` levels are at least `bulk_from` (started at once, so Shopify
         works while the caller reads the hub), else page by page."""
         if self.bulk_from is not None and expected >= self.bulk_from:
-            return (ShownLevel(lv.item_id, gid, lv.available or 0, lv.committed or 0, lv.sku)
-                    for gid, lv in bulk_levels(self.client, location_ids))
+            return bulk_levels(self.client, location_ids)
         return self._paged_levels(location_ids)
 
     def _paged_levels(self, location_ids: list[str]) -> Iterator[ShownLevel]:
