@@ -228,3 +228,9 @@ def test_one_address_is_throttled_whatever_the_accounts_it_tries(strict, ana):
     assert sign_in(c, email="user9@shop.example", password="wrong password!").status_code == 401
     assert sign_in(c).status_code == 429  # Ana's own account was never tried: the address is blocked
     assert sign_in(c, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429  # a header is no way out
+
+
+def test_an_email_with_a_nul_is_refused_before_the_database_sees_it(hub, ana):
+    """PostgreSQL refuses NUL in text (the fuzzer's 500): 422 problem+json, as any field."""
+    r = sign_in(client(hub), email="ana\x00@shop.example")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "email", r.text

@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from omnihub.domain.limits import NO_NUL_PATTERN
 from omnihub.entrypoints.api.access import CurrentPrincipal, client_address
 from omnihub.entrypoints.api.problems import JSON_TYPES, PROBLEM, PROBLEM_SCHEMA, field_path, problem
 from omnihub.entrypoints.api.request_guards import media_type, unsupported_media_type
@@ -33,7 +34,7 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 class SignIn(Strict):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL_PATTERN)]  # PostgreSQL refuses NUL
     password: _Password
 
 
