@@ -469,15 +469,42 @@ class ChannelSync:
                     conn.execute(i.update().where(i.c.id.in_([r.id for r in rows]))
                                  .values(lease_owner=self.owner, lease_until=until))
         else:
-            with self.reader.connect() as conn:
-                ids = conn.execute(sa.select(i.c.id).where(i.c.channel == channel, free)
-                                   .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars().all()
+            ids = self.due_ids(channel, limit)
             if not ids:
                 return []
-            with self.engine.begin() as conn:
-                conn.execute(i.update().where(i.c.id.in_(ids), free).values(lease_owner=self.owner, lease_until=until))
-                rows = conn.execute(q.where(i.c.id.in_(ids), i.c.lease_owner == self.owner,
-                                            i.c.lease_until == until)).all()
+            return self.lease(ids)
+        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
+                for r in rows]
+
+    def _free(self, now: datetime):
+        i = t.sync_intents
+        return sa.and_(i.c.state == PENDING, i.c.next_attempt_at <= now,
+                       sa.or_(i.c.lease_until.is_(None), i.c.lease_until < now))
+
+    def due_ids(self, channel: str, limit: int) -> list[int]:
+        """The ids of the `limit` most urgent intents due now and not leased, by a read
+        (no write lock, no row locks): what `lease` then takes."""
+        i = t.sync_intents
+        with self.reader.connect() as conn:
+            return conn.execute(sa.select(i.c.id).where(i.c.channel == channel, self._free(datetime.now(UTC)))
+                                .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars().all()
+
+    def lease(self, ids: list[int]) -> list[_Claimed]:
+        """Lease to this engine those of `ids` still due and free, in one short write
+        that checks each again (a row another worker took meanwhile is skipped; on
+        PostgreSQL the update waits for its lock and then sees it taken), and read them
+        back as they are now."""
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=self.lease_s)
+        i, lv = t.sync_intents, t.channel_levels
+        with self.engine.begin() as conn:
+            conn.execute(i.update().where(i.c.id.in_(ids), self._free(now)).values(lease_owner=self.owner, lease_until=until))
+            rows = conn.execute(
+                sa.select(i.c.id, i.c.sku, i.c.location, i.c.target, i.c.generation, i.c.first_changed_at, i.c.attempts,
+                          lv.c.confirmed)
+                .outerjoin(lv, sa.and_(lv.c.channel == i.c.channel, lv.c.sku == i.c.sku, lv.c.location == i.c.location))
+                .where(i.c.id.in_(ids), i.c.lease_owner == self.owner, i.c.lease_until == until)
+                .order_by(i.c.priority, i.c.first_changed_at, i.c.id)).all()
         return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
                 for r in rows]
 

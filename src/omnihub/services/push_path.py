@@ -53,12 +53,13 @@ def bulk_round(sync, channel: str) -> int | None:
     policy = bulk.policy
     if not policy.bulk_size(due_count(sync.engine, channel, policy.bulk_from)):
         return None
+    # The file's intents, most urgent first, chosen by one read (sorting every due intent
+    # again for each piece of a 100,000-line file was 100 sorts of 400,000 rows: minutes
+    # with a morning's backlog), then leased a piece per short write.
+    ids = sync.due_ids(channel, policy.max_bulk)
     claimed = []
-    while len(claimed) < policy.max_bulk:
-        piece = sync.claim(channel, min(CLAIM_PIECE, policy.max_bulk - len(claimed)))
-        if not piece:
-            break
-        claimed += piece
+    for start in range(0, len(ids), CLAIM_PIECE):
+        claimed += sync.lease(ids[start:start + CLAIM_PIECE])
     if not claimed:
         return None
     log.info("sync bulk file", channel=channel, intents=len(claimed))
