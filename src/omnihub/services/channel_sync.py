@@ -156,6 +156,7 @@ class ChannelSync:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.pushers: dict[str, object] = {}
         self._mappings: dict[str, tuple[float, ChannelMapping]] = {}
+        self._per_location: dict[str, bool] = {}  # channels' shape, for requests without a pusher here
         self._buffer: dict[Key, tuple[int, datetime]] = {}
         # Pages taken from the buffer and not written yet, oldest first (see _take).
         self._taken: deque[dict[Key, tuple[int, datetime]]] = deque()
@@ -200,19 +201,39 @@ class ChannelSync:
     # -- intake ----------------------------------------------------------------------------
     def on_availability_changed(self, topic: str, payload: dict) -> None:
         channel, location = payload.get("channel"), payload.get("location", "")
-        if not self._wants(channel, location):
-            return
+        if self._wants(channel, location):
+            self._buffer_intent(channel, payload["sku"], location, int(payload["new"]))
+
+    def _buffer_intent(self, channel: str, sku: str, location: str, quantity: int) -> None:
         now = datetime.now(UTC)
         with self._lock:
-            key = (channel, payload["sku"], location)
+            key = (channel, sku, location)
             prev = self._buffer.get(key)
-            self._buffer[key] = (int(payload["new"]), prev[1] if prev else now)
+            self._buffer[key] = (quantity, prev[1] if prev else now)
         self._wake["flush"].set()
 
     def request(self, channel: str, sku: str, location: str, quantity: int) -> None:
-        """Ask for a push directly (used by reconciliation and tests)."""
-        self.on_availability_changed(ChannelAvailabilityChanged.topic,
-                                     {"channel": channel, "sku": sku, "location": location, "new": quantity})
+        """Ask for a push directly (reconciliation's repairs, tests). It becomes an intent
+        at the next flush whether or not this process sends to the channel: the hubs of
+        `omnihub sync reconcile` and of the API have no pushers, and the worker sends what
+        they ask (before, their repairs were dropped here and waited for the worker's
+        sweep)."""
+        shows = self._wants(channel, location) if channel in self.pushers else self._channel_shows(channel, location)
+        if shows:
+            self._buffer_intent(channel, sku, location, int(quantity))
+
+    def _channel_shows(self, channel: str, location: str) -> bool:
+        """Whether the channel, as configured in the database, shows a figure at
+        `location` (a per-location channel at its locations, any other as one total)."""
+        per_location = self._per_location.get(channel)
+        if per_location is None:
+            with self.engine.connect() as conn:
+                per_location = conn.execute(sa.select(t.channels.c.per_location)
+                                            .where(t.channels.c.code == channel)).scalar()
+            if per_location is None:
+                return False  # no such channel
+            self._per_location[channel] = bool(per_location)
+        return (location != "") if per_location else (location == "")
 
     def flush(self) -> int:
         """Write every buffered intent, a page (`flush_page` keys) per transaction: the
@@ -565,7 +586,7 @@ class ChannelSync:
     def _settle_piece(self, channel: str, by_id: dict[int, _Claimed], outcomes: dict[int, PushOutcome],
                       reassert: set[int], observed: dict[int, int]) -> None:
         now = datetime.now(UTC)
-        i, lv = t.sync_intents, t.channel_levels
+        i = t.sync_intents
         acks: list[Ack] = []
         with self.engine.begin() as conn:
             levels = []
