@@ -1,7 +1,8 @@
 """Stock an order action moves carries, in the ledger itself, who acted (issue 17): the
 units an operator's cancellation releases, the reservation her release of a held order
-makes, and the CLI's cancellation as the local admin. What a channel's version moves
-(the reservation at ingest) names no one: the channel did it."""
+makes, the reservation of an order taken in through the API (its client's), and the
+CLI's cancellation as the local admin. An order a channel's webhook or poll brings names
+no one: the channel did it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def test_cancel_and_release_name_their_actor_in_the_ledger(hub, clean_url):
     with TestClient(create_app(hub=hub)) as api:
         olga_actor = api.get("/api/v1/whoami", headers=olga).json()
         olga_actor = f"token:{olga_actor['id']}:olga-console"
+        feed_actor = f"token:{api.get('/api/v1/whoami', headers=admin).json()['id']}:erp-feed"
         assert api.put("/api/v1/routing-rules", json=WAREHOUSE_OR_REFUSE, headers=admin).status_code == 200
         for sku, location in (("A", "WH"), ("B", "ST")):
             r = api.post("/api/v1/stock/receive", json={"sku": sku, "location": location, "quantity": 5}, headers=admin)
@@ -57,7 +59,7 @@ def test_cancel_and_release_name_their_actor_in_the_ledger(hub, clean_url):
         assert [a["location"] for a in first["assignments"]] == ["WH"]
         r = api.post(f"/api/v1/orders/{first['order_id']}/cancel", json={}, headers=olga)
         assert r.status_code == 200, r.text
-        assert _ledger(hub, first["order_id"]) == [("reservation", "WH", 2, None), ("release", "WH", 2, olga_actor)]
+        assert _ledger(hub, first["order_id"]) == [("reservation", "WH", 2, feed_actor), ("release", "WH", 2, olga_actor)]
 
         # the warehouse has no B: the rules hold the order; B arrives; her release routes it
         second = order("1002", "B")

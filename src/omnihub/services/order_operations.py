@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from omnihub.adapters.db.stock_store import MOVEMENT_COLUMNS
 from omnihub.domain.ledger import Movement, Reason, StockState as S
 from omnihub.domain.limits import (
     CODE_LENGTH,
@@ -30,7 +29,6 @@ from omnihub.domain.stock_commands import Plan
 from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk, held_for_routing
 
 _OPEN = (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED)
-_ACTOR = MOVEMENT_COLUMNS.index("actor")
 
 
 def _acting_as(fn, actor: str | None):
@@ -42,12 +40,9 @@ def _acting_as(fn, actor: str | None):
         return fn
 
     def op(order: Order, ctx) -> OrderResult:
-        rows = ctx.batch.movement_rows
-        first = len(rows)
+        mark = ctx.batch.checkpoint()
         result = fn(order, ctx)
-        for i in range(first, len(rows)):
-            if rows[i][_ACTOR] is None:
-                rows[i] = (*rows[i][:_ACTOR], actor, *rows[i][_ACTOR + 1:])
+        ctx.batch.name_actor(mark, actor)
         return result
 
     return op

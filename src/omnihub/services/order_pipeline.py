@@ -233,15 +233,17 @@ class OrderPipeline:
             self.fraud, self.customers = screening.fraud, screening.customers
 
     # -- public -----------------------------------------------------------------------------
-    def submit(self, order: Order):
+    def submit(self, order: Order, actor: str | None = None):
+        """Queue the order for the writer; `actor` (an API client's principal) names who
+        took it in on the movements it makes (a channel's own order names none)."""
         try:
             check_order(order)  # what the database would refuse is refused here, failing no batch
         except LedgerError as refused:
             return self.writer.answered(refused)
-        return self.writer.submit(_IngestJob(self, order))
+        return self.writer.submit(_IngestJob(self, order, actor))
 
-    def ingest(self, order: Order) -> OrderResult:
-        res = self.submit(order).result(120)
+    def ingest(self, order: Order, actor: str | None = None) -> OrderResult:
+        res = self.submit(order, actor).result(120)
         if isinstance(res, Exception):
             raise res
         return res
@@ -364,6 +366,8 @@ class OrderPipeline:
                 results[i] = OrderError(str(illegal), field="state", code="illegal_transition")
             except (LedgerError, ValueError) as exc:
                 results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
+            if isinstance(job, _IngestJob) and job.actor is not None and not isinstance(results[i], Exception):
+                batch.name_actor(mark, job.actor)
             if isinstance(results[i], Exception):  # this order leaves no trace; the batch goes on
                 batch.rollback(mark)
                 work.rollback(work_mark)
@@ -733,11 +737,12 @@ class OrderPipeline:
 
 
 class _IngestJob:
-    __slots__ = ("pipeline", "order")
+    __slots__ = ("pipeline", "order", "actor")
 
-    def __init__(self, pipeline: OrderPipeline, order: Order) -> None:
+    def __init__(self, pipeline: OrderPipeline, order: Order, actor: str | None = None) -> None:
         self.pipeline = pipeline
         self.order = order
+        self.actor = actor
 
     def claim_buckets(self) -> list[int]:
         """What the job will touch (see claims.py): its order, its SKUs, its customer."""

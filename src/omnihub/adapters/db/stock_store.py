@@ -49,6 +49,7 @@ MOVEMENT_COLUMNS = (
     "sku", "location", "quantity", "from_state", "to_state", "reason", "reference", "channel", "actor",
     "idempotency_key", "position_version", "oversold", "occurred_at",
 )
+_ACTOR = MOVEMENT_COLUMNS.index("actor")
 POSITION_COLUMNS = ("on_hand", "reserved", "damaged", "quality_control", "incoming", "in_transit", "version")
 #: a channel's total row (location ''): its figure and its pool
 TOTAL_COLUMNS = ("channel", "sku", "location", "quantity", "pool", "updated_at")
@@ -573,6 +574,15 @@ class StockBatch:
         res = StockResult(oversold=sum(o[3] for o in oversells), balances=local)
         self._results.append((res, base, base + len(rows)))
         return res
+
+    def name_actor(self, mark: tuple[int, int, int, int, int], actor: str) -> None:
+        """The movements made since `mark` (one job's) carry `actor` where they name
+        no one: an order taken in through the API is its client's doing."""
+        rows = self.movement_rows
+        for i in range(mark[1], len(rows)):
+            row = rows[i]
+            if row[_ACTOR] is None:
+                rows[i] = (*row[:_ACTOR], actor, *row[_ACTOR + 1:])
 
     def checkpoint(self) -> tuple[int, int, int, int, int]:
         """A mark to roll the in-memory batch back to (see `rollback`)."""

@@ -149,7 +149,7 @@ def create_order(body: OrderIn, hub: HubDep, principal: CurrentPrincipal) -> dic
     it, an older one changes nothing."""
     order = to_order(hub, body)
     try:
-        res = hub.orders.ingest(order)
+        res = hub.orders.ingest(order, actor=principal.actor)
     except LedgerError as exc:
         exc.field = _body_field(exc.field, order)
         raise
