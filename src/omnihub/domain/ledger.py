@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final, NamedTuple, cast
+from typing import Final, NamedTuple
 
 
 class StockState(StrEnum):
@@ -133,14 +133,6 @@ class Position(NamedTuple):
             "in_transit": self.in_transit,
             "version": self.version,
         }
-
-
-def position_from_row(balances: tuple) -> Position:
-    """A Position from its seven balances in field order (a stored row's): built by the
-    tuple type itself, in C. The named tuple's constructor is a Python function taking
-    seven arguments, and a batch reads every position of the SKUs it routes (50 a SKU
-    at a retailer stocking each at 50 locations), a call each."""
-    return cast(Position, tuple.__new__(Position, balances))
 
 
 @dataclass(frozen=True, slots=True)

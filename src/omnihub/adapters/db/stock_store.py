@@ -35,7 +35,7 @@ from omnihub.adapters.db.writer_cache import ProjectionRows, WriterCache, stamp_
 from omnihub.domain.atp import needs_whole_sku
 from omnihub.domain.channel_projection import TOTAL, PositionChange, project
 from omnihub.domain.events import DomainEvent, OversellDetected, StockChanged
-from omnihub.domain.ledger import LedgerError, Position, apply_movement, position_from_row
+from omnihub.domain.ledger import LedgerError, Position, apply_movement
 from omnihub.domain.stock_commands import (
     IdempotencyConflict,
     PositionKey,
@@ -170,7 +170,7 @@ def positions_by_sku(conn: Connection, skus: Iterable[str], *, for_update: bool 
     out: dict[str, dict[str, Position]] = {}
     for r in fetch_by_keys(conn, "positions", ("sku", "location", *POSITION_COLUMNS), ("sku",),
                            [(x,) for x in sorted(skus)], for_update=for_update):
-        out.setdefault(r[0], {})[r[1]] = position_from_row(r[2:])
+        out.setdefault(r[0], {})[r[1]] = Position(*r[2:])
     return out
 
 
@@ -215,7 +215,7 @@ class StockStore:
         else:
             keys_to_read = sorted(keys)
         found.update(
-            ((r[0], r[1]), position_from_row(r[2:]))
+            ((r[0], r[1]), Position(*r[2:]))
             for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), keys_to_read, for_update=lock)
         )
         missing = sorted(set(keys) - found.keys())
@@ -231,7 +231,7 @@ class StockStore:
                 return found
             # Another writer may have created (and moved) a row in between: read it locked.
             for r in fetch_by_keys(conn, "positions", cols, ("sku", "location"), missing, for_update=True):
-                found[(r[0], r[1])] = position_from_row(r[2:])
+                found[(r[0], r[1])] = Position(*r[2:])
         return found
 
     def _known_skus(self, conn: Connection, skus: set[str]) -> set[str]:
@@ -281,10 +281,10 @@ class StockStore:
                 batch.check_known(cmd.keys, cmd.skus_only)
                 if cmd.expected_versions:
                     for key, expected in cmd.expected_versions.items():
-                        actual = batch.position(key).version
+                        actual = batch.positions[key].version
                         if actual != expected:
                             raise VersionConflict(key, expected, actual)
-                plan = getattr(cmd.plan, "fixed", None) or cmd.plan({k: batch.position(k) for k in cmd.keys})
+                plan = getattr(cmd.plan, "fixed", None) or cmd.plan({k: batch.positions[k] for k in cmd.keys})
                 results[i] = batch.apply(plan, allow_oversell=cmd.allow_oversell, idempotency_key=cmd.idempotency_key)
             except LedgerError as exc:
                 results[i] = exc
@@ -396,13 +396,6 @@ class StockBatch:
     Composite use cases (the order pipeline) open a batch, apply several plans against the
     same locked positions, so a later order in the batch sees an earlier one's
     reservations, and flush once.
-
-    Positions are kept by SKU, then location: an order batch loads every position of the
-    SKUs it routes (50 per SKU on an estate that stocks each SKU at 50 locations) and
-    changes one or two of each. A SKU's positions are taken over as one map (the one
-    read, or the writer cache's) and copied once, never entry by entry into flat maps
-    keyed (SKU, location): at 50 locations that bookkeeping cost more than the orders'
-    routing.
     """
 
     def __init__(self, store: StockStore, conn: Connection, cfg: StockConfig, now: datetime, *, use_cache: bool = False) -> None:
@@ -412,12 +405,9 @@ class StockBatch:
         self.conn = conn
         self.cfg = cfg
         self.now = now
-        #: SKU → location → position as it stands in this batch (every loaded one; owned)
-        self._by_sku: dict[str, dict[str, Position]] = {}
-        #: SKU → location → position as read; never changed in place (may be the writer
-        #: cache's own map, for the SKUs in `_orig_shared`)
-        self._orig: dict[str, dict[str, Position]] = {}
-        self._orig_shared: set[str] = set()
+        self.positions: dict[PositionKey, Position] = {}
+        self.original: dict[PositionKey, Position] = {}
+        self._by_sku: dict[str, dict[str, Position]] = {}  # SKU → location → current position (loaded ones)
         self._touched: set[PositionKey] = set()  # keys some apply changed (a rollback may change them back)
         self._whole_skus: set[str] = set()  # SKUs with every position loaded
         # ("position", key, previous Position) or ("demand", sku, previous delta or None)
@@ -455,65 +445,31 @@ class StockBatch:
             self.cache.revalidate(fresh, [c.channel for c in self.cfg.channels], self.cfg.online,
                                   [c.channel for c in self.cfg.channels if c.per_location])
             self._validated |= fresh
-        wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and not self.has(k))
+        wanted = sorted(k for k in keys if k[0] in self.known and k[1] in self.cfg.online and k not in self.positions)
         if whole_skus:
-            new_whole = [x for x in whole_skus if x not in self._whole_skus]
-            self._whole_skus.update(new_whole)
+            self._whole_skus |= set(whole_skus)
             cache = self.cache
             if cache is None:
-                self._take_over(positions_by_sku(self.conn, new_whole, for_update=self.lock_rows), shared=False)
+                found = positions_by_sku(self.conn, whole_skus, for_update=self.lock_rows)
             else:
-                unread = [x for x in new_whole if x not in cache.complete]
-                self._read_skus.update(unread)
-                self._take_over(positions_by_sku(self.conn, unread, for_update=True), shared=False)
-                self._take_over({x: cache.positions[x] for x in new_whole if x in cache.complete}, shared=True)
-            wanted = [k for k in wanted if not self.has(k)]
+                found = positions_by_sku(self.conn, [x for x in whole_skus if x not in cache.complete], for_update=True)
+                self._read_skus.update(whole_skus)
+                self._read_skus.difference_update(cache.complete)
+                found.update((x, cache.positions[x]) for x in whole_skus if x in cache.complete)
+            for sku, by_loc in found.items():
+                for loc, pos in by_loc.items():
+                    if (sku, loc) not in self.positions:
+                        self.positions[(sku, loc)] = self.original[(sku, loc)] = pos
+                        self._by_sku.setdefault(sku, {})[loc] = pos
+            wanted = [k for k in wanted if k not in self.positions]
         if wanted:
             got = self.store._lock_positions(self.conn, wanted, self.cache,
                                              self._to_create if self.claims is not None else None, self.lock_rows)
+            self.positions.update(got)
+            self.original.update(got)
             self._read_keys.extend(got)
             for (sku, loc), pos in got.items():
-                cur = self._by_sku.get(sku)
-                if cur is None:
-                    self._by_sku[sku] = {loc: pos}
-                    self._orig[sku] = {loc: pos}
-                    continue
-                cur[loc] = pos
-                if sku in self._orig_shared:  # not the cache's map: it stays as the cache holds it
-                    self._orig[sku] = dict(self._orig[sku])
-                    self._orig_shared.discard(sku)
-                self._orig[sku][loc] = pos
-
-    def _take_over(self, found: dict[str, dict[str, Position]], *, shared: bool) -> None:
-        """Every position of these SKUs, one map per SKU: kept as the originals (`shared`:
-        the writer cache's map, which is never written through) and copied once as the
-        batch's current positions. Positions of the SKU loaded one by one before stay as
-        they were loaded."""
-        by_sku, orig = self._by_sku, self._orig
-        for sku, by_loc in found.items():
-            before = by_sku.get(sku)
-            if before is None:
-                orig[sku] = by_loc
-                by_sku[sku] = dict(by_loc)
-                if shared:
-                    self._orig_shared.add(sku)
-                continue
-            merged = dict(by_loc)
-            merged.update(orig[sku])
-            orig[sku] = merged
-            self._orig_shared.discard(sku)
-            current = dict(by_loc)
-            current.update(before)
-            by_sku[sku] = current
-
-    def has(self, key: PositionKey) -> bool:
-        """Whether the position at `key` is loaded in this batch."""
-        by_loc = self._by_sku.get(key[0])
-        return by_loc is not None and key[1] in by_loc
-
-    def position(self, key: PositionKey) -> Position:
-        """The loaded position at `key` as it stands in this batch (KeyError if not loaded)."""
-        return self._by_sku[key[0]][key[1]]
+                self._by_sku.setdefault(sku, {})[loc] = pos
 
     def positions_of(self, sku: str) -> dict[str, Position]:
         """The loaded positions of a SKU by location, as they stand in this batch (a copy:
@@ -538,12 +494,10 @@ class StockBatch:
         oversells = []
         for m in plan.movements:
             key = (m.sku, m.location)
-            before = local.get(key)
-            if before is None:
-                if not self.has(key):
-                    self.check_known([key])
-                    self.load({key})
-                before = self._by_sku[m.sku][m.location]
+            if key not in self.positions:
+                self.check_known([key])
+                self.load({key})
+            before = local.get(key, self.positions[key])
             applied = apply_movement(before, m, allow_oversell=allow_oversell)
             local[key] = applied.position
             after.append(applied.position)
@@ -566,11 +520,12 @@ class StockBatch:
         for sku, d in plan.demand.items():
             self._undo.append(("demand", sku, self.demand_delta.get(sku)))
             self.demand_delta[sku] = self.demand_delta.get(sku, 0) + d
-        by_sku = self._by_sku
-        for (sku, loc), pos in local.items():
-            self._undo.append(("position", (sku, loc), by_sku[sku][loc]))
-            by_sku[sku][loc] = pos
+        for key in local:
+            self._undo.append(("position", key, self.positions[key]))
+        self.positions.update(local)
         self._touched.update(local)
+        for (sku, loc), pos in local.items():
+            self._by_sku[sku][loc] = pos
         res = StockResult(oversold=sum(o[3] for o in oversells), balances=local)
         self._results.append((res, base, base + len(rows)))
         return res
@@ -595,6 +550,7 @@ class StockBatch:
         while len(self._undo) > undo_len:
             kind, key, previous = self._undo.pop()
             if kind == "position":
+                self.positions[key] = previous
                 self._by_sku[key[0]][key[1]] = previous
             elif previous is None:
                 self.demand_delta.pop(key, None)
@@ -617,31 +573,26 @@ class StockBatch:
             batch_time = db_time(conn, now)  # most movements happen "now": format it once
             write(insert_many, "movements", (*MOVEMENT_COLUMNS, "id"),
                   [(*r[:-1], batch_time if r[-1] is now else db_time(conn, r[-1]), mid) for r, mid in zip(rows, ids)])
-        by_sku, orig = self._by_sku, self._orig
-        changed: dict[PositionKey, Position] = {}
-        original: dict[PositionKey, Position] = {}  # of the changed ones (read before the cache takes the batch)
-        for k in sorted(self._touched):
-            pos, was = by_sku[k[0]][k[1]], orig[k[0]][k[1]]
-            if pos is not was:
-                changed[k] = pos
-                original[k] = was
+        positions, original = self.positions, self.original
+        changed = {k: positions[k] for k in sorted(self._touched) if positions[k] is not original.get(k)}
         if self._to_create:
             write(insert_ignore_many, "positions", ("sku", "location"), sorted(set(self._to_create)))
         if changed:
             write(update_positions, [
                 (v.on_hand, v.reserved, v.damaged, v.quality_control, v.incoming, v.in_transit, v.version,
-                 k[0], k[1], original[k].version)
+                 k[0], k[1], self.original[k].version)
                 for k, v in changed.items()
             ])
         cache = self.cache
         if cache is not None:
             # What the cache does not hold as the batch leaves it: changed or read here.
-            # A SKU read whole is handed over as its map (the batch is done with it).
-            kept = dict(changed)
+            kept = {k: positions[k] for k in changed}
+            for sku in self._read_skus:
+                for loc, pos in self._by_sku.get(sku, {}).items():
+                    kept[(sku, loc)] = pos
             for k in self._read_keys:
-                kept[k] = by_sku[k[0]][k[1]]
-            cache.keep_positions(kept, self._whole_skus, list(by_sku),
-                                 whole={x: by_sku.get(x, {}) for x in self._read_skus})
+                kept[k] = positions[k]
+            cache.keep_positions(kept, self._whole_skus, list(self._by_sku))
         claims = self.claims
         if claims is not None:
             # Other writers' caches learn of these changes from the bucket counters (a
@@ -668,7 +619,7 @@ class StockBatch:
         touched = {k[0] for k in changed} | set(self.demand_delta)
         if touched:
             loaded = {x: self.positions_of(x) for x in self._whole_skus & touched}
-            events.extend(project_channels(conn, self.cfg, changed, original, self.demand_delta, touched, now,
+            events.extend(project_channels(conn, self.cfg, changed, self.original, self.demand_delta, touched, now,
                                            loaded_whole=loaded, known=cache.projection if cache is not None else None,
                                            policies=self.policies, write=write))
         write_outbox(conn, [*events, *self.events], now, stock_changes, write)

@@ -276,16 +276,9 @@ class WriterCache:
         return None if by_loc is None else by_loc.get(key[1])
 
     def keep_positions(self, positions: dict[tuple[str, str], Position], complete: set[str],
-                       touched: Iterable[str] = (), whole: dict[str, dict[str, Position]] | None = None) -> None:
+                       touched: Iterable[str] = ()) -> None:
         """Stage the batch's positions (as it leaves them; those it found here unchanged
-        may be left out) and the SKUs it read whole; `touched`: every SKU of the batch.
-        `whole`: SKUs the batch read from the database, each as its map of every
-        position by location, which the cache takes as it is (the batch is done with it)."""
-        if whole:
-            for sku, every in whole.items():
-                old = self.positions.get(sku)
-                self._positions += len(every) - (len(old) if old is not None else 0)
-                self.positions[sku] = every
+        may be left out) and the SKUs it read whole; `touched`: every SKU of the batch."""
         for (sku, loc), pos in positions.items():
             by_loc = self.positions.get(sku)
             if by_loc is None:
