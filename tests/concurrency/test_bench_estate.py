@@ -40,7 +40,9 @@ def test_bench_estate_writes_its_figures(tmp_path):
     rss = data["rss_mb"]
     assert rss["samples"] > 10
     assert 0 < rss["api_idle"] <= rss["api_peak"] and 0 < rss["worker_idle"] <= rss["worker_peak"]
-    assert max(rss["api_peak"], rss["worker_peak"]) < rss["sum_peak"] <= rss["api_peak"] + rss["worker_peak"]
+    # each figure is rounded to 0.1 MB on its own: the peak of the sum may pass the sum of
+    # the rounded peaks by that rounding (seen: 224.0 against 113.1 + 110.8)
+    assert max(rss["api_peak"], rss["worker_peak"]) < rss["sum_peak"] <= rss["api_peak"] + rss["worker_peak"] + 0.2
     assert rss["sum_peak"] == max(rss["sum_peak_by_phase"].values())
 
     for kind in ("atp", "orders"):
