@@ -72,6 +72,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_shop(state_path: Path, env: dict, *, skus: int, locations: int, warehouses: int, seed: int,
+               domain: str, token: str, secret: str) -> tuple[subprocess.Popen, str]:
+    """A Plus-plan Shopify sandbox in a child process on a free port, seeding `skus`
+    products (one variant each) at `locations` locations, `warehouses` of them warehouses;
+    the process and its URL (wait for it with `_wait_healthy`)."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", _SHOPIFY_CHILD, json.dumps({
+        "state_path": str(state_path), "plan": "plus", "shop_domain": domain, "access_tokens": [token],
+        "client_secret": secret, "seed": seed, "catalog_products": skus, "catalog_variants_per_product": 1,
+        "catalog_stores": locations - warehouses, "catalog_warehouses": warehouses, "initial_stock_max": 40,
+        "time_scale": 0.01}), str(port)], env=env)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def _wait_healthy(proc: subprocess.Popen, url: str, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -474,13 +488,8 @@ def bench_estate(backend: str = "sqlite", *, skus: int = 100_000, locations: int
             # -- the shop ------------------------------------------------------------------
             say(f"seeding the Shopify sandbox: {skus:,} products at {locations} locations")
             t0 = time.monotonic()
-            port = _free_port()
-            shop_url = f"http://127.0.0.1:{port}"
-            shop = subprocess.Popen([sys.executable, "-c", _SHOPIFY_CHILD, json.dumps({
-                "state_path": str(shop_path), "plan": "plus", "shop_domain": DOMAIN, "access_tokens": [TOKEN],
-                "client_secret": SECRET, "seed": seed, "catalog_products": skus, "catalog_variants_per_product": 1,
-                "catalog_stores": locations - warehouses, "catalog_warehouses": warehouses, "initial_stock_max": 40,
-                "time_scale": 0.01}), str(port)], env=env)
+            shop, shop_url = start_shop(shop_path, env, skus=skus, locations=locations, warehouses=warehouses,
+                                        seed=seed, domain=DOMAIN, token=TOKEN, secret=SECRET)
             procs.append(shop)
             _wait_healthy(shop, shop_url + "/_sandbox/health", 3600, "the Shopify sandbox")
             timings["shop_seed_s"] = time.monotonic() - t0

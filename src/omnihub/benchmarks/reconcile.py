@@ -44,7 +44,7 @@ import sqlalchemy as sa
 
 from omnihub import CORE_BUILD
 from omnihub.adapters.db import tables as t
-from omnihub.benchmarks.estate import _SHOPIFY_CHILD, ShopView, _free_port, _opening_stock, _stop, _wait_healthy
+from omnihub.benchmarks.estate import ShopView, _opening_stock, _stop, _wait_healthy, start_shop
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
 
 TOKEN, SECRET, DOMAIN = "shpat_reconcile", "shpss_reconcile_secret", "omnihub-reconcile.myshopify.com"
@@ -207,13 +207,8 @@ def bench_reconcile(backend: str = "sqlite", *, skus: int = 20_000, locations: i
         shop_path = Path(tmp) / "shopify.sqlite3"
         say(f"seeding the Shopify sandbox: {skus:,} products at {locations} locations")
         t0 = time.monotonic()
-        port = _free_port()
-        shop_url = f"http://127.0.0.1:{port}"
-        shop = subprocess.Popen([sys.executable, "-c", _SHOPIFY_CHILD, json.dumps({
-            "state_path": str(shop_path), "plan": "plus", "shop_domain": DOMAIN, "access_tokens": [TOKEN],
-            "client_secret": SECRET, "seed": seed, "catalog_products": skus, "catalog_variants_per_product": 1,
-            "catalog_stores": locations - warehouses, "catalog_warehouses": warehouses, "initial_stock_max": 40,
-            "time_scale": 0.01}), str(port)], env=env)
+        shop, shop_url = start_shop(shop_path, env, skus=skus, locations=locations, warehouses=warehouses,
+                                    seed=seed, domain=DOMAIN, token=TOKEN, secret=SECRET)
         view = injector = None
         try:
             _wait_healthy(shop, shop_url + "/_sandbox/health", 3600, "the Shopify sandbox")
