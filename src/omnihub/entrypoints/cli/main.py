@@ -318,6 +318,12 @@ def bench_snapshot_cmd(
     _write_json(json_file, result)
 
 
+def _stages(bar, task):
+    """The progress the estate and reconcile benches report, stage by stage: (what, done,
+    total) becomes the bar's description and count."""
+    return lambda what, done=None, total=None: bar.update(task, description=what, completed=done or 0, total=total)
+
+
 @bench_app.command("estate")
 def bench_estate_cmd(
     backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
@@ -342,8 +348,7 @@ def bench_estate_cmd(
         result = bench_estate(backend, skus=skus, locations=locations, changed_share=changed_pct / 100,
                               atp_per_s=atp_per_s, orders_per_s=orders_per_s, level_snapshot_s=level_snapshot_s,
                               max_catch_up_s=max_catch_up_s, base_url=postgres_url,
-                              progress=lambda what, done=None, total=None: bar.update(
-                                  task, description=what, completed=done or 0, total=total))
+                              progress=_stages(bar, task))
     _write_json(json_file, result)
 
 
@@ -367,8 +372,7 @@ def bench_reconcile_cmd(
                   transient=True) as bar:
         task = bar.add_task("reconcile", total=None)
         result = bench_reconcile(backend, skus=skus, locations=locations, per_class=per_class, seed=seed,
-                                 base_url=postgres_url, progress=lambda what, done=None, total=None: bar.update(
-                                     task, description=what, completed=done or 0, total=total))
+                                 base_url=postgres_url, progress=_stages(bar, task))
     _write_json(json_file, result)
 
 
