@@ -6,6 +6,8 @@ no one: the channel did it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -76,3 +78,51 @@ def test_cancel_and_release_name_their_actor_in_the_ledger(hub, clean_url):
     assert done.exit_code == 0, done.output
     [*_, (reason, location, units, actor)] = _ledger(hub, second["order_id"])
     assert (reason, location, units) == ("release", "WH", 2) and actor.startswith("local_admin:")
+
+
+#: ship from a warehouse; what none holds waits in the brokering queue
+WAREHOUSE_OR_WAIT = {"rules": [{"name": "warehouse-first", "location_filter": {"kinds": ["warehouse"]},
+                                "sort": ["priority"]}], "final_fallback": "queue"}
+ANY_LOCATION = {"rules": [{"name": "anywhere", "sort": ["priority"]}], "final_fallback": "queue"}
+
+
+def _due_now(hub) -> None:
+    """Every queued order's retry time has come (the queue waits between attempts)."""
+    with hub.engine.begin() as conn:
+        conn.execute(sa.update(t.brokering_queue).values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC)))
+
+
+def test_a_retry_of_the_queue_names_who_asked_for_it(hub, clean_url):
+    """The reservations `POST /brokering-queue/retry` and `omnihub orders retry-queue` make
+    are the asker's: an operator's token, the CLI's local admin."""
+    add_location(hub, "WH", kind="warehouse", capabilities=["ship"], lat=40.73, lng=-74.17)
+    add_location(hub, "ST", kind="store", capabilities=["ship"], lat=40.72, lng=-74.0)
+    add_skus(hub, "A")
+    admin = bearer(issue_token(hub, "admin", name="erp-feed"))
+    olga = bearer(issue_token(hub, "operator", name="olga-console"))
+    with TestClient(create_app(hub=hub)) as api:
+        olga_actor = f"token:{api.get('/api/v1/whoami', headers=olga).json()['id']}:olga-console"
+        assert api.put("/api/v1/routing-rules", json=WAREHOUSE_OR_WAIT, headers=admin).status_code == 200
+        r = api.post("/api/v1/stock/receive", json={"sku": "A", "location": "ST", "quantity": 5}, headers=admin)
+        assert r.status_code == 201, r.text
+        waiting = []
+        for external_id in ("2001", "2002"):
+            r = api.post("/api/v1/orders", headers=admin, json={
+                "channel": "manual", "external_id": external_id, "lines": [{"sku": "A", "quantity": 2}],
+                "shipping_address": ADDRESS})
+            assert r.status_code == 201, r.text
+            assert r.json()["assignments"] == [], r.text  # only the store has A: it waits
+            waiting.append(r.json()["order_id"])
+        assert api.put("/api/v1/routing-rules", json=ANY_LOCATION, headers=admin).status_code == 200
+        _due_now(hub)
+        r = api.post("/api/v1/brokering-queue/retry", params={"limit": 1}, headers=olga)
+        assert r.status_code == 200 and r.json()["retried"] == 1, r.text
+        retried_by_olga = r.json()["results"][0]["order_id"]
+        assert _ledger(hub, retried_by_olga) == [("reservation", "ST", 2, olga_actor)]
+
+    [left] = [o for o in waiting if o != retried_by_olga]
+    _due_now(hub)
+    done = CliRunner().invoke(cli, ["orders", "retry-queue", "--database-url", clean_url])
+    assert done.exit_code == 0, done.output
+    [(reason, location, units, actor)] = _ledger(hub, left)
+    assert (reason, location, units) == ("reservation", "ST", 2) and actor.startswith("local_admin:")

@@ -252,20 +252,23 @@ class OrderPipeline:
         futures = [self.submit(o) for o in orders]
         return [f.result(300) for f in futures]
 
-    def retry_queue(self, *, limit: int = 500, now: datetime | None = None) -> list[OrderResult | Exception]:
-        """Route again the orders whose retry time has come (stock may have arrived)."""
+    def retry_queue(self, *, limit: int = 500, now: datetime | None = None,
+                    actor: str | None = None) -> list[OrderResult | Exception]:
+        """Route again the orders whose retry time has come (stock may have arrived);
+        `actor` (whoever asked: an API principal, the CLI's local admin) is named on the
+        reservations it makes, None when the hub retries on its own."""
         now = now or self.clock()
         q = t.brokering_queue
         with self.writer.engine.connect() as conn:
             ids = conn.execute(
                 sa.select(q.c.order_id).where(q.c.next_attempt_at <= now).order_by(q.c.next_attempt_at).limit(limit)
             ).scalars().all()
-        futures = [self.retry_order(i) for i in ids]
+        futures = [self.retry_order(i, actor) for i in ids]
         return [f.result(300) for f in futures]
 
-    def retry_order(self, order_id: int):
+    def retry_order(self, order_id: int, actor: str | None = None):
         """Route one queued order again now (the writer's ticket)."""
-        return self.writer.submit(_RetryJob(self, order_id))
+        return self.writer.submit(_RetryJob(self, order_id, actor))
 
     # -- the batch --------------------------------------------------------------------------
     def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence[Any]) -> list:
@@ -366,8 +369,9 @@ class OrderPipeline:
                 results[i] = OrderError(str(illegal), field="state", code="illegal_transition")
             except (LedgerError, ValueError) as exc:
                 results[i] = exc if isinstance(exc, LedgerError) else OrderError(str(exc), field="order", code="invalid_order")
-            if isinstance(job, _IngestJob) and job.actor is not None and not isinstance(results[i], Exception):
-                batch.name_actor(mark, job.actor)
+            actor = job.actor if isinstance(job, (_IngestJob, _RetryJob)) else None
+            if actor is not None and not isinstance(results[i], Exception):
+                batch.name_actor(mark, actor)
             if isinstance(results[i], Exception):  # this order leaves no trace; the batch goes on
                 batch.rollback(mark)
                 work.rollback(work_mark)
@@ -756,11 +760,12 @@ class _IngestJob:
 
 
 class _RetryJob:
-    __slots__ = ("pipeline", "order_id")
+    __slots__ = ("pipeline", "order_id", "actor")
 
-    def __init__(self, pipeline: OrderPipeline, order_id: int) -> None:
+    def __init__(self, pipeline: OrderPipeline, order_id: int, actor: str | None = None) -> None:
         self.pipeline = pipeline
         self.order_id = order_id
+        self.actor = actor
 
     @property
     def batch_handler(self) -> Callable[[Connection, StockStore, Sequence], list]:

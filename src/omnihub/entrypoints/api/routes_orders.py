@@ -310,9 +310,9 @@ def receive_return(order_id: IdPath, body: ReturnIn, hub: HubDep, principal: Cur
 
 
 @router.post("/brokering-queue/retry")
-def retry_queue(hub: HubDep, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
+def retry_queue(hub: HubDep, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
     """Route again the queued orders whose retry time has come."""
-    results = hub.orders.retry_queue(limit=limit)
+    results = hub.orders.retry_queue(limit=limit, actor=principal.actor)
     return {"retried": len(results), "results": [r.as_dict() if not isinstance(r, Exception) else {"error": str(r)} for r in results]}
 
 

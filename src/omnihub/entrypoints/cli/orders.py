@@ -103,9 +103,11 @@ def cancel(order_id: int, line: Annotated[Optional[list[str]], typer.Option(help
 @orders_app.command("retry-queue")
 def retry_queue(limit: int = 500, database_url: DbOpt = None) -> None:
     """Route again the queued orders whose retry time has come."""
+    from omnihub.entrypoints.cli.access_commands import cli_principal
+
     hub = _hub(database_url)
     try:
-        results = hub.orders.retry_queue(limit=limit)
+        results = hub.orders.retry_queue(limit=limit, actor=cli_principal().actor)
     finally:
         hub.close()
     console().print(f"{len(results)} order(s) retried")
