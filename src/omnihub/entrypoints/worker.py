@@ -30,6 +30,7 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector, build_amazon, build_shopify
+from omnihub.adapters.channels.shopify.bulk_levels import BULK_FROM
 from omnihub.entrypoints.exit_deadline import ExitDeadline
 from omnihub.hub import Hub
 from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
@@ -85,7 +86,7 @@ class Worker:
             hub.sync.register(shopify.channel, shopify.pusher)
             hub.inbox.shopify_channel = shopify.channel
             self.shopify_poller = ShopifyPoller(hub.engine, shopify.client, hub.orders.ingest_many, channel=shopify.channel,
-                                                observe_level=hub.sync.observe_level)
+                                                observe_level=hub.sync.observe_level, bulk_from=BULK_FROM)
             hub.inbox.fetch_shopify_order = self.shopify_poller.fetch_order  # a refused order sent again
         if amazon:
             hub.sync.register(amazon.channel, amazon.pusher)

@@ -9,6 +9,8 @@
 - Shopify level snapshots: every mapped location's levels compared with what the channel
   last confirmed; a difference (a POS sale whose webhook was lost, an admin edit) is
   recorded and the hub's figure re-asserted, and the order poll runs to find the sales.
+  A large estate's levels come from one bulk query (paged, a level costs ~3 points: 5 M
+  levels would take a Plus bucket four hours, every snapshot, and starve the pushes).
 
 An order the pipeline refuses for what it says (an unknown SKU, beyond the hub's limits)
 is parked once with the reason (services/parked_orders.py); later polls skip the version
@@ -24,8 +26,9 @@ database is down) raises, and its cursor stays where it was.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +38,9 @@ from sqlalchemy.engine import Engine
 
 from omnihub.adapters.channels.amazon.order_mapping import order_from_sp_api
 from omnihub.adapters.channels.shopify import documents as docs
-from omnihub.adapters.channels.shopify.location_levels import location_levels
+from omnihub.adapters.channels.shopify.bulk_levels import bulk_levels
+from omnihub.adapters.channels.shopify.bulk_query import BulkOperationBusy, BulkQuery
+from omnihub.adapters.channels.shopify.location_levels import LocationLevel, location_gid, location_levels
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id, order_from_graphql
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import for_reading
@@ -108,12 +113,19 @@ def _count_kept(report: PollReport, outcome: str) -> None:
         report.parked_skipped += 1  # this version is in the inbox already
 
 
+class _Stopped(Exception):
+    """The worker stopped while the snapshot waited for Shopify's bulk query."""
+
+
 class ShopifyPoller:
     def __init__(self, engine: Engine, client, ingest_many: Callable[[list[Order]], list], *, channel: str = "shopify",
                  observe_level: Callable[[str, str, str, int], None] | None = None, page: int = 5,
-                 level_page: int = LEVEL_PAGE) -> None:
+                 level_page: int = LEVEL_PAGE, bulk_from: int | None = None) -> None:
         self.engine = engine
         self.level_page = level_page
+        #: mapped levels from which the snapshot reads Shopify's by one bulk query (None:
+        #: always page by page; the worker sets bulk_levels.BULK_FROM, as reconciliation)
+        self.bulk_from = bulk_from
         self.client = client
         self.ingest_many = ingest_many
         self.channel = channel
@@ -224,15 +236,53 @@ class ShopifyPoller:
             locations = dict(conn.execute(sa.select(cl.c.external_location_id, cl.c.location).where(cl.c.channel == self.channel)).all())
         with JobSpool() as spool:
             listings = ListingIndex(spool, self.engine, self.channel, by_external_id=False)
-            for ext, code in sorted(locations.items()):
-                for page in pages(location_levels(self.client, ext, page=self.level_page), self.level_page):
+            try:
+                for code, page in self._level_pages(locations):
                     if self.stopping.is_set():
                         report.stopped = True
                         return report
                     self._compare_levels(code, page, listings.skus([level.item_id for level in page]), report)
+            except _Stopped:
+                report.stopped = True
+                return report
         if report.differences and not self.stopping.is_set():
             self.poll_orders()  # the sales behind the differences, if their webhooks were lost
         return report
+
+    def _level_pages(self, locations: dict[str, str]) -> Iterator[tuple[str, list[LocationLevel]]]:
+        """(location code, a page of Shopify's levels there), every mapped location: by one
+        bulk query from `bulk_from` mapped levels, else page by page. A bulk read's figures
+        are as of the query's start: Shopify walks the shop after it, so a push
+        acknowledged since may be newer than what the file says (and then wins)."""
+        if self.bulk_from is not None and self._mapped_levels(len(locations)) >= self.bulk_from:
+            asked = datetime.now(UTC)
+            try:
+                shown = bulk_levels(self.client, list(locations), bulk=BulkQuery(self.client, max_poll_s=5.0,
+                                                                                 sleep=self._sleep_unless_stopping))
+            except BulkOperationBusy as busy:  # another job's bulk query (reconciliation): paging would cost hours
+                log.info("level snapshot skipped: Shopify is running another bulk operation", channel=self.channel,
+                         detail=str(busy))
+                return
+            code_of = {location_gid(ext): code for ext, code in locations.items()}
+            for gid, levels in itertools.groupby(shown, key=lambda lv: lv.location_id):
+                for page in pages(levels, self.level_page):
+                    yield code_of[gid], [LocationLevel(lv.item_id, lv.channel_sku, lv.available, lv.committed, asked)
+                                         for lv in page]
+            return
+        for ext, code in sorted(locations.items()):
+            for page in pages(location_levels(self.client, ext, page=self.level_page), self.level_page):
+                yield code, page
+
+    def _mapped_levels(self, locations: int) -> int:
+        li = t.channel_listings
+        with self.engine.connect() as conn:
+            listed = conn.execute(sa.select(sa.func.count()).select_from(li).where(li.c.channel == self.channel)).scalar()
+        return (listed or 0) * locations
+
+    def _sleep_unless_stopping(self, seconds: float) -> None:
+        """The bulk query's wait between polls, cut short by the worker's stop."""
+        if self.stopping.wait(seconds):
+            raise _Stopped()
 
     def _compare_levels(self, code: str, page: list, skus: dict[str, str], report: PollReport) -> None:
         lv = t.channel_levels
