@@ -14,8 +14,8 @@ own finalization: a thread the bounded stop left running (a push on a slow link,
 inside SQLite) is frozen there mid-call, possibly holding a connection's mutex that the
 finalization's clean-up of that connection then waits for, forever; the deadline's own
 thread is frozen with it. tests/sync/test_worker_stop_under_load.py's busy stop hung past
-10 s about one run in twenty on a loaded machine, each time after a stop that had left
-the inbox's thread mid-row.
+10 s about one run in twenty on a loaded machine; a stop there often leaves the inbox's
+thread mid-row (its share of the budget, 2 s, runs out on the slow link).
 """
 
 from __future__ import annotations
