@@ -45,6 +45,7 @@ from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.adapters.db.engine import for_reading
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
@@ -64,12 +65,6 @@ def is_late(observed_at: datetime, last: datetime | None) -> bool:
     if observed_at.microsecond == 0:
         last = last.replace(microsecond=0)
     return observed_at < last
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -442,7 +437,7 @@ class ChannelSync:
             if confirmed == qty:
                 continue
             if confirmed is not None and confirmed < qty:  # raise only after the hold
-                held.append((ch, sku, loc, qty, _aware(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
+                held.append((ch, sku, loc, qty, as_utc(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
             else:
                 found[(ch, sku, loc)] = (qty, confirmed)
         return hi, found, held
@@ -494,7 +489,7 @@ class ChannelSync:
             if not ids:
                 return []
             return self.lease(ids)
-        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
+        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, as_utc(r.first_changed_at), r.attempts, r.confirmed)
                 for r in rows]
 
     def _free(self, now: datetime):
@@ -526,7 +521,7 @@ class ChannelSync:
                 .outerjoin(lv, sa.and_(lv.c.channel == i.c.channel, lv.c.sku == i.c.sku, lv.c.location == i.c.location))
                 .where(i.c.id.in_(ids), i.c.lease_owner == self.owner, i.c.lease_until == until)
                 .order_by(i.c.priority, i.c.first_changed_at, i.c.id)).all()
-        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
+        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, as_utc(r.first_changed_at), r.attempts, r.confirmed)
                 for r in rows]
 
     def run_channel_once(self, channel: str) -> int:
@@ -673,7 +668,7 @@ class ChannelSync:
         describes a past the hub has moved beyond, and changes nothing: recording it
         would lower the confirmed level and hold a needless re-assert."""
         now = datetime.now(UTC)
-        at = _aware(observed_at) or now
+        at = as_utc(observed_at) or now
         with self.engine.begin() as conn:
             if is_late(at, self._observed_at(conn, channel, sku, location)):
                 m.LATE_OBSERVATIONS.labels(channel).inc()
@@ -702,7 +697,7 @@ class ChannelSync:
             lv.c.channel == channel, lv.c.sku == sku, lv.c.location == location)
         if conn.dialect.name == "postgresql":
             q = q.with_for_update()  # two observations of one key decide one after the other
-        return _aware(conn.execute(q).scalar())
+        return as_utc(conn.execute(q).scalar())
 
     # -- dead letters and status -----------------------------------------------------------
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[dict]:

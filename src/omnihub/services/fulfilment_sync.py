@@ -29,15 +29,12 @@ from sqlalchemy.engine import Engine
 from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.channel_fulfilment import NoticeRefused, ShipmentNotice
 
 log = structlog.get_logger(__name__)
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -152,7 +149,7 @@ class FulfilmentSync:
             lines[p.line_id] = lines.get(p.line_id, 0) + int(p.quantity)
         first = parts[0]
         return ShipmentNotice(order_external_id=str(external_id), shipment_id=row.shipment_id, carrier=first.carrier,
-                              tracking_number=first.tracking_number, shipped_at=_aware(first.updated_at),
+                              tracking_number=first.tracking_number, shipped_at=as_utc(first.updated_at),
                               lines=tuple(lines.items()), reference=int(row.id), location_id=first.external_location_id)
 
     def _send(self, row, run: FulfilmentRun) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy.engine import Engine
 
 from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.reconciliation import Kind, judge_level
 from omnihub.services.inventory import Context
 from omnihub.services.job_spool import JobSpool, pages
@@ -143,10 +144,6 @@ def _num(ext: str | None) -> str:
     return (ext or "").rsplit("/", 1)[-1]
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 class Reconciliation:
     def __init__(self, engine: Engine, sync, ingest_many: Callable[[list], list], record_sale: Callable[..., object],
                  readers: dict[str, ChannelReader] | None = None, *, window: timedelta = timedelta(hours=48),
@@ -191,7 +188,7 @@ class Reconciliation:
         run_id = run_id or self.open_run(channel, trigger)
         r = t.reconciliation_runs
         with self.engine.connect() as conn:
-            since = _aware(conn.execute(sa.select(r.c.window_start).where(r.c.id == run_id)).scalar_one())
+            since = as_utc(conn.execute(sa.select(r.c.window_start).where(r.c.id == run_id)).scalar_one())
         findings = _Findings(self.engine, run_id)
         counts = {"levels_compared": 0, "orders_compared": 0}
         error = None
@@ -260,14 +257,14 @@ class Reconciliation:
         todo: list[tuple[Kind, OrderHeader, object]] = []
         for h in headers:
             have = known.get(h.external_id)
-            if have is not None and _aware(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
+            if have is not None and as_utc(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
                 continue
             parked = refused.get(h.external_id)
-            if parked is not None and _aware(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
+            if parked is not None and as_utc(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
                 findings.add(Finding(Kind.ORDER_PARKED, f"parked in the inbox: {parked[1]}"[:500], external_id=h.external_id))
                 continue
             stuck = failing.get(h.external_id)
-            if stuck is not None and (stuck[0] is None or _aware(h.updated_at).replace(microsecond=0)
+            if stuck is not None and (stuck[0] is None or as_utc(h.updated_at).replace(microsecond=0)
                                       <= stuck[0].replace(microsecond=0)):
                 findings.add(Finding(Kind.ORDER_PARKED, f"in the inbox, failing: {stuck[1]}"[:500],
                                      external_id=h.external_id))
@@ -298,7 +295,7 @@ class Reconciliation:
             for start in range(0, len(ids), 500):
                 for ext, updated in conn.execute(sa.select(o.c.external_id, o.c.channel_updated_at).where(
                         o.c.channel.in_(channels), o.c.external_id.in_(ids[start:start + 500]))):
-                    out[ext] = _aware(updated)
+                    out[ext] = as_utc(updated)
         return out
 
     def _locator(self, channel: str) -> Callable[[str], int | None]:
