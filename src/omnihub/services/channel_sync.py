@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -45,8 +46,8 @@ from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
-from omnihub.adapters.db.stored_times import as_utc
 from omnihub.adapters.db.engine import for_reading
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.services import push_path
@@ -54,6 +55,13 @@ from omnihub.services import push_path
 log = structlog.get_logger(__name__)
 
 PENDING, DEAD = "pending", "dead"
+
+
+class InventoryPusher(Protocol):
+    """A channel's pusher (adapters/channels/*/inventory_push.py). It may also say
+    `per_location`, `max_batch` and offer a `bulk` road (services/push_path.py)."""
+
+    def push(self, items: list[PushItem], mapping: ChannelMapping) -> list[PushOutcome]: ...
 
 
 def is_late(observed_at: datetime, last: datetime | None) -> bool:
@@ -84,7 +92,7 @@ class Ack:
     channel: str
     sku: str
     location: str
-    quantity: int
+    quantity: int | None  # what landed (PushOutcome.landed, which the pushers give with every OK)
     first_changed_at: datetime
     acked_at: datetime
 
@@ -149,7 +157,7 @@ class ChannelSync:
         self.flush_page = flush_page  # intents written per transaction by the flusher
         self.sweep_page = sweep_page  # figures read and written per transaction by the sweep
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.pushers: dict[str, object] = {}
+        self.pushers: dict[str, InventoryPusher] = {}
         self._mappings: dict[str, tuple[float, ChannelMapping]] = {}
         self._per_location: dict[str, bool] = {}  # channels' shape, for requests without a pusher here
         self._buffer: dict[Key, tuple[int, datetime]] = {}
@@ -162,7 +170,7 @@ class ChannelSync:
         self.ack_listeners: list[Callable[[Ack], None]] = []
 
     # -- configuration ---------------------------------------------------------------------
-    def register(self, channel: str, pusher) -> None:
+    def register(self, channel: str, pusher: InventoryPusher) -> None:
         self.pushers[channel] = pusher
         self._wake[channel] = threading.Event()
 
@@ -196,7 +204,7 @@ class ChannelSync:
     # -- intake ----------------------------------------------------------------------------
     def on_availability_changed(self, topic: str, payload: dict) -> None:
         channel, location = payload.get("channel"), payload.get("location", "")
-        if self._wants(channel, location):
+        if channel is not None and self._wants(channel, location):
             self._buffer_intent(channel, payload["sku"], location, int(payload["new"]))
 
     def _buffer_intent(self, channel: str, sku: str, location: str, quantity: int) -> None:
@@ -384,7 +392,7 @@ class ChannelSync:
             return 1
         cl = t.channel_locations
         with self.reader.connect() as conn:
-            return max(1, conn.execute(sa.select(sa.func.count()).select_from(cl).where(cl.c.channel == channel)).scalar())
+            return max(1, conn.execute(sa.select(sa.func.count()).select_from(cl).where(cl.c.channel == channel)).scalar_one())
 
     def _sweep_page(self, ch: str, per_location: bool, after: str | None, skus: int):
         """The next `skus` listed SKUs after `after`: (last SKU, found, held), or None at
@@ -502,8 +510,8 @@ class ChannelSync:
         (no write lock, no row locks): what `lease` then takes."""
         i = t.sync_intents
         with self.reader.connect() as conn:
-            return conn.execute(sa.select(i.c.id).where(i.c.channel == channel, self._free(datetime.now(UTC)))
-                                .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars().all()
+            return list(conn.execute(sa.select(i.c.id).where(i.c.channel == channel, self._free(datetime.now(UTC)))
+                                     .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars())
 
     def lease(self, ids: list[int]) -> list[_Claimed]:
         """Lease to this engine those of `ids` still due and free, in one short write

@@ -140,7 +140,7 @@ class ParkedOrders:
         now = self.clock()
         ib = t.channel_inbox
         reason = reason_of(refusal)
-        headers = {"channel": order.channel, "external_id": order.external_id,
+        headers: dict[str, str | int] = {"channel": order.channel, "external_id": order.external_id,
                    "version": as_utc(order.channel_updated_at).isoformat()}
         if delivery is not None:
             headers["delivery"] = delivery

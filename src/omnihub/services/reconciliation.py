@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.stored_times import as_utc
+from omnihub.domain.orders import Order
 from omnihub.domain.reconciliation import Kind, judge_level
 from omnihub.services.inventory import Context
 from omnihub.services.job_spool import JobSpool, pages
@@ -124,7 +125,7 @@ class _Findings:
             self._page = []
 
 
-def _keyset(engine: Engine, query, key: tuple, page: int | None = None) -> Iterator[list]:
+def _keyset(engine: Engine, query, key: tuple, page: int | None = None) -> Iterator[Sequence[sa.Row]]:
     """`query`'s rows in pages of `page`, ordered by `key` (a unique pair of columns),
     each page read on its own connection: no read holds the database for the whole pass."""
     after = None
@@ -203,7 +204,10 @@ class Reconciliation:
             error = f"{type(exc).__name__}: {exc}"
         self._finish(run_id, findings, counts, error)
         log.info("reconciliation done", channel=channel, run=run_id, summary=dict(findings.kinds))
-        return self.get(run_id) if with_findings else self.runs(run_id=run_id)[0]
+        stored = self.get(run_id) if with_findings else self.runs(run_id=run_id)[0]
+        if stored is None:  # the run this call opened and finished: only a purge in between takes it
+            raise LookupError(f"reconciliation run {run_id} is gone")
+        return stored
 
     def _reconcile(self, channel: str, reader: ChannelReader, since: datetime, run_id: int, findings: "_Findings",
                    counts: dict) -> None:
@@ -254,7 +258,7 @@ class Reconciliation:
         for ch in reader.order_channels:
             reasons = self.parked.reasons(ch, ids)
             refused.update({e: (v, reasons.get(e, "")) for e, v in self.parked.versions(ch, ids).items()})
-        todo: list[tuple[Kind, OrderHeader, object]] = []
+        todo: list[tuple[Kind, OrderHeader, Order]] = []
         for h in headers:
             have = known.get(h.external_id)
             if have is not None and as_utc(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
@@ -328,7 +332,7 @@ class Reconciliation:
         is told about how many the hub maps: it may take its bulk road by it."""
         li = t.channel_listings
         with self.engine.connect() as conn:
-            listed = conn.execute(sa.select(sa.func.count()).select_from(li).where(li.c.channel == reader.channel)).scalar()
+            listed = conn.execute(sa.select(sa.func.count()).select_from(li).where(li.c.channel == reader.channel)).scalar_one()
         return reader.levels(list(locations.values()) if per_location else [],
                              expected=listed * (len(locations) if per_location else 1))
 

@@ -46,7 +46,9 @@ def csrf_token(session_id: str) -> str:
 
 
 def csrf_matches(session_id: str, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(csrf_token(session_id), sent.strip())
+    if not sent:
+        return False
+    return hmac.compare_digest(csrf_token(session_id), sent.strip())
 
 
 @dataclass(frozen=True)
