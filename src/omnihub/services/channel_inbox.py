@@ -120,7 +120,7 @@ class InboxProcessor:
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     stopping: threading.Event = field(default_factory=threading.Event)  # set: finish the row in hand, release the rest
     parked: ParkedOrders = field(init=False)  # orders refused for what they say, on this engine
-    privacy: CustomerPrivacy | None = None  # CustomerPrivacy: Shopify's privacy webhooks (pending until there is one)
+    privacy: CustomerPrivacy | None = None  # Shopify's privacy webhooks (pending until there is one)
     clock: Callable[[], datetime] = field(default=_wall_clock)  # leases and next attempts (tests move it)
 
     def __post_init__(self) -> None:

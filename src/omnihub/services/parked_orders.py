@@ -141,7 +141,7 @@ class ParkedOrders:
         ib = t.channel_inbox
         reason = reason_of(refusal)
         headers: dict[str, str | int] = {"channel": order.channel, "external_id": order.external_id,
-                   "version": as_utc(order.channel_updated_at).isoformat()}
+                                         "version": as_utc(order.channel_updated_at).isoformat()}
         if delivery is not None:
             headers["delivery"] = delivery
         key = delivery_id(order.channel, order.external_id)
