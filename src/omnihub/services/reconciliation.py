@@ -183,9 +183,11 @@ class Reconciliation:
         with self.engine.begin() as conn:
             return fail_abandoned(conn, self.lease)
 
-    def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None, with_findings: bool = True) -> dict:
+    def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None,
+            with_findings: bool = True) -> dict | None:
         """Run one reconciliation of `channel` to the end; returns the stored run (with its
-        findings, unless `with_findings` is False: the worker logs only the summary)."""
+        findings, unless `with_findings` is False: the worker logs only the summary), None
+        if the run was gone by then (its database emptied under it)."""
         run_id = run_id or self.open_run(channel, trigger)
         r = t.reconciliation_runs
         with self.engine.connect() as conn:
@@ -204,10 +206,7 @@ class Reconciliation:
             error = f"{type(exc).__name__}: {exc}"
         self._finish(run_id, findings, counts, error)
         log.info("reconciliation done", channel=channel, run=run_id, summary=dict(findings.kinds))
-        stored = self.get(run_id) if with_findings else self.runs(run_id=run_id)[0]
-        if stored is None:  # the run this call opened and finished: only a purge in between takes it
-            raise LookupError(f"reconciliation run {run_id} is gone")
-        return stored
+        return self.get(run_id) if with_findings else self.runs(run_id=run_id)[0]
 
     def _reconcile(self, channel: str, reader: ChannelReader, since: datetime, run_id: int, findings: "_Findings",
                    counts: dict) -> None:
