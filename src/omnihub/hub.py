@@ -44,15 +44,15 @@ class Hub:
     rules: RuleStore
     orders: OrderPipeline
     order_ops: OrderOperations
-    sync: ChannelSync | None = None  # channel pushes; senders run in `omnihub worker`
-    inbox: InboxProcessor | None = None  # webhooks / notifications accepted, then processed
-    vault: CredentialVault | None = None  # channel credentials, encrypted at rest
-    queue_waker: BrokeringQueueWaker | None = None  # queued orders routed when their stock rises
-    privacy: CustomerPrivacy | None = None  # erasure and export of a customer's data (GDPR, CCPA, Shopify)
-    tokens: ApiTokens | None = None  # API tokens: made, revoked, verified (cached) on each request
-    users: Users | None = None  # people who sign in, their roles and passwords
-    sessions: Sessions | None = None  # people signed in (the console's cookie), failed sign-ins throttled
-    audit: AuditTrail | None = None  # who changed what, from where (services/audit_trail.py)
+    sync: ChannelSync  # channel pushes; senders run in `omnihub worker`
+    inbox: InboxProcessor  # webhooks / notifications accepted, then processed
+    vault: CredentialVault  # channel credentials, encrypted at rest
+    queue_waker: BrokeringQueueWaker  # queued orders routed when their stock rises
+    privacy: CustomerPrivacy  # erasure and export of a customer's data (GDPR, CCPA, Shopify)
+    tokens: ApiTokens  # API tokens: made, revoked, verified (cached) on each request
+    users: Users  # people who sign in, their roles and passwords
+    sessions: Sessions  # people signed in (the console's cookie), failed sign-ins throttled
+    audit: AuditTrail  # who changed what, from where (services/audit_trail.py)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -69,19 +69,21 @@ class Hub:
         screening = OrderScreening()
         pipeline = OrderPipeline(writer, rules, screening=screening)
         waker = BrokeringQueueWaker(engine, pipeline)
+        sync = ChannelSync(engine)
+        privacy = CustomerPrivacy(engine, settings.privacy_export_dir)
+        inbox = InboxProcessor(engine, pipeline.ingest_many)
+        inbox.observe_level = sync.observe_level
+        inbox.privacy = privacy
+        users = Users(engine)
         hub = cls(
             settings=settings, engine=engine, read_engine=reader, writer=writer, bus=bus,
             relay=outbox_relay, catalog=CatalogService(engine), inventory=Inventory(writer, waker.stock_rose), queries=StockQueries(reader),
             rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
-            sync=ChannelSync(engine), inbox=InboxProcessor(engine, pipeline.ingest_many),
-            vault=CredentialVault(engine, settings.secret_key),
-            privacy=CustomerPrivacy(engine, settings.privacy_export_dir), queue_waker=waker,
-            tokens=ApiTokens(engine), users=Users(engine), audit=AuditTrail(engine),
+            sync=sync, inbox=inbox, vault=CredentialVault(engine, settings.secret_key),
+            privacy=privacy, queue_waker=waker, tokens=ApiTokens(engine), users=users,
+            audit=AuditTrail(engine), sessions=sessions_of(engine, users, settings),
         )
-        hub.sessions = sessions_of(engine, hub.users, settings)
-        hub.inbox.observe_level = hub.sync.observe_level
-        hub.inbox.privacy = hub.privacy
-        hub.sync.attach(bus)
+        sync.attach(bus)
         if relay:
             outbox_relay.start()
         return hub
@@ -98,14 +100,10 @@ class Hub:
         def left() -> float:
             return max(0.0, deadline - time.monotonic())
 
-        if self.queue_waker:
-            self.queue_waker.close(timeout=left())  # before the writer: a wake in progress hands it its last jobs
+        self.queue_waker.close(timeout=left())  # before the writer: a wake in progress hands it its last jobs
         self.writer.close()
         self.relay.stop(timeout=left())
-        if self.sync:
-            self.sync.stop(timeout=left())
-        if self.tokens:
-            self.tokens.close()  # its last "last used" write
-        if self.audit:
-            self.audit.close()  # what it had queued
+        self.sync.stop(timeout=left())
+        self.tokens.close()  # its last "last used" write
+        self.audit.close()  # what it had queued
         self.engine.dispose()

@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 MASK = "[redacted]"
@@ -142,10 +142,10 @@ def _masked(value: Any) -> Any:
     return value if value is None or value == "" else MASK
 
 
-def redact_event(logger: Any, method_name: str, event_dict: dict) -> dict:
+def redact_event(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """The structlog processor: place it after the exception formatter (so the rendered
     traceback is scrubbed too) and before the renderer."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in event_dict.items():
         if key.startswith("_"):  # structlog's own (the stdlib record in ProcessorFormatter)
             out[key] = value

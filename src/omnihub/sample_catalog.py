@@ -3,10 +3,12 @@ user has something to look at the moment the API starts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from omnihub.domain.catalog import gtin_check_digit
 from omnihub.hub import Hub
 
-LOCATIONS = [
+LOCATIONS: list[dict[str, Any]] = [
     {"code": "WH-EAST", "name": "East warehouse (Newark)", "kind": "warehouse", "lat": 40.7357, "lng": -74.1724,
      "capabilities": ["ship", "express"], "priority": 10, "cost_per_shipment_minor": 650, "time_zone": "America/New_York"},
     {"code": "DC-WEST", "name": "West DC (Reno)", "kind": "distribution_centre", "lat": 39.5296, "lng": -119.8138,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from omnihub.adapters.db.engine import make_engine
 from omnihub.domain.access import Permission, Role
@@ -89,7 +90,8 @@ def resolver_timings(url: str, token: str, calls: int = 20_000) -> dict:
             decide(bearer_principal(hub.tokens, token, "127.0.0.1"), Permission.STOCK_RECEIVE, "L001")
             direct.append(time.perf_counter() - t0)
 
-        app = create_app(hub=hub).app.app  # inside the host and body guards: the FastAPI app
+        guarded: Any = create_app(hub=hub)  # the host and body guards (typed as the FastAPI app they wrap)
+        app = guarded.app.app  # inside them: the FastAPI app
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
         body = {"sku": "SKU000001", "location": "L001", "quantity": 1}
 

@@ -39,6 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any, Protocol
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,7 +62,14 @@ from omnihub.sandbox.shopify.config import ShopifySandboxConfig
 uvicorn.run(create_app(ShopifySandboxConfig(**json.loads(sys.argv[1]))), host="127.0.0.1", port=int(sys.argv[2]),
             log_level="warning", access_log=False)
 """
-Progress = Callable[[str, float | None, float | None], None]  # (what, done, total)
+class Progress(Protocol):
+    """What a bench reports as it goes: a stage, with its count so far and total when known."""
+
+    def __call__(self, what: str, done: float | None = None, total: float | None = None) -> None: ...
+
+
+def _no_progress(what: str, done: float | None = None, total: float | None = None) -> None:
+    pass
 
 
 def _free_port() -> int:
@@ -188,7 +196,7 @@ class SteadyLoad:
             self.results[kind].append((sent, (time.monotonic() - sent) * 1000, status))
 
     def _sender(self, n: int) -> None:
-        schedule = []
+        schedule: list[list[Any]] = []  # [kind, rate per thread, sent so far]
         for kind, rate in self.rates.items():
             if rate > 0:
                 schedule.append([kind, rate / self.senders, 0])
@@ -420,18 +428,18 @@ def _full_check(url: str, shop_path: Path, location_ids: dict[str, int]) -> int:
     SQLite one query over both files; elsewhere the hub's figures a page of SKUs at a
     time, each page compared with the sandbox's levels of those SKUs."""
     if url.startswith("sqlite:///"):
-        conn = sqlite3.connect(f"file:{url[len('sqlite:///'):]}?mode=ro", uri=True)
+        joined = sqlite3.connect(f"file:{url[len('sqlite:///'):]}?mode=ro", uri=True)
         try:
-            conn.execute("ATTACH DATABASE ? AS shop", (f"file:{shop_path}?mode=ro",))
-            conn.execute("CREATE TEMP TABLE loc(code TEXT PRIMARY KEY, id INTEGER)")
-            conn.executemany("INSERT INTO loc VALUES (?, ?)", location_ids.items())
-            return conn.execute(
+            joined.execute("ATTACH DATABASE ? AS shop", (f"file:{shop_path}?mode=ro",))
+            joined.execute("CREATE TEMP TABLE loc(code TEXT PRIMARY KEY, id INTEGER)")
+            joined.executemany("INSERT INTO loc VALUES (?, ?)", location_ids.items())
+            return joined.execute(
                 "SELECT count(*) FROM channel_availability ca JOIN loc ON loc.code = ca.location"
                 " JOIN shop.variants v ON v.sku = ca.sku JOIN shop.inventory_levels l"
                 " ON l.inventory_item_id = v.inventory_item_id AND l.location_id = loc.id"
                 " WHERE ca.channel = ? AND max(ca.quantity, 0) != l.available", (CHANNEL,)).fetchone()[0]
         finally:
-            conn.close()
+            joined.close()
     ca = t.channel_availability
     shop = sqlite3.connect(f"file:{shop_path}?mode=ro", uri=True)
     engine = sa.create_engine(url)
@@ -472,7 +480,7 @@ def bench_estate(backend: str = "sqlite", *, skus: int = 100_000, locations: int
     from omnihub.services.channel_setup import import_shopify_shop
     from omnihub.settings import Settings
 
-    say = progress or (lambda what, done=None, total=None: None)
+    say = progress or _no_progress
     warehouses = max(1, locations // 10) if locations > 1 else 0
     timings: dict[str, float] = {}
     procs: list[subprocess.Popen] = []

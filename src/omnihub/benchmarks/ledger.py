@@ -158,7 +158,7 @@ def run_spread(url: str, *, skus: int, locations: int, movements: int, callers: 
                                                       100 * i, start_at, counter, q, token)) for i in range(processes)]
     for p in procs:
         p.start()
-    results = []
+    results: list[dict] = []
     seen = 0
     while len(results) < processes:
         try:
@@ -257,11 +257,11 @@ def run_hot_sku(url: str, *, writers: int, attempts: int, stock: int, threads_pe
     lat = [x for r in results for x in r["lat"]]
     engine = make_engine(url)
     with engine.connect() as conn:
-        reserved = conn.execute(sa.select(t.positions.c.reserved).where(t.positions.c.sku == "HOT")).scalar()
+        reserved = conn.execute(sa.select(t.positions.c.reserved).where(t.positions.c.sku == "HOT")).scalar_one()
         in_ledger = conn.execute(
             sa.select(sa.func.coalesce(sa.func.sum(t.movements.c.quantity), 0)).where(
                 t.movements.c.sku == "HOT", t.movements.c.to_state == "reserved")
-        ).scalar()
+        ).scalar_one()
     engine.dispose()
     return {
         "writers": writers,

@@ -148,7 +148,9 @@ def _closed_loop(hub: Hub, batch: list[Order], callers: int, window: int, progre
     failures: list[str] = []
 
     def caller(chunk: list[Order]) -> None:
-        lat, outs, bad = [], {}, []
+        lat: list[float] = []
+        outs: dict[str, int] = {}
+        bad: list[str] = []
         for i in range(0, len(chunk), window):
             inflight = [(time.perf_counter(), hub.orders.submit(o)) for o in chunk[i : i + window]]
             for t0, f in inflight:
@@ -316,13 +318,13 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                 evicted = hub.writer.store.cache.evicted if hub.writer.store.cache is not None else 0
             with hub.engine.connect() as conn:
                 over = conn.execute(sa.select(sa.func.count()).select_from(t.positions).where(
-                    t.positions.c.reserved + t.positions.c.damaged + t.positions.c.quality_control > t.positions.c.on_hand)).scalar()
-                incidents = conn.execute(sa.select(sa.func.count()).select_from(t.oversell_incidents)).scalar()
-                reserved = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.positions.c.reserved), 0))).scalar()
+                    t.positions.c.reserved + t.positions.c.damaged + t.positions.c.quality_control > t.positions.c.on_hand)).scalar_one()
+                incidents = conn.execute(sa.select(sa.func.count()).select_from(t.oversell_incidents)).scalar_one()
+                reserved = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.positions.c.reserved), 0))).scalar_one()
                 assigned = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(t.order_assignments.c.quantity), 0)).where(
-                    t.order_assignments.c.state == "reserved")).scalar()
-                outbox_rows = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar()
-                stored_orders = conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar()
+                    t.order_assignments.c.state == "reserved")).scalar_one()
+                outbox_rows = conn.execute(sa.select(sa.func.count()).select_from(t.outbox)).scalar_one()
+                stored_orders = conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one()
         finally:
             hub.close()
     return {

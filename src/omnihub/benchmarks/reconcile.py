@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +43,7 @@ import sqlalchemy as sa
 
 from omnihub import CORE_BUILD
 from omnihub.adapters.db import tables as t
-from omnihub.benchmarks.estate import ShopView, _opening_stock, _stop, _wait_healthy, start_shop
+from omnihub.benchmarks.estate import Progress, ShopView, _no_progress, _opening_stock, _stop, _wait_healthy, start_shop
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
 
 TOKEN, SECRET, DOMAIN = "shpat_reconcile", "shpss_reconcile_secret", "omnihub-reconcile.myshopify.com"
@@ -52,7 +51,6 @@ CHANNEL = "shopify"
 SECONDS_GOAL, RSS_GOAL_MB = 60.0, 1024
 CLASSES = ("drift_repaired", "missed_pos_sale", "push_pending", "dead_letter", "missed_order", "unknown_sku",
            "unsold_on_channel")
-Progress = Callable[[str, float | None, float | None], None]  # (what, done, total)
 
 _RECONCILE_CHILD = """
 import json, os, sys, time
@@ -194,7 +192,7 @@ def bench_reconcile(backend: str = "sqlite", *, skus: int = 20_000, locations: i
     from omnihub.services.channel_sync import DEAD
     from omnihub.settings import Settings
 
-    say = progress or (lambda what, done=None, total=None: None)
+    say = progress or _no_progress
     if skus < 5 * per_class + 1:
         raise ValueError(f"{skus} SKUs cannot hold {per_class} differences of each level class on SKUs of their own")
     warehouses = max(1, locations // 10) if locations > 1 else 0

@@ -284,17 +284,17 @@ def bench_amazon(backend: str, *, changes_per_s: float = 10, duration_s: float =
             sync.ack_listeners.append(rec.ack)
             sync.start()
             keys = [(s, "WH") for s in names]
-            start = {k: 5 for k in keys}
+            opening = {k: 5 for k in keys}
             # The Amazon figure is the channel total (location ''): record acks under WH.
             sync.ack_listeners[-1] = lambda a: rec.ack(type("A", (), {"sku": a.sku, "location": "WH", "quantity": a.quantity})())
             t0 = time.monotonic()
-            changes = _drive(hub, keys, start, changes_per_s, duration_s, rec, threads=4)
+            changes = _drive(hub, keys, opening, changes_per_s, duration_s, rec, threads=4)
             elapsed = time.monotonic() - t0
             drained = _wait_idle(sync, 600)
             sync.stop()
             lags, missing = rec.lags_ms()
             client = conn.client
-            ops = defaultdict(int)
+            ops: defaultdict[str, int] = defaultdict(int)
             for op, *_ in client.sent:
                 ops[op] += 1
             span = time.monotonic() - t0

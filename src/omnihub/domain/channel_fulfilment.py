@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,12 @@ class ShipmentNotice:
 class Told:
     external_id: str | None = None  # the channel's fulfillment id when it gives one
     note: str = ""  # e.g. "already fulfilled on the channel"
+
+
+class FulfilmentNotifier(Protocol):
+    """A channel's notifier (adapters/channels/*/fulfilment.py), as the job calls it."""
+
+    def tell(self, notice: ShipmentNotice) -> Told: ...
 
 
 class NoticeRefused(RuntimeError):

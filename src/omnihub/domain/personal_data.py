@@ -86,7 +86,9 @@ class Subject:
         return replace(self, emails=frozenset(emails), phones=frozenset(phones))
 
     def matches_email(self, value: str | None) -> bool:
-        n = normalize_email(value) if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return False
+        n = normalize_email(value)
         return bool(n) and any(n == normalize_email(e) or value.strip().lower() == e.lower() for e in self.emails)
 
     def matches_phone(self, value: str | None) -> bool:

@@ -285,7 +285,7 @@ def _enum(enum: type[StrEnum], value: Any, path: str) -> Any:
     try:
         return enum(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+        allowed = ", ".join(m.value for m in enum)
         raise RuleValidationError(path, f"{value!r} is not one of: {allowed}") from None
 
 

@@ -8,13 +8,14 @@ from omnihub.adapters.channels.amazon.reconciliation_reads import AmazonReader
 from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector, build_amazon, build_shopify
 from omnihub.adapters.channels.shopify.bulk_levels import BULK_FROM
 from omnihub.adapters.channels.shopify.reconciliation_reads import ShopifyReader
+from omnihub.adapters.channels.snapshots import ChannelReader
 from omnihub.hub import Hub
 from omnihub.services.reconciliation import Reconciliation
 
 
 
 def reconciliation(hub: Hub, *, shopify: ShopifyConnector | None = None, amazon: AmazonConnector | None = None) -> Reconciliation:
-    readers = {}
+    readers: dict[str, ChannelReader] = {}
     if shopify:
         readers[shopify.channel] = ShopifyReader(shopify.client, channel=shopify.channel, bulk_from=BULK_FROM)
     if amazon:
@@ -26,7 +27,7 @@ def connect(hub: Hub, channel: str):
     """(Reconciliation with this channel's reader, close) from the stored credentials, or
     (service without readers, close) when the channel is not connected."""
     secrets = hub.vault.get(channel) if hub.vault else None
-    connector = None
+    connector: ShopifyConnector | AmazonConnector | None = None
     if secrets and (channel.startswith("shopify") or secrets.get("shop_url")):
         connector = build_shopify(channel, secrets)
         job = reconciliation(hub, shopify=connector)

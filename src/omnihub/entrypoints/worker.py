@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -37,6 +38,9 @@ from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
 from omnihub.services.reconciliation import RunInProgress
 from omnihub.services.catalog_polling import CatalogPoller
 from omnihub.services.fulfilment_sync import FulfilmentSync
+
+if TYPE_CHECKING:
+    from omnihub.services.reconciliation import Reconciliation
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +79,10 @@ class Worker:
         self._inbox_thread: threading.Thread | None = None
         logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "run skipped" is expected under load
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        self.shopify_poller = self.amazon_poller = self.catalog_poller = self.reconciliation = None
+        self.shopify_poller: ShopifyPoller | None = None
+        self.amazon_poller: AmazonPoller | None = None
+        self.catalog_poller: CatalogPoller | None = None
+        self.reconciliation: Reconciliation | None = None
         self.fulfilments = fulfilment_sync(hub, shopify=shopify, amazon=amazon)
         hub.sync.sweep_interval_s = self.schedules.sweep_s
         if self.schedules.lease_s:
@@ -120,7 +127,7 @@ class Worker:
         add = self.scheduler.add_job
         add(self._job("brokering_queue_retry", self.hub.orders.retry_queue), "interval", seconds=s.queue_retry_s,
             id="queue_retry")
-        if self.shopify_poller:
+        if self.shopify and self.shopify_poller:  # the poller is there with the connector
             p = self.shopify_poller
             add(self._job("shopify_new_orders", lambda: p.poll_orders(field="created_at")), "interval",
                 seconds=s.new_orders_s, id="shopify_new_orders")

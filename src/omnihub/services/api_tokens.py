@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.adapters.db.engine import for_reading
 from omnihub.domain.access import Principal, Role, ScopeError, check_role_locations, parse_scopes
 from omnihub.log_redaction import remember_secret
@@ -42,11 +43,6 @@ LAST_USED_EVERY = 60.0
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class TokenError(ValueError):
@@ -120,7 +116,7 @@ class ApiTokens:
         for r in rows:
             d = dict(r)
             for k in ("expires_at", "revoked_at", "last_used_at", "created_at"):
-                d[k] = _utc(d[k])
+                d[k] = as_utc(d[k])
             d["state"] = ("revoked" if d["revoked_at"] else "expired" if d["expires_at"] and d["expires_at"] <= now
                           else "active")
             out.append(d)
@@ -183,7 +179,7 @@ class ApiTokens:
                                          a.c.revoked_at).where(a.c.token_hash == key)).first()
         if row is None or row.revoked_at is not None:
             return _Entry(None, row.id if row is not None else None, None, now)
-        expires = _utc(row.expires_at)
+        expires = as_utc(row.expires_at)
         principal = Principal("token", str(row.id), row.name, Role(row.role), frozenset(row.locations),
                               frozenset(row.scopes))
         return _Entry(principal, row.id, expires.timestamp() if expires else None, now)

@@ -154,7 +154,7 @@ class ChannelCatalogImport:
         self._hub_product[product.id] = pid
         return pid
 
-    def _gtin(self, sku: str, barcode: str | None, owner: dict[str, str]) -> str | None:
+    def _gtin(self, sku: str | None, barcode: str | None, owner: dict[str, str]) -> str | None:
         if not barcode:
             return None
         try:

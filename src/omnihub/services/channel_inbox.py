@@ -32,7 +32,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -53,7 +53,7 @@ from omnihub.adapters.channels.shopify.order_mapping import (
 )
 from omnihub.adapters.db import tables as t
 from omnihub.domain.orders import Order
-from omnihub.services.customer_privacy import PRIVACY_TOPICS, PrivacyRequestError
+from omnihub.services.customer_privacy import PRIVACY_TOPICS, CustomerPrivacy, PrivacyRequestError
 from omnihub.services.parked_orders import (
     DONE,
     MAX_ATTEMPTS,
@@ -119,13 +119,12 @@ class InboxProcessor:
     max_attempts: int = MAX_ATTEMPTS  # a transient failure's tries before its row is parked
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     stopping: threading.Event = field(default_factory=threading.Event)  # set: finish the row in hand, release the rest
-    parked: ParkedOrders | None = None  # orders refused for what they say (default: on this engine)
-    privacy: object | None = None  # CustomerPrivacy: Shopify's privacy webhooks (pending until there is one)
+    parked: ParkedOrders = field(init=False)  # orders refused for what they say, on this engine
+    privacy: CustomerPrivacy | None = None  # Shopify's privacy webhooks (pending until there is one)
     clock: Callable[[], datetime] = field(default=_wall_clock)  # leases and next attempts (tests move it)
 
     def __post_init__(self) -> None:
-        if self.parked is None:
-            self.parked = ParkedOrders(self.engine, clock=lambda: self.clock())
+        self.parked = ParkedOrders(self.engine, clock=lambda: self.clock())
 
     # -- accepting (the webhook endpoints) -------------------------------------------------
     def accept(self, source: str, delivery_id: str, topic: str, headers: dict, body: bytes) -> str:
@@ -157,7 +156,7 @@ class InboxProcessor:
                     names.skus[numeric_id(inv)] = sku
         return names
 
-    def claim(self, limit: int) -> list:
+    def claim(self, limit: int) -> Sequence[sa.Row]:
         now = self.clock()
         ib = t.channel_inbox
         q = (sa.select(ib.c.id, ib.c.source, ib.c.topic, ib.c.headers, ib.c.body, ib.c.attempts)
@@ -181,7 +180,7 @@ class InboxProcessor:
             return 0
         names = self._shopify_names()
         out = _Outcomes()
-        orders: list[tuple[object, Order]] = []
+        orders: list[tuple[sa.Row, Order]] = []
         privacy: list[tuple[int, str, dict]] = []
         released: list[int] = []
         for r in rows:
@@ -199,6 +198,8 @@ class InboxProcessor:
             self._ingest_orders(orders, out)
         for rid, topic, body in privacy:  # after the orders: nothing of this batch writes back what is erased
             try:
+                if self.privacy is None:  # gone since _read queued it
+                    raise TransientError("no privacy service configured")
                 self.privacy.handle_shopify(topic, body, delivery_id=f"shopify:{rid}")
                 out.done.append(rid)
             except PrivacyRequestError as exc:
@@ -209,7 +210,8 @@ class InboxProcessor:
         self._release(released)
         return len(rows)
 
-    def _read(self, r, names: "_ShopifyNames", out: "_Outcomes", privacy: list) -> Order | None:
+    def _read(self, r: sa.Row, names: "_ShopifyNames", out: "_Outcomes",
+              privacy: list[tuple[int, str, dict]]) -> Order | None:
         """One row: the order it brings (to ingest with the batch's), or None when it is
         settled here (done, or handed to `privacy`). Raises what stops it."""
         if r.topic == TOPIC:  # a refused order sent through again: fetched anew from its channel
@@ -274,9 +276,9 @@ class InboxProcessor:
                 alone.append(exc)
         return alone
 
-    def _ingest_orders(self, orders: list[tuple[object, Order]], out: "_Outcomes") -> None:
+    def _ingest_orders(self, orders: list[tuple[sa.Row, Order]], out: "_Outcomes") -> None:
         # Several versions of one order in a batch: only the newest needs ingesting.
-        newest: dict[tuple[str, str], tuple[object, Order]] = {}
+        newest: dict[tuple[str, str], tuple[sa.Row, Order]] = {}
         for r, order in orders:
             cur = newest.get(order.key)
             if cur is None or order.channel_updated_at >= cur[1].channel_updated_at:
@@ -287,7 +289,7 @@ class InboxProcessor:
                 out.done.append(r.id)
         todo = list(newest.values())
         results = self._ingest([o for _, o in todo])
-        by_source: dict[str, list[tuple[object, Order, object]]] = {}
+        by_source: dict[str, list[tuple[sa.Row, Order, object]]] = {}
         for (r, order), res in zip(todo, results):
             if not isinstance(res, Exception):
                 out.done.append(r.id)

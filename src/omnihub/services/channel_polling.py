@@ -119,7 +119,7 @@ class _Stopped(Exception):
 
 class ShopifyPoller:
     def __init__(self, engine: Engine, client, ingest_many: Callable[[list[Order]], list], *, channel: str = "shopify",
-                 observe_level: Callable[[str, str, str, int], None] | None = None, page: int = 5,
+                 observe_level: Callable[[str, str, str, int, datetime | None], None] | None = None, page: int = 5,
                  level_page: int = LEVEL_PAGE, bulk_from: int | None = None) -> None:
         self.engine = engine
         self.level_page = level_page
@@ -265,9 +265,9 @@ class ShopifyPoller:
                 return
             code_of = {location_gid(ext): code for ext, code in locations.items()}
             for gid, levels in itertools.groupby(shown, key=lambda lv: lv.location_id):
-                for page in pages(levels, self.level_page):
+                for shown_page in pages(levels, self.level_page):
                     yield code_of[gid], [LocationLevel(lv.item_id, lv.channel_sku, lv.available, lv.committed, asked)
-                                         for lv in page]
+                                         for lv in shown_page]
             return
         for ext, code in sorted(locations.items()):
             for page in pages(location_levels(self.client, ext, page=self.level_page), self.level_page):

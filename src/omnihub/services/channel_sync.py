@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -46,6 +47,7 @@ from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import for_reading
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.channel_health import OUTAGE_AFTER_S, ChannelHealth
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
@@ -54,6 +56,13 @@ from omnihub.services import push_path
 log = structlog.get_logger(__name__)
 
 PENDING, DEAD = "pending", "dead"
+
+
+class InventoryPusher(Protocol):
+    """A channel's pusher (adapters/channels/*/inventory_push.py). It may also say
+    `per_location`, `max_batch` and offer a `bulk` road (services/push_path.py)."""
+
+    def push(self, items: list[PushItem], mapping: ChannelMapping) -> list[PushOutcome]: ...
 
 
 def is_late(observed_at: datetime, last: datetime | None) -> bool:
@@ -65,12 +74,6 @@ def is_late(observed_at: datetime, last: datetime | None) -> bool:
     if observed_at.microsecond == 0:
         last = last.replace(microsecond=0)
     return observed_at < last
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -90,7 +93,7 @@ class Ack:
     channel: str
     sku: str
     location: str
-    quantity: int
+    quantity: int | None  # what landed (PushOutcome.landed, which the pushers give with every OK)
     first_changed_at: datetime
     acked_at: datetime
 
@@ -155,7 +158,7 @@ class ChannelSync:
         self.flush_page = flush_page  # intents written per transaction by the flusher
         self.sweep_page = sweep_page  # figures read and written per transaction by the sweep
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.pushers: dict[str, object] = {}
+        self.pushers: dict[str, InventoryPusher] = {}
         self._mappings: dict[str, tuple[float, ChannelMapping]] = {}
         self._per_location: dict[str, bool] = {}  # channels' shape, for requests without a pusher here
         self._buffer: dict[Key, tuple[int, datetime]] = {}
@@ -173,7 +176,7 @@ class ChannelSync:
         self.health: dict[str, ChannelHealth] = {}
 
     # -- configuration ---------------------------------------------------------------------
-    def register(self, channel: str, pusher) -> None:
+    def register(self, channel: str, pusher: InventoryPusher) -> None:
         self.pushers[channel] = pusher
         self._wake[channel] = threading.Event()
 
@@ -207,7 +210,7 @@ class ChannelSync:
     # -- intake ----------------------------------------------------------------------------
     def on_availability_changed(self, topic: str, payload: dict) -> None:
         channel, location = payload.get("channel"), payload.get("location", "")
-        if self._wants(channel, location):
+        if channel is not None and self._wants(channel, location):
             self._buffer_intent(channel, payload["sku"], location, int(payload["new"]))
 
     def _buffer_intent(self, channel: str, sku: str, location: str, quantity: int) -> None:
@@ -395,7 +398,7 @@ class ChannelSync:
             return 1
         cl = t.channel_locations
         with self.reader.connect() as conn:
-            return max(1, conn.execute(sa.select(sa.func.count()).select_from(cl).where(cl.c.channel == channel)).scalar())
+            return max(1, conn.execute(sa.select(sa.func.count()).select_from(cl).where(cl.c.channel == channel)).scalar_one())
 
     def _sweep_page(self, ch: str, per_location: bool, after: str | None, skus: int):
         """The next `skus` listed SKUs after `after`: (last SKU, found, held), or None at
@@ -448,7 +451,7 @@ class ChannelSync:
             if confirmed == qty:
                 continue
             if confirmed is not None and confirmed < qty:  # raise only after the hold
-                held.append((ch, sku, loc, qty, _aware(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
+                held.append((ch, sku, loc, qty, as_utc(confirmed_at) + timedelta(seconds=self.reassert_after_s)))
             else:
                 found[(ch, sku, loc)] = (qty, confirmed)
         return hi, found, held
@@ -500,7 +503,7 @@ class ChannelSync:
             if not ids:
                 return []
             return self.lease(ids)
-        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
+        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, as_utc(r.first_changed_at), r.attempts, r.confirmed)
                 for r in rows]
 
     def _free(self, now: datetime):
@@ -513,8 +516,8 @@ class ChannelSync:
         (no write lock, no row locks): what `lease` then takes."""
         i = t.sync_intents
         with self.reader.connect() as conn:
-            return conn.execute(sa.select(i.c.id).where(i.c.channel == channel, self._free(datetime.now(UTC)))
-                                .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars().all()
+            return list(conn.execute(sa.select(i.c.id).where(i.c.channel == channel, self._free(datetime.now(UTC)))
+                                     .order_by(i.c.priority, i.c.first_changed_at, i.c.id).limit(limit)).scalars())
 
     def lease(self, ids: list[int]) -> list[_Claimed]:
         """Lease to this engine those of `ids` still due and free, in one short write
@@ -532,7 +535,7 @@ class ChannelSync:
                 .outerjoin(lv, sa.and_(lv.c.channel == i.c.channel, lv.c.sku == i.c.sku, lv.c.location == i.c.location))
                 .where(i.c.id.in_(ids), i.c.lease_owner == self.owner, i.c.lease_until == until)
                 .order_by(i.c.priority, i.c.first_changed_at, i.c.id)).all()
-        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, _aware(r.first_changed_at), r.attempts, r.confirmed)
+        return [_Claimed(r.id, r.sku, r.location, r.target, r.generation, as_utc(r.first_changed_at), r.attempts, r.confirmed)
                 for r in rows]
 
     def run_channel_once(self, channel: str) -> int:
@@ -701,7 +704,7 @@ class ChannelSync:
         describes a past the hub has moved beyond, and changes nothing: recording it
         would lower the confirmed level and hold a needless re-assert."""
         now = datetime.now(UTC)
-        at = _aware(observed_at) or now
+        at = as_utc(observed_at) or now
         with self.engine.begin() as conn:
             if is_late(at, self._observed_at(conn, channel, sku, location)):
                 m.LATE_OBSERVATIONS.labels(channel).inc()
@@ -730,7 +733,7 @@ class ChannelSync:
             lv.c.channel == channel, lv.c.sku == sku, lv.c.location == location)
         if conn.dialect.name == "postgresql":
             q = q.with_for_update()  # two observations of one key decide one after the other
-        return _aware(conn.execute(q).scalar())
+        return as_utc(conn.execute(q).scalar())
 
     # -- dead letters and status -----------------------------------------------------------
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[dict]:

@@ -226,8 +226,8 @@ class CustomerPrivacy:
         if source == "amazon":
             payload = (doc.get("Payload") or {}) if isinstance(doc.get("Payload"), dict) else {}
             change = payload.get("OrderChangeNotification") or {}
-            ext = change.get("AmazonOrderId") if isinstance(change, dict) else None
-            return bool(ext) and any(e == ext for _, e in refs)
+            amazon_order_id = change.get("AmazonOrderId") if isinstance(change, dict) else None
+            return bool(amazon_order_id) and any(e == amazon_order_id for _, e in refs)
         return False
 
     def _erase_payloads(self, conn: Connection, subject: Subject, refs: set[tuple[str, str]]) -> int:
@@ -296,7 +296,10 @@ class CustomerPrivacy:
         result = conn.execute(t.privacy_requests.insert().values(
             kind=kind, source=source[:32], reference=str(reference)[:200] if reference else None, state=state,
             export_file=export_file, summary=summary, created_at=now, completed_at=now))
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        if key is None:  # a one-row insert always has its key
+            raise RuntimeError("the privacy request's row was not inserted")
+        return int(key[0])
 
     # -- exporting ---------------------------------------------------------------------------
     def export(self, subject: Subject, *, source: str, reference: str | None = None) -> dict:

@@ -29,15 +29,12 @@ from sqlalchemy.engine import Engine
 from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
-from omnihub.domain.channel_fulfilment import NoticeRefused, ShipmentNotice
+from omnihub.adapters.db.stored_times import as_utc
+from omnihub.domain.channel_fulfilment import FulfilmentNotifier, NoticeRefused, ShipmentNotice
 
 log = structlog.get_logger(__name__)
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -50,11 +47,11 @@ class FulfilmentRun:
 
 
 class FulfilmentSync:
-    def __init__(self, engine: Engine, notifiers: dict[str, object] | None = None, *, max_attempts: int = 8,
+    def __init__(self, engine: Engine, notifiers: dict[str, FulfilmentNotifier] | None = None, *, max_attempts: int = 8,
                  backoff_base_s: float = 60.0, backoff_cap_s: float = 3600.0, lease_s: float = 300.0,
                  batch: int = 200) -> None:
         self.engine = engine
-        self.notifiers: dict[str, object] = {}  # channel → notifier with tell(notice) -> Told
+        self.notifiers: dict[str, FulfilmentNotifier] = {}
         for channel, notifier in (notifiers or {}).items():
             self.register(channel, notifier)
         self.max_attempts = max_attempts
@@ -64,7 +61,7 @@ class FulfilmentSync:
         self.batch = batch
         self.stopping = threading.Event()  # set by the worker's stop: no further batch is taken
 
-    def register(self, channel: str, notifier) -> None:
+    def register(self, channel: str, notifier: FulfilmentNotifier) -> None:
         self.notifiers[channel] = notifier
         for counter in (m.FULFILMENTS_SENT, m.FULFILMENTS_FAILED, m.FULFILMENTS_RETRIED, m.FULFILMENTS_PARKED):
             counter.labels(channel)  # a connected channel shows its zeros, not nothing
@@ -152,7 +149,7 @@ class FulfilmentSync:
             lines[p.line_id] = lines.get(p.line_id, 0) + int(p.quantity)
         first = parts[0]
         return ShipmentNotice(order_external_id=str(external_id), shipment_id=row.shipment_id, carrier=first.carrier,
-                              tracking_number=first.tracking_number, shipped_at=_aware(first.updated_at),
+                              tracking_number=first.tracking_number, shipped_at=as_utc(first.updated_at),
                               lines=tuple(lines.items()), reference=int(row.id), location_id=first.external_location_id)
 
     def _send(self, row, run: FulfilmentRun) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,6 @@ class ThrottlePolicy:
             return timedelta(0)
         seconds = self.base_delay.total_seconds() * 2 ** min(beyond - 1, 30)
         return min(self.max_delay, timedelta(seconds=seconds))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class LoginThrottled(Exception):
@@ -70,7 +67,7 @@ class LoginThrottle:
         lt = t.login_throttle
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(lt.c.blocked_until).where(lt.c.key.in_(list(keys)))).all()
-        waits = [(_utc(r.blocked_until) - now).total_seconds() for r in rows if r.blocked_until is not None]
+        waits = [(as_utc(r.blocked_until) - now).total_seconds() for r in rows if r.blocked_until is not None]
         wait = max(waits, default=0.0)
         if wait > 0:
             raise LoginThrottled(max(1, math.ceil(wait)))
@@ -92,7 +89,7 @@ class LoginThrottle:
             row = conn.execute(sa.select(lt).where(lt.c.key == key).with_for_update()).first()  # PostgreSQL: no lost count
             if row is None:
                 failures = 1
-            elif now - _utc(row.last_failure_at) > policy.window:
+            elif now - as_utc(row.last_failure_at) > policy.window:
                 failures = 1
             else:
                 failures = row.failures + 1

@@ -51,6 +51,7 @@ from omnihub.adapters.channels.amazon.sp_api_client import SpApiError
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.channels.shopify.admin_client import ShopifyError
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.ledger import LedgerError
 from omnihub.domain.orders import Order
 
@@ -119,10 +120,6 @@ def polled_id(channel: str, external_id: str, version: str) -> str:
     return f"poll:{channel}:{external_id}:{version}"[:200]
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -143,8 +140,8 @@ class ParkedOrders:
         now = self.clock()
         ib = t.channel_inbox
         reason = reason_of(refusal)
-        headers = {"channel": order.channel, "external_id": order.external_id,
-                   "version": _aware(order.channel_updated_at).isoformat()}
+        headers: dict[str, str | int] = {"channel": order.channel, "external_id": order.external_id,
+                                         "version": as_utc(order.channel_updated_at).isoformat()}
         if delivery is not None:
             headers["delivery"] = delivery
         key = delivery_id(order.channel, order.external_id)
@@ -181,7 +178,7 @@ class ParkedOrders:
                 for headers in conn.execute(sa.select(ib.c.headers).where(
                         ib.c.topic == TOPIC, ib.c.state == PARKED, ib.c.delivery_id.in_(keys[start:start + 500]))).scalars():
                     headers = _headers(headers)
-                    out[headers["external_id"]] = _aware(datetime.fromisoformat(headers["version"]))
+                    out[headers["external_id"]] = as_utc(datetime.fromisoformat(headers["version"]))
         return out
 
     def reasons(self, channel: str, external_ids: list[str]) -> dict[str, str]:
@@ -204,7 +201,7 @@ class ParkedOrders:
             by_channel.setdefault(o.channel, []).append(o.external_id)
         parked = {(ch, e): v for ch, ids in by_channel.items() for e, v in self.versions(ch, ids).items()}
         kept = [o for o in orders if not ((o.channel, o.external_id) in parked
-                                          and _aware(o.channel_updated_at) <= parked[(o.channel, o.external_id)])]
+                                          and as_utc(o.channel_updated_at) <= parked[(o.channel, o.external_id)])]
         return kept, len(orders) - len(kept)
 
     def settle(self, source: str, orders: list[Order], results: list,
@@ -291,7 +288,7 @@ class ParkedOrders:
                 headers = _headers(headers)
                 if headers.get("external_id"):
                     try:
-                        version = _aware(datetime.fromisoformat(str(headers.get("version")).replace("Z", "+00:00")))
+                        version = as_utc(datetime.fromisoformat(str(headers.get("version")).replace("Z", "+00:00")))
                     except ValueError:
                         version = None  # a version that is not a time: whatever the channel shows now
                     out[headers["external_id"]] = (version, error or "")
@@ -306,7 +303,7 @@ class ParkedOrders:
     def _row(r, *, full: bool = False) -> dict:
         retrying = r.state == PENDING and r.lease_owner is None
         def when(dt: datetime | None) -> datetime | None:
-            return _aware(dt) if dt is not None else None  # SQLite hands them back without their UTC
+            return as_utc(dt) if dt is not None else None  # SQLite hands them back without their UTC
 
         row = {"id": r.id, "source": r.source, "delivery_id": r.delivery_id, "topic": r.topic, "state": r.state,
                "error": r.error, "attempts": r.attempts, "received_at": when(r.received_at),

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +42,8 @@ from sqlalchemy.engine import Engine
 
 from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
+from omnihub.domain.orders import Order
 from omnihub.domain.reconciliation import Kind, judge_level
 from omnihub.services.inventory import Context
 from omnihub.services.job_spool import JobSpool, pages
@@ -123,7 +125,7 @@ class _Findings:
             self._page = []
 
 
-def _keyset(engine: Engine, query, key: tuple, page: int | None = None) -> Iterator[list]:
+def _keyset(engine: Engine, query, key: tuple, page: int | None = None) -> Iterator[Sequence[sa.Row]]:
     """`query`'s rows in pages of `page`, ordered by `key` (a unique pair of columns),
     each page read on its own connection: no read holds the database for the whole pass."""
     after = None
@@ -141,10 +143,6 @@ def _keyset(engine: Engine, query, key: tuple, page: int | None = None) -> Itera
 
 def _num(ext: str | None) -> str:
     return (ext or "").rsplit("/", 1)[-1]
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class Reconciliation:
@@ -185,13 +183,15 @@ class Reconciliation:
         with self.engine.begin() as conn:
             return fail_abandoned(conn, self.lease)
 
-    def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None, with_findings: bool = True) -> dict:
+    def run(self, channel: str, *, trigger: str = "cli", run_id: int | None = None,
+            with_findings: bool = True) -> dict | None:
         """Run one reconciliation of `channel` to the end; returns the stored run (with its
-        findings, unless `with_findings` is False: the worker logs only the summary)."""
+        findings, unless `with_findings` is False: the worker logs only the summary), None
+        if the run was gone by then (its database emptied under it)."""
         run_id = run_id or self.open_run(channel, trigger)
         r = t.reconciliation_runs
         with self.engine.connect() as conn:
-            since = _aware(conn.execute(sa.select(r.c.window_start).where(r.c.id == run_id)).scalar_one())
+            since = as_utc(conn.execute(sa.select(r.c.window_start).where(r.c.id == run_id)).scalar_one())
         findings = _Findings(self.engine, run_id)
         counts = {"levels_compared": 0, "orders_compared": 0}
         error = None
@@ -257,17 +257,17 @@ class Reconciliation:
         for ch in reader.order_channels:
             reasons = self.parked.reasons(ch, ids)
             refused.update({e: (v, reasons.get(e, "")) for e, v in self.parked.versions(ch, ids).items()})
-        todo: list[tuple[Kind, OrderHeader, object]] = []
+        todo: list[tuple[Kind, OrderHeader, Order]] = []
         for h in headers:
             have = known.get(h.external_id)
-            if have is not None and _aware(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
+            if have is not None and as_utc(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
                 continue
             parked = refused.get(h.external_id)
-            if parked is not None and _aware(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
+            if parked is not None and as_utc(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
                 findings.add(Finding(Kind.ORDER_PARKED, f"parked in the inbox: {parked[1]}"[:500], external_id=h.external_id))
                 continue
             stuck = failing.get(h.external_id)
-            if stuck is not None and (stuck[0] is None or _aware(h.updated_at).replace(microsecond=0)
+            if stuck is not None and (stuck[0] is None or as_utc(h.updated_at).replace(microsecond=0)
                                       <= stuck[0].replace(microsecond=0)):
                 findings.add(Finding(Kind.ORDER_PARKED, f"in the inbox, failing: {stuck[1]}"[:500],
                                      external_id=h.external_id))
@@ -298,7 +298,7 @@ class Reconciliation:
             for start in range(0, len(ids), 500):
                 for ext, updated in conn.execute(sa.select(o.c.external_id, o.c.channel_updated_at).where(
                         o.c.channel.in_(channels), o.c.external_id.in_(ids[start:start + 500]))):
-                    out[ext] = _aware(updated)
+                    out[ext] = as_utc(updated)
         return out
 
     def _locator(self, channel: str) -> Callable[[str], int | None]:
@@ -331,7 +331,7 @@ class Reconciliation:
         is told about how many the hub maps: it may take its bulk road by it."""
         li = t.channel_listings
         with self.engine.connect() as conn:
-            listed = conn.execute(sa.select(sa.func.count()).select_from(li).where(li.c.channel == reader.channel)).scalar()
+            listed = conn.execute(sa.select(sa.func.count()).select_from(li).where(li.c.channel == reader.channel)).scalar_one()
         return reader.levels(list(locations.values()) if per_location else [],
                              expected=listed * (len(locations) if per_location else 1))
 

@@ -24,6 +24,7 @@ import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 
 log = structlog.get_logger(__name__)
 
@@ -32,10 +33,6 @@ RUNNING, FAILED = "running", "failed"
 
 def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def fail_abandoned(conn: Connection, lease: timedelta, *, channel: str | None = None,
@@ -49,7 +46,7 @@ def fail_abandoned(conn: Connection, lease: timedelta, *, channel: str | None = 
         q = q.where(r.c.channel == channel)
     failed = []
     for run_id, owner, seen in conn.execute(q).all():
-        reason = (f"abandoned: no heartbeat from {owner or 'its process'} since {_aware(seen).isoformat()} "
+        reason = (f"abandoned: no heartbeat from {owner or 'its process'} since {as_utc(seen).isoformat()} "
                   f"(lease {lease.total_seconds():.0f} s); the process running it stopped")
         if conn.execute(r.update().where(r.c.id == run_id, r.c.state == RUNNING)
                         .values(state=FAILED, finished_at=now, error=reason)).rowcount:

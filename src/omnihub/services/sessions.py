@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.access import Principal
 from omnihub.services.login_throttle import LoginThrottle
 from omnihub.services.users import Users, principal_of
@@ -45,11 +46,9 @@ def csrf_token(session_id: str) -> str:
 
 
 def csrf_matches(session_id: str, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(csrf_token(session_id), sent.strip())
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    if not sent:
+        return False
+    return hmac.compare_digest(csrf_token(session_id), sent.strip())
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ class Sessions:
         if row is None or row.disabled:
             return None
         now = datetime.now(UTC)
-        last_seen, ends = _utc(row.last_seen_at), _utc(row.expires_at)
+        last_seen, ends = as_utc(row.last_seen_at), as_utc(row.expires_at)
         if now >= ends or now >= last_seen + self.idle:
             self._delete(s.c.id_hash == digest)
             return None
@@ -122,7 +121,7 @@ class Sessions:
             with self.engine.begin() as conn:
                 conn.execute(s.update().where(s.c.id_hash == digest).values(last_seen_at=now))
             last_seen = now
-        return OpenSession(session_id, principal_of(row, address), _utc(row.created_at), min(ends, last_seen + self.idle))
+        return OpenSession(session_id, principal_of(row, address), as_utc(row.created_at), min(ends, last_seen + self.idle))
 
     def close(self, session_id: str) -> None:
         self._delete(t.user_sessions.c.id_hash == session_hash(session_id))

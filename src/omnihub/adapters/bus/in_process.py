@@ -105,7 +105,8 @@ class OutboxRelay:
                  .where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self.batch))
             if conn.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            page, size = [], 0
+            page: list[sa.Row] = []
+            size = 0
             for r in conn.execute(q).all():
                 if page and size + (r.size or 0) > self.page_bytes:
                     break

@@ -132,8 +132,9 @@ def local_admin_actor() -> Actor:
 @contextmanager
 def auditing() -> Iterator[CliRun]:
     """Around a whole CLI invocation: the change it makes is recorded if it succeeds."""
-    if _run.get() is not None:  # a command invoking another: the outer one records
-        yield _run.get()
+    outer = _run.get()
+    if outer is not None:  # a command invoking another: the outer one records
+        yield outer
         return
     with change_in_progress() as change:
         run = CliRun(change)

@@ -35,13 +35,20 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from omnihub.adapters.channels.connectors import AmazonConnector, ShopifyConnector
+    from omnihub.entrypoints.worker import Worker
+    from omnihub.hub import Hub
 
 console = Console()
 WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_EDITED", "INVENTORY_LEVELS_UPDATE")
@@ -157,6 +164,34 @@ def _restore(handlers: dict) -> None:
 class _DemoWorld:
     """The hub, its API and worker, and the two sandboxes, in this process."""
 
+    _hub: Hub | None = None  # made by start()
+    _worker: Worker | None = None
+
+    @property
+    def hub(self) -> Hub:
+        if self._hub is None:
+            raise RuntimeError("the demo's hub is not started")
+        return self._hub
+
+    @property
+    def worker(self) -> Worker:
+        if self._worker is None:
+            raise RuntimeError("the demo's worker is not started")
+        return self._worker
+
+    @property
+    def shopify_connector(self) -> ShopifyConnector:
+        """The worker's, from the vault start() filled."""
+        if self.worker.shopify is None:
+            raise RuntimeError("the demo's worker has no Shopify connector")
+        return self.worker.shopify
+
+    @property
+    def amazon_connector(self) -> AmazonConnector:
+        if self.worker.amazon is None:
+            raise RuntimeError("the demo's worker has no Amazon connector")
+        return self.worker.amazon
+
     def __init__(self, state_dir: Path, ports: dict[str, int], *, products: int, amazon_rate_multiplier: float,
                  fulfilments_s: float) -> None:
         from omnihub.benchmarks.sync import AckLags
@@ -178,8 +213,6 @@ class _DemoWorld:
                                                 # (still Secure under any other Host, session_cookie.py)
                                                 "session_cookie_secure": False})
         self.servers: list = []
-        self.hub = None
-        self.worker = None
         self.lags = AckLags()
         self.skus = 0
         self.credentials: dict = {}
@@ -194,7 +227,7 @@ class _DemoWorld:
         from omnihub.sandbox.shopify.app import create_app as create_shopify
         from omnihub.sandbox.shopify.config import ShopifySandboxConfig
 
-        self.hub = Hub.open(self.settings, relay=False)
+        self._hub = Hub.open(self.settings, relay=False)
         # The sandboxes' catalogs are seeded at their first start only; later starts carry on.
         self.shop_cfg = ShopifySandboxConfig(state_path=self.state_dir / "shopify.sqlite3", plan="plus",
                                              catalog_products=self.products, catalog_stores=2, catalog_warehouses=1)
@@ -218,7 +251,7 @@ class _DemoWorld:
                                              "refresh_token": a.lwa_refresh_token, "seller_id": a.seller_id,
                                              "marketplace_id": a.marketplace_id,
                                              "notification_secret": a.notification_signing_secret})
-        self.worker = Worker.from_vault(self.hub, schedules=Schedules(
+        self._worker = Worker.from_vault(self.hub, schedules=Schedules(
             new_orders_s=60, order_updates_s=120, level_snapshot_s=300, amazon_orders_s=60,
             fulfilments_s=self.fulfilments_s))
         self.hub.sync.ack_listeners.append(self.lags.ack)
@@ -233,7 +266,7 @@ class _DemoWorld:
         from omnihub.services.erp_snapshot import import_snapshot
 
         hub = self.hub
-        summary = import_shopify_shop(hub.catalog, self.worker.shopify.client, channel="shopify")
+        summary = import_shopify_shop(hub.catalog, self.shopify_connector.client, channel="shopify")
         lines = ["sku,location,on_hand"] + [f"{s},{c},{q}" for (s, c), q in sorted(summary.levels.items())]
         import_snapshot(hub.writer, "\n".join(lines) + "\n", actor="demo-setup")
         catalog = httpx.get(self.shop + "/_sandbox/catalog", timeout=30).json()  # which location is a warehouse
@@ -271,7 +304,7 @@ class _DemoWorld:
                 http.put(f"{self.amazon}/_sandbox/listings/{sku}", json={"quantity": 0, "shelf": shelf}).raise_for_status()
         # The seller's Amazon catalog, read over the SP-API: its own listings become products
         # of the hub, their Amazon quantity the warehouse's opening stock of them.
-        amazon = import_amazon_listings(hub.engine, hub.catalog, self.worker.amazon.client, channel="amazon_seller")
+        amazon = import_amazon_listings(hub.engine, hub.catalog, self.amazon_connector.client, channel="amazon_seller")
         if amazon.created_levels and warehouses:
             for sku, qty in amazon.created_levels.items():
                 hub.sync.observe_level("amazon_seller", sku, "", qty)  # what Amazon shows now
@@ -288,13 +321,17 @@ class _DemoWorld:
 
             from omnihub.adapters.db import tables as t
 
-            self.skus = conn.execute(sa.select(sa.func.count()).select_from(t.variants)).scalar()
+            self.skus = conn.execute(sa.select(sa.func.count()).select_from(t.variants)).scalar_one()
 
     def catch_up(self) -> None:
         """Orders taken while the hub was not listening (between two starts) are found by the
         polls; run them now rather than at their first interval."""
-        for poll in (lambda: self.worker.shopify_poller.poll_orders(field="updated_at"),
-                     self.worker.amazon_poller.poll_orders):
+        polls: list[Callable[[], object]] = []
+        if self.worker.shopify_poller:
+            polls.append(partial(self.worker.shopify_poller.poll_orders, field="updated_at"))
+        if self.worker.amazon_poller:
+            polls.append(self.worker.amazon_poller.poll_orders)
+        for poll in polls:
             try:
                 poll()
             except Exception as exc:  # the schedules run them again
@@ -313,7 +350,7 @@ class _DemoWorld:
     def _subscribe_webhooks(self) -> None:
         from omnihub.adapters.channels.shopify import documents as docs
 
-        client = self.worker.shopify.client
+        client = self.shopify_connector.client
         uri = self.api + "/webhooks/shopify"
         for node in client.execute(WEBHOOKS)["webhookSubscriptions"]["nodes"]:
             if node["uri"].endswith("/webhooks/shopify") and node["uri"] != uri:  # a former start's address
@@ -330,7 +367,7 @@ class _DemoWorld:
         from omnihub.adapters.db import tables as t
 
         with self.hub.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar()
+            return conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one()
 
     def alive(self) -> bool:
         return all(s.thread.is_alive() for s in self.servers)
@@ -345,12 +382,12 @@ class _DemoWorld:
         return False
 
     def stop(self) -> None:
-        if self.worker:
-            self.worker.stop()
+        if self._worker:
+            self._worker.stop()
         for s in reversed(self.servers):  # the API first, then the sandboxes (which close their files)
             s.stop()
-        if self.hub:
-            self.hub.close()
+        if self._hub:
+            self._hub.close()
 
 
 # -- shoppers and settling -----------------------------------------------------------------
@@ -366,7 +403,7 @@ class _Shoppers:
         self.error: Exception | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
-        self._args = dict(shopify_url=world.shop, orders_per_s=orders_per_s, duration=duration, pos_share=pos_share,
+        self._args: dict[str, Any] = dict(shopify_url=world.shop, orders_per_s=orders_per_s, duration=duration, pos_share=pos_share,
                           amazon_url=world.amazon, amazon_share=amazon_share, seed=seed)
         self.thread = threading.Thread(target=self._main, name="demo-shoppers", daemon=True)
 
@@ -425,7 +462,7 @@ def _run(world: _DemoWorld, stop: threading.Event, *, run_for: float, traffic: f
                 break  # the shoppers are done (their last orders placed)
             stop.wait(0.2)
             ticks += 1
-            if progress and ticks % 5 == 0:
+            if progress and shoppers and ticks % 5 == 0:
                 progress.update(task, completed=shoppers.done * 100, orders=world.order_count())
     finally:
         if progress:

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperGroup
 
 from omnihub.entrypoints.cli.terminal import error_line
+
+if TYPE_CHECKING:  # the context TyperGroup.invoke takes: typer's own copy of click's
+    from typer._click import Context as ClickContext
 
 
 class CliError(Exception):
@@ -94,14 +98,14 @@ def _from_libraries(exc: BaseException) -> str | None:
     return None
 
 
-def debug_wanted(ctx: typer.Context) -> bool:
+def debug_wanted(ctx: ClickContext) -> bool:
     return bool(ctx.params.get("debug")) or os.environ.get("OMNIHUB_DEBUG", "") not in ("", "0")
 
 
 class OneLineErrors(TyperGroup):
     """The `omnihub` app's root group: every command's exceptions pass through `invoke`."""
 
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx: ClickContext):
         from omnihub.entrypoints.cli.audited import auditing  # a change that succeeds goes into the audit trail
 
         try:

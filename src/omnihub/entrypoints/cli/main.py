@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -77,7 +77,7 @@ def serve(
     # A client's address (the sign-in throttle's, the audit trail's) comes from X-Forwarded-For
     # only behind the proxy that sets it (uvicorn trusts FORWARDED_ALLOW_IPS, 127.0.0.1 by
     # default); without one, any local process could name itself any address.
-    served = {**tls, "proxy_headers": behind_proxy}
+    served: dict[str, Any] = {**tls, "proxy_headers": behind_proxy}
     import json
     import os
 

@@ -47,6 +47,8 @@ def reconcile(channel: Annotated[str, typer.Argument(help="a connected channel: 
     finally:
         close()
         hub.close()
+    if run is None:
+        raise RuntimeError(f"the reconciliation run of {channel} was gone when it ended")
     out.print(_findings_table(run))
     summary = ", ".join(f"{k} {v}" for k, v in run["summary"].items()) or "no differences"
     out.print(f"[bold]{run['state']}[/]: {run['levels_compared']} levels and {run['orders_compared']} orders compared; "

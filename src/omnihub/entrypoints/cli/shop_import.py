@@ -10,7 +10,7 @@ idempotent).
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 
@@ -21,7 +21,7 @@ def run_import(hub, client, *, channel: str, history_months: int, console: Conso
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(what: str, n: int) -> None:
             if what not in tasks:

@@ -70,7 +70,7 @@ class AmazonReader:
     def __init__(self, client, *, channel: str = "amazon_seller") -> None:
         self.client = client
         self.channel = channel
-        self.order_channels = (channel,)
+        self.order_channels: tuple[str, ...] = (channel,)
 
     def levels(self, location_ids: list[str], expected: int = 0) -> Iterator[ShownLevel]:
         return (ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in self.each_listing())

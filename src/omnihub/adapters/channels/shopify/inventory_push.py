@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import TYPE_CHECKING
 
 from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.shopify import documents as docs
 from omnihub.adapters.channels.shopify.admin_client import ShopifyAdminClient, ShopifyError
 from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus
+
+if TYPE_CHECKING:  # the bulk road imports this module
+    from omnihub.adapters.channels.shopify.bulk_inventory_push import ShopifyBulkInventoryPush
 
 MAX_QUANTITIES = 250
 READ_BATCH = 100
@@ -42,7 +46,7 @@ class ShopifyInventoryPusher:
         self.reason = reason
         self.reference = reference
         #: the bulk road for many levels at once (bulk_inventory_push.py), when the connector offers one
-        self.bulk = None
+        self.bulk: ShopifyBulkInventoryPush | None = None
 
     # -- reads -----------------------------------------------------------------------------
     def read_levels(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:

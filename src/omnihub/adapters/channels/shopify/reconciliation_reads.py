@@ -25,7 +25,7 @@ class _OrderHead(BaseModel):
 
 
 class ShopifyReader:
-    order_channels = (SHOPIFY, SHOPIFY_POS)
+    order_channels: tuple[str, ...] = (SHOPIFY, SHOPIFY_POS)
     inbox_source = "shopify"
 
     def __init__(self, client, *, channel: str = SHOPIFY, page: int = PAGE, order_page: int = 5,
