@@ -46,13 +46,13 @@ from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import for_reading
-from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
+from omnihub.domain.channel_sync import IntentState, PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.services import push_path
 
 log = structlog.get_logger(__name__)
 
-PENDING, DEAD = "pending", "dead"
+PENDING, DEAD = IntentState.PENDING, IntentState.DEAD
 
 
 def is_late(observed_at: datetime, last: datetime | None) -> bool:

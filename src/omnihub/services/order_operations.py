@@ -24,11 +24,17 @@ from omnihub.domain.limits import (
     check_whole,
 )
 from omnihub.domain.order_states import OrderState
-from omnihub.domain.orders import ROUTING_REJECTED, AssignmentState, Order, apply_newer_version, cancellation_path
+from omnihub.domain.orders import (
+    RELEASABLE_ASSIGNMENT_STATES,
+    ROUTING_REJECTED,
+    AssignmentState,
+    Order,
+    apply_newer_version,
+    cancellation_path,
+)
 from omnihub.domain.stock_commands import Plan
 from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk, held_for_routing
 
-_OPEN = (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED)
 
 
 def _acting_as(fn, actor: str | None):
@@ -160,7 +166,7 @@ class OrderOperations:
             for ln in order.lines:
                 kept = []
                 for a in ln.assignments:
-                    if a.location_id == lid and a.state in _OPEN:
+                    if a.location_id == lid and a.state in RELEASABLE_ASSIGNMENT_STATES:
                         movements.append(Movement(ln.sku, location, a.quantity, S.RESERVED, S.SHIPPED, Reason.SHIPMENT,
                                                   reference=f"order:{order.id}", channel=order.channel, actor=actor))
                         a = replace(a, state=AssignmentState.SHIPPED, shipment_id=shipment)
@@ -171,7 +177,7 @@ class OrderOperations:
                 raise OrderError(f"order {order.id} has nothing to ship from {location}", field="location", code="nothing_to_ship")
             ctx.batch.apply(Plan(movements))
             new = replace(order, lines=tuple(lines))
-            done = all(ln.unassigned_quantity == 0 and all(a.state not in _OPEN for a in ln.assignments) for ln in new.lines)
+            done = all(ln.unassigned_quantity == 0 and all(a.state not in RELEASABLE_ASSIGNMENT_STATES for a in ln.assignments) for ln in new.lines)
             path = [s for s in (OrderState.PICKED, OrderState.PACKED) if order.state not in (OrderState.PACKED, OrderState.PARTLY_SHIPPED)]
             if order.state is OrderState.PARTLY_ALLOCATED:
                 path = []
@@ -194,7 +200,7 @@ class OrderOperations:
             for ln in order.lines:
                 kept = []
                 for a in ln.assignments:
-                    if a.state in _OPEN:
+                    if a.state in RELEASABLE_ASSIGNMENT_STATES:
                         movements.append(Movement(ln.sku, ctx.cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.SOLD,
                                                   Reason.SALE, reference=f"order:{order.id}", channel=order.channel,
                                                   actor=actor))
@@ -235,7 +241,8 @@ class OrderOperations:
                                  code="nothing_to_deliver")
             new = replace(order, lines=tuple(lines))
             # Settled: no unit waits for a location, is still on a shelf or on its way.
-            settled = all(ln.unassigned_quantity == 0 and all(a.state not in (*_OPEN, *gone) for a in ln.assignments)
+            settled = all(ln.unassigned_quantity == 0 and all(a.state not in RELEASABLE_ASSIGNMENT_STATES and a.state not in gone
+                                                                   for a in ln.assignments)
                           for ln in new.lines)
             if settled and new.state in (OrderState.SHIPPED, OrderState.PARTLY_SHIPPED, OrderState.PICKED_UP):
                 new = _move(new, OrderState.DELIVERED, ctx.work, f"delivered ({shipment_id or 'every parcel'})")

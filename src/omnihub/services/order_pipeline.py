@@ -47,6 +47,7 @@ from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
 from omnihub.domain.limits import check_order
 from omnihub.domain.order_states import IllegalTransition, OrderState, can_transition, transition
 from omnihub.domain.orders import (
+    RELEASABLE_ASSIGNMENT_STATES,
     ROUTING_REJECTED,
     AssignmentState,
     FulfilmentAssignment,
@@ -522,7 +523,7 @@ class OrderPipeline:
         for line in order.lines:
             kept = []
             for a in line.assignments:
-                if a.state in (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED):
+                if a.state in RELEASABLE_ASSIGNMENT_STATES:
                     movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
                                               Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
                     kept.append(replace(a, state=AssignmentState.CANCELLED))
