@@ -318,13 +318,11 @@ class OrderOperations:
 
 
 class _OpJob:
-    __slots__ = ("pipeline", "order_id", "fn")
+    """An operation on a stored order (it names no keys: the writer claims everything)."""
+
+    __slots__ = ("batch_kind", "order_id", "fn")
 
     def __init__(self, pipeline: OrderPipeline, order_id: int, fn) -> None:
-        self.pipeline = pipeline
+        self.batch_kind = pipeline
         self.order_id = order_id
         self.fn = fn
-
-    @property
-    def batch_handler(self):
-        return self.pipeline.run_batch
