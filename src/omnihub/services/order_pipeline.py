@@ -37,9 +37,8 @@ from omnihub.adapters.db.bulk_sql import (
     upsert_many,
 )
 from omnihub.adapters.db.channel_config import StockConfig, policies_for, rules_for_sku
-from omnihub.adapters.db.batch_jobs import StagedTransaction, TouchedKeys
+from omnihub.adapters.db.batch_jobs import StagedTransaction, StockView, TouchedKeys
 from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
-from omnihub.adapters.db.stock_store import StockBatch
 from omnihub.domain.atp import location_atp, resolve_policy
 from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
@@ -151,12 +150,29 @@ class _Work:
 
 @dataclass(slots=True)
 class OpContext:
-    """What an order operation may use inside the batch."""
+    """What an order operation may use inside the batch: the stock view, what the batch
+    will write, the stock configuration, and the pipeline's own steps."""
 
-    batch: StockBatch
+    batch: StockView
     work: _Work
     cfg: StockConfig
     route: Callable[[Order, str], "OrderResult"]  # (order, verdict): route what is unassigned
+
+    def move(self, order: Order, new: OrderState, reason: str = "") -> Order:
+        """The order in state `new`, the move checked and announced."""
+        return _move(order, new, self.work, reason)
+
+    def walk(self, order: Order, path: Sequence[OrderState], reason: str = "") -> Order:
+        """The order moved along `path`, each move checked and announced."""
+        return _walk(order, path, self.work, reason)
+
+    def apply_line_changes(self, order: Order, diff: OrderDiff) -> None:
+        """Units added to or leaving the order's lines: to the queue, or released."""
+        _apply_diff(order, diff, self.batch)
+
+    def cancel_remaining(self, order: Order, reason: str) -> Order:
+        """What is still reserved released, the order moved as its units say."""
+        return _cancel_remaining(order, self.batch, self.work, reason)
 
 
 def stored_id(order: Order) -> int:
@@ -186,6 +202,48 @@ def _steps(order: Order, steps: Sequence[tuple[OrderState, str]], work: _Work) -
 
 def _walk(order: Order, path: Sequence[OrderState], work: _Work, reason: str = "") -> Order:
     return _steps(order, [(state, reason) for state in path], work)
+
+
+def _apply_diff(order: Order, diff: OrderDiff, batch: StockView) -> None:
+    """The diff's line changes in stock: added units wait in the queue, units leaving it
+    are taken from the queue or released where they were reserved."""
+    cfg = batch.cfg
+    demand: dict[str, int] = {}
+    movements: list[Movement] = []
+    for ch in diff.line_changes:
+        if ch.added:
+            demand[ch.sku] = demand.get(ch.sku, 0) + ch.added
+        if ch.released_from_queue:
+            demand[ch.sku] = demand.get(ch.sku, 0) - ch.released_from_queue
+        for loc_id, units in ch.released_from_locations:
+            movements.append(Movement(ch.sku, cfg.code_of[loc_id], units, S.RESERVED, S.ON_HAND, Reason.RELEASE,
+                                      reference=f"order:{order.id}", channel=order.channel))
+    if demand or movements:
+        batch.apply(Plan(movements, demand))
+
+
+def _cancel_remaining(order: Order, batch: StockView, work: _Work, reason: str) -> Order:
+    """Release what is still reserved and move the order as its units say
+    (`cancellation_path`): `cancelled` for a whole-order cancellation or when every
+    unit is."""
+    cfg = batch.cfg
+    movements: list[Movement] = []
+    demand: dict[str, int] = {}
+    lines = []
+    for line in order.lines:
+        kept = []
+        for a in line.assignments:
+            if a.state in RELEASABLE_ASSIGNMENT_STATES:
+                movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
+                                          Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
+                kept.append(replace(a, state=AssignmentState.CANCELLED))
+            else:
+                kept.append(a)
+        lines.append(replace(line, assignments=tuple(kept)))
+    if movements or demand:
+        batch.apply(Plan(movements, demand))
+    order = replace(order, lines=tuple(lines))
+    return _walk(order, cancellation_path(order), work, reason)
 
 
 def held_for_routing(order: Order) -> bool:
@@ -349,7 +407,7 @@ class OrderPipeline:
         return holds_for
 
     def _decide_each(self, jobs: Sequence[Any], existing: dict[tuple[str, str], Order], by_id: dict[int, Order],
-                     batch: StockBatch, work: _Work, ruleset, policies, capacity, holds_for, new_ids) -> list:
+                     batch: StockView, work: _Work, ruleset, policies, capacity, holds_for, new_ids) -> list:
         """Each job in turn, against the stock the jobs before it left; a job refused
         (its error is its result) is rolled back alone and the batch goes on."""
         results: list = [None] * len(jobs)
@@ -391,7 +449,7 @@ class OrderPipeline:
                         existing[key] = known_before
         return results
 
-    def _ingest_one(self, incoming: Order, existing, batch: StockBatch, work: _Work, ruleset, policies, capacity,
+    def _ingest_one(self, incoming: Order, existing, batch: StockView, work: _Work, ruleset, policies, capacity,
                     holds_for, new_ids) -> OrderResult:
         cfg = batch.cfg
         for line in incoming.lines:
@@ -430,10 +488,10 @@ class OrderPipeline:
         work.events.append(OrderAccepted(oid, order.channel, order.external_id, diff.verdict.value, order.state.value))
 
         # Units leaving the order: from the queue, or released at their locations.
-        self._apply_diff(order, diff, batch, work)
+        _apply_diff(order, diff, batch)
 
         if diff.cancelled or order.cancelled:  # a cancelled order stays so: see apply_newer_version
-            order = self._cancel_remaining(order, batch, work, "cancelled on the channel")
+            order = _cancel_remaining(order, batch, work, "cancelled on the channel")
         elif diff.partly_cancelled or (diff.verdict is VersionVerdict.NEW and not order.units_by_sku()):
             # Units cancelled line by line (a first version may already cancel them all).
             order = _walk(order, cancellation_path(order), work, "lines cancelled on the channel")
@@ -459,22 +517,7 @@ class OrderPipeline:
         return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=diff.verdict.value)
 
     # -- pieces -----------------------------------------------------------------------------
-    def _apply_diff(self, order: Order, diff: OrderDiff, batch: StockBatch, work: _Work) -> None:
-        cfg = batch.cfg
-        demand: dict[str, int] = {}
-        movements: list[Movement] = []
-        for ch in diff.line_changes:
-            if ch.added:
-                demand[ch.sku] = demand.get(ch.sku, 0) + ch.added
-            if ch.released_from_queue:
-                demand[ch.sku] = demand.get(ch.sku, 0) - ch.released_from_queue
-            for loc_id, units in ch.released_from_locations:
-                movements.append(Movement(ch.sku, cfg.code_of[loc_id], units, S.RESERVED, S.ON_HAND, Reason.RELEASE,
-                                          reference=f"order:{order.id}", channel=order.channel))
-        if demand or movements:
-            batch.apply(Plan(movements, demand))
-
-    def _release_for_rerouting(self, order: Order, batch: StockBatch, work: _Work) -> Order:
+    def _release_for_rerouting(self, order: Order, batch: StockView, work: _Work) -> Order:
         """The channel changed where the goods go (address, delivery method, pickup store):
         the reservations made for the old destination may no longer be the best, or even
         possible (a pickup at another store). Reserved units go back to the brokering queue
@@ -502,30 +545,7 @@ class OrderPipeline:
             order = _move(order, OrderState.BROKERING, work, "the channel changed where the goods go")
         return order
 
-    def _cancel_remaining(self, order: Order, batch: StockBatch, work: _Work, reason: str) -> Order:
-        """Release what is still reserved and move the order as its units say
-        (`cancellation_path`): `cancelled` for a whole-order cancellation or when every
-        unit is."""
-        cfg = batch.cfg
-        movements: list[Movement] = []
-        demand: dict[str, int] = {}
-        lines = []
-        for line in order.lines:
-            kept = []
-            for a in line.assignments:
-                if a.state in RELEASABLE_ASSIGNMENT_STATES:
-                    movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
-                                              Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
-                    kept.append(replace(a, state=AssignmentState.CANCELLED))
-                else:
-                    kept.append(a)
-            lines.append(replace(line, assignments=tuple(kept)))
-        if movements or demand:
-            batch.apply(Plan(movements, demand))
-        order = replace(order, lines=tuple(lines))
-        return _walk(order, cancellation_path(order), work, reason)
-
-    def _fulfil_at_till(self, order: Order, batch: StockBatch, work: _Work) -> OrderResult:
+    def _fulfil_at_till(self, order: Order, batch: StockView, work: _Work) -> OrderResult:
         """A POS sale handed over at the till: the customer walks out with the goods, so
         it is recorded as a sale at the store, never refused (the shelf is the truth; a
         unit the hub thought gone becomes an oversell incident)."""
@@ -553,7 +573,7 @@ class OrderPipeline:
         work.orders[oid] = order
         return OrderResult(oid, "new", order.state.value, "allocated", handed)
 
-    def _route_and_reserve(self, order: Order, batch: StockBatch, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
+    def _route_and_reserve(self, order: Order, batch: StockView, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
         cfg = batch.cfg
         oid = stored_id(order)
         if order.state in (OrderState.HELD, OrderState.CANCELLED) or order.cancelled or \

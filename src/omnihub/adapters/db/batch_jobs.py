@@ -30,6 +30,11 @@ from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims, sk
 from omnihub.adapters.db.stock_store import StockBatch, StockResult, StockStore
 from omnihub.domain.stock_commands import StockCommand
 
+#: What a batch decides against: positions to load, plans to apply, rows and events to
+#: flush through `write` (the stock store's batch, named here as the protocol's; an alias,
+#: so that a compiled caller still calls it natively)
+StockView = StockBatch
+
 #: what a job touches: its order's (channel, external id), its SKUs, its customer's keys
 #: (normalised e-mail or phone, "channel\x1fchannel customer id")
 TouchedKeys = tuple[tuple[str, str], Iterable[str], Iterable[str]]
@@ -57,7 +62,7 @@ class StagedTransaction:
         """Decided under claims, outside the write turn (see the class text)."""
         return self._claims is not None
 
-    def stock(self) -> StockBatch:
+    def stock(self) -> StockView:
         """The batch's view of stock: positions to load, plans to apply, the ledger's
         rows and events to flush through `write`."""
         batch = self._store.begin(self.conn)
