@@ -33,7 +33,7 @@ from omnihub.domain.orders import (
     cancellation_path,
 )
 from omnihub.domain.stock_commands import Plan
-from omnihub.services.order_pipeline import OpContext, OrderError, OrderPipeline, OrderResult, held_for_routing
+from omnihub.services.order_pipeline import OpContext, OrderError, OrderPipeline, OrderResult, held_for_routing, stored_id
 
 
 
@@ -83,6 +83,7 @@ class OrderOperations:
         exactly those units: from the queue first, then from reservations."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if order.state in (OrderState.CANCELLED, OrderState.REFUNDED):
                 raise OrderError(f"order {order.id} is already {order.state}", field="state", code="illegal_transition")
             if lines is None:
@@ -115,18 +116,19 @@ class OrderOperations:
             else:
                 new = ctx.walk(new, cancellation_path(new), reason)
             if new.state is OrderState.CANCELLED or all(ln.unassigned_quantity == 0 for ln in new.lines):
-                ctx.work.queue_deletes.add(new.id)
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "cancelled", new.state.value)
+                ctx.work.queue_deletes.add(oid)
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "cancelled", new.state.value)
 
         return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), lines=lines, actor=actor)
 
     # -- holds ------------------------------------------------------------------------------
     def hold(self, order_id: int, reason: str, actor: str | None = None) -> OrderResult:
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             new = replace(ctx.move(order, OrderState.HELD, reason), holds=order.holds + (reason,))
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "held", new.state.value, holds=list(new.holds))
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "held", new.state.value, holds=list(new.holds))
 
         return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), actor=actor)
 
@@ -137,13 +139,14 @@ class OrderOperations:
         cannot be `held`, only loses its routing hold and is routed."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if order.state is OrderState.HELD:
                 new = replace(ctx.move(order, OrderState.BROKERING, "hold released"), holds=())
             elif held_for_routing(order):
                 new = replace(order, holds=tuple(h for h in order.holds if not h.startswith(ROUTING_REJECTED)))
             else:
                 raise OrderError(f"order {order.id} is {order.state}, not held", field="state", code="illegal_transition")
-            ctx.work.orders[new.id] = new
+            ctx.work.orders[oid] = new
             return ctx.route(new, "released")
 
         return self._run(order_id, op, actor=actor)
@@ -155,6 +158,7 @@ class OrderOperations:
         reservation is consumed (reserved → shipped)."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             lid = ctx.cfg.id_of.get(location)
             if lid is None:
                 raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
@@ -183,9 +187,9 @@ class OrderOperations:
                 path = []
             new = ctx.walk(new, path, "picked and packed")
             new = ctx.move(new, OrderState.SHIPPED if done else OrderState.PARTLY_SHIPPED, f"shipped from {location}")
-            ctx.work.orders[new.id] = new
-            ctx.work.shipments.append((new.id, location, carrier, tracking, shipment))
-            return OrderResult(new.id, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
+            ctx.work.orders[oid] = new
+            ctx.work.shipments.append((oid, location, carrier, tracking, shipment))
+            return OrderResult(oid, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("carrier", carrier, LINE_ID_LENGTH),
                                               ("tracking_number", tracking, REFERENCE_LENGTH)), actor=actor)
@@ -194,6 +198,7 @@ class OrderOperations:
         """The customer collected a pickup (BOPIS/curbside) order."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if not order.delivery_method.is_pickup:
                 raise OrderError(f"order {order.id} is {order.delivery_method}, not a pickup", field="delivery_method")
             movements, lines = [], []
@@ -212,8 +217,8 @@ class OrderOperations:
             ctx.batch.apply(Plan(movements))
             new = ctx.walk(replace(order, lines=tuple(lines)), [OrderState.PICKED, OrderState.PACKED, OrderState.PICKED_UP],
                            "collected by the customer")
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "picked_up", new.state.value)
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "picked_up", new.state.value)
 
         return self._run(order_id, op, actor=actor)
 
@@ -225,6 +230,7 @@ class OrderOperations:
         the parcel's lines say `delivered`."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             gone = (AssignmentState.SHIPPED, AssignmentState.PICKED_UP)
             lines, n = [], 0
             for ln in order.lines:
@@ -246,8 +252,8 @@ class OrderOperations:
                           for ln in new.lines)
             if settled and new.state in (OrderState.SHIPPED, OrderState.PARTLY_SHIPPED, OrderState.PICKED_UP):
                 new = ctx.move(new, OrderState.DELIVERED, f"delivered ({shipment_id or 'every parcel'})")
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "delivered", new.state.value,
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "delivered", new.state.value,
                                assignments=[{"shipment_id": shipment_id, "units": n}])
 
         return self._run(order_id, op, texts=(("shipment_id", shipment_id, REFERENCE_LENGTH),), actor=actor)
@@ -259,6 +265,7 @@ class OrderOperations:
         otherwise: the store's stock is no longer trusted), and the units are routed again."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             lid = ctx.cfg.id_of.get(location)
             movements, lines, n = [], [], 0
             for ln in order.lines:
@@ -279,7 +286,7 @@ class OrderOperations:
                 demand[m.sku] = demand.get(m.sku, 0) + m.quantity
             ctx.batch.apply(Plan(movements, demand))
             new = ctx.move(replace(order, lines=tuple(lines)), OrderState.BROKERING, f"{location} rejected: {reason}")
-            ctx.work.orders[new.id] = new
+            ctx.work.orders[oid] = new
             return ctx.route(new, "rerouted")
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)),
@@ -293,6 +300,7 @@ class OrderOperations:
             raise OrderError("a return goes to on_hand, damaged or quality_control", field="to_state")
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if location not in ctx.cfg.id_of:
                 raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
             movements = []
@@ -311,8 +319,8 @@ class OrderOperations:
             new = order
             if order.state in (OrderState.SHIPPED, OrderState.PICKED_UP, OrderState.DELIVERED):
                 new = ctx.move(order, OrderState.RETURNED, f"returned to {location}")
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "returned", new.state.value)
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "returned", new.state.value)
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH),), lines=lines, actor=actor)
 

@@ -134,7 +134,7 @@ class _Work:
                 self.queue_deletes.discard(k)
                 del d[k]
         if order_id is not None:
-            order, new, upsert, delete = saved  # type: ignore[misc]
+            order, new, upsert, delete = saved
             for d, v in ((self.orders, order), (self.queue_upserts, upsert)):
                 if v is None:
                     d.pop(order_id, None)

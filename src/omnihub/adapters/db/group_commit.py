@@ -22,10 +22,12 @@ What a job gives the writer, and all it sees of it, is the batch-job protocol
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 import structlog
 from sqlalchemy.engine import Connection, Engine
@@ -61,6 +63,11 @@ def _detach(exc: BaseException) -> None:
         exc.__traceback__ = None
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
         seen += 1
+
+
+def _sqlite_connection(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under the writer's own (SQLite only)."""
+    return cast(sqlite3.Connection, conn.connection.dbapi_connection)
 
 
 def _is_conflict(exc: BaseException, *, alone: bool) -> bool:
@@ -171,7 +178,7 @@ class StockWriter:
             return
         if self._own is None or self._own.closed or self._own.invalidated:
             conn = self.engine.connect().execution_options(**{TURN_HELD: True})  # its turn spans a batch
-            raw = conn.connection.dbapi_connection
+            raw = _sqlite_connection(conn)
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             raw.execute(f"PRAGMA mmap_size={WRITER_MMAP_BYTES}")
@@ -218,8 +225,10 @@ class StockWriter:
                 except ClaimsTooNarrow as narrow:
                     self.escalated += 1
                     log.info("order batch claims everything", reason=str(narrow))
-                    self.claims.release()  # held while waiting, they could deadlock two writers
-                    self.claims.claim_everything()
+                    claims = self.claims
+                    assert claims is not None  # only a batch decided under claims finds them too narrow
+                    claims.release()  # held while waiting, they could deadlock two writers
+                    claims.claim_everything()
                     phased = False
                     attempt -= 1
                     continue
@@ -378,7 +387,7 @@ class StockWriter:
         """Between two transactions: let a long WAL start again (see WalCheckpointer)."""
         try:
             with self._connection() as conn:
-                self._checkpointer.catch_up(conn.connection.dbapi_connection)  # type: ignore[union-attr]
+                self._checkpointer.catch_up(_sqlite_connection(conn))  # type: ignore[union-attr]
         except Exception:  # never let the writer thread die for housekeeping
             log.exception("wal catch-up failed")
 
