@@ -7,7 +7,10 @@ key order), then for each order in turn decides what its newest version means, h
 if a fraud rule says so, fulfils POS sales on the spot, or routes it and reserves the
 chosen stock against the same locked positions (so the next order in the batch sees the
 reservation), and finally writes orders, assignments, decisions, queue entries, ledger
-movements and events with a handful of statements.
+movements and events with a handful of statements. The pipeline is a kind of writer job
+(adapters/db/batch_jobs.py): it names what each incoming order touches and decides
+batches through a staged transaction; how the writer claims, takes turns and caches is
+not its concern.
 
 The brokering queue is two things kept together: `brokering_queue` rows (which orders
 wait, and when to retry them) and `sku_demand` (how many units of each SKU wait, which ATP
