@@ -63,11 +63,14 @@ class WorkerProcess:
 
 class SlowLink:
     """ASGI relay to `upstream` that waits `delay_s` before each call (0: straight through);
-    `calls_started` counts the calls it has been sent."""
+    `calls_started` counts the calls it has been sent. While `down`, the upstream is out:
+    every call is answered 503 without reaching it, as a load balancer in front of a
+    failed service answers."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.delay_s = 0.0
+        self.down = False
         self.calls_started = 0
         self._client: httpx.AsyncClient | None = None
 
@@ -88,6 +91,11 @@ class SlowLink:
                 break
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self.down:
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"text/plain"), (b"content-length", b"19")]})
+            await send({"type": "http.response.body", "body": b"Service Unavailable"})
+            return
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=60, trust_env=False)
         headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.lower() not in (b"host", b"content-length")]

@@ -35,12 +35,13 @@ class PositionChange:
     old: Position
     new: Position
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, sku: str, location: str, old: Position, new: Position) -> None:
         object.__setattr__(self, "sku", sku)
         object.__setattr__(self, "location", location)
         object.__setattr__(self, "old", old)
         object.__setattr__(self, "new", new)
+    # -- end of the written-out code
 
 
 def contribution(

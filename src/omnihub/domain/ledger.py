@@ -151,11 +151,20 @@ class Movement:
     idempotency_key: str | None = None
     occurred_at: datetime | None = None
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, sku: str, location: str, quantity: int, from_state: StockState, to_state: StockState, reason: Reason,
-        reference: str | None = None, channel: str | None = None, actor: str | None = None,
-        idempotency_key: str | None = None, occurred_at: datetime | None = None,
+        self,
+        sku: str,
+        location: str,
+        quantity: int,
+        from_state: StockState,
+        to_state: StockState,
+        reason: Reason,
+        reference: str | None = None,
+        channel: str | None = None,
+        actor: str | None = None,
+        idempotency_key: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> None:
         object.__setattr__(self, "sku", sku)
         object.__setattr__(self, "location", location)
@@ -168,6 +177,7 @@ class Movement:
         object.__setattr__(self, "actor", actor)
         object.__setattr__(self, "idempotency_key", idempotency_key)
         object.__setattr__(self, "occurred_at", occurred_at)
+    # -- end of the written-out code
 
 
 class Applied(NamedTuple):

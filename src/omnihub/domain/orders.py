@@ -112,11 +112,12 @@ class Money:
     amount_minor: int
     currency: str
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, amount_minor: int, currency: str) -> None:
         object.__setattr__(self, "amount_minor", amount_minor)
         object.__setattr__(self, "currency", currency)
         self.__post_init__()
+    # -- end of the written-out code
 
     def __post_init__(self) -> None:
         _check_currency(self.currency)
@@ -153,9 +154,12 @@ class FulfilmentAssignment:
     shipment_id: str | None = None
     state: AssignmentState = AssignmentState.RESERVED
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, location_id: int, quantity: int, shipment_id: str | None = None,
+        self,
+        location_id: int,
+        quantity: int,
+        shipment_id: str | None = None,
         state: AssignmentState = AssignmentState.RESERVED,
     ) -> None:
         object.__setattr__(self, "location_id", location_id)
@@ -163,6 +167,7 @@ class FulfilmentAssignment:
         object.__setattr__(self, "shipment_id", shipment_id)
         object.__setattr__(self, "state", state)
         self.__post_init__()
+    # -- end of the written-out code
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
@@ -191,10 +196,16 @@ class OrderLine:
     cancelled_quantity: int = 0
     assignments: tuple[FulfilmentAssignment, ...] = ()  # hub-owned
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, line_id: str, sku: str, quantity: int, unit_price_minor: int = 0, tax_minor: int = 0,
-        discounts: tuple[Discount, ...] = (), cancelled_quantity: int = 0,
+        self,
+        line_id: str,
+        sku: str,
+        quantity: int,
+        unit_price_minor: int = 0,
+        tax_minor: int = 0,
+        discounts: tuple[Discount, ...] = (),
+        cancelled_quantity: int = 0,
         assignments: tuple[FulfilmentAssignment, ...] = (),
     ) -> None:
         object.__setattr__(self, "line_id", line_id)
@@ -206,6 +217,7 @@ class OrderLine:
         object.__setattr__(self, "cancelled_quantity", cancelled_quantity)
         object.__setattr__(self, "assignments", assignments)
         self.__post_init__()
+    # -- end of the written-out code
 
     def __post_init__(self) -> None:
         if not self.line_id:
@@ -293,15 +305,28 @@ class Order:
     state: OrderState = OrderState.CREATED
     holds: tuple[str, ...] = ()
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, channel: str, external_id: str, channel_updated_at: datetime, lines: tuple[OrderLine, ...],
-        currency: str = "USD", placed_at: datetime | None = None, customer: CustomerRef = NO_CUSTOMER,
-        shipping_address: Address | None = None, billing_country: str | None = None,
-        delivery_method: DeliveryMethod = DeliveryMethod.STANDARD, pickup_location_id: int | None = None,
-        origin_location_id: int | None = None, tags: frozenset[str] = frozenset(), notes: str = "",
-        cancelled: bool = False, channel_risk: RiskLevel | None = None, id: int | None = None,
-        state: OrderState = OrderState.CREATED, holds: tuple[str, ...] = (),
+        self,
+        channel: str,
+        external_id: str,
+        channel_updated_at: datetime,
+        lines: tuple[OrderLine, ...],
+        currency: str = "USD",
+        placed_at: datetime | None = None,
+        customer: CustomerRef = NO_CUSTOMER,
+        shipping_address: Address | None = None,
+        billing_country: str | None = None,
+        delivery_method: DeliveryMethod = DeliveryMethod.STANDARD,
+        pickup_location_id: int | None = None,
+        origin_location_id: int | None = None,
+        tags: frozenset[str] = frozenset(),
+        notes: str = "",
+        cancelled: bool = False,
+        channel_risk: RiskLevel | None = None,
+        id: int | None = None,
+        state: OrderState = OrderState.CREATED,
+        holds: tuple[str, ...] = (),
     ) -> None:
         object.__setattr__(self, "channel", channel)
         object.__setattr__(self, "external_id", external_id)
@@ -323,6 +348,7 @@ class Order:
         object.__setattr__(self, "state", state)
         object.__setattr__(self, "holds", holds)
         self.__post_init__()
+    # -- end of the written-out code
 
     def __post_init__(self) -> None:
         if not self.channel or not self.external_id:
@@ -435,10 +461,16 @@ class LineChange:
     released_from_locations: tuple[tuple[int, int], ...] = ()  # (location_id, units)
     unreleasable: int = 0
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, line_id: str, sku: str, open_before: int, open_after: int, added: int = 0,
-        released_from_queue: int = 0, released_from_locations: tuple[tuple[int, int], ...] = (),
+        self,
+        line_id: str,
+        sku: str,
+        open_before: int,
+        open_after: int,
+        added: int = 0,
+        released_from_queue: int = 0,
+        released_from_locations: tuple[tuple[int, int], ...] = (),
         unreleasable: int = 0,
     ) -> None:
         object.__setattr__(self, "line_id", line_id)
@@ -449,6 +481,7 @@ class LineChange:
         object.__setattr__(self, "released_from_queue", released_from_queue)
         object.__setattr__(self, "released_from_locations", released_from_locations)
         object.__setattr__(self, "unreleasable", unreleasable)
+    # -- end of the written-out code
 
     @property
     def released(self) -> int:
@@ -465,10 +498,15 @@ class OrderDiff:
     cancelled: bool = False  # this version cancels the whole order
     reopened_after_cancel: bool = False  # not cancelled, yet the hub's order is: kept cancelled
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, verdict: VersionVerdict, line_changes: tuple[LineChange, ...] = (), address_changed: bool = False,
-        delivery_method_changed: bool = False, pickup_location_changed: bool = False, cancelled: bool = False,
+        self,
+        verdict: VersionVerdict,
+        line_changes: tuple[LineChange, ...] = (),
+        address_changed: bool = False,
+        delivery_method_changed: bool = False,
+        pickup_location_changed: bool = False,
+        cancelled: bool = False,
         reopened_after_cancel: bool = False,
     ) -> None:
         object.__setattr__(self, "verdict", verdict)
@@ -478,6 +516,7 @@ class OrderDiff:
         object.__setattr__(self, "pickup_location_changed", pickup_location_changed)
         object.__setattr__(self, "cancelled", cancelled)
         object.__setattr__(self, "reopened_after_cancel", reopened_after_cancel)
+    # -- end of the written-out code
 
     @property
     def changed(self) -> bool:
@@ -514,10 +553,11 @@ class VersionOutcome:
     order: Order
     diff: OrderDiff
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, order: Order, diff: OrderDiff) -> None:
         object.__setattr__(self, "order", order)
         object.__setattr__(self, "diff", diff)
+    # -- end of the written-out code
 
 
 def apply_newer_version(existing: Order | None, incoming: Order) -> VersionOutcome:
@@ -788,21 +828,48 @@ def with_assignments(
 
 # -- copies on the hot path -------------------------------------------------------------------
 # `dataclasses.replace` finds the fields by introspection on every call (about 6 µs for an
-# Order, five copies per order in the pipeline); these name them, and a compiled build calls
-# the written-out __init__ natively. tests/domain/test_order_copies.py holds them to every
-# field, so a field added to Order or OrderLine cannot be dropped by a copy.
+# Order, five copies per order in the pipeline); these name every field, written out from
+# the fields by omnihub.compiled_inits, and a compiled build calls the written-out __init__
+# natively. A parameter of a copy replaces the field of its name.
 def copy_order(o: Order, *, lines: tuple[OrderLine, ...] | None = None, state: OrderState | None = None,
                id: int | None = None, holds: tuple[str, ...] | None = None) -> Order:
     """`o` with the given fields replaced (None: kept)."""
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     return Order(
-        o.channel, o.external_id, o.channel_updated_at, o.lines if lines is None else lines, o.currency, o.placed_at,
-        o.customer, o.shipping_address, o.billing_country, o.delivery_method, o.pickup_location_id,
-        o.origin_location_id, o.tags, o.notes, o.cancelled, o.channel_risk, o.id if id is None else id,
-        o.state if state is None else state, o.holds if holds is None else holds,
+        o.channel,
+        o.external_id,
+        o.channel_updated_at,
+        o.lines if lines is None else lines,
+        o.currency,
+        o.placed_at,
+        o.customer,
+        o.shipping_address,
+        o.billing_country,
+        o.delivery_method,
+        o.pickup_location_id,
+        o.origin_location_id,
+        o.tags,
+        o.notes,
+        o.cancelled,
+        o.channel_risk,
+        o.id if id is None else id,
+        o.state if state is None else state,
+        o.holds if holds is None else holds,
     )
+    # -- end of the written-out code
 
 
 def copy_line(line: OrderLine, assignments: tuple[FulfilmentAssignment, ...]) -> OrderLine:
     """`line` with other assignments."""
-    return OrderLine(line.line_id, line.sku, line.quantity, line.unit_price_minor, line.tax_minor, line.discounts,
-                     line.cancelled_quantity, assignments)
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
+    return OrderLine(
+        line.line_id,
+        line.sku,
+        line.quantity,
+        line.unit_price_minor,
+        line.tax_minor,
+        line.discounts,
+        line.cancelled_quantity,
+        assignments,
+    )
+    # -- end of the written-out code

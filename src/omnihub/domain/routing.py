@@ -104,12 +104,13 @@ class Assignment:
     location_id: int
     quantity: int
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, line_id: str, sku: str, location_id: int, quantity: int) -> None:
         object.__setattr__(self, "line_id", line_id)
         object.__setattr__(self, "sku", sku)
         object.__setattr__(self, "location_id", location_id)
         object.__setattr__(self, "quantity", quantity)
+    # -- end of the written-out code
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +121,14 @@ class Unassigned:
     disposition: Disposition
     reason: str
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, line_id: str, sku: str, quantity: int, disposition: Disposition, reason: str) -> None:
         object.__setattr__(self, "line_id", line_id)
         object.__setattr__(self, "sku", sku)
         object.__setattr__(self, "quantity", quantity)
         object.__setattr__(self, "disposition", disposition)
         object.__setattr__(self, "reason", reason)
+    # -- end of the written-out code
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +139,12 @@ class Mismatch:
     expected: Any
     actual: Any
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, filter: str, expected: Any, actual: Any) -> None:
         object.__setattr__(self, "filter", filter)
         object.__setattr__(self, "expected", expected)
         object.__setattr__(self, "actual", actual)
+    # -- end of the written-out code
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +154,13 @@ class LocationRejection:
     expected: Any
     actual: Any
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, location_id: int, filter: str, expected: Any, actual: Any) -> None:
         object.__setattr__(self, "location_id", location_id)
         object.__setattr__(self, "filter", filter)
         object.__setattr__(self, "expected", expected)
         object.__setattr__(self, "actual", actual)
+    # -- end of the written-out code
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +192,18 @@ class RuleTrace:
     max_shipments: int | None = None
     result: str = ""
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, rule: str, matched: bool, mismatches: tuple[Mismatch, ...] = (),
+        self,
+        rule: str,
+        matched: bool,
+        mismatches: tuple[Mismatch, ...] = (),
         rejected: tuple[LocationRejection, ...] = (),
-        ranked_facts: tuple[tuple[int, tuple, float | None, list[int]], ...] = (), skus: tuple[str, ...] = (),
-        sort: tuple[SortKey, ...] = (), selected: tuple[int, ...] = (), max_shipments: int | None = None,
+        ranked_facts: tuple[tuple[int, tuple, float | None, list[int]], ...] = (),
+        skus: tuple[str, ...] = (),
+        sort: tuple[SortKey, ...] = (),
+        selected: tuple[int, ...] = (),
+        max_shipments: int | None = None,
         result: str = "",
     ) -> None:
         object.__setattr__(self, "rule", rule)
@@ -206,6 +216,7 @@ class RuleTrace:
         object.__setattr__(self, "selected", selected)
         object.__setattr__(self, "max_shipments", max_shipments)
         object.__setattr__(self, "result", result)
+    # -- end of the written-out code
 
     @property
     def ranked(self) -> tuple[RankedLocation, ...]:
@@ -226,11 +237,12 @@ class PickupAlternative:
     distance_km: float | None  # from the chosen store (or the customer when no store was chosen)
     available: tuple[tuple[str, int], ...]
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(self, location_id: int, distance_km: float | None, available: tuple[tuple[str, int], ...]) -> None:
         object.__setattr__(self, "location_id", location_id)
         object.__setattr__(self, "distance_km", distance_km)
         object.__setattr__(self, "available", available)
+    # -- end of the written-out code
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +256,16 @@ class RoutingDecision:
     trace: tuple[RuleTrace, ...]
     alternatives: tuple[PickupAlternative, ...] = ()
 
-    # Written out, not generated, so that a compiled build constructs it natively (compiled_build.py).
+    # -- written out from the fields by `python -m omnihub.compiled_inits`: edit the fields, not this
     def __init__(
-        self, order_key: tuple[str, str], rules_version: int, outcome: RoutingOutcome, rule: str | None,
-        assignments: tuple[Assignment, ...], unassigned: tuple[Unassigned, ...], trace: tuple[RuleTrace, ...],
+        self,
+        order_key: tuple[str, str],
+        rules_version: int,
+        outcome: RoutingOutcome,
+        rule: str | None,
+        assignments: tuple[Assignment, ...],
+        unassigned: tuple[Unassigned, ...],
+        trace: tuple[RuleTrace, ...],
         alternatives: tuple[PickupAlternative, ...] = (),
     ) -> None:
         object.__setattr__(self, "order_key", order_key)
@@ -258,6 +276,7 @@ class RoutingDecision:
         object.__setattr__(self, "unassigned", unassigned)
         object.__setattr__(self, "trace", trace)
         object.__setattr__(self, "alternatives", alternatives)
+    # -- end of the written-out code
 
     @property
     def locations(self) -> tuple[int, ...]:

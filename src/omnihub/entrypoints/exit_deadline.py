@@ -8,6 +8,14 @@ supervisor's SIGKILL would come anyway. Past the deadline the process exits at o
 instead: nothing is lost by it, because every write is a transaction (an unfinished one
 rolls back when its connection dies) and every claim is a lease that runs out; the next
 process redoes what was cut short from the cursors and the outbox.
+
+A stop that ended in time exits at once too (`exit_now`), never through the interpreter's
+own finalization: a thread the bounded stop left running (a push on a slow link, a row
+inside SQLite) is frozen there mid-call, possibly holding a connection's mutex that the
+finalization's clean-up of that connection then waits for, forever; the deadline's own
+thread is frozen with it. tests/sync/test_worker_stop_under_load.py's busy stop hung past
+10 s about one run in twenty on a loaded machine; a stop there often leaves the inbox's
+thread mid-row (its share of the budget, 2 s, runs out on the slow link).
 """
 
 from __future__ import annotations
@@ -44,9 +52,15 @@ class ExitDeadline:
         busy = sorted(th.name for th in threading.enumerate() if th is not threading.current_thread() and th.is_alive())
         log.warning("stop deadline reached: exiting now; unfinished transactions roll back and leases run out",
                     within_s=self.within_s, threads_still_running=busy)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # a closed stream cannot be flushed; the exit matters more
-                pass
-        os._exit(self.exit_code)
+        exit_now(self.exit_code)
+
+
+def exit_now(code: int = 0) -> None:
+    """End the process here, after flushing what it printed and logged (the log handler
+    writes to stderr), without the interpreter's finalization (see the module's docstring)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed stream cannot be flushed; the exit matters more
+            pass
+    os._exit(code)

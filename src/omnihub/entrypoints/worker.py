@@ -34,6 +34,7 @@ from omnihub.adapters.channels.shopify.bulk_levels import BULK_FROM
 from omnihub.entrypoints.exit_deadline import ExitDeadline
 from omnihub.hub import Hub
 from omnihub.services.channel_polling import AmazonPoller, ShopifyPoller
+from omnihub.services.reconciliation import RunInProgress
 from omnihub.services.catalog_polling import CatalogPoller
 from omnihub.services.fulfilment_sync import FulfilmentSync
 
@@ -150,6 +151,25 @@ class Worker:
             for ch in recon.readers:
                 add(self._job(f"reconcile_{ch}", lambda ch=ch: recon.run(ch, trigger="schedule", with_findings=False)), "interval",
                     seconds=s.reconcile_s, id=f"reconcile_{ch}")
+            if self._reconcile_recovered not in self.hub.sync.recovery_listeners:
+                self.hub.sync.recovery_listeners.append(self._reconcile_recovered)
+
+    def _reconcile_recovered(self, channel: str) -> None:
+        """A channel answers again after an outage (services/channel_sync.py): reconcile it
+        now, not at the next schedule: its webhooks were lost and its tills sold meanwhile."""
+        recon = self.reconciliation
+        if recon is None or channel not in recon.readers or not self.scheduler.running or self._stop.is_set():
+            return
+
+        def run():
+            try:
+                return recon.run(channel, trigger="recovered", with_findings=False)
+            except RunInProgress as busy:  # a scheduled or requested run is at it already
+                log.info("reconciliation after an outage not started", channel=channel, reason=str(busy))
+                return None
+
+        self.scheduler.add_job(self._job(f"reconcile_{channel}_recovered", run), id=f"reconcile_{channel}_recovered",
+                               replace_existing=True)
 
     def _inbox_loop(self) -> None:
         while not self._stop.is_set():

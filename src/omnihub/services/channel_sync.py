@@ -46,6 +46,7 @@ from omnihub.adapters.channels.mapping import ChannelMapping
 from omnihub.adapters.channels.retry_delays import backoff_delay
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import for_reading
+from omnihub.domain.channel_health import OUTAGE_AFTER_S, ChannelHealth
 from omnihub.domain.channel_sync import IntentState, PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.services import push_path
@@ -165,6 +166,11 @@ class ChannelSync:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.ack_listeners: list[Callable[[Ack], None]] = []
+        #: called with a channel's name when it answers again after an outage (the worker
+        #: reconciles it at once: domain/channel_health.py); in the sender's thread
+        self.recovery_listeners: list[Callable[[str], None]] = []
+        self.outage_after_s = OUTAGE_AFTER_S
+        self.health: dict[str, ChannelHealth] = {}
 
     # -- configuration ---------------------------------------------------------------------
     def register(self, channel: str, pusher) -> None:
@@ -543,6 +549,7 @@ class ChannelSync:
         if any(c.sku not in mapping.items for c in claimed):
             mapping = self.mapping(channel, max_age_s=0)
         items = [PushItem(c.id, c.sku, c.location, c.target, c.confirmed) for c in claimed]
+        sent_at = datetime.now(UTC)
         final: dict[int, PushOutcome] = {}
         reassert: set[int] = set()
         observed: dict[int, int] = {}
@@ -571,7 +578,28 @@ class ChannelSync:
         for it in items:  # still stale after the rounds: retry later
             final[it.intent_id] = PushOutcome(it.intent_id, PushStatus.RETRY, error="still stale after re-reading")
         self._settle(channel, by_id, final, reassert, observed)
+        self._note_health(channel, final, answered=bool(observed), sent_at=sent_at)
         return len(claimed)
+
+    def _note_health(self, channel: str, outcomes: dict[int, PushOutcome], *, answered: bool, sent_at: datetime) -> None:
+        """Whether the channel answered this batch (RETRY is no answer: network, 5xx,
+        throttled; DEFERRED was not sent); on its first answer after an outage, tell the
+        recovery listeners."""
+        statuses = {o.status for o in outcomes.values()}
+        answered = answered or bool(statuses & {PushStatus.OK, PushStatus.FAILED})
+        if not answered and PushStatus.RETRY not in statuses:
+            return  # nothing was sent
+        health = self.health.get(channel)
+        if health is None:
+            health = self.health[channel] = ChannelHealth(self.outage_after_s)
+        if not health.observe(answered=answered, sent_at=sent_at, now=datetime.now(UTC)):
+            return
+        log.warning("channel answers again after an outage", channel=channel)
+        for listener in self.recovery_listeners:
+            try:
+                listener(channel)
+            except Exception:
+                log.exception("recovery listener failed", channel=channel)
 
     def _settle(self, channel: str, by_id: dict[int, _Claimed], outcomes: dict[int, PushOutcome],
                 reassert: set[int], observed: dict[int, int]) -> None:

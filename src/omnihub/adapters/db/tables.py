@@ -453,7 +453,7 @@ reconciliation_runs = sa.Table(
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
     sa.Column("channel", sa.String(64), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),  # running | done | failed
-    sa.Column("trigger", sa.String(32), nullable=False),  # schedule | api | cli
+    sa.Column("trigger", sa.String(32), nullable=False),  # schedule | api | cli | recovered (after an outage)
     sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),

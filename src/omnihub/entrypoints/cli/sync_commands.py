@@ -53,6 +53,9 @@ def worker(database_url: DbOpt = None,
         w.run_forever()
     finally:
         hub.close()
+    from omnihub.entrypoints.exit_deadline import exit_now
+
+    exit_now(0)  # not through the interpreter's finalization, where a thread left mid-call can hang it
 
 
 def bench_sync_cmd(
