@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from omnihub.domain.atp import (
+    DEFAULT_POLICY,
     ChannelAllocation,
     PolicyRule,
-    ResolvedPolicy,
     allocate,
     location_atp,
     per_location_figures,
@@ -26,7 +26,6 @@ from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.domain.ledger import Position
 
 TOTAL = ""  # the location value of a channel's total row
-NO_POLICY = ResolvedPolicy()  # no safety stock, no threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +82,8 @@ def project(
         rules = rules_by_sku.get(ch.sku)
         is_online = online.get(ch.location, True)
         if not rules:  # most SKUs have no policy rule: one value for every channel
-            plain_new = location_atp(ch.new, NO_POLICY, online_selling=is_online)
-            plain_old = location_atp(ch.old, NO_POLICY, online_selling=is_online)
+            plain_new = location_atp(ch.new, DEFAULT_POLICY, online_selling=is_online)
+            plain_old = location_atp(ch.old, DEFAULT_POLICY, online_selling=is_online)
         for alloc in channels:
             ships = alloc.ships_from(ch.location)
             if not ships and not alloc.per_location:
@@ -114,7 +113,7 @@ def project(
             for loc, pos in by_loc.items():
                 if alloc.feed_mode(loc) is None:
                     continue
-                pol = resolve_policy(rules, alloc.channel, sku, loc) if rules else NO_POLICY
+                pol = resolve_policy(rules, alloc.channel, sku, loc) if rules else DEFAULT_POLICY
                 values[loc] = location_atp(pos, pol, online_selling=online.get(loc, True))
             total = writes.get((alloc.channel, sku, TOTAL))
             if total is None:

@@ -22,6 +22,14 @@ from dataclasses import dataclass
 NEAR_ZERO = 2
 
 
+class IntentState:
+    """A sync intent's state (`sync_intents.state`): the sync engine writes it, and
+    reconciliation reads it to tell a parked push from drift."""
+
+    PENDING = "pending"  # waiting for its push or its retry
+    DEAD = "dead"  # parked after its last attempt, for an operator
+
+
 class Priority:
     NEAR_ZERO = 0  # going to zero or near zero: the next sale may be an oversell
     DECREASE = 1  # fewer units: still protects against overselling

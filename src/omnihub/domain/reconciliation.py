@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from omnihub.domain.channel_sync import IntentState
+
 
 class Kind(StrEnum):
     PUSH_PENDING = "push_pending"
@@ -66,7 +68,7 @@ def judge_level(*, expected: int, shown: int, intent_state: str | None, pos_loca
     """
     if shown == expected:
         return LevelVerdict(None)
-    if intent_state == "dead":
+    if intent_state == IntentState.DEAD:
         return LevelVerdict(Kind.DEAD_LETTER)
     if intent_state is not None:
         return LevelVerdict(Kind.PUSH_PENDING)

@@ -495,44 +495,23 @@ def route_order(
     stock: StockByLocation,
     capacity_used: Mapping[int, int] | None = None,
 ) -> RoutingDecision:
-    """Route the order's unassigned units. Pure: reserve what the decision assigns."""
+    """Route the order's unassigned units. Pure: reserve what the decision assigns.
+
+    The units to route (`_demand`) and each location as the order sees it (`_sites`);
+    then rule by rule, the locations its filters let serve (`_rule_candidates`), ranked
+    and drawn from (`_allocate_under`). The first rule that allocates every unit
+    decides; otherwise its own fall-back, or the rule set's, concludes (`_conclude`)."""
     ruleset = rules if isinstance(rules, RoutingRuleSet) else RoutingRuleSet(tuple(rules))
     locs: Mapping[int, Location] = (
         locations if isinstance(locations, Mapping) else {loc.id: loc for loc in locations}
     )
-    capacity_used = capacity_used or {}
-
-    # Demand: unassigned open units per line and per SKU.
-    demand_lines: list[tuple[str, str, int]] = []
-    if not order.cancelled:
-        for line in order.lines:
-            q = line.unassigned_quantity
-            if q > 0:
-                demand_lines.append((line.line_id, line.sku, q))
-    skus: list[str] = list(dict.fromkeys(sku for _, sku, _ in demand_lines))
-    sku_index = {s: i for i, s in enumerate(skus)}
-    need = [0] * len(skus)
-    for _, sku, q in demand_lines:
-        need[sku_index[sku]] += q
-    total_need = sum(need)
-
+    demand_lines, skus, sku_index, need = _demand(order)
     if not demand_lines:
         return RoutingDecision(order.key, ruleset.version, RoutingOutcome.ALLOCATED, None, (), (),
                                (RuleTrace("(none)", False, result="nothing to route"),))
-
+    total_need = sum(need)
     skus_t = tuple(skus)
-    point = reference_point(order, locs)
-    sites: list[_Site] = []
-    get = stock.get
-    for loc in locs.values():
-        dist = point.distance_km(loc.geo) if point is not None and loc.geo is not None else None
-        lid = loc.id
-        raw = tuple([get((s, lid), 0) for s in skus])
-        cap = (
-            None if loc.daily_order_capacity is None
-            else loc.daily_order_capacity - capacity_used.get(loc.id, 0)
-        )
-        sites.append(_Site(loc, dist, raw, cap))
+    sites = _sites(order, locs, stock, capacity_used or {}, skus)
 
     # Most locations hold none of an order's SKUs: their rejections share these (read-only)
     # maps instead of building two dicts each, per rule.
@@ -555,39 +534,12 @@ def route_order(
             continue
         if first_matched is None:
             first_matched = rule
-        lf = rule.location_filter
-        rejected: list[LocationRejection] = []
-        candidates: list[tuple[_Site, list[int]]] = []
-        keep = lf.min_stock_left
-        pickup_id = order.pickup_location_id
-        for site in sites:
-            rej = location_rejection(site, lf, method, pickup_id)
-            if rej is None:
-                # every SKU in `skus` is demanded, so any usable unit is useful
-                usable = [r - keep if r > keep else 0 for r in site.raw] if keep else list(site.raw)
-                if not any(usable):
-                    held = dict(zip(skus, site.raw)) if any(site.raw) else nothing_held
-                    if keep and held is not nothing_held:
-                        rej = LocationRejection(site.loc.id, "min_stock_left", lf.min_stock_left, held)
-                    else:
-                        rej = LocationRejection(site.loc.id, "stock", needed, held)
-                else:
-                    candidates.append((site, usable))
-            if rej is not None:
-                rejected.append(rej)
-
-        keyed = sorted(
-            ((_sort_key(site, usable, need, rule.sort), site, usable) for site, usable in candidates),
-            key=_first,
-        )
-        ranked = [(site, usable) for _, site, usable in keyed]
+        candidates, rejected = _rule_candidates(sites, rule.location_filter, method, order.pickup_location_id,
+                                                skus, needed, nothing_held)
         max_locs = 1 if is_pickup else rule.split.max_locations(value)
-        chosen = _select(ranked, need, max_locs, SortKey.FEWEST_SHIPMENTS in rule.sort)
-        assignments = _assign(chosen, demand_lines, sku_index)
+        keyed, ranked, assignments, selected = _allocate_under(rule, candidates, need, max_locs, demand_lines, sku_index)
         assigned = sum(a.quantity for a in assignments)
         ranked_facts = tuple((s.loc.id, key, s.distance, u) for key, s, u in keyed)
-        used = {a.location_id for a in assignments}
-        selected = tuple(s.loc.id for s, _ in chosen if s.loc.id in used)
 
         if assigned == total_need:
             traces.append(RuleTrace(rule.name, True, (), tuple(rejected), ranked_facts, skus_t, rule.sort, selected,
@@ -618,6 +570,87 @@ def route_order(
     why = "no rule matched the order" if first_matched is None else "no rule could allocate the order"
     return _conclude(order, ruleset, None, fb, [], demand_lines, why, traces, locs, sites, skus,
                      need, first_matched)
+
+
+def _demand(order: Order) -> tuple[list[tuple[str, str, int]], list[str], dict[str, int], list[int]]:
+    """What to route: the unassigned open units per line (line id, SKU, units), the
+    SKUs in line order, each SKU's index in that list and its units."""
+    demand_lines: list[tuple[str, str, int]] = []
+    if not order.cancelled:
+        for line in order.lines:
+            q = line.unassigned_quantity
+            if q > 0:
+                demand_lines.append((line.line_id, line.sku, q))
+    skus: list[str] = list(dict.fromkeys(sku for _, sku, _ in demand_lines))
+    sku_index = {s: i for i, s in enumerate(skus)}
+    need = [0] * len(skus)
+    for _, sku, q in demand_lines:
+        need[sku_index[sku]] += q
+    return demand_lines, skus, sku_index, need
+
+
+def _sites(order: Order, locs: Mapping[int, Location], stock: StockByLocation, capacity_used: Mapping[int, int],
+           skus: list[str]) -> list[_Site]:
+    """Every location as this order sees it: its distance, its ATP of each SKU, the
+    orders its daily capacity still takes."""
+    point = reference_point(order, locs)
+    sites: list[_Site] = []
+    get = stock.get
+    for loc in locs.values():
+        dist = point.distance_km(loc.geo) if point is not None and loc.geo is not None else None
+        lid = loc.id
+        raw = tuple([get((s, lid), 0) for s in skus])
+        cap = (
+            None if loc.daily_order_capacity is None
+            else loc.daily_order_capacity - capacity_used.get(loc.id, 0)
+        )
+        sites.append(_Site(loc, dist, raw, cap))
+    return sites
+
+
+def _rule_candidates(sites: list[_Site], lf: LocationFilter, method: DeliveryMethod, pickup_id: int | None,
+                     skus: list[str], needed: dict[str, int], nothing_held: dict[str, int],
+                     ) -> tuple[list[tuple[_Site, list[int]]], list[LocationRejection]]:
+    """The locations a rule's filters let serve, with the units each can give of every
+    SKU (above the rule's `min_stock_left`); and why each other location cannot."""
+    rejected: list[LocationRejection] = []
+    candidates: list[tuple[_Site, list[int]]] = []
+    keep = lf.min_stock_left
+    for site in sites:
+        rej = location_rejection(site, lf, method, pickup_id)
+        if rej is None:
+            # every SKU in `skus` is demanded, so any usable unit is useful
+            usable = [r - keep if r > keep else 0 for r in site.raw] if keep else list(site.raw)
+            if not any(usable):
+                held = dict(zip(skus, site.raw)) if any(site.raw) else nothing_held
+                if keep and held is not nothing_held:
+                    rej = LocationRejection(site.loc.id, "min_stock_left", lf.min_stock_left, held)
+                else:
+                    rej = LocationRejection(site.loc.id, "stock", needed, held)
+            else:
+                candidates.append((site, usable))
+        if rej is not None:
+            rejected.append(rej)
+    return candidates, rejected
+
+
+def _allocate_under(rule: RoutingRule, candidates: list[tuple[_Site, list[int]]], need: list[int], max_locs: int | None,
+                    demand_lines: list[tuple[str, str, int]], sku_index: dict[str, int],
+                    ) -> tuple[list[tuple[tuple, _Site, list[int]]], list[tuple[_Site, list[int]]],
+                               list[Assignment], tuple[int, ...]]:
+    """Under one rule: the candidates ranked by its sort (with their keys), at most
+    `max_locs` of them chosen (its split policy), the units drawn from them line by
+    line, and the locations that gave any."""
+    keyed = sorted(
+        ((_sort_key(site, usable, need, rule.sort), site, usable) for site, usable in candidates),
+        key=_first,
+    )
+    ranked = [(site, usable) for _, site, usable in keyed]
+    chosen = _select(ranked, need, max_locs, SortKey.FEWEST_SHIPMENTS in rule.sort)
+    assignments = _assign(chosen, demand_lines, sku_index)
+    used = {a.location_id for a in assignments}
+    selected = tuple(s.loc.id for s, _ in chosen if s.loc.id in used)
+    return keyed, ranked, assignments, selected
 
 
 def _first(item: tuple) -> tuple:

@@ -49,13 +49,13 @@ from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.engine import for_reading
 from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.channel_health import OUTAGE_AFTER_S, ChannelHealth
-from omnihub.domain.channel_sync import PushItem, PushOutcome, PushStatus, priority, redecide
+from omnihub.domain.channel_sync import IntentState, PushItem, PushOutcome, PushStatus, priority, redecide
 from omnihub.domain.events import ChannelAvailabilityChanged
 from omnihub.services import push_path
 
 log = structlog.get_logger(__name__)
 
-PENDING, DEAD = "pending", "dead"
+PENDING, DEAD = IntentState.PENDING, IntentState.DEAD
 
 
 class InventoryPusher(Protocol):

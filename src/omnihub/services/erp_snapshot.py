@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from omnihub.adapters.db import tables as t
+from omnihub.adapters.db.batch_jobs import StagedTransaction
 from omnihub.adapters.db.group_commit import StockWriter
 from omnihub.domain.ledger import LedgerError, Reason
 from omnihub.domain.limits import CODE_LENGTH, MAX_QUANTITY, SKU_LENGTH
@@ -185,13 +186,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _apply_chunks(conn, store, jobs: Sequence["_Chunk"]) -> list:
-    """The writer's batch handler for chunks (`(conn, store, jobs) -> results`): every
-    chunk's commands go through StockStore.apply_batch together, then each chunk's
-    record and its import's progress are written in the same transaction. A chunk
+class _ChunkKind:
+    """How the writer decides a batch of chunks (batch_jobs.JobKind)."""
+
+    __slots__ = ()
+
+    def decide(self, tx: StagedTransaction, jobs: Sequence["_Chunk"]) -> list:
+        return _apply_chunks(tx, jobs)
+
+
+def _apply_chunks(tx: StagedTransaction, jobs: Sequence["_Chunk"]) -> list:
+    """A writer's batch of chunks: every chunk's commands go through the ledger together,
+    then each chunk's record and its import's progress are written in the same
+    transaction. A chunk
     already recorded is skipped: (import, chunk) is its idempotency key, and the
     progress update is a compare-and-set on the chunk count, so two runs of one import
     can never both apply a chunk."""
+    conn = tx.conn
     out: list = [None] * len(jobs)
     live: list[int] = []
     c = t.snapshot_import_chunks.c
@@ -202,7 +213,7 @@ def _apply_chunks(conn, store, jobs: Sequence["_Chunk"]) -> list:
         else:
             live.append(i)
     commands = [cmd for i in live for cmd in jobs[i].commands]
-    results = store.apply_batch(conn, commands) if commands else []
+    results = tx.apply_commands(commands) if commands else []
     at = 0
     now = _now()
     for i in live:
@@ -242,7 +253,7 @@ class _Chunk:
     places: list = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)  # found while parsing
 
-    batch_handler = staticmethod(_apply_chunks)  # the writer runs it in one transaction
+    batch_kind = _ChunkKind()  # the writer runs a batch of chunks in one transaction
 
     def outcome(self, results: Sequence) -> _ChunkOutcome:
         out = _ChunkOutcome(errors=list(self.errors))

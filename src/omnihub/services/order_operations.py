@@ -24,11 +24,17 @@ from omnihub.domain.limits import (
     check_whole,
 )
 from omnihub.domain.order_states import OrderState
-from omnihub.domain.orders import ROUTING_REJECTED, AssignmentState, Order, apply_newer_version, cancellation_path
+from omnihub.domain.orders import (
+    RELEASABLE_ASSIGNMENT_STATES,
+    ROUTING_REJECTED,
+    AssignmentState,
+    Order,
+    apply_newer_version,
+    cancellation_path,
+)
 from omnihub.domain.stock_commands import Plan
-from omnihub.services.order_pipeline import OrderError, OrderPipeline, OrderResult, _move, _walk, held_for_routing
+from omnihub.services.order_pipeline import OpContext, OrderError, OrderPipeline, OrderResult, held_for_routing, stored_id
 
-_OPEN = (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED)
 
 
 def _acting_as(fn, actor: str | None):
@@ -39,7 +45,7 @@ def _acting_as(fn, actor: str | None):
     if actor is None:
         return fn
 
-    def op(order: Order, ctx) -> OrderResult:
+    def op(order: Order, ctx: OpContext) -> OrderResult:
         mark = ctx.batch.checkpoint()
         result = fn(order, ctx)
         ctx.batch.name_actor(mark, actor)
@@ -76,7 +82,8 @@ class OrderOperations:
         """Cancel the whole order (lines None) or some units of some lines, releasing
         exactly those units: from the queue first, then from reservations."""
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if order.state in (OrderState.CANCELLED, OrderState.REFUNDED):
                 raise OrderError(f"order {order.id} is already {order.state}", field="state", code="illegal_transition")
             if lines is None:
@@ -101,26 +108,27 @@ class OrderOperations:
             if unreleasable:
                 raise OrderError(f"{unreleasable} unit(s) already left the building: return them instead",
                                  field="lines", code="already_shipped")
-            self.pipeline._apply_diff(new, outcome.diff, ctx.batch, ctx.work)
+            ctx.apply_line_changes(new, outcome.diff)
             # The same rule as a channel's cancellation (cancellation_path): cancelled when
             # nothing is left, partly cancelled (then shipped if the rest has left) if not.
             if new.cancelled:
-                new = self.pipeline._cancel_remaining(new, ctx.batch, ctx.work, reason)
+                new = ctx.cancel_remaining(new, reason)
             else:
-                new = _walk(new, cancellation_path(new), ctx.work, reason)
+                new = ctx.walk(new, cancellation_path(new), reason)
             if new.state is OrderState.CANCELLED or all(ln.unassigned_quantity == 0 for ln in new.lines):
-                ctx.work.queue_deletes.add(new.id)
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "cancelled", new.state.value)
+                ctx.work.queue_deletes.add(oid)
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "cancelled", new.state.value)
 
         return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), lines=lines, actor=actor)
 
     # -- holds ------------------------------------------------------------------------------
     def hold(self, order_id: int, reason: str, actor: str | None = None) -> OrderResult:
-        def op(order: Order, ctx) -> OrderResult:
-            new = replace(_move(order, OrderState.HELD, ctx.work, reason), holds=order.holds + (reason,))
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "held", new.state.value, holds=list(new.holds))
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
+            new = replace(ctx.move(order, OrderState.HELD, reason), holds=order.holds + (reason,))
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "held", new.state.value, holds=list(new.holds))
 
         return self._run(order_id, op, texts=(("reason", reason, TEXT_LENGTH),), actor=actor)
 
@@ -130,14 +138,15 @@ class OrderOperations:
         it is held again with their reason). One already partly on its way, whose state
         cannot be `held`, only loses its routing hold and is routed."""
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if order.state is OrderState.HELD:
-                new = replace(_move(order, OrderState.BROKERING, ctx.work, "hold released"), holds=())
+                new = replace(ctx.move(order, OrderState.BROKERING, "hold released"), holds=())
             elif held_for_routing(order):
                 new = replace(order, holds=tuple(h for h in order.holds if not h.startswith(ROUTING_REJECTED)))
             else:
                 raise OrderError(f"order {order.id} is {order.state}, not held", field="state", code="illegal_transition")
-            ctx.work.orders[new.id] = new
+            ctx.work.orders[oid] = new
             return ctx.route(new, "released")
 
         return self._run(order_id, op, actor=actor)
@@ -148,7 +157,8 @@ class OrderOperations:
         """Everything reserved for this order at `location` leaves in one parcel: the
         reservation is consumed (reserved → shipped)."""
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             lid = ctx.cfg.id_of.get(location)
             if lid is None:
                 raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
@@ -160,7 +170,7 @@ class OrderOperations:
             for ln in order.lines:
                 kept = []
                 for a in ln.assignments:
-                    if a.location_id == lid and a.state in _OPEN:
+                    if a.location_id == lid and a.state in RELEASABLE_ASSIGNMENT_STATES:
                         movements.append(Movement(ln.sku, location, a.quantity, S.RESERVED, S.SHIPPED, Reason.SHIPMENT,
                                                   reference=f"order:{order.id}", channel=order.channel, actor=actor))
                         a = replace(a, state=AssignmentState.SHIPPED, shipment_id=shipment)
@@ -171,15 +181,15 @@ class OrderOperations:
                 raise OrderError(f"order {order.id} has nothing to ship from {location}", field="location", code="nothing_to_ship")
             ctx.batch.apply(Plan(movements))
             new = replace(order, lines=tuple(lines))
-            done = all(ln.unassigned_quantity == 0 and all(a.state not in _OPEN for a in ln.assignments) for ln in new.lines)
+            done = all(ln.unassigned_quantity == 0 and all(a.state not in RELEASABLE_ASSIGNMENT_STATES for a in ln.assignments) for ln in new.lines)
             path = [s for s in (OrderState.PICKED, OrderState.PACKED) if order.state not in (OrderState.PACKED, OrderState.PARTLY_SHIPPED)]
             if order.state is OrderState.PARTLY_ALLOCATED:
                 path = []
-            new = _walk(new, path, ctx.work, "picked and packed")
-            new = _move(new, OrderState.SHIPPED if done else OrderState.PARTLY_SHIPPED, ctx.work, f"shipped from {location}")
-            ctx.work.orders[new.id] = new
-            ctx.work.shipments.append((new.id, location, carrier, tracking, shipment))
-            return OrderResult(new.id, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
+            new = ctx.walk(new, path, "picked and packed")
+            new = ctx.move(new, OrderState.SHIPPED if done else OrderState.PARTLY_SHIPPED, f"shipped from {location}")
+            ctx.work.orders[oid] = new
+            ctx.work.shipments.append((oid, location, carrier, tracking, shipment))
+            return OrderResult(oid, "shipped", new.state.value, assignments=[{"location": location, "units": n, "shipment_id": shipment}])
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("carrier", carrier, LINE_ID_LENGTH),
                                               ("tracking_number", tracking, REFERENCE_LENGTH)), actor=actor)
@@ -187,14 +197,15 @@ class OrderOperations:
     def hand_over(self, order_id: int, actor: str | None = None) -> OrderResult:
         """The customer collected a pickup (BOPIS/curbside) order."""
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if not order.delivery_method.is_pickup:
                 raise OrderError(f"order {order.id} is {order.delivery_method}, not a pickup", field="delivery_method")
             movements, lines = [], []
             for ln in order.lines:
                 kept = []
                 for a in ln.assignments:
-                    if a.state in _OPEN:
+                    if a.state in RELEASABLE_ASSIGNMENT_STATES:
                         movements.append(Movement(ln.sku, ctx.cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.SOLD,
                                                   Reason.SALE, reference=f"order:{order.id}", channel=order.channel,
                                                   actor=actor))
@@ -204,10 +215,10 @@ class OrderOperations:
             if not movements:
                 raise OrderError(f"order {order.id} has nothing ready to hand over", field="state", code="nothing_to_hand_over")
             ctx.batch.apply(Plan(movements))
-            new = _walk(replace(order, lines=tuple(lines)), [OrderState.PICKED, OrderState.PACKED, OrderState.PICKED_UP],
-                        ctx.work, "collected by the customer")
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "picked_up", new.state.value)
+            new = ctx.walk(replace(order, lines=tuple(lines)), [OrderState.PICKED, OrderState.PACKED, OrderState.PICKED_UP],
+                           "collected by the customer")
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "picked_up", new.state.value)
 
         return self._run(order_id, op, actor=actor)
 
@@ -218,7 +229,8 @@ class OrderOperations:
         `delivered` once nothing of it is still open; until then it keeps its state and
         the parcel's lines say `delivered`."""
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             gone = (AssignmentState.SHIPPED, AssignmentState.PICKED_UP)
             lines, n = [], 0
             for ln in order.lines:
@@ -235,12 +247,13 @@ class OrderOperations:
                                  code="nothing_to_deliver")
             new = replace(order, lines=tuple(lines))
             # Settled: no unit waits for a location, is still on a shelf or on its way.
-            settled = all(ln.unassigned_quantity == 0 and all(a.state not in (*_OPEN, *gone) for a in ln.assignments)
+            settled = all(ln.unassigned_quantity == 0 and all(a.state not in RELEASABLE_ASSIGNMENT_STATES and a.state not in gone
+                                                                   for a in ln.assignments)
                           for ln in new.lines)
             if settled and new.state in (OrderState.SHIPPED, OrderState.PARTLY_SHIPPED, OrderState.PICKED_UP):
-                new = _move(new, OrderState.DELIVERED, ctx.work, f"delivered ({shipment_id or 'every parcel'})")
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "delivered", new.state.value,
+                new = ctx.move(new, OrderState.DELIVERED, f"delivered ({shipment_id or 'every parcel'})")
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "delivered", new.state.value,
                                assignments=[{"shipment_id": shipment_id, "units": n}])
 
         return self._run(order_id, op, texts=(("shipment_id", shipment_id, REFERENCE_LENGTH),), actor=actor)
@@ -251,7 +264,8 @@ class OrderOperations:
         the units it could not find go to quality control (out of ATP until a count says
         otherwise: the store's stock is no longer trusted), and the units are routed again."""
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             lid = ctx.cfg.id_of.get(location)
             movements, lines, n = [], [], 0
             for ln in order.lines:
@@ -271,8 +285,8 @@ class OrderOperations:
             for m in movements:
                 demand[m.sku] = demand.get(m.sku, 0) + m.quantity
             ctx.batch.apply(Plan(movements, demand))
-            new = _move(replace(order, lines=tuple(lines)), OrderState.BROKERING, ctx.work, f"{location} rejected: {reason}")
-            ctx.work.orders[new.id] = new
+            new = ctx.move(replace(order, lines=tuple(lines)), OrderState.BROKERING, f"{location} rejected: {reason}")
+            ctx.work.orders[oid] = new
             return ctx.route(new, "rerouted")
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)),
@@ -285,7 +299,8 @@ class OrderOperations:
         if target not in (S.ON_HAND, S.DAMAGED, S.QUALITY_CONTROL):
             raise OrderError("a return goes to on_hand, damaged or quality_control", field="to_state")
 
-        def op(order: Order, ctx) -> OrderResult:
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
             if location not in ctx.cfg.id_of:
                 raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
             movements = []
@@ -303,21 +318,19 @@ class OrderOperations:
             ctx.batch.apply(Plan(movements))
             new = order
             if order.state in (OrderState.SHIPPED, OrderState.PICKED_UP, OrderState.DELIVERED):
-                new = _move(order, OrderState.RETURNED, ctx.work, f"returned to {location}")
-            ctx.work.orders[new.id] = new
-            return OrderResult(new.id, "returned", new.state.value)
+                new = ctx.move(order, OrderState.RETURNED, f"returned to {location}")
+            ctx.work.orders[oid] = new
+            return OrderResult(oid, "returned", new.state.value)
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH),), lines=lines, actor=actor)
 
 
 class _OpJob:
-    __slots__ = ("pipeline", "order_id", "fn")
+    """An operation on a stored order (it names no keys: the writer claims everything)."""
+
+    __slots__ = ("batch_kind", "order_id", "fn")
 
     def __init__(self, pipeline: OrderPipeline, order_id: int, fn) -> None:
-        self.pipeline = pipeline
+        self.batch_kind = pipeline
         self.order_id = order_id
         self.fn = fn
-
-    @property
-    def batch_handler(self):
-        return self.pipeline.run_batch

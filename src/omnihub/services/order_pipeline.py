@@ -7,7 +7,10 @@ key order), then for each order in turn decides what its newest version means, h
 if a fraud rule says so, fulfils POS sales on the spot, or routes it and reserves the
 chosen stock against the same locked positions (so the next order in the batch sees the
 reservation), and finally writes orders, assignments, decisions, queue entries, ledger
-movements and events with a handful of statements.
+movements and events with a handful of statements. The pipeline is a kind of writer job
+(adapters/db/batch_jobs.py): it names what each incoming order touches and decides
+batches through a staged transaction; how the writer claims, takes turns and caches is
+not its concern.
 
 The brokering queue is two things kept together: `brokering_queue` rows (which orders
 wait, and when to retry them) and `sku_demand` (how many units of each SKU wait, which ATP
@@ -33,20 +36,19 @@ from omnihub.adapters.db.bulk_sql import (
     delete_by_ids,
     fetch_by_keys,
     insert_many,
-    next_ids,
     update_many,
     upsert_many,
 )
 from omnihub.adapters.db.channel_config import StockConfig, policies_for, rules_for_sku
-from omnihub.adapters.db.claims import ClaimsTooNarrow, order_bucket, sku_bucket
+from omnihub.adapters.db.batch_jobs import StagedTransaction, StockView, TouchedKeys
 from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
-from omnihub.adapters.db.stock_store import StockBatch, StockStore
 from omnihub.domain.atp import location_atp, resolve_policy
 from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
 from omnihub.domain.limits import check_order
 from omnihub.domain.order_states import IllegalTransition, OrderState, can_transition, transition
 from omnihub.domain.orders import (
+    RELEASABLE_ASSIGNMENT_STATES,
     ROUTING_REJECTED,
     AssignmentState,
     FulfilmentAssignment,
@@ -61,7 +63,7 @@ from omnihub.domain.orders import (
 )
 from omnihub.domain.routing import RoutingDecision, RoutingOutcome, route_order
 from omnihub.domain.stock_commands import Plan
-from omnihub.services.order_screening import customer_claims
+from omnihub.services.order_screening import customer_keys
 from omnihub.services.routing_rules_store import RuleStore
 
 RETRY_AFTER = timedelta(minutes=5)
@@ -135,7 +137,7 @@ class _Work:
                 self.queue_deletes.discard(k)
                 del d[k]
         if order_id is not None:
-            order, new, upsert, delete = saved  # type: ignore[misc]
+            order, new, upsert, delete = saved
             for d, v in ((self.orders, order), (self.queue_upserts, upsert)):
                 if v is None:
                     d.pop(order_id, None)
@@ -150,22 +152,30 @@ class _Work:
 
 
 @dataclass(slots=True)
-class _Prepared:
-    """A batch decided but not yet written (see OrderPipeline.prepare)."""
-
-    results: list
-    customer_writes: Any
-    staged: list[tuple[Callable[..., Any], tuple]]  # (statement helper, its arguments after the connection)
-
-
-@dataclass(slots=True)
 class OpContext:
-    """What an order operation may use inside the batch."""
+    """What an order operation may use inside the batch: the stock view, what the batch
+    will write, the stock configuration, and the pipeline's own steps."""
 
-    batch: StockBatch
+    batch: StockView
     work: _Work
     cfg: StockConfig
     route: Callable[[Order, str], "OrderResult"]  # (order, verdict): route what is unassigned
+
+    def move(self, order: Order, new: OrderState, reason: str = "") -> Order:
+        """The order in state `new`, the move checked and announced."""
+        return _move(order, new, self.work, reason)
+
+    def walk(self, order: Order, path: Sequence[OrderState], reason: str = "") -> Order:
+        """The order moved along `path`, each move checked and announced."""
+        return _walk(order, path, self.work, reason)
+
+    def apply_line_changes(self, order: Order, diff: OrderDiff) -> None:
+        """Units added to or leaving the order's lines: to the queue, or released."""
+        _apply_diff(order, diff, self.batch)
+
+    def cancel_remaining(self, order: Order, reason: str) -> Order:
+        """What is still reserved released, the order moved as its units say."""
+        return _cancel_remaining(order, self.batch, self.work, reason)
 
 
 def stored_id(order: Order) -> int:
@@ -197,6 +207,48 @@ def _walk(order: Order, path: Sequence[OrderState], work: _Work, reason: str = "
     return _steps(order, [(state, reason) for state in path], work)
 
 
+def _apply_diff(order: Order, diff: OrderDiff, batch: StockView) -> None:
+    """The diff's line changes in stock: added units wait in the queue, units leaving it
+    are taken from the queue or released where they were reserved."""
+    cfg = batch.cfg
+    demand: dict[str, int] = {}
+    movements: list[Movement] = []
+    for ch in diff.line_changes:
+        if ch.added:
+            demand[ch.sku] = demand.get(ch.sku, 0) + ch.added
+        if ch.released_from_queue:
+            demand[ch.sku] = demand.get(ch.sku, 0) - ch.released_from_queue
+        for loc_id, units in ch.released_from_locations:
+            movements.append(Movement(ch.sku, cfg.code_of[loc_id], units, S.RESERVED, S.ON_HAND, Reason.RELEASE,
+                                      reference=f"order:{order.id}", channel=order.channel))
+    if demand or movements:
+        batch.apply(Plan(movements, demand))
+
+
+def _cancel_remaining(order: Order, batch: StockView, work: _Work, reason: str) -> Order:
+    """Release what is still reserved and move the order as its units say
+    (`cancellation_path`): `cancelled` for a whole-order cancellation or when every
+    unit is."""
+    cfg = batch.cfg
+    movements: list[Movement] = []
+    demand: dict[str, int] = {}
+    lines = []
+    for line in order.lines:
+        kept = []
+        for a in line.assignments:
+            if a.state in RELEASABLE_ASSIGNMENT_STATES:
+                movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
+                                          Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
+                kept.append(replace(a, state=AssignmentState.CANCELLED))
+            else:
+                kept.append(a)
+        lines.append(replace(line, assignments=tuple(kept)))
+    if movements or demand:
+        batch.apply(Plan(movements, demand))
+    order = replace(order, lines=tuple(lines))
+    return _walk(order, cancellation_path(order), work, reason)
+
+
 def held_for_routing(order: Order) -> bool:
     """The routing rules refused the order and an operator has not released it yet (see
     `OrderPipeline._hold_rejected`): nothing routes it, whatever its state."""
@@ -213,6 +265,20 @@ def is_till_sale(order: Order) -> bool:
         and order.pickup_location_id in (None, order.origin_location_id)
         and "endless_aisle" not in order.tags
     )
+
+
+def _skus_named(jobs: Sequence[Any], existing: dict[tuple[str, str], Order], by_id: dict[int, Order]) -> set[str]:
+    """Every SKU the batch's orders name, in their incoming and stored versions: the
+    positions the batch locks and decides against."""
+    skus: set[str] = set()
+    for j in jobs:
+        o = j.order if isinstance(j, _IngestJob) else by_id.get(j.order_id)
+        if o is not None:
+            skus.update(line.sku for line in o.lines)
+            old = existing.get(o.key) if isinstance(j, _IngestJob) else None
+            if old is not None:
+                skus.update(line.sku for line in old.lines)
+    return skus
 
 
 class OrderPipeline:
@@ -270,24 +336,43 @@ class OrderPipeline:
         """Route one queued order again now (the writer's ticket)."""
         return self.writer.submit(_RetryJob(self, order_id, actor))
 
-    # -- the batch --------------------------------------------------------------------------
-    def run_batch(self, conn: Connection, store: StockStore, jobs: Sequence[Any]) -> list:
-        """`jobs`: `_IngestJob`s, `_RetryJob`s and order operations' jobs (an `order_id` and
-        an `fn(order, OpContext)`, see order_operations)."""
-        return self.finish(conn, self.prepare(conn, store, jobs))
+    # -- the batch (batch_jobs.JobKind) -----------------------------------------------------
+    def decide(self, tx: StagedTransaction, jobs: Sequence[Any]) -> list:
+        """Read, screen, route and reserve a batch in memory, and stage what it writes.
 
-    def prepare(self, conn: Connection, store: StockStore, jobs: Sequence[Any], claims: Any = None) -> "_Prepared":
-        """Everything but the writing: read, screen, route and reserve in memory.
-
-        With `claims` (a writer outside the write turn, holding claims on every job's
-        order, SKUs and customer keys; see claims.py) nothing is written here: ids come
-        from the claims' counters and customers are written by `finish`. A batch that
-        turns out to need more than its claims raises ClaimsTooNarrow."""
+        `jobs`: `_IngestJob`s, `_RetryJob`s and order operations' jobs (an `order_id` and
+        an `fn(order, OpContext)`, see order_operations). Decided beside other writers
+        (`tx.beside_other_writers`), nothing is written here: ids come from the
+        transaction, customers are staged with the rest, and a batch that needs more than
+        its jobs named says so through `tx`."""
+        conn = tx.conn
         now = self.clock()
+        existing, by_id = self._read_orders(conn, jobs)
+        skus = _skus_named(jobs, existing, by_id)
+        tx.require_skus(skus, "SKUs of an earlier version")  # a line the incoming version dropped
+        batch = tx.stock()
+        cfg = batch.cfg
+        if tx.beside_other_writers and any(loc.daily_order_capacity is not None for loc in cfg.locations.values()):
+            tx.require_everything("locations with a daily order capacity")  # counted across every writer
+        batch.load(set(), whole_skus=skus)
+        ruleset = self.rules.current(conn)
+        policies = policies_for(conn, sorted(skus), cfg)
+        batch.policies = (frozenset(skus), policies)  # the projection needs the same rules: not read twice
+        capacity = self._capacity_used(conn, cfg, now)
+        holds_for = self._screen(tx, jobs, existing)
+        new_ids = iter(tx.new_ids("orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
         work = _Work(now)
-        results: list = [None] * len(jobs)
+        results = self._decide_each(jobs, existing, by_id, batch, work, ruleset, policies, capacity, holds_for, new_ids)
+        # Every row is built here; the writer only runs the statements.
+        batch.events.extend(work.events)
+        batch.flush(tx.write)
+        self._write(conn, work, cfg.code_of, tx.write)
+        return results
 
-        # 1. Existing orders, by (channel, external id) or by id for retries.
+    @staticmethod
+    def _read_orders(conn: Connection, jobs: Sequence[Any]) -> tuple[dict[tuple[str, str], Order], dict[int, Order]]:
+        """The stored orders the jobs name, their rows locked: by (channel, external id)
+        for incoming versions, by id for retries and operations."""
         keys = [(j.order.channel, j.order.external_id) for j in jobs if isinstance(j, _IngestJob)]
         existing: dict[tuple[str, str], Order] = {}
         for r in fetch_by_keys(conn, "orders", ("channel", "external_id", "id", "document"), ("channel", "external_id"),
@@ -299,40 +384,20 @@ class OrderPipeline:
         for r in fetch_by_keys(conn, "orders", ("id", "document"), ("id",), [(i,) for i in sorted(set(retry_ids))], for_update=True):
             doc = r[1] if isinstance(r[1], dict) else orjson.loads(r[1])
             by_id[r[0]] = order_from_doc(doc, r[0])
+        return existing, by_id
 
-        # 2. Lock every position of every SKU the batch names.
-        skus: set[str] = set()
-        for j in jobs:
-            o = j.order if isinstance(j, _IngestJob) else by_id.get(j.order_id)
-            if o is not None:
-                skus.update(line.sku for line in o.lines)
-                old = existing.get(o.key) if isinstance(j, _IngestJob) else None
-                if old is not None:
-                    skus.update(line.sku for line in old.lines)
-        if claims is not None:
-            unclaimed = sorted(x for x in skus if not claims.holds(sku_bucket(x)))
-            if unclaimed:  # an earlier version's line on a SKU the job did not name
-                raise ClaimsTooNarrow(f"SKUs of an earlier version: {', '.join(unclaimed[:5])}")
-        batch = store.begin(conn)
-        batch.lock_rows = claims is None
-        cfg = batch.cfg
-        if claims is not None and any(loc.daily_order_capacity is not None for loc in cfg.locations.values()):
-            # daily capacity is counted across every order of every writer
-            raise ClaimsTooNarrow("locations with a daily order capacity")
-        batch.load(set(), whole_skus=skus)
-        ruleset = self.rules.current(conn)
-        policies = policies_for(conn, sorted(skus), cfg)
-        batch.policies = (frozenset(skus), policies)  # the projection needs the same rules: not read twice
-        capacity = self._capacity_used(conn, cfg, now)
-
-        # 3. Screening: unified customers and fraud holds for the new orders.
+    def _screen(self, tx: StagedTransaction, jobs: Sequence[Any], existing: dict[tuple[str, str], Order]
+                ) -> dict[tuple[str, str], list[str]]:
+        """Unified customers for the incoming orders (set on their jobs) and the fraud
+        rules' holds for the new ones, by order key."""
         incoming = [j.order for j in jobs if isinstance(j, _IngestJob)]
-        customer_writes = None
         if self.customers and incoming:
             if self.screening is not None:
-                resolved, customer_writes = self.screening.resolve_customers(conn, incoming, claims)
+                resolved, customer_writes = self.screening.resolve_customers(tx.conn, incoming, tx)
+                if customer_writes is not None:
+                    tx.write(self.screening.write_customers, customer_writes)  # before the orders naming them
             else:
-                resolved = self.customers(conn, incoming)
+                resolved = self.customers(tx.conn, incoming)
             it = iter(resolved)
             for j in jobs:
                 if isinstance(j, _IngestJob):
@@ -341,10 +406,15 @@ class OrderPipeline:
         if self.fraud:
             fresh = [j.order for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing]
             if fresh:
-                holds_for = self.fraud(conn, fresh)
+                holds_for = self.fraud(tx.conn, fresh)
+        return holds_for
 
-        new_ids = iter(next_ids(conn, "orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing),
-                                claims))
+    def _decide_each(self, jobs: Sequence[Any], existing: dict[tuple[str, str], Order], by_id: dict[int, Order],
+                     batch: StockView, work: _Work, ruleset, policies, capacity, holds_for, new_ids) -> list:
+        """Each job in turn, against the stock the jobs before it left; a job refused
+        (its error is its result) is rolled back alone and the batch goes on."""
+        results: list = [None] * len(jobs)
+        cfg = batch.cfg
 
         def route(order: Order, verdict: str) -> OrderResult:  # what an operation routes with (OpContext)
             return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=verdict)
@@ -380,27 +450,9 @@ class OrderPipeline:
                         existing.pop(key, None)
                     else:
                         existing[key] = known_before
+        return results
 
-        # Every row is built here; `finish` only runs the statements.
-        staged: list[tuple[Callable[..., Any], tuple]] = []
-
-        def write(helper: Callable[..., Any], *args: Any) -> None:
-            staged.append((helper, args))
-
-        batch.events.extend(work.events)
-        batch.flush(write)
-        self._write(conn, work, cfg.code_of, write)
-        return _Prepared(results, customer_writes, staged)
-
-    def finish(self, conn: Connection, prepared: "_Prepared") -> list:
-        """Write what `prepare` decided, in the caller's (write) transaction."""
-        if prepared.customer_writes is not None:
-            self.screening.write_customers(conn, prepared.customer_writes)
-        for helper, args in prepared.staged:
-            helper(conn, *args)
-        return prepared.results
-
-    def _ingest_one(self, incoming: Order, existing, batch: StockBatch, work: _Work, ruleset, policies, capacity,
+    def _ingest_one(self, incoming: Order, existing, batch: StockView, work: _Work, ruleset, policies, capacity,
                     holds_for, new_ids) -> OrderResult:
         cfg = batch.cfg
         for line in incoming.lines:
@@ -439,10 +491,10 @@ class OrderPipeline:
         work.events.append(OrderAccepted(oid, order.channel, order.external_id, diff.verdict.value, order.state.value))
 
         # Units leaving the order: from the queue, or released at their locations.
-        self._apply_diff(order, diff, batch, work)
+        _apply_diff(order, diff, batch)
 
         if diff.cancelled or order.cancelled:  # a cancelled order stays so: see apply_newer_version
-            order = self._cancel_remaining(order, batch, work, "cancelled on the channel")
+            order = _cancel_remaining(order, batch, work, "cancelled on the channel")
         elif diff.partly_cancelled or (diff.verdict is VersionVerdict.NEW and not order.units_by_sku()):
             # Units cancelled line by line (a first version may already cancel them all).
             order = _walk(order, cancellation_path(order), work, "lines cancelled on the channel")
@@ -468,22 +520,7 @@ class OrderPipeline:
         return self._route_and_reserve(order, batch, work, ruleset, policies, capacity, verdict=diff.verdict.value)
 
     # -- pieces -----------------------------------------------------------------------------
-    def _apply_diff(self, order: Order, diff: OrderDiff, batch: StockBatch, work: _Work) -> None:
-        cfg = batch.cfg
-        demand: dict[str, int] = {}
-        movements: list[Movement] = []
-        for ch in diff.line_changes:
-            if ch.added:
-                demand[ch.sku] = demand.get(ch.sku, 0) + ch.added
-            if ch.released_from_queue:
-                demand[ch.sku] = demand.get(ch.sku, 0) - ch.released_from_queue
-            for loc_id, units in ch.released_from_locations:
-                movements.append(Movement(ch.sku, cfg.code_of[loc_id], units, S.RESERVED, S.ON_HAND, Reason.RELEASE,
-                                          reference=f"order:{order.id}", channel=order.channel))
-        if demand or movements:
-            batch.apply(Plan(movements, demand))
-
-    def _release_for_rerouting(self, order: Order, batch: StockBatch, work: _Work) -> Order:
+    def _release_for_rerouting(self, order: Order, batch: StockView, work: _Work) -> Order:
         """The channel changed where the goods go (address, delivery method, pickup store):
         the reservations made for the old destination may no longer be the best, or even
         possible (a pickup at another store). Reserved units go back to the brokering queue
@@ -511,30 +548,7 @@ class OrderPipeline:
             order = _move(order, OrderState.BROKERING, work, "the channel changed where the goods go")
         return order
 
-    def _cancel_remaining(self, order: Order, batch: StockBatch, work: _Work, reason: str) -> Order:
-        """Release what is still reserved and move the order as its units say
-        (`cancellation_path`): `cancelled` for a whole-order cancellation or when every
-        unit is."""
-        cfg = batch.cfg
-        movements: list[Movement] = []
-        demand: dict[str, int] = {}
-        lines = []
-        for line in order.lines:
-            kept = []
-            for a in line.assignments:
-                if a.state in (AssignmentState.RESERVED, AssignmentState.PICKED, AssignmentState.PACKED):
-                    movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
-                                              Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
-                    kept.append(replace(a, state=AssignmentState.CANCELLED))
-                else:
-                    kept.append(a)
-            lines.append(replace(line, assignments=tuple(kept)))
-        if movements or demand:
-            batch.apply(Plan(movements, demand))
-        order = replace(order, lines=tuple(lines))
-        return _walk(order, cancellation_path(order), work, reason)
-
-    def _fulfil_at_till(self, order: Order, batch: StockBatch, work: _Work) -> OrderResult:
+    def _fulfil_at_till(self, order: Order, batch: StockView, work: _Work) -> OrderResult:
         """A POS sale handed over at the till: the customer walks out with the goods, so
         it is recorded as a sale at the store, never refused (the shelf is the truth; a
         unit the hub thought gone becomes an oversell incident)."""
@@ -562,7 +576,7 @@ class OrderPipeline:
         work.orders[oid] = order
         return OrderResult(oid, "new", order.state.value, "allocated", handed)
 
-    def _route_and_reserve(self, order: Order, batch: StockBatch, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
+    def _route_and_reserve(self, order: Order, batch: StockView, work: _Work, ruleset, policies, capacity, *, verdict: str) -> OrderResult:
         cfg = batch.cfg
         oid = stored_id(order)
         if order.state in (OrderState.HELD, OrderState.CANCELLED) or order.cancelled or \
@@ -741,32 +755,28 @@ class OrderPipeline:
 
 
 class _IngestJob:
-    __slots__ = ("pipeline", "order", "actor")
+    """An incoming version of an order (batch_jobs.KeyedJob)."""
+
+    __slots__ = ("batch_kind", "order", "actor")
 
     def __init__(self, pipeline: OrderPipeline, order: Order, actor: str | None = None) -> None:
-        self.pipeline = pipeline
+        self.batch_kind = pipeline
         self.order = order
         self.actor = actor
 
-    def claim_buckets(self) -> list[int]:
-        """What the job will touch (see claims.py): its order, its SKUs, its customer."""
+    def touched_keys(self) -> TouchedKeys:
+        """Its order, its SKUs, its customer (the SKUs of an earlier version it does not
+        name are checked when the batch is decided)."""
         o = self.order
-        return [order_bucket(o.channel, o.external_id), *[sku_bucket(line.sku) for line in o.lines],
-                *customer_claims(o)]
-
-    @property
-    def batch_handler(self) -> Callable[[Connection, StockStore, Sequence], list]:
-        return self.pipeline.run_batch
+        return (o.channel, o.external_id), [line.sku for line in o.lines], customer_keys(o)
 
 
 class _RetryJob:
-    __slots__ = ("pipeline", "order_id", "actor")
+    """A queued order to route again (it names no keys: the writer claims everything)."""
+
+    __slots__ = ("batch_kind", "order_id", "actor")
 
     def __init__(self, pipeline: OrderPipeline, order_id: int, actor: str | None = None) -> None:
-        self.pipeline = pipeline
+        self.batch_kind = pipeline
         self.order_id = order_id
         self.actor = actor
-
-    @property
-    def batch_handler(self) -> Callable[[Connection, StockStore, Sequence], list]:
-        return self.pipeline.run_batch

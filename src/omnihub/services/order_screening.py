@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.bulk_sql import fetch_by_keys, next_ids, upsert_many
-from omnihub.adapters.db.claims import ClaimsTooNarrow, customer_bucket
+from omnihub.adapters.db.batch_jobs import StagedTransaction
 from omnihub.domain.customers import ChannelCustomer, UnifiedCustomer, resolve
 from omnihub.domain.fraud import (
     ChannelRiskRule,
@@ -49,15 +48,15 @@ def channel_customer(order: Order) -> ChannelCustomer | None:
     return ChannelCustomer(order.channel, c.channel_customer_id, c.email, c.phone)
 
 
-def customer_claims(order: Order) -> list[int]:
-    """The claim buckets of the customer keys an order names (see claims.py): two
-    writers never resolve the same person at once."""
+def customer_keys(order: Order) -> list[str]:
+    """The customer keys an order names (normalised e-mail or phone, the channel's
+    customer id): what its job touches, so that two writers never resolve the same
+    person at once (see adapters/db/batch_jobs.py)."""
     named = channel_customer(order)
     if named is None:
         return []
     probe = resolve(named, ())
-    return [customer_bucket(k) for k in probe.customer.keys] + \
-        [customer_bucket(f"{ch}\x1f{ext}") for ch, ext in probe.customer.channel_ids]
+    return [*probe.customer.keys, *[f"{ch}\x1f{ext}" for ch, ext in probe.customer.channel_ids]]
 
 
 @dataclass(slots=True)
@@ -85,11 +84,11 @@ class OrderScreening:
         return out
 
     def resolve_customers(self, conn: Connection, orders: Sequence[Order],
-                          claims: Any = None) -> tuple[list[Order], CustomerWrites | None]:
+                          tx: StagedTransaction | None = None) -> tuple[list[Order], CustomerWrites | None]:
         """Reads only: the orders with their customer ids and what that will write.
-        With `claims` (a writer outside the write turn), ids come from the claims' counter
-        and a merge of two stored profiles (it repoints their orders, which nobody
-        claimed) raises ClaimsTooNarrow."""
+        In a writer's batch (`tx`), ids come from the transaction, and a merge of two
+        stored profiles (it repoints their orders, which no job named) needs the whole
+        database to itself (`require_everything`)."""
         wanted_keys: set[str] = set()
         wanted_ids: set[tuple[str, str]] = set()
         incoming: list[ChannelCustomer | None] = []
@@ -131,14 +130,14 @@ class OrderScreening:
             res = resolve(in_channel, profiles.values())
             cust = res.customer
             if cust.id is None:
-                (cid,) = next_ids(conn, "customers", 1, claims)
+                (cid,) = next_ids(conn, "customers", 1) if tx is None else tx.new_ids("customers", 1)
                 cid = last_id = max(cid, last_id + 1)  # not inserted yet: MAX(id) has not moved
                 writes.created.append((cid, cust.name or None))
                 cust = replace(cust, id=cid)
             else:
                 cid = cust.id
-            if res.merged_ids and claims is not None:
-                raise ClaimsTooNarrow("merging two customer profiles")
+            if res.merged_ids and tx is not None:
+                tx.require_everything("merging two customer profiles")
             for gone in res.merged_ids:
                 merges[gone] = cid
                 profiles.pop(gone, None)

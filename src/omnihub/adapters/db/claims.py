@@ -85,6 +85,11 @@ def customer_bucket(key: str) -> int:
     return _bucket(CUSTOMER, key)
 
 
+def job_buckets(order_key: tuple[str, str], skus: Iterable[str], customer_keys: Iterable[str]) -> list[int]:
+    """The buckets of what one job touches (batch_jobs.TouchedKeys)."""
+    return [order_bucket(*order_key), *[sku_bucket(x) for x in skus], *[customer_bucket(k) for k in customer_keys]]
+
+
 def file_claims_supported() -> bool:
     """Open-file-description locks are Linux's (3.15+); elsewhere a writer works without
     claims, as the only writer of its file taking the turn for whole batches."""

@@ -15,21 +15,26 @@ Several processes (or hubs) may share one database. Each writer then claims what
 of orders touches before computing it (see claims.py): jobs another writer holds wait for
 the next batch, the rest is computed outside the write turn (`_run_phased`), and the turn
 is held only to write and commit. Work that cannot name its keys claims everything.
+What a job gives the writer, and all it sees of it, is the batch-job protocol
+(batch_jobs.py).
 """
 
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 import structlog
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims, file_claims_supported
+from omnihub.adapters.db.batch_jobs import JobKind, LedgerCommands, StagedTransaction
+from omnihub.adapters.db.claims import ClaimsTooNarrow, FileClaims, PgClaims, file_claims_supported, job_buckets
 from omnihub.adapters.db.stock_store import LostUpdate, StockResult, StockStore
 from omnihub.adapters.db.engine import database_file, is_sqlite
 from omnihub.adapters.db.wal_checkpoints import WAL_KEPT_BYTES, WalCheckpointer
@@ -58,6 +63,11 @@ def _detach(exc: BaseException) -> None:
         exc.__traceback__ = None
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
         seen += 1
+
+
+def _sqlite_connection(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under the writer's own (SQLite only)."""
+    return cast(sqlite3.Connection, conn.connection.dbapi_connection)
 
 
 def _is_conflict(exc: BaseException, *, alone: bool) -> bool:
@@ -120,6 +130,7 @@ class StockWriter:
         self.store = StockStore(WriterCache() if is_sqlite(engine) else None)
         self.batch_max = batch_max
         self.on_commit = on_commit  # called after each commit (e.g. wake the outbox relay)
+        self._ledger = LedgerCommands()  # the kind of jobs that name none (StockCommand)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -150,10 +161,10 @@ class StockWriter:
         self.phase_seconds = {"computing": 0.0, "waiting_for_turn": 0.0, "writing": 0.0}
 
     # -- running commands ------------------------------------------------------------------
-    def _handler(self, job):
-        """Stock commands run through the stock store; other jobs (the order pipeline)
-        bring their own batch handler `(conn, store, jobs) -> results`."""
-        return getattr(job, "batch_handler", None) or self.store.apply_batch
+    def _kind(self, job) -> JobKind:
+        """What decides the job's batch (batch_jobs.BatchJob): its own `batch_kind` (the
+        order pipeline, ERP chunks), or the ledger's for a stock command."""
+        return getattr(job, "batch_kind", None) or self._ledger
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -167,7 +178,7 @@ class StockWriter:
             return
         if self._own is None or self._own.closed or self._own.invalidated:
             conn = self.engine.connect().execution_options(**{TURN_HELD: True})  # its turn spans a batch
-            raw = conn.connection.dbapi_connection
+            raw = _sqlite_connection(conn)
             raw.execute("PRAGMA wal_autocheckpoint=0")
             raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             raw.execute(f"PRAGMA mmap_size={WRITER_MMAP_BYTES}")
@@ -192,7 +203,7 @@ class StockWriter:
         transaction, down to the job at fault, which alone is answered with its error:
         one bad job costs its neighbours about 2·log2(n) extra transactions, never their
         answers. The common path pays nothing for this (no savepoint per job)."""
-        handler = self._handler(commands[0])
+        kind = self._kind(commands[0])
         attempt = 0
         while True:
             attempt += 1
@@ -200,22 +211,24 @@ class StockWriter:
             try:
                 try:
                     if phased and self._sqlite_file is not None:
-                        results = self._run_phased(commands)
+                        results = self._run_phased(kind, commands)
                     elif phased:  # PostgreSQL: one transaction, under claims
-                        pipeline = commands[0].pipeline
                         with self._connection() as conn, conn.begin():
-                            results = pipeline.finish(conn, pipeline.prepare(conn, self.store, commands, self.claims))
+                            tx = StagedTransaction(conn, self.store, self.claims)
+                            results = kind.decide(tx, commands)
+                            tx.run_staged()
                     else:
                         with self._own_turn(), self._connection() as conn, conn.begin():
-                            if handler == self.store.apply_batch:
-                                results = handler(conn, commands)
-                            else:
-                                results = handler(conn, self.store, commands)
+                            tx = StagedTransaction(conn, self.store)
+                            results = kind.decide(tx, commands)
+                            tx.run_staged()
                 except ClaimsTooNarrow as narrow:
                     self.escalated += 1
                     log.info("order batch claims everything", reason=str(narrow))
-                    self.claims.release()  # held while waiting, they could deadlock two writers
-                    self.claims.claim_everything()
+                    claims = self.claims
+                    assert claims is not None  # only a batch decided under claims finds them too narrow
+                    claims.release()  # held while waiting, they could deadlock two writers
+                    claims.claim_everything()
                     phased = False
                     attempt -= 1
                     continue
@@ -258,15 +271,15 @@ class StockWriter:
                 self._catch_up_log()
             yield
 
-    def _run_phased(self, jobs: Sequence) -> list:
-        """Compute in a read transaction, outside the turn; then take the turn to write."""
-        pipeline = jobs[0].pipeline
+    def _run_phased(self, kind: JobKind, jobs: Sequence) -> list:
+        """Decide in a read transaction, outside the turn; then take the turn to write."""
         with self._connection() as conn:
             conn.execution_options(sqlite_begin="DEFERRED")
             t0 = time.perf_counter()
+            tx = StagedTransaction(conn, self.store, self.claims)
             try:
                 with conn.begin():
-                    prepared = pipeline.prepare(conn, self.store, jobs, self.claims)
+                    results = kind.decide(tx, jobs)
             finally:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
             t1 = time.perf_counter()
@@ -275,7 +288,7 @@ class StockWriter:
                 with conn.begin():
                     if self.store.cache is not None and not self.store.cache.unchanged_since_begin(conn):
                         raise LostUpdate("a writer without claims changed stock while this batch was computed")
-                    results = pipeline.finish(conn, prepared)
+                    tx.run_staged()
                 t3 = time.perf_counter()
         seconds = self.phase_seconds
         seconds["computing"] += t1 - t0
@@ -291,11 +304,11 @@ class StockWriter:
         assert claims is not None
         if not items:
             return items, True
-        keys = [getattr(job, "claim_buckets", None) for job, _ in items]
+        keys = [getattr(job, "touched_keys", None) for job, _ in items]
         if any(k is None for k in keys):  # work that cannot name its keys
             claims.claim_everything()
             return items, False
-        wanted = [k() for k in keys]  # type: ignore[misc]
+        wanted = [job_buckets(*k()) for k in keys]  # type: ignore[misc]
         ok = claims.try_claim_jobs(wanted)
         if not any(ok) and claims.last_conflict is not None:
             # Nothing free: sleep until the writer holding a bucket we met commits (holding
@@ -374,7 +387,7 @@ class StockWriter:
         """Between two transactions: let a long WAL start again (see WalCheckpointer)."""
         try:
             with self._connection() as conn:
-                self._checkpointer.catch_up(conn.connection.dbapi_connection)  # type: ignore[union-attr]
+                self._checkpointer.catch_up(_sqlite_connection(conn))  # type: ignore[union-attr]
         except Exception:  # never let the writer thread die for housekeeping
             log.exception("wal catch-up failed")
 
@@ -422,7 +435,7 @@ class StockWriter:
         # Consecutive jobs of the same kind share a transaction.
         groups: list[list] = []
         for item in batch:
-            if groups and self._handler(groups[-1][0][0]) == self._handler(item[0]):
+            if groups and self._kind(groups[-1][0][0]) is self._kind(item[0]):
                 groups[-1].append(item)
             else:
                 groups.append([item])
