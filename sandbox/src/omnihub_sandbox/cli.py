@@ -1,4 +1,5 @@
-"""``omnihub sandbox``: run the channel sandboxes and drive shoppers at them.
+"""``omnihub-sandbox`` (and the hub's ``omnihub sandbox`` alias): run the channel sandboxes
+and drive shoppers at them.
 
 - ``up`` starts the Shopify sandbox (and the Amazon one when it is installed) on loopback,
   prints what a user needs to connect (URLs, tokens, secrets), and runs until Ctrl-C.
@@ -11,8 +12,6 @@ Only the sandboxes are imported here: like the hub, this CLI meets them over HTT
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,47 +23,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from omnihub.sandbox.shopify.traffic import ShopperTraffic
+from omnihub_sandbox.serving import SandboxServer, is_loopback, start_server
 
-sandbox_app = typer.Typer(help="Channel sandboxes: simulated Shopify and Amazon APIs on loopback.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from omnihub_sandbox.shopify.traffic import ShopperTraffic
+
+app = typer.Typer(help="Channel sandboxes: simulated Shopify and Amazon APIs on loopback.", no_args_is_help=True)
 console = Console()
 
 
 def _loopback(host: str) -> str:
-    if host == "localhost":
+    if is_loopback(host):
         return host
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return host
-    except ValueError:
-        pass
     raise typer.BadParameter("the sandboxes only listen on loopback (127.0.0.1, ::1 or localhost)")
 
 
-class _ServerThread:
-    """A uvicorn server in a thread (signals stay with the main thread, which owns Ctrl-C)."""
-
-    def __init__(self, app, host: str, port: int) -> None:
-        import uvicorn
-
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self, timeout: float = 15.0) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start (is the port free?)")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-@sandbox_app.command()
+@app.command()
 def up(
     shopify_plan: Annotated[str, typer.Option(help="standard | advanced | plus | enterprise")] = "plus",
     seed: Annotated[int, typer.Option(help="seed of catalogs, stock and webhook faults")] = 7,
@@ -85,8 +59,8 @@ def up(
     amazon: Annotated[bool, typer.Option(help="also start the Amazon sandbox when installed")] = True,
 ) -> None:
     """Start the sandboxes on loopback and keep them running until Ctrl-C."""
-    from omnihub.sandbox.shopify.app import create_app as create_shopify_app
-    from omnihub.sandbox.shopify.config import Plan, ShopifySandboxConfig, WebhookFaults
+    from omnihub_sandbox.shopify.app import create_app as create_shopify_app
+    from omnihub_sandbox.shopify.config import Plan, ShopifySandboxConfig, WebhookFaults
 
     try:
         plan = Plan(shopify_plan)
@@ -101,15 +75,13 @@ def up(
         compliance_webhook_url=compliance_url,
         webhook_faults=WebhookFaults(loss_rate=webhook_loss, duplicate_rate=webhook_duplicates,
                                      reorder_rate=webhook_reorder))
-    servers: list[_ServerThread] = []
+    servers: list[SandboxServer] = []
     table = Table(title="omnihub sandboxes", show_lines=True)
     table.add_column("channel", style="bold")
     table.add_column("what")
     table.add_column("value", overflow="fold")
     with console.status("starting the Shopify sandbox"):
-        shopify_server = _ServerThread(create_shopify_app(shopify_config), host, shopify_port)
-        shopify_server.start()
-        servers.append(shopify_server)
+        servers.append(start_server(create_shopify_app(shopify_config), host, shopify_port))
     base = f"http://{host}:{shopify_port}"
     for what, value in [
         ("shop", shopify_config.shop_domain), ("plan", f"{plan.value} ({plan.restore_rate:g} points/s,"
@@ -127,7 +99,7 @@ def up(
     console.print(table)
     console.print("[dim]Ctrl-C to stop. State persists in the state directory between runs.[/dim]")
     try:
-        while all(s.thread.is_alive() for s in servers):
+        while all(s.alive() for s in servers):
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping...")
@@ -136,17 +108,16 @@ def up(
             server.stop()
 
 
-def _start_amazon(host: str, port: int, state_dir: Path, seed: int, table: Table) -> _ServerThread | None:
+def _start_amazon(host: str, port: int, state_dir: Path, seed: int, table: Table) -> SandboxServer | None:
     try:
-        from omnihub.sandbox.amazon.app import create_app as create_amazon_app
-        from omnihub.sandbox.amazon.config import AmazonSandboxConfig
+        from omnihub_sandbox.amazon.app import create_app as create_amazon_app
+        from omnihub_sandbox.amazon.config import AmazonSandboxConfig
     except ImportError as exc:
-        console.print(f"[yellow]Amazon sandbox not started: omnihub.sandbox.amazon is not available ({exc}).[/yellow]")
+        console.print(f"[yellow]Amazon sandbox not started: omnihub_sandbox.amazon is not available ({exc}).[/yellow]")
         return None
     config = AmazonSandboxConfig(state_path=state_dir / "amazon.sqlite3", seed=seed)
     with console.status("starting the Amazon sandbox"):
-        server = _ServerThread(create_amazon_app(config), host, port)
-        server.start()
+        server = start_server(create_amazon_app(config), host, port)
     base = f"http://{host}:{port}"
     rows = [("SP-API endpoint", base), ("LWA token URL", f"{base}/auth/o2/token")]
     for label, attribute in [("seller id", "seller_id"), ("marketplace id", "marketplace_id"),
@@ -161,7 +132,7 @@ def _start_amazon(host: str, port: int, state_dir: Path, seed: int, table: Table
     return server
 
 
-@sandbox_app.command()
+@app.command()
 def traffic(
     orders_per_s: Annotated[float, typer.Option(min=0.01, max=10_000)] = 50.0,
     duration: Annotated[float, typer.Option(min=0.1, max=86_400, help="seconds")] = 60.0,
@@ -204,7 +175,7 @@ async def drive_traffic(shopify_url: str, *, orders_per_s: float, duration: floa
     (`amazon_share` of them on Amazon) for `duration` seconds; `on_progress(done)` gets
     the share done (0-1). `run` collects the counts as they come (a caller that cancels
     the drive keeps what was counted)."""
-    from omnihub.sandbox.shopify.traffic import ShopperTraffic, TrafficMix
+    from omnihub_sandbox.shopify.traffic import ShopperTraffic, TrafficMix
 
     run = run or TrafficRun()
     shopify_rate = orders_per_s * (1 - amazon_share)

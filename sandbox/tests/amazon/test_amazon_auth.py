@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, Seller
+from amazon_sandbox_harness import MARKETPLACE, Seller
 
 ORDERS = "/orders/v0/orders"
 UNAUTHORIZED = {"code": "Unauthorized", "message": "Access to requested resource is denied."}

@@ -13,10 +13,10 @@ import json
 
 import pytest
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller
-from omnihub.sandbox.amazon.clock import iso
-from tests.shared_files import shared_absent_param
-from tests.sandbox.amazon.spapi_contract import amazon_contracts, find_operation, response_errors, sandbox_vectors
+from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller
+from omnihub_sandbox.amazon.clock import iso
+from shared_contracts import shared_absent_param
+from spapi_contract import amazon_contracts, find_operation, response_errors, sandbox_vectors
 
 SERVED = [
     ("ordersV0.json", "getOrders"), ("ordersV0.json", "getOrder"), ("ordersV0.json", "getOrderItems"),

@@ -7,10 +7,10 @@ import time
 
 import httpx
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller
-from omnihub.sandbox.amazon.app import create_app
-from omnihub.sandbox.amazon.clock import iso
-from tests.sandbox.amazon.spapi_contract import assert_response
+from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller
+from omnihub_sandbox.amazon.app import create_app
+from omnihub_sandbox.amazon.clock import iso
+from spapi_contract import assert_response
 
 
 def test_seller_journey_over_loopback(make_config, serve, clock) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller
-from tests.sandbox.amazon.spapi_contract import assert_response, body_errors, json_schema
+from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller
+from spapi_contract import assert_response, body_errors, json_schema
 from jsonschema import Draft7Validator
 
 M = "feeds_2021-06-30.json"
@@ -79,7 +79,7 @@ def test_invalid_document_makes_the_feed_fatal(seller: Seller, clock) -> None:
 
 
 def test_official_example_feed_is_accepted(seller: Seller, clock) -> None:
-    from tests.sandbox.amazon.spapi_contract import amazon_contracts
+    from spapi_contract import amazon_contracts
 
     example = json.loads((amazon_contracts() / "schemas" / "listings-feed-schema-v2.example.json").read_text())
     example["header"]["sellerId"] = SELLER
@@ -94,7 +94,7 @@ def test_official_example_feed_is_accepted(seller: Seller, clock) -> None:
 
 
 def test_without_official_schema_the_sandbox_validates_structure(make_config, clock) -> None:
-    from tests.sandbox.amazon.conftest import TestClient, create_app
+    from amazon_sandbox_harness import TestClient, create_app
 
     config = make_config(contracts_dir=None)
     seller = Seller(TestClient(create_app(config), base_url="http://sandbox.test"), config)

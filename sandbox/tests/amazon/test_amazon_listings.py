@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller
-from tests.sandbox.amazon.spapi_contract import assert_response, body_errors
+from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller
+from spapi_contract import assert_response, body_errors
 
 M = "listingsItems_2021-08-01.json"
 
@@ -49,7 +49,7 @@ def test_buyer_cannot_buy_beyond_amazons_quantity(seller: Seller) -> None:
 
 
 def test_processing_delay_before_a_quantity_applies(make_config, clock) -> None:
-    from tests.sandbox.amazon.conftest import TestClient, create_app
+    from amazon_sandbox_harness import TestClient, create_app
 
     config = make_config(quantity_apply_delay_seconds=30)
     seller = Seller(TestClient(create_app(config), base_url="http://sandbox.test"), config)

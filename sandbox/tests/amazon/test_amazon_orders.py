@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, Seller
-from omnihub.sandbox.amazon.clock import iso
-from tests.sandbox.amazon.spapi_contract import assert_response, body_errors
+from amazon_sandbox_harness import MARKETPLACE, Seller
+from omnihub_sandbox.amazon.clock import iso
+from spapi_contract import assert_response, body_errors
 
 M = "ordersV0.json"
 ORDERS = "/orders/v0/orders"
@@ -62,7 +62,7 @@ def test_get_orders_rejects_what_amazon_rejects(seller: Seller, clock) -> None:
 
 
 def test_next_token_paging_is_complete_and_stable_while_orders_arrive(make_config, clock) -> None:
-    from tests.sandbox.amazon.conftest import TestClient, create_app
+    from amazon_sandbox_harness import TestClient, create_app
 
     config = make_config(rate_multiplier=100)  # getOrders is 0.0167/s; paging 23 pages needs a bigger plan
     seller = Seller(TestClient(create_app(config), base_url="http://sandbox.test"), config)

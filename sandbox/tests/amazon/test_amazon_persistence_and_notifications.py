@@ -7,9 +7,9 @@ import threading
 
 from fastapi import FastAPI, Request
 
-from tests.sandbox.amazon.conftest import Seller, TestClient, create_app
-from omnihub.sandbox.amazon.notifications import delivery_copies
-from tests.sandbox.amazon.spapi_contract import notification_errors
+from amazon_sandbox_harness import Seller, TestClient, create_app
+from omnihub_sandbox.amazon.notifications import delivery_copies
+from spapi_contract import notification_errors
 
 
 def test_state_survives_restart(make_config, clock) -> None:

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from tests.sandbox.amazon.conftest import MARKETPLACE, SELLER, Seller, TestClient, create_app
-from omnihub.sandbox.amazon.clock import iso
-from omnihub.sandbox.amazon.rate_limits import USAGE_PLANS
-from tests.sandbox.amazon.spapi_contract import find_operation
+from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller, TestClient, create_app
+from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.amazon.rate_limits import USAGE_PLANS
+from spapi_contract import find_operation
 
 QUOTA = {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
 MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderItems": "ordersV0.json",

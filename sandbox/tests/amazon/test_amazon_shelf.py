@@ -4,7 +4,7 @@ orders list is Amazon's own count."""
 
 from __future__ import annotations
 
-from tests.sandbox.amazon.conftest import Seller
+from amazon_sandbox_harness import Seller
 
 
 def test_units_sold_beyond_the_sellers_shelf_are_counted_by_the_sandbox(seller: Seller) -> None:

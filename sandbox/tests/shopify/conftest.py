@@ -1,7 +1,7 @@
 """Fixtures shared by the Shopify sandbox tests.
 
 The official Admin schema lives outside the project (../shared); tests that need it find
-it through tests/shared_files.py (skipped with a reason when absent, failed in CI). It is parsed once
+it through shared_contracts.py (skipped with a reason when absent, failed in CI). It is parsed once
 per session because it is 3.3 MB of SDL.
 """
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_files import require_shared
+from omnihub_sandbox.serving import start_server
+from shared_contracts import require_shared
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,19 +40,19 @@ def fixtures_dir() -> Path:
     return shared_file("contracts/shopify/fixtures")
 
 
-from tests.sandbox.shopify.shopify_sandbox_harness import AdminClient, LiveServer, WebhookReceiver, sandbox_config  # noqa: E402
+from shopify_sandbox_harness import AdminClient, WebhookReceiver, sandbox_config  # noqa: E402
 
 
 @pytest.fixture
 def live_sandbox(tmp_path):
     """Factory: start a sandbox over real HTTP on loopback; returns (client, app)."""
-    from omnihub.sandbox.shopify.app import create_app
+    from omnihub_sandbox.shopify.app import create_app
 
     started = []
 
     def start(clock=None, **overrides):
         app = create_app(sandbox_config(tmp_path, **overrides), clock=clock)
-        server = LiveServer(app).__enter__()
+        server = start_server(app)
         client = AdminClient(server.url)
         started.append((server, client))
         return client, app
@@ -59,7 +60,7 @@ def live_sandbox(tmp_path):
     yield start
     for server, client in started:
         client.close()
-        server.__exit__(None, None, None)
+        server.stop()
 
 
 @pytest.fixture

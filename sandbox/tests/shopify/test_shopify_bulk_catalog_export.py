@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from tests.sandbox.shopify.test_shopify_bulk import RUN_QUERY, wait_done
+from test_shopify_bulk import RUN_QUERY, wait_done
 
 CATALOG_WITH_MEDIA = """
 { products { edges { node { id title

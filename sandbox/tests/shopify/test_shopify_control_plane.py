@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from omnihub.sandbox.cli import sandbox_app
+from omnihub_sandbox.cli import app as sandbox_app
 
 
 def subscribe(client, topic, uri):

@@ -12,10 +12,10 @@ import time
 import pytest
 from graphql import parse
 
-from omnihub.sandbox.shopify.clock import ManualClock
-from omnihub.sandbox.shopify.cost import CostCalculator, operation_fragments
-from omnihub.sandbox.shopify.graphql_api import pick_operation
-from omnihub.sandbox.shopify.graphql_schema import load_schema
+from omnihub_sandbox.shopify.clock import ManualClock
+from omnihub_sandbox.shopify.cost import CostCalculator, operation_fragments
+from omnihub_sandbox.shopify.graphql_api import pick_operation
+from omnihub_sandbox.shopify.graphql_schema import load_schema
 
 SCHEMA = load_schema()
 # 6 products x 2 variants in the test shop: requested == actual for this one.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from graphql import parse, validate
 
-from tests.sandbox.shopify.test_shopify_sales_and_oversell import ORDER, level, set_available
+from test_shopify_sales_and_oversell import ORDER, level, set_available
 
 MOVE = """
 mutation($id: ID!, $to: ID!, $items: [FulfillmentOrderLineItemInput!]) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.shopify.shopify_sandbox_harness import TOKEN
+from shopify_sandbox_harness import TOKEN
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.sandbox.shopify.shopify_sandbox_harness import TOKEN
+from shopify_sandbox_harness import TOKEN
 
 shopify = pytest.importorskip("shopify")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnihub.sandbox.shopify.clock import ManualClock
+from omnihub_sandbox.shopify.clock import ManualClock
 
 ORDERS_PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String, $query: String, $reverse: Boolean) {

@@ -7,7 +7,7 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omnihub.sandbox.shopify.pagination import PageRequest, paginate
+from omnihub_sandbox.shopify.pagination import PageRequest, paginate
 
 
 @settings(max_examples=60, deadline=None)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from omnihub.sandbox.shopify.app import create_app
-from omnihub.sandbox.shopify.catalog import is_valid_upc_a, upc_a
-from tests.sandbox.shopify.shopify_sandbox_harness import AdminClient, LiveServer, sandbox_config
+from omnihub_sandbox.shopify.app import create_app
+from omnihub_sandbox.shopify.catalog import is_valid_upc_a, upc_a
+from omnihub_sandbox.serving import SandboxServer
+from shopify_sandbox_harness import AdminClient, sandbox_config
 
 ADJUST = """mutation($input: InventoryAdjustQuantitiesInput!, $key: String!) {
   inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {
@@ -16,7 +17,7 @@ ADJUST = """mutation($input: InventoryAdjustQuantitiesInput!, $key: String!) {
 def test_state_survives_a_restart(tmp_path):
     config = sandbox_config(tmp_path)
     key = str(uuid.uuid4())
-    with LiveServer(create_app(config)) as server:
+    with SandboxServer(create_app(config)) as server:
         client = AdminClient(server.url)
         catalog = client.control("GET", "/catalog").json()
         variant, location = catalog["variants"][0], catalog["locations"][0]
@@ -30,7 +31,7 @@ def test_state_survives_a_restart(tmp_path):
         level_before = client.control("GET", "/inventory", params={"sku": variant["sku"],
                                                                    "location_id": location["id"]}).json()
         client.close()
-    with LiveServer(create_app(config)) as server:
+    with SandboxServer(create_app(config)) as server:
         client = AdminClient(server.url)
         assert client.control("GET", "/catalog").json() == catalog
         order = client.data('query($id: ID!) { order(id: $id) { id lineItems(first: 5) { nodes { sku } } } }',
@@ -45,7 +46,7 @@ def test_state_survives_a_restart(tmp_path):
 
 
 def test_same_seed_same_shop_and_valid_upc_a(tmp_path):
-    from omnihub.sandbox.shopify.shop import SandboxShop
+    from omnihub_sandbox.shopify.shop import SandboxShop
 
     one = SandboxShop(sandbox_config(tmp_path / "a", seed=42, catalog_products=20))
     two = SandboxShop(sandbox_config(tmp_path / "b", seed=42, catalog_products=20))
@@ -72,7 +73,7 @@ def test_upc_a_check_digit():
 
 
 def test_gtin_check_digits():
-    from omnihub.sandbox.shopify.catalog import ean_13, gs1_check_digit, is_valid_gtin
+    from omnihub_sandbox.shopify.catalog import ean_13, gs1_check_digit, is_valid_gtin
 
     assert ean_13("400638133393") == "4006381333931"  # GS1's own EAN-13 example
     assert gs1_check_digit("03600029145") == "2"
@@ -82,11 +83,11 @@ def test_gtin_check_digits():
 def test_a_shop_of_100000_products_starts_with_valid_unique_barcodes(tmp_path):
     """200,000 variants: beyond one UPC company prefix (100,000 items), so the later ones are
     EAN-13s; every check digit is right, none repeats, and the shop answers over HTTP."""
-    from omnihub.sandbox.shopify.catalog import is_valid_gtin
+    from omnihub_sandbox.shopify.catalog import is_valid_gtin
 
     config = sandbox_config(tmp_path, catalog_products=100_000, catalog_variants_per_product=2, catalog_stores=1,
                             catalog_warehouses=0)
-    with LiveServer(create_app(config)) as server:
+    with SandboxServer(create_app(config)) as server:
         client = AdminClient(server.url)
         shop = server.app.state.shop
         barcodes = [r[0] for r in shop.store.all("SELECT barcode FROM variants")]

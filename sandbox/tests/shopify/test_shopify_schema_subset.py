@@ -20,7 +20,7 @@ from graphql import (
 
 import pytest
 
-from omnihub.sandbox.shopify.graphql_schema import load_schema
+from omnihub_sandbox.shopify.graphql_schema import load_schema
 
 pytestmark = pytest.mark.shared
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from omnihub.sandbox.shopify.traffic import ShopperTraffic, TrafficMix
+from omnihub_sandbox.shopify.traffic import ShopperTraffic, TrafficMix
 
 
 def test_traffic_places_the_asked_orders_in_the_mix_and_never_sells_below_zero(live_sandbox):

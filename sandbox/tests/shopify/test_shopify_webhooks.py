@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from omnihub.sandbox.shopify.events import Event
-from tests.sandbox.shopify.shopify_sandbox_harness import SECRET
+from omnihub_sandbox.shopify.events import Event
+from shopify_sandbox_harness import SECRET
 
 SUBSCRIBE = """
 mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
@@ -123,7 +123,7 @@ def test_failed_deliveries_are_retried_with_backoff_then_given_up(live_sandbox, 
 @pytest.mark.parametrize("loss,duplicate,reorder", [(0.05, 0.03, 0.04)])
 def test_fault_rates_over_2000_deliveries_match_the_configuration(live_sandbox, webhook_receiver, loss, duplicate,
                                                                   reorder):
-    from omnihub.sandbox.shopify.config import WebhookFaults
+    from omnihub_sandbox.shopify.config import WebhookFaults
 
     faults = WebhookFaults(loss_rate=loss, duplicate_rate=duplicate, reorder_rate=reorder, reorder_window_s=50.0)
     client, app = live_sandbox(webhook_faults=faults, webhook_senders=1, time_scale=0.001, seed=11)
@@ -156,7 +156,7 @@ def test_fault_rates_over_2000_deliveries_match_the_configuration(live_sandbox, 
 
 
 def test_late_deliveries_arrive_later_but_arrive(live_sandbox, webhook_receiver):
-    from omnihub.sandbox.shopify.config import WebhookFaults
+    from omnihub_sandbox.shopify.config import WebhookFaults
 
     faults = WebhookFaults(delay_rate=0.5, max_delay_s=200.0)  # up to 200 s, scaled to 0.2 s
     client, app = live_sandbox(webhook_faults=faults, time_scale=0.001)

@@ -27,6 +27,7 @@ def default_contracts_dir() -> Path | None:
     sandbox then falls back to its own structural validation of feed documents.
     """
     env = os.environ.get("OMNIHUB_SHARED_DIR")
+    # parents[4]: the repository (sandbox/src/omnihub_sandbox/amazon/config.py), beside which ../shared is
     shared = Path(env) if env else Path(__file__).resolve().parents[4].parent / "shared"
     amazon = shared / "contracts" / "amazon"
     return amazon if amazon.is_dir() else None

@@ -1,4 +1,4 @@
-"""Test harness for the Shopify sandbox: live uvicorn servers, a webhook receiver, a tiny client.
+"""Test harness for the Shopify sandbox: its config for tests, a webhook receiver, a tiny client.
 
 Kept in a uniquely named module (not conftest) so tests can import it without clashing
 with other suites' conftest modules.
@@ -11,15 +11,14 @@ import time
 
 import httpx
 
+from omnihub_sandbox.serving import SandboxServer
+
 TOKEN = "shpat_test_token"
 SECRET = "shpss_test_client_secret"
 
 
-from tests.live_server import LiveServer  # noqa: E402  (shared with the other suites)
-
-
 def sandbox_config(tmp_path, **overrides):
-    from omnihub.sandbox.shopify.config import ShopifySandboxConfig
+    from omnihub_sandbox.shopify.config import ShopifySandboxConfig
 
     values = dict(state_path=tmp_path / "shopify.sqlite3", access_tokens=[TOKEN], client_secret=SECRET,
                   catalog_products=6, catalog_variants_per_product=2, catalog_stores=2, catalog_warehouses=1,
@@ -77,7 +76,7 @@ class WebhookReceiver:
             return Response(status_code=self.status)
 
         self.app = Starlette(routes=[Route("/{path:path}", hook, methods=["POST"])])
-        self.server = LiveServer(self.app)
+        self.server = SandboxServer(self.app)
 
     def __enter__(self):
         self.server.__enter__()

@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator, Draft7Validator
 
-from tests.shared_files import require_shared, shared_path
+from shared_contracts import require_shared, shared_path
 
 def amazon_contracts() -> Path:
     return require_shared("contracts", "amazon")
