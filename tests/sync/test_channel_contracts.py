@@ -19,7 +19,7 @@ from omnihub.domain.channel_sync import PushItem
 from tests.conftest import require_shared
 
 pytestmark = pytest.mark.shared
-CHANGES_2026 = Path(__file__).resolve().parents[1] / "sandbox" / "shopify" / "admin_2026_changes.graphql"
+CHANGES_2026 = Path(__file__).resolve().parents[2] / "sandbox" / "tests" / "shopify" / "admin_2026_changes.graphql"
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ class SandboxServer:
 
         if not is_loopback(host):
             raise ValueError(f"a simulator listens on loopback only, not on {host!r}")
+        self.app = app
         self.host = host
         self.port = port
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
