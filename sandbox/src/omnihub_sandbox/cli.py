@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import httpx
 import typer
@@ -180,7 +180,7 @@ async def drive_traffic(shopify_url: str, *, orders_per_s: float, duration: floa
     run = run or TrafficRun()
     shopify_rate = orders_per_s * (1 - amazon_share)
     amazon_rate = orders_per_s * amazon_share
-    jobs = []
+    jobs: list[Coroutine[Any, Any, Any]] = []
     if shopify_rate > 0:
         run.shopper = ShopperTraffic(shopify_url, rate_per_s=shopify_rate, mix=TrafficMix(pos_share=pos_share), seed=seed)
         jobs.append(run.shopper.run(duration, on_progress=(lambda s, done: on_progress(done)) if on_progress else None))

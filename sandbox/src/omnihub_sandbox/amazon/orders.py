@@ -235,6 +235,7 @@ def _query_from_params(sandbox: SandboxContext, request: Request) -> dict[str, A
     after = updated_after if by_update else created_after
     before = updated_before if by_update else created_before
     before_name = "LastUpdatedBefore" if by_update else "CreatedBefore"
+    assert after is not None  # one of the two is required above
     latest = sandbox.now() - TWO_MINUTES
     if before is None:
         before = latest

@@ -20,7 +20,8 @@ from .catalog import CatalogSize, create_product
 from .config import WebhookFaults
 from .events import Event
 from .gid import number_of, to_gid
-from .stock import REASONS, apply_delta, inventory_level_event, level_row, level_snapshot, oversell_report, put_on_shelf
+from .stock import (REASONS, apply_delta, inventory_level_event, level_row, level_snapshot, oversell_report,
+                    put_on_shelf, stocked_level)
 
 
 class _Strict(BaseModel):
@@ -279,14 +280,14 @@ def build_router(shop) -> APIRouter:
         return {"ok": True}
 
     @router.post("/inventory/admin-edits")
-    def admin_edit(body: AdminEditIn) -> dict:
+    def admin_edit(body: AdminEditIn) -> dict | None:
         """The merchant changes available in Shopify admin: not the app's doing, so a webhook fires."""
         if body.reason not in REASONS:
             raise HTTPException(422, detail="unknown reason")
         now = shop.now_iso()
         with shop.store.tx() as conn:
             item_id, location_id = item_for(conn, body)
-            current = level_row(conn, item_id, location_id)["available"]
+            current = stocked_level(conn, item_id, location_id)["available"]
             delta = body.delta if body.delta is not None else body.available - current
             apply_delta(conn, item_id, location_id, "available", delta, now)
             if body.shelf_too:
@@ -297,7 +298,7 @@ def build_router(shop) -> APIRouter:
         return snapshot
 
     @router.post("/inventory/receipts")
-    def receipt(body: ReceiptIn) -> dict:
+    def receipt(body: ReceiptIn) -> dict | None:
         """Goods physically arrive at (or, negative, leave) a location: only the shelf moves."""
         with shop.store.tx() as conn:
             item_id, location_id = item_for(conn, body)
@@ -305,7 +306,7 @@ def build_router(shop) -> APIRouter:
             return level_snapshot(conn, item_id, location_id)
 
     @router.get("/inventory")
-    def inventory(location_id: str, sku: str | None = None, inventory_item_id: str | None = None) -> dict:
+    def inventory(location_id: str, sku: str | None = None, inventory_item_id: str | None = None) -> dict | None:
         with shop.store.read() as conn:
             item_id, loc = item_for(conn, StockTarget(sku=sku, inventory_item_id=inventory_item_id,
                                                       location_id=location_id))

@@ -57,9 +57,9 @@ class CostCalculator:
         return self._selection_cost(self.operation.selection_set, root)
 
     def _root_type(self) -> GraphQLObjectType:
-        if self.operation.operation == OperationType.MUTATION:
-            return self.schema.mutation_type
-        return self.schema.query_type
+        root = self.schema.mutation_type if self.operation.operation == OperationType.MUTATION else self.schema.query_type
+        assert root is not None  # the sandbox's schema has both roots
+        return root
 
     def _fields(self, selection_set: SelectionSetNode | None, parent) -> list[tuple[Any, FieldNode, str | None]]:
         """Flatten fields with the type they are selected on (None = the parent itself)."""

@@ -63,7 +63,7 @@ def move_fulfillment_order(conn, next_id: NextId, fo_gid: str, location_gid: str
         return None, None, [_error(["id"], "Fulfillment order does not exist.")], []
     location_id = number_of(location_gid, "Location")
     location = conn.execute("SELECT * FROM locations WHERE id = ?", (location_id,)).fetchone() if location_id else None
-    if location is None or not location["active"]:
+    if location is None or location_id is None or not location["active"]:  # (no id, no location)
         return None, fo["id"], [_error(["newLocationId"], "Location does not exist or is not active.")], []
     if fo["status"] not in MOVABLE_STATUSES:
         return None, fo["id"], [_error(["id"], f"Cannot move a fulfillment order with status {fo['status'].lower()}.")], []

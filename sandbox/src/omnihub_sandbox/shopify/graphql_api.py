@@ -20,7 +20,7 @@ from graphql import (
     OperationDefinitionNode,
     ListValueNode,
     ObjectValueNode,
-    execute,
+    execute_sync,
     parse,
     specified_rules,
     validate,
@@ -193,7 +193,7 @@ class GraphQLEndpoint:
     def execute(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict,
                 context: RequestContext) -> dict:
         is_mutation = operation.operation.value == "mutation"
-        outcome = execute(self.schema, document, root_value=self.mutation_root if is_mutation else self.query_root,
+        outcome = execute_sync(self.schema, document, root_value=self.mutation_root if is_mutation else self.query_root,
                           context_value=context, variable_values=variables,
                           operation_name=operation.name.value if operation.name else None)
         body: dict[str, Any] = {}

@@ -26,6 +26,7 @@ from .stock import (
     level_row,
     quantity_of,
     record_group,
+    stocked_level,
 )
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
@@ -91,7 +92,7 @@ def set_quantities(conn: sqlite3.Connection, data: dict, group_id_factory, now_i
             errors.append(_error(path + ["quantity"], "The quantity is too high.", "INVALID_QUANTITY_TOO_HIGH"))
             continue
         level, problems = _resolve_level(conn, entry, path)
-        if problems:
+        if level is None:
             errors.extend(problems)
             continue
         pair = (level["inventory_item_id"], level["location_id"])
@@ -114,7 +115,7 @@ def set_quantities(conn: sqlite3.Connection, data: dict, group_id_factory, now_i
             continue
         # Setting on_hand moves available by the same delta (the other states stay put).
         apply_delta(conn, item_id, location_id, "available", delta, now_iso)
-        after = level_row(conn, item_id, location_id)
+        after = stocked_level(conn, item_id, location_id)
         changes.append(Change("available", delta, quantity_of(after, "available"), item_id, location_id))
         changes.append(Change("on_hand", delta, quantity_of(after, "on_hand"), item_id, location_id))
         events.append(inventory_level_event(conn, item_id, location_id, now_iso))
@@ -140,7 +141,7 @@ def adjust_quantities(conn: sqlite3.Connection, data: dict, group_id_factory, no
                                  "INVALID_LEDGER_DOCUMENT"))
             continue
         level, problems = _resolve_level(conn, entry, path)
-        if problems:
+        if level is None:
             errors.extend(problems)
             continue
         if name in ADJUSTABLE_NAMES:
@@ -159,7 +160,7 @@ def adjust_quantities(conn: sqlite3.Connection, data: dict, group_id_factory, no
     for level, entry in plan:
         item_id, location_id = level["inventory_item_id"], level["location_id"]
         apply_delta(conn, item_id, location_id, name, entry["delta"], now_iso)
-        after = level_row(conn, item_id, location_id)
+        after = stocked_level(conn, item_id, location_id)
         changes.append(Change(name, entry["delta"], quantity_of(after, name), item_id, location_id,
                               entry.get("ledgerDocumentUri")))
         if name != "incoming":

@@ -125,8 +125,9 @@ def _exists(conn, source, where, params, key, cursor_key, op) -> bool:
 def connection(page: Page, to_node) -> dict:
     """The GraphQL connection shape for a page, nodes mapped through ``to_node``."""
     nodes = [to_node(row) for row in page.rows]
+    cursors: list[str | None] = [*page.cursors] if page.cursors else [None] * len(nodes)
     return {
-        "edges": [{"cursor": c, "node": n} for c, n in zip(page.cursors or [None] * len(nodes), nodes)],
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes)],
         "nodes": nodes,
         "pageInfo": {
             "hasNextPage": page.has_next_page,

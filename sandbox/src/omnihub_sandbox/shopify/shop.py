@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from graphql import GraphQLInterfaceType
+
 from .bulk import BulkRunner
 from .catalog import CatalogSize, seed_shop
 from .clock import Clock, SystemClock, iso_storage
@@ -30,7 +32,9 @@ class SandboxShop:
         self.files_dir = Path(str(config.state_path) + ".files")
         self.schema = load_schema()
         for interface in ("Node", "Media"):
-            self.schema.type_map[interface].resolve_type = lambda value, info, abstract: value["__typename"]
+            abstract = self.schema.type_map[interface]
+            assert isinstance(abstract, GraphQLInterfaceType)
+            abstract.resolve_type = lambda value, info, abstract: value["__typename"]
         self.endpoint = GraphQLEndpoint(self.schema, query.root(), mutations.root(), config.max_query_cost,
                                         config.max_input_array)
         self.throttle = Throttle(config.maximum_available, config.restore_rate, self.clock)

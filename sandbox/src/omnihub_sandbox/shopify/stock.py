@@ -49,6 +49,14 @@ def level_row(conn: sqlite3.Connection, item_id: int, location_id: int) -> sqlit
     ).fetchone()
 
 
+def stocked_level(conn: sqlite3.Connection, item_id: int, location_id: int) -> sqlite3.Row:
+    """The level of an item the caller knows is stocked at the location (it just wrote it)."""
+    level = level_row(conn, item_id, location_id)
+    if level is None:
+        raise LookupError(f"inventory item {item_id} is not stocked at location {location_id}")
+    return level
+
+
 def inventory_level_event(conn: sqlite3.Connection, item_id: int, location_id: int, now_iso: str) -> Event:
     level = level_row(conn, item_id, location_id)
     body = {
@@ -149,7 +157,7 @@ def level_snapshot(conn: sqlite3.Connection, item_id: int, location_id: int) -> 
     level = level_row(conn, item_id, location_id)
     if level is None:
         return None
-    out = {name: quantity_of(level, name) for name in QUANTITY_NAMES}
+    out: dict[str, int | str] = {name: quantity_of(level, name) for name in QUANTITY_NAMES}
     out["physical_shelf"] = shelf_quantity(conn, item_id, location_id)
     out["inventory_item_id"] = item_id
     out["location_id"] = location_id

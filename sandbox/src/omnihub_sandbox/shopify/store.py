@@ -176,6 +176,13 @@ class ShopStore:
         with self.read() as conn:
             return conn.execute(sql, params).fetchone()
 
+    def row(self, sql: str, params: tuple | list = ()) -> sqlite3.Row:
+        """The row a query cannot miss (an aggregate, a row the caller holds the key of)."""
+        found = self.one(sql, params)
+        if found is None:
+            raise LookupError(f"no row for {sql!r} {tuple(params)!r}")
+        return found
+
     def all(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
         with self.read() as conn:
             return conn.execute(sql, params).fetchall()

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -196,8 +197,10 @@ class WebhookDispatcher:
                     return
                 item = heapq.heappop(self._heap)
                 self._in_flight += 1
+            pool = self._pool  # made by start(), before this thread
+            assert pool is not None
             try:
-                self._pool.submit(self._send, item.delivery)
+                pool.submit(self._send, item.delivery)
             except RuntimeError:
                 return
 
@@ -216,8 +219,10 @@ class WebhookDispatcher:
 
     def _send(self, delivery: Delivery) -> None:
         ok = False
+        client = self._client  # made by start(), before any delivery
+        assert client is not None
         try:
-            response = self._client.post(delivery.url, content=delivery.body, headers=self.headers(delivery))
+            response = client.post(delivery.url, content=delivery.body, headers=self.headers(delivery))
             ok = 200 <= response.status_code < 300
         except (httpx.HTTPError, RuntimeError):
             ok = False
@@ -240,7 +245,7 @@ class WebhookDispatcher:
     # -- observing ---------------------------------------------------------------------
     def stats(self) -> dict:
         with self._cond:
-            out = {k: self._stats.get(k, 0) for k in (
+            out: dict[str, Any] = {k: self._stats.get(k, 0) for k in (
                 "events", "planned", "lost", "duplicated", "delayed", "reordered", "attempts", "delivered",
                 "failed_attempts", "retries", "gave_up")}
             out["pending"] = len(self._heap) + self._in_flight

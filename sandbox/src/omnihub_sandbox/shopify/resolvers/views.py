@@ -20,6 +20,10 @@ def _one(info, sql: str, params: tuple) -> sqlite3.Row | None:
     return info.context.store.one(sql, params)
 
 
+def _row(info, sql: str, params: tuple) -> sqlite3.Row:
+    return info.context.store.row(sql, params)
+
+
 def _money_bag(amount: Decimal, currency: str = "USD") -> dict:
     money = {"amount": f"{amount:.2f}", "currencyCode": currency}
     return {"shopMoney": money, "presentmentMoney": dict(money)}
@@ -78,7 +82,7 @@ def product(row: sqlite3.Row) -> dict:
     pid = row["id"]
 
     def total_inventory(info) -> int:
-        got = _one(info, "SELECT coalesce(sum(l.available), 0) AS n FROM inventory_levels l JOIN variants v"
+        got = _row(info, "SELECT coalesce(sum(l.available), 0) AS n FROM inventory_levels l JOIN variants v"
                    " ON v.inventory_item_id = l.inventory_item_id WHERE v.product_id = ?", (pid,))
         return got["n"]
 
@@ -88,7 +92,7 @@ def product(row: sqlite3.Row) -> dict:
         "status": row["status"], "tags": [t for t in row["tags"].split(",") if t], "tracksInventory": True,
         "createdAt": iso_api(row["created_at"]), "updatedAt": iso_api(row["updated_at"]),
         "totalInventory": total_inventory,
-        "variantsCount": lambda info: {"count": _one(info, "SELECT count(*) AS n FROM variants WHERE product_id = ?",
+        "variantsCount": lambda info: {"count": _row(info, "SELECT count(*) AS n FROM variants WHERE product_id = ?",
                                                      (pid,))["n"], "precision": "EXACT"},
         "variants": lambda info, **args: sql_connection(
             info, source="variants", where="product_id = ?", params=[pid], args=args,
@@ -137,10 +141,10 @@ def variant(row: sqlite3.Row) -> dict:
         sql = "SELECT coalesce(sum(l.available), 0) AS n FROM inventory_levels l"
         if online_only:
             sql += " JOIN locations loc ON loc.id = l.location_id AND loc.fulfills_online_orders = 1 AND loc.active = 1"
-        return _one(info, sql + " WHERE l.inventory_item_id = ?", (item_id,))["n"]
+        return _row(info, sql + " WHERE l.inventory_item_id = ?", (item_id,))["n"]
 
     def display_name(info) -> str:
-        prod = _one(info, "SELECT title FROM products WHERE id = ?", (row["product_id"],))
+        prod = _row(info, "SELECT title FROM products WHERE id = ?", (row["product_id"],))
         return f"{prod['title']} - {row['title']}"
 
     return {
@@ -309,7 +313,7 @@ def order(row: sqlite3.Row) -> dict:
     oid = row["id"]
 
     def totals(info) -> sqlite3.Row:
-        return _one(info, "SELECT coalesce(sum(quantity), 0) AS q, coalesce(sum(current_quantity), 0) AS cq,"
+        return _row(info, "SELECT coalesce(sum(quantity), 0) AS q, coalesce(sum(current_quantity), 0) AS cq,"
                     " group_concat(price || ':' || quantity || ':' || current_quantity) AS prices"
                     " FROM line_items WHERE order_id = ?", (oid,))
 
@@ -389,7 +393,7 @@ def fulfillment_order(row: sqlite3.Row) -> dict:
     fid = row["id"]
 
     def assigned(info) -> dict:
-        loc = _one(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
+        loc = _row(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
         return {"address1": loc["address1"], "address2": None, "city": loc["city"], "countryCode": loc["country_code"],
                 "name": loc["name"], "phone": loc["phone"], "province": loc["province"], "zip": loc["zip"],
                 "location": lambda info: location(loc)}
@@ -422,7 +426,7 @@ def load_fulfillment_order(info, fid) -> dict | None:
 
 def fulfillment_order_line_item(row: sqlite3.Row) -> dict:
     def line(info) -> sqlite3.Row:
-        return _one(info, "SELECT * FROM line_items WHERE id = ?", (row["line_item_id"],))
+        return _row(info, "SELECT * FROM line_items WHERE id = ?", (row["line_item_id"],))
 
     return {
         "__typename": "FulfillmentOrderLineItem", "id": to_gid("FulfillmentOrderLineItem", row["id"]),
@@ -445,7 +449,7 @@ def fulfillment(row: sqlite3.Row) -> dict:
         "name": row["name"], "status": row["status"], "createdAt": iso_api(row["created_at"]),
         "updatedAt": iso_api(row["updated_at"]),
         "trackingInfo": lambda info, first=None: tracking[: first] if first else tracking,
-        "totalQuantity": lambda info: _one(info, "SELECT coalesce(sum(quantity), 0) AS n FROM fulfillment_line_items"
+        "totalQuantity": lambda info: _row(info, "SELECT coalesce(sum(quantity), 0) AS n FROM fulfillment_line_items"
                                            " WHERE fulfillment_id = ?", (fid,))["n"],
         "location": lambda info: load_location(info, row["location_id"]),
         "order": lambda info: load_order(info, row["order_id"]),
