@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, OperationType, get_named_type
+from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, OperationDefinitionNode,
+                     OperationType, get_named_type)
 
 from .bulk_lines import BulkLines
 from .clock import iso_rest
@@ -65,7 +66,7 @@ class BulkRunner:
 
     # -- starting ----------------------------------------------------------------------
     def _too_many(self) -> bool:
-        row = self.shop.store.one(f"SELECT count(*) AS n FROM bulk_operations WHERE status IN {ACTIVE}")
+        row = self.shop.store.row(f"SELECT count(*) AS n FROM bulk_operations WHERE status IN {ACTIVE}")
         return row["n"] >= self.shop.config.max_concurrent_bulk_operations
 
     def _create(self, kind: str, query: str, base_url: str, staged: str | None = None, client_id: str | None = None) -> int:
@@ -106,7 +107,11 @@ class BulkRunner:
         if operation is None or operation.operation != OperationType.MUTATION or len(operation.selection_set.selections) != 1:
             return None, [{"field": ["mutation"], "message": "Bulk mutations must contain exactly one mutation field.",
                            "code": "INVALID_MUTATION"}]
-        name = operation.selection_set.selections[0].name.value
+        first = operation.selection_set.selections[0]
+        if not isinstance(first, (FieldNode, FragmentSpreadNode)):
+            return None, [{"field": ["mutation"], "message": "Bulk mutations must contain exactly one mutation field.",
+                           "code": "INVALID_MUTATION"}]
+        name = first.name.value
         if name.startswith("bulkOperation") or name == "stagedUploadsCreate":
             return None, [{"field": ["mutation"], "message": f"{name} is not allowed in a bulk mutation.",
                            "code": "INVALID_MUTATION"}]
@@ -160,7 +165,7 @@ class BulkRunner:
 
     def cancel(self, bid: int | None) -> list[dict]:
         row = self.shop.store.one("SELECT * FROM bulk_operations WHERE id = ?", (bid,)) if bid else None
-        if row is None:
+        if row is None or bid is None:
             return [{"field": ["id"], "message": "Bulk operation does not exist"}]
         if row["status"] not in ACTIVE:
             return [{"field": ["id"], "message": f"A bulk operation cannot be canceled when it is {row['status'].lower()}"}]
@@ -178,8 +183,10 @@ class BulkRunner:
             conn.execute(f"UPDATE bulk_operations SET {assignments} WHERE id = ?", (*fields.values(), bid))
 
     def _run(self, bid: int) -> None:
-        row = self.shop.store.one("SELECT * FROM bulk_operations WHERE id = ?", (bid,))
+        row = self.shop.store.row("SELECT * FROM bulk_operations WHERE id = ?", (bid,))
         started = time.monotonic()
+        file_name: str | None
+        size: int | None
         self._set(bid, status="RUNNING")
         try:
             if row["type"] == "QUERY":
@@ -218,17 +225,24 @@ class BulkRunner:
         return file_name, len(data)
 
     def _announce(self, bid: int) -> None:
-        row = self.shop.store.one("SELECT * FROM bulk_operations WHERE id = ?", (bid,))
+        row = self.shop.store.row("SELECT * FROM bulk_operations WHERE id = ?", (bid,))
         body = {"admin_graphql_api_id": to_gid("BulkOperation", bid), "completed_at": iso_rest(row["completed_at"]),
                 "created_at": iso_rest(row["created_at"]), "error_code": (row["error_code"] or "").lower() or None,
                 "status": row["status"].lower(), "type": row["type"].lower()}
         self.shop.publish([Event("bulk_operations/finish", body, row["completed_at"] or self.shop.now_iso())])
 
+    def _parsed(self, query: str) -> tuple[DocumentNode, OperationDefinitionNode]:
+        """The document and operation of an operation's query (checked when it was started)."""
+        document, problems = parse_document(self.shop.schema, query)
+        operation = pick_operation(document, None) if document is not None else None
+        if document is None or operation is None:
+            raise ValueError(f"the bulk operation's query does not parse: {problems}")
+        return document, operation
+
     def _run_query(self, bid: int, row) -> tuple[str, int, int, int]:
         """The query's lines written to the result file as they are resolved (bulk_lines.py):
         (file name, bytes, lines, root objects)."""
-        document, _ = parse_document(self.shop.schema, row["query"])
-        operation = pick_operation(document, None)
+        document, operation = self._parsed(row["query"])
         context = RequestContext(self.shop, row["base_url"], bulk=True)
         walker = BulkLines(self.shop.schema, self.shop.endpoint.query_root, context, {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)})
@@ -258,8 +272,7 @@ class BulkRunner:
             return [json.loads(raw) for _, raw in zip(range(count // 2), handle)]
 
     def _run_mutation(self, row) -> tuple[list[dict], int]:
-        document, _ = parse_document(self.shop.schema, row["query"])
-        operation = pick_operation(document, None)
+        document, operation = self._parsed(row["query"])
         lines: list[dict] = []
         from graphql.execution.values import get_variable_values
 

@@ -104,7 +104,7 @@ class BulkLines:
         return None, None
 
     # -- objects and values ---------------------------------------------------------------
-    def _object(self, raw: dict, selection_set: SelectionSetNode, type_: Any, *, split: bool = False
+    def _object(self, raw: dict, selection_set: SelectionSetNode | None, type_: Any, *, split: bool = False
                 ) -> tuple[dict, list]:
         """The object's selected fields; with `split`, its connection fields apart (to be
         flattened after its line) instead of inside it."""
@@ -161,7 +161,7 @@ class BulkLines:
             return value(self.info, **args)
         return value
 
-    def _plan(self, selection_set: SelectionSetNode, type_: Any) -> list[tuple]:
+    def _plan(self, selection_set: SelectionSetNode | None, type_: Any) -> list[tuple]:
         """(key, node, definition, kind, serialiser or type) of each selected field, once
         per selection and type: the walk then only branches on a small int."""
         cache_key = (id(selection_set), type_.name, "plan")
