@@ -1,5 +1,6 @@
 """An ASGI app served by uvicorn in a thread on 127.0.0.1: real HTTP, real sockets, for
-the tests that put the hub and the channel sandboxes on the wire."""
+the tests that put the hub's apps on the wire (the simulators are served by their own
+omnihub_sandbox.serving)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,6 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def stop(self) -> None:
+        self.__exit__(None, None, None)

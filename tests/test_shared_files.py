@@ -18,9 +18,9 @@ import pytest
 from tests.shared_files import PROJECT_ROOT
 
 NEEDING_SHARED = [
-    "tests/sandbox/amazon/test_amazon_contract_vectors.py",  # parametrized from the models
-    "tests/sandbox/amazon/test_amazon_feeds.py::test_official_example_feed_is_accepted",
-    "tests/sandbox/shopify/test_shopify_walls.py::test_documents_the_tests_send_are_valid_against_the_official_schema",
+    "sandbox/tests/amazon/test_amazon_contract_vectors.py",  # parametrized from the models
+    "sandbox/tests/amazon/test_amazon_feeds.py::test_official_example_feed_is_accepted",
+    "sandbox/tests/shopify/test_shopify_walls.py::test_documents_the_tests_send_are_valid_against_the_official_schema",
     "tests/orders/test_olist_replay.py",
     "tests/sync/test_payload_mapping.py::test_sp_api_sandbox_vectors_map_onto_the_hub_order",
 ]

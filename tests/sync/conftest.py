@@ -20,21 +20,42 @@ from tests.live_server import LiveServer  # noqa: E402
 
 
 @pytest.fixture
-def serve():
-    started: list[LiveServer] = []
+def _served():
+    """Everything a test served, stopped in reverse order at its end (the hub's API before
+    the simulators it talks to)."""
+    started: list = []
+    yield started
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def serve(_served):
+    """Serve one of the hub's apps (or a test's own stand-in) on a loopback port."""
 
     def start(app) -> LiveServer:
         server = LiveServer(app).__enter__()
-        started.append(server)
+        _served.append(server)
         return server
 
-    yield start
-    for s in reversed(started):
-        s.__exit__(None, None, None)
+    return start
+
+
+@pytest.fixture
+def serve_simulator(_served):
+    """Serve a channel simulator's app the way the sandbox serves it (its public start_server)."""
+    from omnihub_sandbox.serving import SandboxServer, start_server
+
+    def start(app) -> SandboxServer:
+        server = start_server(app)
+        _served.append(server)
+        return server
+
+    return start
 
 
 def shopify_config(tmp_path: Path, **overrides):
-    from omnihub.sandbox.shopify.config import ShopifySandboxConfig
+    from omnihub_sandbox.shopify.config import ShopifySandboxConfig
 
     values = dict(state_path=tmp_path / "shopify.sqlite3", access_tokens=[SHOPIFY_TOKEN], client_secret=SHOPIFY_SECRET,
                   shop_domain=SHOPIFY_DOMAIN,
@@ -45,13 +66,13 @@ def shopify_config(tmp_path: Path, **overrides):
 
 
 @pytest.fixture
-def shopify_sandbox(tmp_path, serve):
+def shopify_sandbox(tmp_path, serve_simulator):
     """Factory: (server, app) of a Shopify sandbox with the given config overrides."""
-    from omnihub.sandbox.shopify.app import create_app
+    from omnihub_sandbox.shopify.app import create_app
 
     def start(**overrides):
         app = create_app(shopify_config(tmp_path, **overrides))
-        return serve(app), app
+        return serve_simulator(app), app
 
     return start
 
@@ -77,7 +98,7 @@ def shopify_connector():
 
 
 def amazon_config(tmp_path: Path, **overrides):
-    from omnihub.sandbox.amazon.config import AmazonSandboxConfig
+    from omnihub_sandbox.amazon.config import AmazonSandboxConfig
 
     values = dict(state_path=tmp_path / "amazon.db", catalog_size=8, initial_quantity_max=10, feed_queue_seconds=0.2,
                   feed_processing_seconds=0.3, pending_to_unshipped_seconds=0.5, tick_seconds=0.1)
@@ -92,13 +113,13 @@ def amazon_secrets(url: str, cfg) -> dict:
 
 
 @pytest.fixture
-def amazon_sandbox(tmp_path, serve):
-    from omnihub.sandbox.amazon.app import create_app
+def amazon_sandbox(tmp_path, serve_simulator):
+    from omnihub_sandbox.amazon.app import create_app
 
     def start(**overrides):
         cfg = amazon_config(tmp_path, **overrides)
         app = create_app(cfg)
-        return serve(app), app, cfg
+        return serve_simulator(app), app, cfg
 
     return start
 

@@ -23,14 +23,14 @@ CATALOG_PRODUCTS = 14  # more than one page of the delta query (10)
 
 
 @pytest.fixture
-def shop(tmp_path, serve):
+def shop(tmp_path, serve_simulator):
     """A shop whose catalog was set up an hour ago (so the import's overlap reaches none of it)."""
-    from omnihub.sandbox.shopify.app import create_app
-    from omnihub.sandbox.shopify.clock import TravelClock
+    from omnihub_sandbox.shopify.app import create_app
+    from omnihub_sandbox.shopify.clock import TravelClock
 
     clock = TravelClock()
     clock.travel(-timedelta(hours=1))
-    server = serve(create_app(shopify_config(tmp_path, catalog_products=CATALOG_PRODUCTS, catalog_stores=1,
+    server = serve_simulator(create_app(shopify_config(tmp_path, catalog_products=CATALOG_PRODUCTS, catalog_stores=1,
                                              catalog_warehouses=0), clock=clock))
     clock.travel(timedelta(0))
     server.clock = clock

@@ -1,6 +1,6 @@
 """Everything the connectors send is what the channels' own published contracts accept:
 every Shopify document (and the variables the pusher builds) validates against Shopify's
-official Admin schema (2025-09 + the 2026 changes, as tests/sandbox/shopify applies
+official Admin schema (2025-09 + the 2026 changes, as sandbox/tests/shopify applies
 them); every Amazon request body validates against the official SP-API models and the
 JSON_LISTINGS_FEED schema."""
 
@@ -19,7 +19,7 @@ from omnihub.domain.channel_sync import PushItem
 from tests.conftest import require_shared
 
 pytestmark = pytest.mark.shared
-CHANGES_2026 = Path(__file__).resolve().parents[1] / "sandbox" / "shopify" / "admin_2026_changes.graphql"
+CHANGES_2026 = Path(__file__).resolve().parents[2] / "sandbox" / "tests" / "shopify" / "admin_2026_changes.graphql"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,9 @@ def test_every_shopify_document_validates_against_the_official_schema(official_s
 def test_shopify_documents_validate_against_the_sandbox_schema_too():
     from graphql import build_schema
 
-    sdl = (Path(__file__).resolve().parents[2] / "src/omnihub/sandbox/shopify/schema.graphql").read_text()
+    from omnihub_sandbox.shopify.graphql_schema import SCHEMA_PATH
+
+    sdl = SCHEMA_PATH.read_text()
     schema = build_schema(sdl)
     for name, document in docs.ALL.items():
         assert _problems(schema, document) == [], name
@@ -94,7 +96,7 @@ def test_the_push_the_engine_sends_validates_with_its_variables(official_schema)
 
 
 def test_amazon_requests_validate_against_the_official_models():
-    from tests.sandbox.amazon.spapi_contract import body_errors, find_operation, json_schema
+    from spapi_contract import body_errors, find_operation, json_schema
 
     require_shared("contracts", "amazon")
     patch = {"productType": "PRODUCT", "patches": [quantity_patch(7)]}

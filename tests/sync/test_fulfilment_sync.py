@@ -170,7 +170,7 @@ def test_payloads_validate_against_the_official_contracts():
     assert _problems(schema, docs.FULFILLMENT_CREATE, {"fulfillment": fulfillment}) == []
     assert _problems(schema, docs.ORDER_FULFILMENT_STATE, {"id": "gid://shopify/Order/1"}) == []
 
-    from tests.sandbox.amazon.spapi_contract import body_errors
+    from spapi_contract import body_errors
 
     require_shared("contracts", "amazon")
     assert body_errors("ordersV0.json", "confirmShipment", confirmation_body(notice, "ATVPDKIKX0DER")) == []

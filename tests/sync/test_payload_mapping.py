@@ -56,7 +56,7 @@ def test_hmac_is_checked_on_the_raw_bytes():
 
 
 def test_sp_api_sandbox_vectors_map_onto_the_hub_order():
-    from tests.sandbox.amazon.spapi_contract import amazon_contracts, sandbox_vectors
+    from spapi_contract import amazon_contracts, sandbox_vectors
 
     amazon_contracts()  # a skip with the reason (CI: a failure) when the models are absent
     orders = [o for status, _, resp in sandbox_vectors("ordersV0.json", "getOrders") if status == 200

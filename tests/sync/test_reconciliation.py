@@ -208,7 +208,7 @@ def test_the_worker_reconciles_each_connected_channel_on_its_schedule(hub, shopi
 def test_amazon_listings_are_read_in_pages_as_the_official_model_documents(amazon_sandbox, amazon_connector):
     from omnihub.adapters.channels.amazon.reconciliation_reads import AmazonReader
     from tests.conftest import require_shared
-    from tests.sandbox.amazon.spapi_contract import find_operation
+    from spapi_contract import find_operation
 
     server, _, cfg = amazon_sandbox(catalog_size=45)
     connector = amazon_connector(server.url, cfg)

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from omnihub.adapters.channels.shopify.cost_bucket import CostBucket
-from omnihub.sandbox.shopify.clock import ManualClock
+from omnihub_sandbox.shopify.clock import ManualClock
 from tests.sync.conftest import shopify_config
 
 # 6 products in the shop: Shopify asks 2 + 110 x 8 points up front (under its 1000 a query) and refunds the rest.
@@ -43,11 +43,11 @@ class SleepBudget:
         time.sleep(seconds)
 
 
-def _start(serve, tmp_path, clock=None, **overrides):
-    from omnihub.sandbox.shopify.app import create_app
+def _start(serve_simulator, tmp_path, clock=None, **overrides):
+    from omnihub_sandbox.shopify.app import create_app
 
     app = create_app(shopify_config(tmp_path, catalog_products=6, **overrides), clock=clock)
-    return serve(app), app
+    return serve_simulator(app), app
 
 
 def _client(shopify_connector, url: str, sleep: SleepBudget):
@@ -56,11 +56,11 @@ def _client(shopify_connector, url: str, sleep: SleepBudget):
     return conn.client
 
 
-def test_a_bucket_larger_than_guessed_is_read_and_spent(serve, tmp_path, shopify_connector):
+def test_a_bucket_larger_than_guessed_is_read_and_spent(serve_simulator, tmp_path, shopify_connector):
     """200,000 points and a clock that never moves (no refill): 30 wide queries reserve
     26,000 points, more than the guessed bucket holds; the shop refunds what it did
     not spend, and the client believes Shopify's figure, so it never has to wait."""
-    server, app = _start(serve, tmp_path, clock=ManualClock(), bucket_size=200_000)
+    server, app = _start(serve_simulator, tmp_path, clock=ManualClock(), bucket_size=200_000)
     sleep = SleepBudget(budget_s=1.0)
     client = _client(shopify_connector, server.url, sleep)
     for _ in range(30):
@@ -77,13 +77,13 @@ def test_a_bucket_larger_than_guessed_is_read_and_spent(serve, tmp_path, shopify
 
 
 @pytest.mark.parametrize("threads", [1, 4])
-def test_a_bucket_smaller_than_guessed_paces_the_calls_and_never_strands_one(serve, tmp_path, shopify_connector,
+def test_a_bucket_smaller_than_guessed_paces_the_calls_and_never_strands_one(serve_simulator, tmp_path, shopify_connector,
                                                                               threads):
     """300 points, refilled at 1000/s: every call of 252 points needs most of the bucket.
     The first answer tells the client the size before any other call goes (so no burst
     overdraws it), and callers already waiting for the guessed bucket's room are not left
     waiting for room a 300-point bucket cannot have."""
-    server, _ = _start(serve, tmp_path, bucket_size=300)
+    server, _ = _start(serve_simulator, tmp_path, bucket_size=300)
     sleep = SleepBudget(budget_s=30.0)
     client = _client(shopify_connector, server.url, sleep)
     errors: list[BaseException] = []

@@ -119,13 +119,13 @@ def test_a_shop_busy_with_bulk_operations_is_read_page_by_page(hub, shopify_sand
 # -- open orders of the history window ---------------------------------------------------------
 
 @pytest.fixture
-def shop_with_history(tmp_path, serve):
+def shop_with_history(tmp_path, serve_simulator):
     """A shop whose orders were placed over the last months: open, closed and cancelled."""
-    from omnihub.sandbox.shopify.app import create_app
-    from omnihub.sandbox.shopify.clock import TravelClock
+    from omnihub_sandbox.shopify.app import create_app
+    from omnihub_sandbox.shopify.clock import TravelClock
 
     clock = TravelClock()
-    server = serve(create_app(shopify_config(tmp_path, initial_stock_max=40, catalog_products=3), clock=clock))
+    server = serve_simulator(create_app(shopify_config(tmp_path, initial_stock_max=40, catalog_products=3), clock=clock))
     sku = _catalog(server)["variants"][0]["sku"]
     now = datetime.now(UTC)
 

@@ -27,7 +27,6 @@ import's outbox rows are marked published (the channel already shows those figur
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -55,13 +54,6 @@ CHANNEL = "shopify"
 RSS_GOAL_MB = 1024
 P99_GOAL_MS = 100
 _CLI = "from omnihub.entrypoints.cli.main import app; app()"
-_SHOPIFY_CHILD = """
-import json, sys, uvicorn
-from omnihub.sandbox.shopify.app import create_app
-from omnihub.sandbox.shopify.config import ShopifySandboxConfig
-uvicorn.run(create_app(ShopifySandboxConfig(**json.loads(sys.argv[1]))), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
-"""
 class Progress(Protocol):
     """What a bench reports as it goes: a stage, with its count so far and total when known."""
 
@@ -85,12 +77,14 @@ def start_shop(state_path: Path, env: dict, *, skus: int, locations: int, wareho
     """A Plus-plan Shopify sandbox in a child process on a free port, seeding `skus`
     products (one variant each) at `locations` locations, `warehouses` of them warehouses;
     the process and its URL (wait for it with `_wait_healthy`)."""
+    from omnihub_sandbox.serving import child_command
+
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", _SHOPIFY_CHILD, json.dumps({
+    proc = subprocess.Popen(child_command("shopify", {
         "state_path": str(state_path), "plan": "plus", "shop_domain": domain, "access_tokens": [token],
         "client_secret": secret, "seed": seed, "catalog_products": skus, "catalog_variants_per_product": 1,
         "catalog_stores": locations - warehouses, "catalog_warehouses": warehouses, "initial_stock_max": 40,
-        "time_scale": 0.01}), str(port)], env=env)
+        "time_scale": 0.01}, port), env=env)
     return proc, f"http://127.0.0.1:{port}"
 
 

@@ -31,7 +31,7 @@ from omnihub.adapters.channels.shopify.bulk_query import BulkQuery
 from omnihub.adapters.channels.shopify.order_mapping import numeric_id
 from omnihub.adapters.db import tables as t
 from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
-from omnihub.benchmarks.sync import SECRET, TOKEN, _SHOPIFY_CHILD, _spawn
+from omnihub.benchmarks.sync import SECRET, TOKEN, _spawn
 from omnihub.domain.push_policy import PushPolicy
 from omnihub.hub import Hub
 from omnihub.services.channel_setup import import_shopify_shop
@@ -114,7 +114,7 @@ def bench_push_paths(backend: str = "sqlite", *, levels: int = 100_000, stores: 
     products = max(1, levels // (stores * variants_per_product))
     with tempfile.TemporaryDirectory(prefix="omnihub-bench-push-") as tmp, scratch_database(backend, base_url) as url:
         t_start = time.monotonic()
-        proc, shop_url = _spawn(_SHOPIFY_CHILD, {
+        proc, shop_url = _spawn("shopify", {
             "state_path": str(Path(tmp) / "shopify.sqlite3"), "plan": "plus", "access_tokens": [TOKEN],
             "client_secret": SECRET, "catalog_products": products, "catalog_variants_per_product": variants_per_product,
             "catalog_stores": stores, "catalog_warehouses": 0, "initial_stock_max": 0}, "/_sandbox/health")

@@ -17,9 +17,7 @@ the hub process.
 from __future__ import annotations
 
 import bisect
-import json
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,22 +37,6 @@ from omnihub.settings import Settings
 
 TOKEN, SECRET = "shpat_bench", "shpss_bench_secret"
 
-_SHOPIFY_CHILD = """
-import json, sys, uvicorn
-from omnihub.sandbox.shopify.app import create_app
-from omnihub.sandbox.shopify.config import ShopifySandboxConfig
-uvicorn.run(create_app(ShopifySandboxConfig(**json.loads(sys.argv[1]))), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
-"""
-_AMAZON_CHILD = """
-import json, sys, uvicorn
-from omnihub.sandbox.amazon.app import create_app
-from omnihub.sandbox.amazon.config import AmazonSandboxConfig
-uvicorn.run(create_app(AmazonSandboxConfig(**json.loads(sys.argv[1]))), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
-"""
-
-
 def _free_port() -> int:
     import socket
 
@@ -63,9 +45,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _spawn(code: str, config: dict, health: str) -> tuple[subprocess.Popen, str]:
+def _spawn(channel: str, config: dict, health: str) -> tuple[subprocess.Popen, str]:
+    """One channel's simulator (`shopify`, `amazon`) in a child process on a free port, once it answers `health`."""
+    from omnihub_sandbox.serving import child_command
+
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(config), str(port)])
+    proc = subprocess.Popen(child_command(channel, config, port))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -196,7 +181,7 @@ def _wait_idle(sync: ChannelSync, timeout: float) -> bool:
 def bench_shopify(backend: str, *, changes_per_s: float = 500, duration_s: float = 20, skus: int = 5000,
                   base_url: str | None = None, progress=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="omnihub-bench-sync-") as tmp, scratch_database(backend, base_url) as url:
-        proc, shop_url = _spawn(_SHOPIFY_CHILD, {
+        proc, shop_url = _spawn("shopify", {
             "state_path": str(Path(tmp) / "shopify.sqlite3"), "plan": "plus", "access_tokens": [TOKEN],
             "client_secret": SECRET, "catalog_products": max(1, skus // 5), "catalog_variants_per_product": 5,
             "catalog_stores": 1, "catalog_warehouses": 0, "initial_stock_max": 20}, "/_sandbox/health")
@@ -253,10 +238,10 @@ def bench_amazon(backend: str, *, changes_per_s: float = 10, duration_s: float =
                  base_url: str | None = None, progress=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="omnihub-bench-sync-") as tmp, scratch_database(backend, base_url) as url:
         cfg = {"state_path": str(Path(tmp) / "amazon.db"), "catalog_size": 0, "rate_multiplier": 1.0}
-        proc, amz_url = _spawn(_AMAZON_CHILD, cfg, "/_sandbox/clock")
+        proc, amz_url = _spawn("amazon", cfg, "/_sandbox/clock")
         hub = Hub.open(Settings(database_url=url))
         try:
-            from omnihub.sandbox.amazon.config import AmazonSandboxConfig  # only for its default credentials
+            from omnihub_sandbox.amazon.config import AmazonSandboxConfig  # only for its default credentials
 
             defaults = AmazonSandboxConfig(state_path=Path(tmp) / "unused.db")
             conn = build_amazon("amazon_seller", {

@@ -221,11 +221,11 @@ class _DemoWorld:
         from omnihub.entrypoints.api.app import create_app
         from omnihub.entrypoints.worker import Schedules, Worker
         from omnihub.hub import Hub
-        from omnihub.sandbox.amazon.app import create_app as create_amazon
-        from omnihub.sandbox.amazon.config import AmazonSandboxConfig
-        from omnihub.sandbox.cli import _ServerThread
-        from omnihub.sandbox.shopify.app import create_app as create_shopify
-        from omnihub.sandbox.shopify.config import ShopifySandboxConfig
+        from omnihub_sandbox.amazon.app import create_app as create_amazon
+        from omnihub_sandbox.amazon.config import AmazonSandboxConfig
+        from omnihub_sandbox.serving import start_server
+        from omnihub_sandbox.shopify.app import create_app as create_shopify
+        from omnihub_sandbox.shopify.config import ShopifySandboxConfig
 
         self._hub = Hub.open(self.settings, relay=False)
         # The sandboxes' catalogs are seeded at their first start only; later starts carry on.
@@ -237,8 +237,7 @@ class _DemoWorld:
         for app, port in ((create_shopify(self.shop_cfg), self.ports["shopify"]),
                           (create_amazon(self.amazon_cfg), self.ports["amazon"]),
                           (create_app(self.settings, hub=self.hub), self.ports["api"])):
-            self.servers.append(_ServerThread(app, self.host, port))
-            self.servers[-1].start()
+            self.servers.append(start_server(app, self.host, port))  # the hub's API served the same way
         # What an operator types once (`omnihub channels connect-*`), again at each start:
         # the sandboxes may listen on other ports than last time.
         self.hub.vault.put("shopify", {"shop_url": self.shop, "access_token": self.shop_cfg.access_tokens[0],
@@ -370,7 +369,7 @@ class _DemoWorld:
             return conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one()
 
     def alive(self) -> bool:
-        return all(s.thread.is_alive() for s in self.servers)
+        return all(s.alive() for s in self.servers)
 
     def wait_synced(self, timeout: float, stop: threading.Event) -> bool:
         """Until every channel shows the hub's figures (nothing left to push), bounded."""
@@ -396,7 +395,7 @@ class _Shoppers:
 
     def __init__(self, world: _DemoWorld, *, orders_per_s: float, duration: float, pos_share: float,
                  amazon_share: float, seed: int) -> None:
-        from omnihub.sandbox.cli import TrafficRun
+        from omnihub_sandbox.cli import TrafficRun
 
         self.run = TrafficRun()
         self.done = 0.0
@@ -408,7 +407,7 @@ class _Shoppers:
         self.thread = threading.Thread(target=self._main, name="demo-shoppers", daemon=True)
 
     def _main(self) -> None:
-        from omnihub.sandbox.cli import drive_traffic
+        from omnihub_sandbox.cli import drive_traffic
 
         async def go() -> None:
             self._task = asyncio.current_task()
@@ -474,7 +473,7 @@ def _run(world: _DemoWorld, stop: threading.Event, *, run_for: float, traffic: f
             shoppers.thread.join(timeout=60)  # their last orders are in flight
         if shoppers.error:
             console.print(f"[yellow]the shoppers stopped: {shoppers.error}[/]")
-        from omnihub.sandbox.cli import print_traffic_summary
+        from omnihub_sandbox.cli import print_traffic_summary
 
         print_traffic_summary(shoppers.run)
     return shoppers

@@ -42,6 +42,7 @@ def one_line(exc: BaseException) -> str | None:
     from omnihub.domain.ledger import LedgerError
     from omnihub.domain.order_states import IllegalTransition
     from omnihub.domain.routing_rules import RuleValidationError
+    from omnihub.entrypoints.cli.sandbox_alias import INSTALL_HINT, is_missing_sandbox
     from omnihub.entrypoints.cli.which_hub import HubUnreachable, NoHubHere
     from omnihub.entrypoints.csv_text import CsvEncodingError
     from omnihub.services.order_history import HistoryWindowError
@@ -50,6 +51,8 @@ def one_line(exc: BaseException) -> str | None:
     if isinstance(exc, (CliError, NoHubHere, HubUnreachable, CsvEncodingError, RunInProgress, HistoryWindowError,
                         IllegalTransition, RuleValidationError)):
         return str(exc)
+    if is_missing_sandbox(exc):  # `omnihub demo`, a bench that needs a simulator
+        return INSTALL_HINT
     if isinstance(exc, LedgerError):  # unknown SKU/location/channel/order, validation, conflicts
         return str(exc)
     if isinstance(exc, UnknownChannel):

@@ -376,8 +376,9 @@ def bench_reconcile_cmd(
     _write_json(json_file, result)
 
 
-from omnihub.sandbox.cli import sandbox_app  # noqa: E402 - registered after the commands above
-app.add_typer(sandbox_app, name="sandbox")
+from omnihub.entrypoints.cli.sandbox_alias import register as register_sandbox_alias  # noqa: E402
+
+register_sandbox_alias(app)  # after the commands above, as before
 from omnihub.entrypoints.cli.sync_commands import register as register_sync_commands  # noqa: E402
 register_sync_commands(app, bench_app)
 from omnihub.entrypoints.cli.reconcile_commands import register as register_reconcile  # noqa: E402

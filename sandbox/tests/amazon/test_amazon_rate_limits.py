@@ -1,0 +1,129 @@
+"""Usage plans: bursts, sustained rates on a simulated clock, and the system clock's refill
+bounded by timestamps around the requests."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller, TestClient, create_app
+from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.amazon.rate_limits import USAGE_PLANS
+from spapi_contract import find_operation
+
+QUOTA = {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
+MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderItems": "ordersV0.json",
+          "confirmShipment": "ordersV0.json", "getListingsItem": "listingsItems_2021-08-01.json",
+          "patchListingsItem": "listingsItems_2021-08-01.json", "searchListingsItems": "listingsItems_2021-08-01.json",
+          "createFeedDocument": "feeds_2021-06-30.json",
+          "createFeed": "feeds_2021-06-30.json", "getFeed": "feeds_2021-06-30.json", "getFeedDocument": "feeds_2021-06-30.json"}
+
+
+@pytest.mark.parametrize("operation_id", sorted(USAGE_PLANS))
+def test_usage_plans_are_the_published_ones(operation_id: str) -> None:
+    _, _, op = find_operation(MODELS[operation_id], operation_id)
+    rate, burst = re.search(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|", op["description"]).groups()
+    assert (USAGE_PLANS[operation_id].rate, USAGE_PLANS[operation_id].burst) == (float(rate), int(burst))
+
+
+def _call_for(seller: Seller, operation_id: str, clock):
+    """A cheap valid-or-400 request for each operation (400s still spend a token)."""
+    calls = {
+        "getOrders": ("GET", "/orders/v0/orders", {"params": {"MarketplaceIds": MARKETPLACE, "CreatedAfter": iso(clock() - 3600)}}),
+        "getOrder": ("GET", "/orders/v0/orders/111-0000000-0000000", {}),
+        "getOrderItems": ("GET", "/orders/v0/orders/111-0000000-0000000/orderItems", {}),
+        "confirmShipment": ("POST", "/orders/v0/orders/111-0000000-0000000/shipmentConfirmation", {"json": {}}),
+        "getListingsItem": ("GET", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}}),
+        "patchListingsItem": ("PATCH", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}, "json": {}}),
+        "searchListingsItems": ("GET", f"/listings/2021-08-01/items/{SELLER}", {"params": {"marketplaceIds": MARKETPLACE}}),
+        "createFeedDocument": ("POST", "/feeds/2021-06-30/documents", {"json": {}}),
+        "createFeed": ("POST", "/feeds/2021-06-30/feeds", {"json": {}}),
+        "getFeed": ("GET", "/feeds/2021-06-30/feeds/1", {}),
+        "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/x", {}),
+    }
+    method, url, kw = calls[operation_id]
+    return lambda: seller.call(method, url, **kw)
+
+
+def test_a_burst_beyond_the_bucket_is_429_quota_exceeded(seller: Seller, clock) -> None:
+    call = _call_for(seller, "patchListingsItem", clock)
+    statuses = [call().status_code for _ in range(5)]
+    assert 429 not in statuses
+    throttled = call()
+    assert throttled.status_code == 429 and throttled.json() == {"errors": [QUOTA]}
+    assert throttled.headers["x-amzn-RateLimit-Limit"] == "5.0" and throttled.headers["x-amzn-RequestId"]
+    clock.advance(0.2)  # one token back at 5/s
+    assert call().status_code != 429
+    assert call().status_code == 429
+
+
+@pytest.mark.parametrize("operation_id", sorted(USAGE_PLANS))
+def test_sustained_rate_matches_the_plan_within_5_percent(seller: Seller, clock, operation_id: str) -> None:
+    plan = USAGE_PLANS[operation_id]
+    call = _call_for(seller, operation_id, clock)
+    seller.login()
+    burst = 0
+    while call().status_code != 429:
+        burst += 1
+    assert burst == plan.burst
+    # 30 simulated seconds for the fast plans; for the slow ones, the time 30 requests take.
+    window = max(30.0, 30 / plan.rate)
+    steps = 240  # finer than the plan's refill: at most one token per step for 5/s plans
+    allowed = 0
+    for _ in range(steps):
+        clock.advance(window / steps)
+        answer = call()
+        if answer.status_code == 403:  # the access token outlived its hour on slow plans
+            seller.login()
+            answer = call()
+        allowed += answer.status_code != 429
+    measured = allowed / window
+    assert abs(measured - plan.rate) <= 0.05 * plan.rate, (operation_id, measured, plan.rate)
+
+
+def test_rate_limit_header_on_every_answer(seller: Seller, clock) -> None:
+    answer = _call_for(seller, "getOrders", clock)()
+    assert answer.status_code == 200 and answer.headers["x-amzn-RateLimit-Limit"] == "0.0167"
+    assert _call_for(seller, "getFeed", clock)().headers["x-amzn-RateLimit-Limit"] == "2.0"
+
+
+def test_buckets_are_per_operation(seller: Seller, clock) -> None:
+    for _ in range(5):
+        _call_for(seller, "patchListingsItem", clock)()
+    assert _call_for(seller, "patchListingsItem", clock)().status_code == 429
+    assert _call_for(seller, "getListingsItem", clock)().status_code == 404
+
+
+def test_the_system_clock_refills_the_bucket_at_the_plans_rate(make_config) -> None:
+    """With the system clock: patchListingsItem (5/s, burst 5), drained, rested, drained again.
+
+    The sandbox reads its clock while answering, so the time it saw between the two 429s
+    lies between the gap from the first 429's answer to the next request and the span from
+    the first 429's request to the last 429's answer. A token bucket that was empty at
+    both 429s let through its refill over that time, give or take one token. Bounds taken
+    that way hold on a loaded machine as on an idle one.
+    """
+    config = make_config(clock=time.time)
+    seller = Seller(TestClient(create_app(config), base_url="http://sandbox.test"), config)
+    seller.login()
+    url = f"/listings/2021-08-01/items/{SELLER}/X"
+
+    def patch() -> bool:
+        return seller.call("PATCH", url, params={"marketplaceIds": MARKETPLACE}, json={}).status_code != 429
+
+    while True:  # drain
+        sent_empty = time.monotonic()
+        if not patch():
+            answered_empty = time.monotonic()
+            break
+    time.sleep(0.6)
+    resumed = time.monotonic()
+    allowed = 0
+    while patch():
+        allowed += 1
+    last_answer = time.monotonic()
+    most = min(5 * (last_answer - sent_empty), 5 + 5 * (last_answer - resumed))
+    least = min(5 * (resumed - answered_empty), 4)
+    assert least - 1 < allowed < most + 1, (allowed, least, most)
