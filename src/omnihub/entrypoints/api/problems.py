@@ -167,6 +167,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         found = exc.errors()
+        refused = next((e["ctx"]["error"] for e in found if isinstance((e.get("ctx") or {}).get("error"), LedgerError)),
+                       None)
+        if refused is not None:  # a body the domain itself refused while it was read (schemas_routing_rules.py)
+            return ledger_problem(refused, request)
         broken = next((e for e in found if e.get("type") == "json_invalid"), None)
         if broken is not None:
             return _malformed_json(request, exc, broken)
