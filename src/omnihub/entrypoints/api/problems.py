@@ -107,41 +107,6 @@ def _malformed_json(request: Request, exc: RequestValidationError, error: dict) 
                    instance=request.url.path, code="malformed_json", line=line, column=column, offset=offset)
 
 
-#: The body of every error (RFC 9457), as the OpenAPI document states it.
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "title": "Problem",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "code": {"type": "string"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-    },
-    "additionalProperties": True,
-}
-_ERRORS = {
-    400: "malformed request (a body that is not JSON, a Host this hub does not answer to)",
-    401: "not authenticated: no bearer token or session, or one that is unknown, revoked or expired "
-         "(WWW-Authenticate: Bearer); a webhook whose signature does not match",
-    403: "refused: the principal's role, locations or scopes do not allow this here; a write a browser sends "
-         "from another site",
-    404: "no such resource",
-    405: "method not allowed on this path",
-    409: "conflict with the resource's state (a version moved on, an idempotency key reused, an illegal transition)",
-    413: "request body over the size limit",
-    415: "body not of the media type the route takes",
-    422: "invalid request: against the schema, or naming what the hub does not know (an unknown SKU), or refused by the ledger",
-}
-#: Documented on every route (FastAPI(responses=...)): the errors any route may answer.
-ERROR_RESPONSES: dict = {status: {"description": text, "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
-                         for status, text in _ERRORS.items()}
-
-
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app takes at this request's path (405's Allow)."""
     methods: set[str] = set()
