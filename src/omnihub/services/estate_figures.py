@@ -44,7 +44,7 @@ def backlog(engine: Engine) -> dict[str, int]:
     be routed, orders it refused (parked), deliveries it could not process."""
     ib, q = t.channel_inbox, t.brokering_queue
     with engine.connect() as conn:
-        inbox = dict(conn.execute(sa.select(ib.c.state, sa.func.count()).where(ib.c.topic != TOPIC)
+        inbox: dict[str, int] = dict(conn.execute(sa.select(ib.c.state, sa.func.count()).where(ib.c.topic != TOPIC)
                                   .group_by(ib.c.state)).tuples().all())
         parked = conn.execute(sa.select(sa.func.count()).select_from(ib).where(ib.c.topic == TOPIC,
                                                                                  ib.c.state == PARKED)).scalar()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi.encoders import jsonable_encoder
@@ -26,9 +26,11 @@ def _as_text(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-#: A date-time as the hub writes it: ISO 8601 text (with its offset when the database
-#: keeps one; SQLite's are UTC without it).
-Instant = Annotated[str, BeforeValidator(_as_text), WithJsonSchema({"type": "string", "format": "date-time"})]
+#: A date-time as the hub writes it: ISO 8601 text, with its offset where the database
+#: keeps one (SQLite's are UTC written without it, so not RFC 3339's `date-time`).
+Instant = Annotated[str, BeforeValidator(_as_text), WithJsonSchema({
+    "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$",
+    "description": "ISO 8601 date-time; UTC where it has no offset"})]
 #: A number the hub may hold as an integer or a float (kept as it was sent).
 Number = int | float
 
@@ -98,17 +100,14 @@ def problems(*statuses: int, why: dict[int, str] | None = None) -> dict[int | st
 #: what every route behind a principal may answer besides its own errors
 SIGNED = (401, 403)
 #: and one that also reads a body
-SIGNED_BODY = (401, 403, 413, 415, 422)
+SIGNED_BODY = (400, 401, 403, 413, 415, 422)
 
 _COLUMN_TYPES: list[tuple[type, Any]] = [
     (sa.Boolean, bool), (sa.Integer, int), (sa.Float, float), (sa.DateTime, Instant), (sa.String, str), (sa.JSON, Any),
 ]
 
-M = TypeVar("M", bound=BaseModel)
-
-
 def row_answer(name: str, table: sa.Table, *, columns: Iterable[str] | None = None, drop: Iterable[str] = (),
-               base: type[M] = Answer, doc: str = "", **fields: Any) -> type[M]:
+               base: type[Answer] = Answer, doc: str = "", **fields: Any) -> type[Answer]:
     """A model of a stored row as a route answers it (`dict(row)`): one member per column,
     typed from the column, None where the column allows it; `fields` replace or add."""
     wanted = list(columns) if columns is not None else [c.name for c in table.columns]
@@ -117,5 +116,5 @@ def row_answer(name: str, table: sa.Table, *, columns: Iterable[str] | None = No
         kind = next((k for sql, k in _COLUMN_TYPES if isinstance(column.type, sql)), Any)
         spec[column.name] = (kind | None if column.nullable and kind is not Any else kind, ...)
     spec.update(fields)
-    return create_model(name, __base__=base, __doc__=doc or f"A row of {table.name}.", **spec)  # type: ignore[call-overload, no-any-return]
+    return create_model(name, __base__=base, __doc__=doc or f"A row of {table.name}.", **spec)
 

@@ -3,6 +3,8 @@ allocation, stock policies (services/catalog.py's rows)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from omnihub.adapters.db import tables as t
@@ -74,4 +76,7 @@ class PolicySet(Answer):
     safety_stock: int | None
     threshold: int | None
 
-PolicyOut = row_answer("PolicyOut", t.stock_policies, doc="A stock policy: safety stock and threshold for a scope.")
+if TYPE_CHECKING:  # mypy sees the base; the model is made from the table
+    PolicyOut = Answer
+else:
+    PolicyOut = row_answer("PolicyOut", t.stock_policies, doc="A stock policy: safety stock and threshold for a scope.")

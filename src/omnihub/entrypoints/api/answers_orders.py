@@ -7,19 +7,24 @@ so the document's buyer members take either the value or that text."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from omnihub.adapters.db import tables as t
 from omnihub.entrypoints.api.answers import Answer, Instant, Number, OpenAnswer, row_answer
 
-AssignmentOut = row_answer("AssignmentOut", t.order_assignments, doc="Units of one line at one location.")
-QueuedOut = row_answer("QueuedOut", t.brokering_queue, doc="The order's place in the brokering queue.")
-RoutingDecisionOut = row_answer(
-    "RoutingDecisionOut", t.routing_decisions, doc="One routing decision with its explanation.",
-    explanation=(dict[str, Any], Field(description="the rules tried, the locations ranked and rejected, and why "
-                                                   "(domain/routing.py expand_record)")))
+if TYPE_CHECKING:  # mypy sees the base; the model is made from the table
+    AssignmentOut = Answer
+    QueuedOut = Answer
+    RoutingDecisionOut = Answer
+else:
+    AssignmentOut = row_answer("AssignmentOut", t.order_assignments, doc="Units of one line at one location.")
+    QueuedOut = row_answer("QueuedOut", t.brokering_queue, doc="The order's place in the brokering queue.")
+    RoutingDecisionOut = row_answer(
+        "RoutingDecisionOut", t.routing_decisions, doc="One routing decision with its explanation.",
+        explanation=(dict[str, Any], Field(description="the rules tried, the locations ranked and rejected, and why "
+                                                       "(domain/routing.py expand_record)")))
 
 
 class OrderDocument(OpenAnswer):
@@ -47,9 +52,9 @@ class OrderOut(Answer):
     placed_at: Instant
     updated_at: Instant
     document: OrderDocument
-    assignments: list[AssignmentOut]  # type: ignore[valid-type]
-    routing: list[RoutingDecisionOut]  # type: ignore[valid-type]
-    brokering_queue: QueuedOut | None  # type: ignore[valid-type]
+    assignments: list[AssignmentOut]
+    routing: list[RoutingDecisionOut]
+    brokering_queue: QueuedOut | None
     personal_data: str | None = Field(None, description="`masked` when the buyer is withheld from this reader")
 
 
@@ -60,16 +65,38 @@ class PlannedAssignment(Answer):
     quantity: int
 
 
-class OrderOutcome(Answer):
+class _Outcome(Answer):
     """What the pipeline or an order action did (services/order_pipeline.py OrderResult)."""
 
     order_id: int
     verdict: str
     state: str
     outcome: str | None
-    assignments: list[PlannedAssignment]
     holds: list[str]
     alternatives: list[dict[str, Any]]
+
+
+class OrderOutcome(_Outcome):
+    assignments: list[PlannedAssignment] = Field(description="what routing placed where (empty: nothing routed)")
+
+
+class ParcelLeft(Answer):
+    location: str
+    units: int
+    shipment_id: str
+
+
+class OrderShipped(_Outcome):
+    assignments: list[ParcelLeft] = Field(description="the parcel that left")
+
+
+class ParcelDelivered(Answer):
+    shipment_id: str | None = Field(description="None: every parcel on its way")
+    units: int
+
+
+class OrderDelivered(_Outcome):
+    assignments: list[ParcelDelivered]
 
 
 class OrderTakenIn(OrderOutcome):

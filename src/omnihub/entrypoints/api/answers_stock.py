@@ -3,13 +3,19 @@ its explanation, the ledger, oversells, an ERP snapshot's report."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from omnihub.adapters.db import tables as t
 from omnihub.entrypoints.api.answers import Answer, row_answer
 
-MovementOut = row_answer("MovementOut", t.movements, doc="One ledger entry as stored.")
-OversellOut = row_answer("OversellOut", t.oversell_incidents, doc="Units sold that were not there.")
+if TYPE_CHECKING:  # mypy sees the base; the model is made from the table
+    MovementOut = Answer
+    OversellOut = Answer
+else:
+    MovementOut = row_answer("MovementOut", t.movements, doc="One ledger entry as stored.")
+    OversellOut = row_answer("OversellOut", t.oversell_incidents, doc="Units sold that were not there.")
 
 
 class PositionOut(Answer):
@@ -25,7 +31,7 @@ class PositionOut(Answer):
 class StockWritten(Answer):
     """What one stock write recorded, and the positions it left (by `SKU@location`)."""
 
-    movements: list[MovementOut]  # type: ignore[valid-type]
+    movements: list[MovementOut]
     positions: dict[str, PositionOut] = Field(description="`SKU@location` → the position after the write")
     oversold: int
 
@@ -83,7 +89,7 @@ class ChannelQuantityOut(Answer):
 
 class LedgerPage(Answer):
     sku: str
-    items: list[MovementOut]  # type: ignore[valid-type]
+    items: list[MovementOut]
     next_after_id: int | None
 
 

@@ -21,6 +21,7 @@ Where an error points is counted one way everywhere in the API:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,7 +55,7 @@ def text_position(text: str, offset: int) -> tuple[int, int]:
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors: list[dict] | None = None,
-            instance: str | None = None, headers: dict | None = None, **extra) -> JSONResponse:
+            instance: str | None = None, headers: dict | None = None, **extra: Any) -> JSONResponse:
     body = {"type": type_, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -76,7 +77,7 @@ def status_for(exc: LedgerError) -> int:
 
 def ledger_problem(exc: LedgerError, request: Request | None = None) -> JSONResponse:
     status = status_for(exc)
-    extra = {}
+    extra: dict[str, Any] = {}
     if isinstance(exc, InsufficientStock):
         extra = {"state": exc.state.value, "wanted": exc.wanted, "available": exc.have}
     if isinstance(exc, VersionConflict):

@@ -19,7 +19,9 @@ from omnihub.entrypoints.api.access import CurrentPrincipal, sees_personal_data
 from omnihub.entrypoints.api.answers import SIGNED, SIGNED_BODY, problems
 from omnihub.entrypoints.api.answers_orders import (
     OrderOut,
+    OrderDelivered,
     OrderOutcome,
+    OrderShipped,
     OrderPage,
     OrderTakenIn,
     QueueRetried,
@@ -51,9 +53,9 @@ from omnihub.entrypoints.api.schemas import (
     Longitude,
     Sku,
     Strict,
-    Text,
+    text,
     Timestamp,
-    Whole,
+    whole,
 )
 from omnihub.hub import Hub
 from omnihub.services import order_queries
@@ -64,34 +66,34 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 class LineIn(Strict):
-    line_id: Text(LINE_ID_LENGTH, 1) | None = None
+    line_id: Annotated[str, text(LINE_ID_LENGTH, 1)] | None = None
     sku: Sku
-    quantity: Whole(1, MAX_LINE_QUANTITY)
-    unit_price_minor: Whole(0, MAX_PRICE_MINOR) = 0
-    tax_minor: Whole(0, MAX_PRICE_MINOR) = 0
-    discount_minor: Whole(0, MAX_PRICE_MINOR) = 0
+    quantity: Annotated[int, whole(1, MAX_LINE_QUANTITY)]
+    unit_price_minor: Annotated[int, whole(0, MAX_PRICE_MINOR)] = 0
+    tax_minor: Annotated[int, whole(0, MAX_PRICE_MINOR)] = 0
+    discount_minor: Annotated[int, whole(0, MAX_PRICE_MINOR)] = 0
 
 
 class AddressIn(Strict):
-    line1: Text() = ""
-    line2: Text() = ""
-    city: Text() = ""
-    region: Text() = ""
-    postal_code: Text(CODE_LENGTH) = ""
+    line1: Annotated[str, text()] = ""
+    line2: Annotated[str, text()] = ""
+    city: Annotated[str, text()] = ""
+    region: Annotated[str, text()] = ""
+    postal_code: Annotated[str, text(CODE_LENGTH)] = ""
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
     lat: Latitude | None = None
     lng: Longitude | None = None
 
 
 class CustomerIn(Strict):
-    channel_customer_id: Text(REFERENCE_LENGTH) | None = None
-    email: Text(320) | None = None
-    phone: Text(40) | None = None
+    channel_customer_id: Annotated[str, text(REFERENCE_LENGTH)] | None = None
+    email: Annotated[str, text(320)] | None = None
+    phone: Annotated[str, text(40)] | None = None
 
 
 class OrderIn(Strict):
     channel: Code = "manual"
-    external_id: Text(REFERENCE_LENGTH, 1) | None = None
+    external_id: Annotated[str, text(REFERENCE_LENGTH, 1)] | None = None
     channel_updated_at: Timestamp | None = None
     placed_at: Timestamp | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
@@ -102,8 +104,8 @@ class OrderIn(Strict):
     delivery_method: DeliveryMethod = DeliveryMethod.STANDARD
     pickup_location: Code | None = None
     origin_location: Code | None = None
-    tags: Annotated[list[Text(LINE_ID_LENGTH)], Field(max_length=100)] = []
-    notes: Text(NOTE_LENGTH) = ""
+    tags: Annotated[list[Annotated[str, text(LINE_ID_LENGTH)]], Field(max_length=100)] = []
+    notes: Annotated[str, text(NOTE_LENGTH)] = ""
     channel_risk: RiskLevel | None = None
 
 
@@ -169,9 +171,11 @@ def create_order(body: OrderIn, hub: HubDep, principal: CurrentPrincipal) -> dic
 def _body_field(field: str | None, order: Order) -> str | None:
     """The pipeline names an order line by its `line_id` (`lines.<line_id>.sku`); the
     client sent a list, so the API points at the item: `lines[0].sku` (problems.py)."""
+    if field is None:
+        return None
     for i, line in enumerate(order.lines):
         prefix = f"lines.{line.line_id}"
-        if field == prefix or (field or "").startswith(prefix + "."):
+        if field == prefix or field.startswith(prefix + "."):
             return f"lines[{i}]{field[len(prefix):]}"
     return field
 
@@ -215,8 +219,8 @@ def list_orders(
 
 
 class CancelIn(Strict):
-    lines: Annotated[dict[Text(LINE_ID_LENGTH), Whole(1, MAX_LINE_QUANTITY)], Field(max_length=MAX_ORDER_LINES)] | None = None
-    reason: Text() = "cancelled"
+    lines: Annotated[dict[Annotated[str, text(LINE_ID_LENGTH)], Annotated[int, whole(1, MAX_LINE_QUANTITY)]], Field(max_length=MAX_ORDER_LINES)] | None = None
+    reason: Annotated[str, text()] = "cancelled"
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOutcome, responses=problems(*SIGNED_BODY, 404, 409))
@@ -226,7 +230,7 @@ def cancel(order_id: IdPath, body: CancelIn, hub: HubDep, principal: CurrentPrin
 
 
 class HoldIn(Strict):
-    reason: Text(500, 1)
+    reason: Annotated[str, text(500, 1)]
 
 
 @router.post("/orders/{order_id}/hold", response_model=OrderOutcome, responses=problems(*SIGNED_BODY, 404, 409))
@@ -241,11 +245,11 @@ def release(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
 
 class ShipmentIn(Strict):
     location: Code
-    carrier: Text(LINE_ID_LENGTH) | None = None
-    tracking_number: Text(REFERENCE_LENGTH) | None = None
+    carrier: Annotated[str, text(LINE_ID_LENGTH)] | None = None
+    tracking_number: Annotated[str, text(REFERENCE_LENGTH)] | None = None
 
 
-@router.post("/orders/{order_id}/shipments", status_code=201, response_model=OrderOutcome,
+@router.post("/orders/{order_id}/shipments", status_code=201, response_model=OrderShipped,
              responses=problems(*SIGNED_BODY, 404, 409))
 def ship(order_id: IdPath, body: ShipmentIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.ship(order_id, body.location, carrier=body.carrier, tracking=body.tracking_number,
@@ -258,10 +262,10 @@ def pickup(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
 
 
 class DeliveryIn(Strict):
-    shipment_id: Text(REFERENCE_LENGTH) | None = None  # omit: every parcel on its way
+    shipment_id: Annotated[str, text(REFERENCE_LENGTH)] | None = None  # omit: every parcel on its way
 
 
-@router.post("/orders/{order_id}/deliveries", response_model=OrderOutcome, responses=problems(*SIGNED_BODY, 404, 409))
+@router.post("/orders/{order_id}/deliveries", response_model=OrderDelivered, responses=problems(*SIGNED_BODY, 404, 409))
 def deliver(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal,
             body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
     """The carrier confirmed delivery (of one parcel, or of all that left)."""
@@ -269,7 +273,7 @@ def deliver(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal,
 
 
 class RejectIn(Strict):
-    reason: Text() = "store could not fulfil"
+    reason: Annotated[str, text()] = "store could not fulfil"
 
 
 @router.post("/orders/{order_id}/assignments/{location}/reject", response_model=OrderOutcome,
@@ -281,7 +285,7 @@ def reject(order_id: IdPath, location: CodePath, hub: HubDep, principal: Current
 
 class ReturnIn(Strict):
     location: Code
-    lines: Annotated[dict[Text(LINE_ID_LENGTH), Whole(1, MAX_LINE_QUANTITY)], Field(max_length=MAX_ORDER_LINES)]
+    lines: Annotated[dict[Annotated[str, text(LINE_ID_LENGTH)], Annotated[int, whole(1, MAX_LINE_QUANTITY)]], Field(max_length=MAX_ORDER_LINES)]
     to_state: Literal["on_hand", "damaged", "quality_control"] = "on_hand"
 
 

@@ -10,7 +10,7 @@ with Retry-After (services/login_throttle.py) before any password is checked.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -100,9 +100,9 @@ def _throttled(request: Request, exc: LoginThrottled):
                    headers={"Retry-After": str(exc.retry_after_s)}, retry_after=exc.retry_after_s)
 
 
-_THROTTLED = {429: {**problems(429)[429], "headers": {"Retry-After": {"schema": {"type": "integer"},
+_THROTTLED: dict[int | str, dict[str, Any]] = {429: {**problems(429)[429], "headers": {"Retry-After": {"schema": {"type": "integer"},
                                                                  "description": "seconds"}}}}
-_SIGN_IN_RESPONSES = {200: {"description": "signed in: the session cookie is set", "model": SessionOut},
+_SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"description": "signed in: the session cookie is set", "model": SessionOut},
                       **problems(400, 401, 413, 415, 422), **_THROTTLED}
 
 

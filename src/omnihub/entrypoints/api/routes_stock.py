@@ -165,7 +165,7 @@ def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Respon
     return _answer(r, response)
 
 
-@router.get("/positions/{sku}", response_model=PositionsOut, responses=problems(*SIGNED, 422))
+@router.get("/positions/{sku}", response_model=PositionsOut, responses=problems(*SIGNED, 404, 422))
 def positions(sku: SkuPath, hub: HubDep) -> dict:
     return {"sku": sku, "locations": {loc: p.as_dict() for loc, p in hub.queries.positions(sku).items()}}
 
