@@ -1,4 +1,4 @@
-"""The HTTP API: FastAPI under /api/v1, OpenAPI at /api/v1/openapi.json."""
+"""The HTTP API: FastAPI under /api/v1, OpenAPI at /api/v1/openapi.json, its pages at /api/v1/docs and /redoc (api_docs.py)."""
 
 from __future__ import annotations
 
