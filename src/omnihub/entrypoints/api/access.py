@@ -21,15 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from omnihub.adapters.db import tables as t
 from omnihub.domain.access import LOCATION_SCOPED, Permission, Principal
 from omnihub.entrypoints.api.access_policy import Rule
 from omnihub.entrypoints.api.problems import problem
+from omnihub.services import order_queries
 
 SESSION_COOKIE = "omnihub_session"
 BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
@@ -126,9 +125,7 @@ def order_locations(request: Request, order_id: object) -> list[str]:
         return []
     if not 0 < oid < 2**63:
         return []
-    a = t.order_assignments
-    with request.app.state.hub.read_engine.connect() as conn:
-        return list(conn.execute(sa.select(a.c.location).where(a.c.order_id == oid).distinct()).scalars())
+    return order_queries.order_locations(request.app.state.hub.read_engine, oid)
 
 
 def refused(principal: Principal, permission: Permission, location: str | None) -> AccessDenied:

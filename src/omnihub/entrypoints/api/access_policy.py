@@ -13,7 +13,10 @@ locations (it narrows the list itself).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
 
 from omnihub.domain.access import Permission as P
 
@@ -129,18 +132,18 @@ POLICY: dict[str, Rule] = {
 }
 
 
-def effective_routes(routes) -> list[tuple[str, str, object]]:
+def effective_routes(routes: Sequence[BaseRoute]) -> list[tuple[str, str, object]]:
     """(method, full path, endpoint) of every route, those of included routers too
     (FastAPI keeps an included router as one entry whose routes carry its prefix)."""
     try:
         from fastapi.routing import _iter_routes_with_context
     except ImportError:  # a FastAPI that flattens included routers itself
-        pairs = [(r, None) for r in routes]
+        pairs: list[tuple[BaseRoute, object]] = [(r, None) for r in routes]
     else:
         pairs = list(_iter_routes_with_context(routes))
-    out = []
+    out: list[tuple[str, str, object]] = []
     for route, ctx in pairs:
-        path = getattr(ctx, "path_format", None) or getattr(route, "path", "")
+        path = str(getattr(ctx, "path_format", None) or getattr(route, "path", ""))
         for method in sorted(getattr(route, "methods", None) or ()):
             out.append((method, path, getattr(route, "endpoint", None)))
     return out

@@ -1,4 +1,4 @@
-"""The HTTP API: FastAPI under /api/v1, OpenAPI at /api/v1/openapi.json."""
+"""The HTTP API: FastAPI under /api/v1, OpenAPI at /api/v1/openapi.json, its pages at /api/v1/docs and /redoc (api_docs.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.entrypoints.api import access, metrics, routes_access, routes_reconciliation, routes_sync, routes_webhooks
 from omnihub.entrypoints.api import routes_audit, routes_session
+from omnihub.entrypoints.api.api_docs import documented_app
 from omnihub.entrypoints.api.audit_hook import AuditUnsafeRequests
 from omnihub.entrypoints.api.csrf import SessionCsrf
 from omnihub.entrypoints.api.access_policy import rules_by_endpoint, undecided_routes
@@ -82,14 +83,11 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
             app.state.hub.close()
             app.state.hub = None
 
-    app = FastAPI(
+    app = documented_app(
         title="omnihub",
         version="0.1.0",
         description="Omnichannel order and inventory hub: one ledger of stock, ATP for every channel.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
         lifespan=lifespan,
-        responses=problems.ERROR_RESPONSES,
     )
     app.state.hub = hub
     problems.install(app)

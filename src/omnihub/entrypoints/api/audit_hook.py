@@ -39,7 +39,7 @@ def action_of(scope) -> str:
     route = scope.get("route")
     endpoint = getattr(route, "endpoint", None) or scope.get("endpoint")
     module = (getattr(endpoint, "__module__", "") or "").rsplit(".", 1)[-1].removeprefix("routes_")
-    name = getattr(route, "name", None) or getattr(endpoint, "__name__", "request")
+    name = str(getattr(route, "name", None) or getattr(endpoint, "__name__", "request"))
     return f"{module}.{name}" if module else name
 
 

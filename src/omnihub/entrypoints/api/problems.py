@@ -21,6 +21,7 @@ Where an error points is counted one way everywhere in the API:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,7 +55,7 @@ def text_position(text: str, offset: int) -> tuple[int, int]:
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", errors: list[dict] | None = None,
-            instance: str | None = None, headers: dict | None = None, **extra) -> JSONResponse:
+            instance: str | None = None, headers: dict | None = None, **extra: Any) -> JSONResponse:
     body = {"type": type_, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -76,7 +77,7 @@ def status_for(exc: LedgerError) -> int:
 
 def ledger_problem(exc: LedgerError, request: Request | None = None) -> JSONResponse:
     status = status_for(exc)
-    extra = {}
+    extra: dict[str, Any] = {}
     if isinstance(exc, InsufficientStock):
         extra = {"state": exc.state.value, "wanted": exc.wanted, "available": exc.have}
     if isinstance(exc, VersionConflict):
@@ -107,41 +108,6 @@ def _malformed_json(request: Request, exc: RequestValidationError, error: dict) 
                    instance=request.url.path, code="malformed_json", line=line, column=column, offset=offset)
 
 
-#: The body of every error (RFC 9457), as the OpenAPI document states it.
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "title": "Problem",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "code": {"type": "string"},
-        "errors": {"type": "array", "items": {
-            "type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-    },
-    "additionalProperties": True,
-}
-_ERRORS = {
-    400: "malformed request (a body that is not JSON, a Host this hub does not answer to)",
-    401: "not authenticated: no bearer token or session, or one that is unknown, revoked or expired "
-         "(WWW-Authenticate: Bearer); a webhook whose signature does not match",
-    403: "refused: the principal's role, locations or scopes do not allow this here; a write a browser sends "
-         "from another site",
-    404: "no such resource",
-    405: "method not allowed on this path",
-    409: "conflict with the resource's state (a version moved on, an idempotency key reused, an illegal transition)",
-    413: "request body over the size limit",
-    415: "body not of the media type the route takes",
-    422: "invalid request: against the schema, or naming what the hub does not know (an unknown SKU), or refused by the ledger",
-}
-#: Documented on every route (FastAPI(responses=...)): the errors any route may answer.
-ERROR_RESPONSES: dict = {status: {"description": text, "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
-                         for status, text in _ERRORS.items()}
-
-
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app takes at this request's path (405's Allow)."""
     methods: set[str] = set()
@@ -167,6 +133,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         found = exc.errors()
+        refused = next((e["ctx"]["error"] for e in found if isinstance((e.get("ctx") or {}).get("error"), LedgerError)),
+                       None)
+        if refused is not None:  # a body the domain itself refused while it was read (schemas_routing_rules.py)
+            return ledger_problem(refused, request)
         broken = next((e for e in found if e.get("type") == "json_invalid"), None)
         if broken is not None:
             return _malformed_json(request, exc, broken)

@@ -13,6 +13,8 @@ from omnihub.domain.access import Role
 from omnihub.domain.limits import CODE_LENGTH, NO_NUL_PATTERN
 from omnihub.entrypoints.api.access import CurrentPrincipal
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.answers import SIGNED, SIGNED_BODY, problems
+from omnihub.entrypoints.api.answers_operations import Principal, TokenIssued, TokenRevoked, Tokens, Users
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import Strict
 from omnihub.hub import Hub
@@ -36,18 +38,18 @@ def _jsonable(row: dict) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
-@router.get("/whoami", summary="The principal this request acts as")
+@router.get("/whoami", response_model=Principal, responses=problems(*SIGNED), summary="The principal this request acts as")
 def whoami(principal: CurrentPrincipal) -> dict:
     return {"kind": principal.kind, "id": principal.id, "name": principal.name, "role": principal.role.value,
             "locations": sorted(principal.locations), "scopes": sorted(principal.scopes)}
 
 
-@router.get("/tokens", summary="API tokens (never the tokens themselves: their first characters)")
+@router.get("/tokens", response_model=Tokens, responses=problems(*SIGNED), summary="API tokens (never the tokens themselves: their first characters)")
 def list_tokens(hub: HubDep) -> dict:
     return {"tokens": [_jsonable(r) for r in hub.tokens.list()]}
 
 
-@router.post("/tokens", status_code=201, summary="Make an API token; the answer is the only time it is shown")
+@router.post("/tokens", status_code=201, response_model=TokenIssued, responses=problems(*SIGNED_BODY), summary="Make an API token; the answer is the only time it is shown")
 def create_token(body: TokenIn, request: Request, hub: HubDep, principal: CurrentPrincipal):
     try:
         issued = hub.tokens.create(body.name, body.role, scopes=body.scopes, locations=body.locations,
@@ -59,7 +61,8 @@ def create_token(body: TokenIn, request: Request, hub: HubDep, principal: Curren
             "expires_at": issued.expires_at.isoformat() if issued.expires_at else None}
 
 
-@router.delete("/tokens/{token_id}", status_code=200, summary="Revoke an API token (refused from the next request on)")
+@router.delete("/tokens/{token_id}", status_code=200, response_model=TokenRevoked, responses=problems(*SIGNED, 404, 422),
+               summary="Revoke an API token (refused from the next request on)")
 def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, hub: HubDep):
     try:
         revoked = hub.tokens.revoke(token_id)
@@ -68,6 +71,6 @@ def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Re
     return {"id": token_id, "revoked": True, "already": not revoked}
 
 
-@router.get("/users", summary="People who sign in, with their roles (never their password hashes)")
+@router.get("/users", response_model=Users, responses=problems(*SIGNED), summary="People who sign in, with their roles (never their password hashes)")
 def list_users(hub: HubDep) -> dict:
     return {"users": [_jsonable(r) for r in hub.users.list()]}

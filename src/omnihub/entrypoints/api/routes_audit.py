@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from omnihub.domain.limits import NO_NUL_PATTERN
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.answers import SIGNED, problems
 from omnihub.hub import Hub
 from omnihub.services.audit_trail import AuditFilter
 
@@ -42,7 +43,7 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-@router.get("/audit", response_model=AuditPage, summary="Who changed what, when, from where (newest first)")
+@router.get("/audit", response_model=AuditPage, responses=problems(*SIGNED, 422), summary="Who changed what, when, from where (newest first)")
 def audit(hub: HubDep,
           actor: Annotated[_Text, Query(description="token, user:3, the whole actor, or a user's e-mail")] = None,
           action: Annotated[_Text, Query(description="stock.receive, or a family: stock")] = None,

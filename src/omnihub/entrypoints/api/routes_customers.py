@@ -17,6 +17,8 @@ from pydantic import Field
 
 from omnihub.domain.personal_data import Subject
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.answers import SIGNED, SIGNED_BODY, problems
+from omnihub.entrypoints.api.answers_operations import DataRequestOut, Erased, PrivacyRequests
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import Strict
 from omnihub.hub import Hub
@@ -70,7 +72,7 @@ def _file_url(request_id: int) -> str:
     return f"/api/v1/customers/data-requests/{request_id}/file"
 
 
-@router.post("/redact", summary="Erase a customer's personal data (orders keep their lines, totals and ledger)")
+@router.post("/redact", response_model=Erased, responses=problems(*SIGNED_BODY), summary="Erase a customer's personal data (orders keep their lines, totals and ledger)")
 def redact(body: PrivacyRequestIn, request: Request, hub: HubDep):
     try:
         return hub.privacy.redact(body.subject(), source="api", reference=body.reference)
@@ -78,7 +80,7 @@ def redact(body: PrivacyRequestIn, request: Request, hub: HubDep):
         return _problem(request, exc)
 
 
-@router.post("/data-requests", status_code=201,
+@router.post("/data-requests", status_code=201, response_model=DataRequestOut, responses=problems(*SIGNED_BODY),
              summary="Export a customer's data as a JSON file for the merchant (GET .../{id}/file serves it)")
 def data_request(body: PrivacyRequestIn, request: Request, hub: HubDep):
     try:
@@ -89,12 +91,13 @@ def data_request(body: PrivacyRequestIn, request: Request, hub: HubDep):
                         headers={"Location": f"/api/v1/customers/data-requests/{record['id']}"})
 
 
-@router.get("/data-requests", summary="Privacy requests, newest first (erasures and exports; never whom they were about)")
+@router.get("/data-requests", response_model=PrivacyRequests, responses=problems(*SIGNED, 422), summary="Privacy requests, newest first (erasures and exports; never whom they were about)")
 def list_requests(limit: int = Query(100, ge=1, le=1000), hub: Hub = Depends(get_hub)) -> dict:
     return {"requests": [_jsonable(r) for r in hub.privacy.list_requests(limit)]}
 
 
-@router.get("/data-requests/{request_id}", summary="A data request: its state and its file")
+@router.get("/data-requests/{request_id}", response_model=DataRequestOut, responses=problems(*SIGNED, 404, 422),
+            summary="A data request: its state and its file")
 def get_data_request(request_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, hub: HubDep):
     try:
         record = hub.privacy.get_export(request_id)
@@ -104,7 +107,8 @@ def get_data_request(request_id: Annotated[int, Path(ge=1, le=2**63 - 1)], reque
 
 
 @router.get("/data-requests/{request_id}/file", summary="The customer's data, as the JSON file written for the merchant",
-            response_class=FileResponse)
+            response_class=FileResponse, responses={**problems(*SIGNED, 404, 410, 422), 200: {
+                "description": "the JSON file", "content": {"application/json": {"schema": {"type": "object"}}}}})
 def get_data_request_file(request_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, hub: HubDep):
     try:
         path = hub.privacy.export_path(request_id)

@@ -3,24 +3,34 @@ cancel, hold/release, ship, hand over, store rejection, returns; routing rules."
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import Field
 
-from omnihub.adapters.db import tables as t
 from omnihub.domain.catalog import GeoPoint
 from omnihub.domain.ledger import LedgerError
 from omnihub.domain.orders import Address, CustomerRef, DeliveryMethod, Discount, Order, OrderLine, RiskLevel
-from omnihub.domain.routing import expand_record
 from omnihub.domain.access import Principal
 from omnihub.domain.personal_data import MASKED, masked_payload
 from omnihub.entrypoints.api.access import CurrentPrincipal, sees_personal_data
+from omnihub.entrypoints.api.answers import SIGNED, SIGNED_BODY, problems
+from omnihub.entrypoints.api.answers_orders import (
+    OrderOut,
+    OrderDelivered,
+    OrderOutcome,
+    OrderShipped,
+    OrderPage,
+    OrderTakenIn,
+    QueueRetried,
+    RoutingRulesOut,
+    RulesVersionOut,
+    StoreModeOut,
+)
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.schemas_routing_rules import RoutingRulesIn
 from omnihub.domain.limits import (
     CODE_LENGTH,
     LINE_ID_LENGTH,
@@ -43,11 +53,12 @@ from omnihub.entrypoints.api.schemas import (
     Longitude,
     Sku,
     Strict,
-    Text,
+    text,
     Timestamp,
-    Whole,
+    whole,
 )
 from omnihub.hub import Hub
+from omnihub.services import order_queries
 from omnihub.services.catalog import NotFound
 
 router = APIRouter(tags=["orders"])
@@ -55,34 +66,34 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 class LineIn(Strict):
-    line_id: Text(LINE_ID_LENGTH, 1) | None = None
+    line_id: Annotated[str, text(LINE_ID_LENGTH, 1)] | None = None
     sku: Sku
-    quantity: Whole(1, MAX_LINE_QUANTITY)
-    unit_price_minor: Whole(0, MAX_PRICE_MINOR) = 0
-    tax_minor: Whole(0, MAX_PRICE_MINOR) = 0
-    discount_minor: Whole(0, MAX_PRICE_MINOR) = 0
+    quantity: Annotated[int, whole(1, MAX_LINE_QUANTITY)]
+    unit_price_minor: Annotated[int, whole(0, MAX_PRICE_MINOR)] = 0
+    tax_minor: Annotated[int, whole(0, MAX_PRICE_MINOR)] = 0
+    discount_minor: Annotated[int, whole(0, MAX_PRICE_MINOR)] = 0
 
 
 class AddressIn(Strict):
-    line1: Text() = ""
-    line2: Text() = ""
-    city: Text() = ""
-    region: Text() = ""
-    postal_code: Text(CODE_LENGTH) = ""
+    line1: Annotated[str, text()] = ""
+    line2: Annotated[str, text()] = ""
+    city: Annotated[str, text()] = ""
+    region: Annotated[str, text()] = ""
+    postal_code: Annotated[str, text(CODE_LENGTH)] = ""
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
     lat: Latitude | None = None
     lng: Longitude | None = None
 
 
 class CustomerIn(Strict):
-    channel_customer_id: Text(REFERENCE_LENGTH) | None = None
-    email: Text(320) | None = None
-    phone: Text(40) | None = None
+    channel_customer_id: Annotated[str, text(REFERENCE_LENGTH)] | None = None
+    email: Annotated[str, text(320)] | None = None
+    phone: Annotated[str, text(40)] | None = None
 
 
 class OrderIn(Strict):
     channel: Code = "manual"
-    external_id: Text(REFERENCE_LENGTH, 1) | None = None
+    external_id: Annotated[str, text(REFERENCE_LENGTH, 1)] | None = None
     channel_updated_at: Timestamp | None = None
     placed_at: Timestamp | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
@@ -93,8 +104,8 @@ class OrderIn(Strict):
     delivery_method: DeliveryMethod = DeliveryMethod.STANDARD
     pickup_location: Code | None = None
     origin_location: Code | None = None
-    tags: Annotated[list[Text(LINE_ID_LENGTH)], Field(max_length=100)] = []
-    notes: Text(NOTE_LENGTH) = ""
+    tags: Annotated[list[Annotated[str, text(LINE_ID_LENGTH)]], Field(max_length=100)] = []
+    notes: Annotated[str, text(NOTE_LENGTH)] = ""
     channel_risk: RiskLevel | None = None
 
 
@@ -142,7 +153,8 @@ def to_order(hub: Hub, body: OrderIn) -> Order:
     )
 
 
-@router.post("/orders", status_code=201)
+@router.post("/orders", status_code=201, response_model=OrderTakenIn, response_model_exclude_unset=True,
+             responses=problems(*SIGNED_BODY, 404, 409))
 def create_order(body: OrderIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     """Take in an order from any channel (or typed in, or rung up at a POS). The same
     (channel, external_id) again is the same order: a newer `channel_updated_at` updates
@@ -159,14 +171,17 @@ def create_order(body: OrderIn, hub: HubDep, principal: CurrentPrincipal) -> dic
 def _body_field(field: str | None, order: Order) -> str | None:
     """The pipeline names an order line by its `line_id` (`lines.<line_id>.sku`); the
     client sent a list, so the API points at the item: `lines[0].sku` (problems.py)."""
+    if field is None:
+        return None
     for i, line in enumerate(order.lines):
         prefix = f"lines.{line.line_id}"
-        if field == prefix or (field or "").startswith(prefix + "."):
+        if field == prefix or field.startswith(prefix + "."):
             return f"lines[{i}]{field[len(prefix):]}"
     return field
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", response_model=OrderOut, response_model_exclude_unset=True,
+            responses=problems(*SIGNED, 404, 422))
 def get_order(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
     """The order, its assignments, and every routing decision with its explanation. The
     buyer (e-mail, phone, address, notes) is shown to admins and operators, and to a
@@ -185,29 +200,10 @@ def order_for(principal: Principal, order: dict) -> dict:
 
 
 def read_order(order_id: int, hub: Hub) -> dict:
-    with hub.read_engine.connect() as conn:
-        row = conn.execute(sa.select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
-        if row is None:
-            raise NotFound(f"no order {order_id}", field="order_id", code="not_found")
-        assignments = [dict(r) for r in conn.execute(
-            sa.select(t.order_assignments).where(t.order_assignments.c.order_id == order_id).order_by(t.order_assignments.c.id)).mappings()]
-        decisions = [dict(r) for r in conn.execute(
-            sa.select(t.routing_decisions).where(t.routing_decisions.c.order_id == order_id).order_by(t.routing_decisions.c.id)).mappings()]
-        for d in decisions:  # stored compactly; rendered for the reader
-            exp = d["explanation"]
-            d["explanation"] = expand_record(json.loads(exp) if isinstance(exp, str) else exp)
-        queued = conn.execute(sa.select(t.brokering_queue).where(t.brokering_queue.c.order_id == order_id)).mappings().first()
-    doc = row["document"]
-    return {
-        "id": row["id"], "channel": row["channel"], "external_id": row["external_id"], "state": row["state"],
-        "holds": row["holds"], "order_value_minor": row["order_value_minor"], "currency": row["currency"],
-        "customer_id": row["customer_id"], "placed_at": row["placed_at"], "updated_at": row["updated_at"],
-        "document": doc, "assignments": assignments, "routing": decisions,
-        "brokering_queue": dict(queued) if queued else None,
-    }
+    return order_queries.read_order(hub.read_engine, order_id)
 
 
-@router.get("/orders")
+@router.get("/orders", response_model=OrderPage, responses=problems(*SIGNED, 422))
 def list_orders(
     hub: HubDep,
     principal: CurrentPrincipal,
@@ -217,70 +213,59 @@ def list_orders(
     after_id: AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
-    o = t.orders
-    q = sa.select(o.c.id, o.c.channel, o.c.external_id, o.c.state, o.c.order_value_minor, o.c.currency,
-                  o.c.customer_id, o.c.placed_at).where(o.c.id > after_id)
-    if state:
-        q = q.where(o.c.state == state)
-    if channel:
-        q = q.where(o.c.channel == channel)
-    if customer_id is not None:
-        q = q.where(o.c.customer_id == customer_id)
-    if principal.locations:  # a store's associate: the orders assigned to its locations
-        a = t.order_assignments
-        q = q.where(o.c.id.in_(sa.select(a.c.order_id).where(a.c.location.in_(sorted(principal.locations)))))
-    with hub.read_engine.connect() as conn:
-        items = [dict(r) for r in conn.execute(q.order_by(o.c.id).limit(limit)).mappings()]
+    items = order_queries.list_orders(hub.read_engine, state=state, channel=channel, customer_id=customer_id,
+                                      at_locations=principal.locations, after_id=after_id, limit=limit)
     return {"items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
 
 
 class CancelIn(Strict):
-    lines: Annotated[dict[Text(LINE_ID_LENGTH), Whole(1, MAX_LINE_QUANTITY)], Field(max_length=MAX_ORDER_LINES)] | None = None
-    reason: Text() = "cancelled"
+    lines: Annotated[dict[Annotated[str, text(LINE_ID_LENGTH)], Annotated[int, whole(1, MAX_LINE_QUANTITY)]], Field(max_length=MAX_ORDER_LINES)] | None = None
+    reason: Annotated[str, text()] = "cancelled"
 
 
-@router.post("/orders/{order_id}/cancel")
+@router.post("/orders/{order_id}/cancel", response_model=OrderOutcome, responses=problems(*SIGNED_BODY, 404, 409))
 def cancel(order_id: IdPath, body: CancelIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     """Cancel the whole order, or `lines: {line_id: units}`; exactly those units are released."""
     return hub.order_ops.cancel(order_id, body.lines, body.reason, actor=principal.actor).as_dict()
 
 
 class HoldIn(Strict):
-    reason: Text(500, 1)
+    reason: Annotated[str, text(500, 1)]
 
 
-@router.post("/orders/{order_id}/hold")
+@router.post("/orders/{order_id}/hold", response_model=OrderOutcome, responses=problems(*SIGNED_BODY, 404, 409))
 def hold(order_id: IdPath, body: HoldIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.hold(order_id, body.reason, actor=principal.actor).as_dict()
 
 
-@router.post("/orders/{order_id}/release")
+@router.post("/orders/{order_id}/release", response_model=OrderOutcome, responses=problems(*SIGNED, 404, 409, 422))
 def release(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.release(order_id, actor=principal.actor).as_dict()
 
 
 class ShipmentIn(Strict):
     location: Code
-    carrier: Text(LINE_ID_LENGTH) | None = None
-    tracking_number: Text(REFERENCE_LENGTH) | None = None
+    carrier: Annotated[str, text(LINE_ID_LENGTH)] | None = None
+    tracking_number: Annotated[str, text(REFERENCE_LENGTH)] | None = None
 
 
-@router.post("/orders/{order_id}/shipments", status_code=201)
+@router.post("/orders/{order_id}/shipments", status_code=201, response_model=OrderShipped,
+             responses=problems(*SIGNED_BODY, 404, 409))
 def ship(order_id: IdPath, body: ShipmentIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.ship(order_id, body.location, carrier=body.carrier, tracking=body.tracking_number,
                               actor=principal.actor).as_dict()
 
 
-@router.post("/orders/{order_id}/pickup")
+@router.post("/orders/{order_id}/pickup", response_model=OrderOutcome, responses=problems(*SIGNED, 404, 409, 422))
 def pickup(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.hand_over(order_id, actor=principal.actor).as_dict()
 
 
 class DeliveryIn(Strict):
-    shipment_id: Text(REFERENCE_LENGTH) | None = None  # omit: every parcel on its way
+    shipment_id: Annotated[str, text(REFERENCE_LENGTH)] | None = None  # omit: every parcel on its way
 
 
-@router.post("/orders/{order_id}/deliveries")
+@router.post("/orders/{order_id}/deliveries", response_model=OrderDelivered, responses=problems(*SIGNED_BODY, 404, 409))
 def deliver(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal,
             body: DeliveryIn = Body(default_factory=DeliveryIn)) -> dict:
     """The carrier confirmed delivery (of one parcel, or of all that left)."""
@@ -288,10 +273,11 @@ def deliver(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal,
 
 
 class RejectIn(Strict):
-    reason: Text() = "store could not fulfil"
+    reason: Annotated[str, text()] = "store could not fulfil"
 
 
-@router.post("/orders/{order_id}/assignments/{location}/reject")
+@router.post("/orders/{order_id}/assignments/{location}/reject", response_model=OrderOutcome,
+             responses=problems(*SIGNED_BODY, 404, 409))
 def reject(order_id: IdPath, location: CodePath, hub: HubDep, principal: CurrentPrincipal,
            body: RejectIn = Body(default_factory=RejectIn)) -> dict:
     return hub.order_ops.reject_assignment(order_id, location, body.reason, actor=principal.actor).as_dict()
@@ -299,41 +285,44 @@ def reject(order_id: IdPath, location: CodePath, hub: HubDep, principal: Current
 
 class ReturnIn(Strict):
     location: Code
-    lines: Annotated[dict[Text(LINE_ID_LENGTH), Whole(1, MAX_LINE_QUANTITY)], Field(max_length=MAX_ORDER_LINES)]
+    lines: Annotated[dict[Annotated[str, text(LINE_ID_LENGTH)], Annotated[int, whole(1, MAX_LINE_QUANTITY)]], Field(max_length=MAX_ORDER_LINES)]
     to_state: Literal["on_hand", "damaged", "quality_control"] = "on_hand"
 
 
-@router.post("/orders/{order_id}/returns", status_code=201)
+@router.post("/orders/{order_id}/returns", status_code=201, response_model=OrderOutcome,
+             responses=problems(*SIGNED_BODY, 404, 409))
 def receive_return(order_id: IdPath, body: ReturnIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.receive_return(order_id, body.location, body.lines, body.to_state,
                                         actor=principal.actor).as_dict()
 
 
-@router.post("/brokering-queue/retry")
+@router.post("/brokering-queue/retry", response_model=QueueRetried, responses=problems(*SIGNED, 422))
 def retry_queue(hub: HubDep, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
     """Route again the queued orders whose retry time has come."""
     results = hub.orders.retry_queue(limit=limit, actor=principal.actor)
     return {"retried": len(results), "results": [r.as_dict() if not isinstance(r, Exception) else {"error": str(r)} for r in results]}
 
 
-@router.get("/routing-rules", tags=["routing"])
+@router.get("/routing-rules", tags=["routing"], response_model=RoutingRulesOut, responses=problems(*SIGNED))
 def get_rules(hub: HubDep) -> dict:
     return hub.rules.get()
 
 
-@router.put("/routing-rules", tags=["routing"])
-def put_rules(hub: HubDep, body: dict = Body(...), comment: Annotated[str | None, Query(max_length=500, pattern=NO_NUL_PATTERN)] = None) -> dict:
+@router.put("/routing-rules", tags=["routing"], response_model=RoutingRulesOut,
+            responses=problems(*SIGNED_BODY, 409, why={422: "the body against its schema, or rules the domain refuses "
+                                                           "(code invalid_rules, the field at fault)"}))
+def put_rules(hub: HubDep, body: RoutingRulesIn, comment: Annotated[str | None, Query(max_length=500, pattern=NO_NUL_PATTERN)] = None) -> dict:
     """Replace the rules; stored as a new version (older versions stay for the record)."""
-    return hub.rules.save(body, comment=comment)
+    return hub.rules.save(body.as_sent(), comment=comment)
 
 
-@router.get("/routing-rules/history", tags=["routing"])
+@router.get("/routing-rules/history", tags=["routing"], response_model=list[RulesVersionOut], responses=problems(*SIGNED))
 def rules_history(hub: HubDep) -> list[dict]:
     return hub.rules.history()
 
 
 
-@router.get("/availability/stores", tags=["store mode"])
+@router.get("/availability/stores", tags=["store mode"], response_model=StoreModeOut, responses=problems(*SIGNED, 422))
 def stores_near(
     hub: HubDep,
     sku: Annotated[list[Annotated[str, Field(max_length=SKU_LENGTH + 12, pattern=NO_NUL_PATTERN)]],

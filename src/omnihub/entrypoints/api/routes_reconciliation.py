@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omnihub.domain.limits import CODE_LENGTH, NO_NUL_PATTERN
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.answers import SIGNED, SIGNED_BODY, problems
+from omnihub.entrypoints.api.answers_operations import ReconciliationRuns, ReconciliationRunWithFindings, RunStarted
 from omnihub.entrypoints.api.schemas import IdPath
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.reconciliation_wiring import connect
@@ -47,7 +49,7 @@ def _in_background(job: Reconciliation, close, channel: str, run_id: int) -> Non
     threading.Thread(target=work, name=f"reconcile-{channel}-{run_id}", daemon=True).start()
 
 
-@router.post("/runs", status_code=202, summary="Start a reconciliation run of one channel")
+@router.post("/runs", status_code=202, response_model=RunStarted, responses=problems(*SIGNED_BODY, 404, 409), summary="Start a reconciliation run of one channel")
 def start(body: StartRun, request: Request, hub: Hub = Depends(get_hub)):
     job, close = connect(hub, body.channel)
     try:
@@ -67,14 +69,15 @@ def start(body: StartRun, request: Request, hub: Hub = Depends(get_hub)):
                         headers={"Location": location})
 
 
-@router.get("/runs", summary="Reconciliation runs, newest first, with their counts per finding class")
+@router.get("/runs", response_model=ReconciliationRuns, responses=problems(*SIGNED, 422), summary="Reconciliation runs, newest first, with their counts per finding class")
 def runs(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), limit: int = Query(50, ge=1, le=500),
          hub: Hub = Depends(get_hub)) -> dict:
     job = Reconciliation(hub.engine, hub.sync, hub.orders.ingest_many, hub.inventory.record_sale)
     return {"runs": [_jsonable(r) for r in job.runs(channel, limit)]}
 
 
-@router.get("/runs/{run_id}", summary="One run with its findings (class, SKU, location, figures, action)")
+@router.get("/runs/{run_id}", response_model=ReconciliationRunWithFindings, responses=problems(*SIGNED, 404, 422),
+            summary="One run with its findings (class, SKU, location, figures, action)")
 def run(run_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     found = Reconciliation(hub.engine, hub.sync, hub.orders.ingest_many, hub.inventory.record_sale).get(run_id)
     if found is None:

@@ -10,7 +10,7 @@ with Retry-After (services/login_throttle.py) before any password is checked.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from omnihub.domain.limits import NO_NUL_PATTERN
 from omnihub.entrypoints.api.access import CurrentPrincipal, client_address
-from omnihub.entrypoints.api.problems import JSON_TYPES, PROBLEM, PROBLEM_SCHEMA, field_path, problem
+from omnihub.entrypoints.api.answers import SIGNED, problems
+from omnihub.entrypoints.api.problems import JSON_TYPES, field_path, problem
 from omnihub.entrypoints.api.request_guards import media_type, unsupported_media_type
 from omnihub.entrypoints.api.schemas import Strict
 from omnihub.entrypoints.api.session_cookie import clear_session_cookie, set_session_cookie
@@ -99,10 +100,10 @@ def _throttled(request: Request, exc: LoginThrottled):
                    headers={"Retry-After": str(exc.retry_after_s)}, retry_after=exc.retry_after_s)
 
 
-_THROTTLED = {429: {"description": "too many failed sign-ins (Retry-After says when to try again)",
-                    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
-                    "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}}
-_SIGN_IN_RESPONSES = {200: {"description": "signed in: the session cookie is set", "model": SessionOut}, **_THROTTLED}
+_THROTTLED: dict[int | str, dict[str, Any]] = {429: {**problems(429)[429], "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                                                 "description": "seconds"}}}}
+_SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"description": "signed in: the session cookie is set", "model": SessionOut},
+                      **problems(400, 401, 413, 415, 422), **_THROTTLED}
 
 
 @public_router.post("/session/login", response_model=SessionOut, responses=_SIGN_IN_RESPONSES,
@@ -133,13 +134,13 @@ async def login(request: Request):
     return response
 
 
-@router.get("/session", response_model=SessionOut, summary="Who am I: the principal of this request, and the "
+@router.get("/session", response_model=SessionOut, responses=problems(*SIGNED), summary="Who am I: the principal of this request, and the "
             "session's CSRF token when it comes with the session cookie")
 def current(request: Request, principal: CurrentPrincipal) -> dict:
     return _out(principal, getattr(request.state, "session", None))
 
 
-@router.post("/session/logout", status_code=204, summary="Sign out: the session is closed and its cookie cleared")
+@router.post("/session/logout", status_code=204, response_model=None, responses=problems(*SIGNED), summary="Sign out: the session is closed and its cookie cleared")
 def logout(request: Request, response: Response, principal: CurrentPrincipal) -> Response:
     session = getattr(request.state, "session", None)
     if session is not None:
@@ -150,7 +151,7 @@ def logout(request: Request, response: Response, principal: CurrentPrincipal) ->
 
 
 @router.post("/session/password", status_code=204, openapi_extra=_body_doc(PasswordChange),
-             responses=_THROTTLED,
+             response_model=None, responses={**problems(400, 401, 403, 413, 415, 422), **_THROTTLED},
              summary="Change one's password (the current one is needed); the user's other sessions are closed")
 async def change_password(request: Request, principal: CurrentPrincipal):
     session = getattr(request.state, "session", None)

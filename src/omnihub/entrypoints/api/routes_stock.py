@@ -12,6 +12,17 @@ from omnihub.domain.ledger import LedgerError, Movement, StockState
 from omnihub.domain.access import Principal
 from omnihub.entrypoints.api.access import CurrentPrincipal
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.answers import SIGNED, SIGNED_BODY, problems
+from omnihub.entrypoints.api.answers_stock import (
+    AtpExplanationOut,
+    AtpOut,
+    ChannelQuantityOut,
+    LedgerPage,
+    OversellOut,
+    PositionsOut,
+    SnapshotReportOut,
+    StockWritten,
+)
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import (
     AfterId,
@@ -56,7 +67,7 @@ def _ctx(body, key: str | None, principal: Principal) -> Context:
                    reference=getattr(body, "reference", None), idempotency_key=key)
 
 
-@router.post("/movements", status_code=201)
+@router.post("/movements", status_code=201, response_model=StockWritten, responses=problems(*SIGNED_BODY, 404, 409))
 def post_movement(body: MovementIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
                   idempotency_key: IdemKey = None) -> dict:
     """Record one movement. The same `Idempotency-Key` twice records it once and answers
@@ -66,7 +77,7 @@ def post_movement(body: MovementIn, hub: HubDep, response: Response, principal: 
     return _answer(hub.inventory.record(m, expected_version=body.expected_version), response)
 
 
-@router.post("/stock/receive", status_code=201)
+@router.post("/stock/receive", status_code=201, response_model=StockWritten, responses=problems(*SIGNED_BODY, 404, 409))
 def receive(body: ReceiveIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
             idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.receive(body.sku, body.location, body.quantity, source=body.source,
@@ -74,7 +85,7 @@ def receive(body: ReceiveIn, hub: HubDep, response: Response, principal: Current
     return _answer(r, response)
 
 
-@router.post("/stock/transfers", status_code=201)
+@router.post("/stock/transfers", status_code=201, response_model=StockWritten, responses=problems(*SIGNED_BODY, 404, 409))
 def ship_transfer(body: TransferIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
                   idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.ship_transfer(body.sku, body.from_location, body.to_location, body.quantity,
@@ -82,7 +93,7 @@ def ship_transfer(body: TransferIn, hub: HubDep, response: Response, principal: 
     return _answer(r, response)
 
 
-@router.post("/stock/transfers/receive", status_code=201)
+@router.post("/stock/transfers/receive", status_code=201, response_model=StockWritten, responses=problems(*SIGNED_BODY, 404, 409))
 def receive_transfer(body: TransferReceiveIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
                      idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.receive_transfer(body.sku, body.location, body.quantity, damaged=body.damaged,
@@ -90,7 +101,7 @@ def receive_transfer(body: TransferReceiveIn, hub: HubDep, response: Response, p
     return _answer(r, response)
 
 
-@router.post("/stock/counts", status_code=201)
+@router.post("/stock/counts", status_code=201, response_model=StockWritten, responses=problems(*SIGNED_BODY, 404, 409))
 def count(body: CountIn, hub: HubDep, response: Response, principal: CurrentPrincipal,
           idempotency_key: IdemKey = None) -> dict:
     r = hub.inventory.count(body.sku, body.location, body.counted, damaged=body.damaged,
@@ -98,7 +109,9 @@ def count(body: CountIn, hub: HubDep, response: Response, principal: CurrentPrin
     return _answer(r, response)
 
 
-@router.post("/stock/snapshots", status_code=200, openapi_extra={
+@router.post("/stock/snapshots", status_code=200, response_model=SnapshotReportOut,
+             responses=problems(*SIGNED_BODY, why={422: "rows not applied (each with its line, column and field; the report "
+                                               "as `report`), or text that is not UTF-8/UTF-16"}), openapi_extra={
     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def erp_snapshot(request: Request, hub: HubDep, principal: CurrentPrincipal) -> Response:
     """Import an ERP snapshot (CSV: sku,location,on_hand[,damaged]; UTF-8 with or without
@@ -141,7 +154,7 @@ _OPS = {
 }
 
 
-@router.post("/stock/{operation}", status_code=201)
+@router.post("/stock/{operation}", status_code=201, response_model=StockWritten, responses=problems(*SIGNED_BODY, 404, 409))
 def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Response, principal: CurrentPrincipal,
                     idempotency_key: IdemKey = None) -> dict:
     """damage, quality-control, reserve, release, consume (ship reserved units), sale (POS)."""
@@ -152,40 +165,40 @@ def stock_operation(operation: str, body: StockOp, hub: HubDep, response: Respon
     return _answer(r, response)
 
 
-@router.get("/positions/{sku}")
+@router.get("/positions/{sku}", response_model=PositionsOut, responses=problems(*SIGNED, 404, 422))
 def positions(sku: SkuPath, hub: HubDep) -> dict:
     return {"sku": sku, "locations": {loc: p.as_dict() for loc, p in hub.queries.positions(sku).items()}}
 
 
-@router.get("/atp/{sku}")
+@router.get("/atp/{sku}", response_model=AtpOut, responses=problems(*SIGNED, 404, 422))
 def atp(sku: SkuPath, hub: HubDep, channel: CodeQuery = None) -> dict:
     return hub.queries.atp([sku], channel)[0]
 
 
-@router.post("/atp/bulk")
+@router.post("/atp/bulk", response_model=list[AtpOut], responses=problems(*SIGNED_BODY, 404))
 def atp_bulk(body: BulkAtpIn, hub: HubDep, channel: CodeQuery = None) -> list[dict]:
     return hub.queries.atp(list(dict.fromkeys(body.skus)), channel)
 
 
-@router.get("/atp/{sku}/explain")
+@router.get("/atp/{sku}/explain", response_model=AtpExplanationOut, responses=problems(*SIGNED, 404, 422))
 def explain(sku: SkuPath, hub: HubDep, channel: CodeQuery = None) -> dict:
     """Why ATP is N: every term per location, then the queue, allocation and buffer."""
     return hub.queries.explain(sku, channel)
 
 
-@router.get("/channels/{code}/availability")
+@router.get("/channels/{code}/availability", response_model=list[ChannelQuantityOut], responses=problems(*SIGNED, 404, 422))
 def channel_availability(code: CodePath, hub: HubDep, sku: SkuQuery) -> list[dict]:
     hub.catalog.get_channel(code)
     return hub.queries.channel_availability(code, sku)
 
 
-@router.get("/ledger/{sku}")
+@router.get("/ledger/{sku}", response_model=LedgerPage, responses=problems(*SIGNED, 404, 422))
 def ledger(sku: SkuPath, hub: HubDep, after_id: AfterId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     """A SKU's movements, oldest first; page with `after_id` = the last id you saw."""
     items = hub.queries.history(sku, after_id=after_id, limit=limit)
     return {"sku": sku, "items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
 
 
-@router.get("/oversells")
+@router.get("/oversells", response_model=list[OversellOut], responses=problems(*SIGNED, 422))
 def oversells(hub: HubDep, after_id: CatalogAfterId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
     return hub.queries.oversells(after_id=after_id, limit=limit)

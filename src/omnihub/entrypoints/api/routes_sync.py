@@ -15,6 +15,16 @@ from omnihub.domain.access import Permission
 from omnihub.domain.personal_data import MASKED, masked_payload
 from omnihub.entrypoints.api.access import CurrentPrincipal
 from omnihub.entrypoints.api.deps import get_hub
+from omnihub.entrypoints.api.answers import SIGNED, problems
+from omnihub.entrypoints.api.answers_operations import (
+    DeadLetters,
+    FulfilmentFailures,
+    InboxFailures,
+    InboxRequeued,
+    InboxRowWithBody,
+    Requeued,
+    SyncStatus,
+)
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import AfterId, IdPath
 from omnihub.hub import Hub
@@ -27,31 +37,32 @@ def _jsonable(row: dict) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
-@router.get("/status", summary="Intents pending and parked, per channel")
+@router.get("/status", response_model=SyncStatus, responses=problems(*SIGNED), summary="Intents pending and parked, per channel")
 def status(hub: Hub = Depends(get_hub)) -> dict:
     return {"channels": hub.sync.pending()}
 
 
-@router.get("/dead-letters", summary="Intents parked after repeated failures")
+@router.get("/dead-letters", response_model=DeadLetters, responses=problems(*SIGNED, 422), summary="Intents parked after repeated failures")
 def dead_letters(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), limit: int = Query(100, ge=1, le=1000),
                  hub: Hub = Depends(get_hub)) -> dict:
     return {"dead_letters": [_jsonable(r) for r in hub.sync.dead_letters(channel, limit)]}
 
 
-@router.post("/dead-letters/{intent_id}/retry", summary="Put a parked intent back in the queue")
+@router.post("/dead-letters/{intent_id}/retry", response_model=Requeued, responses=problems(*SIGNED, 404, 422), summary="Put a parked intent back in the queue")
 def retry(intent_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     if not hub.sync.retry_dead_letter(intent_id):
         return problem(404, "not found", f"no dead letter {intent_id}", instance=request.url.path, code="not_found")
     return JSONResponse({"id": intent_id, "state": "pending"})
 
 
-@router.get("/fulfilments/failures", summary="Shipments not yet told to their channel: parked, or failed and retrying")
+@router.get("/fulfilments/failures", response_model=FulfilmentFailures, responses=problems(*SIGNED, 422), summary="Shipments not yet told to their channel: parked, or failed and retrying")
 def fulfilment_failures(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), hub: Hub = Depends(get_hub)) -> dict:
     rows = FulfilmentSync(hub.engine).failures()
     return {"failures": [_jsonable(r) for r in rows if channel is None or r["channel"] == channel]}
 
 
-@router.post("/fulfilments/{fulfilment_id}/retry", summary="Tell the channel about a failed or parked shipment again, now")
+@router.post("/fulfilments/{fulfilment_id}/retry", response_model=Requeued, responses=problems(*SIGNED, 404, 422),
+             summary="Tell the channel about a failed or parked shipment again, now")
 def fulfilment_retry(fulfilment_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     if not FulfilmentSync(hub.engine).retry(fulfilment_id):
         return problem(404, "not found", f"no failed or parked fulfilment {fulfilment_id}", instance=request.url.path,
@@ -59,7 +70,7 @@ def fulfilment_retry(fulfilment_id: IdPath, request: Request, hub: Hub = Depends
     return JSONResponse({"id": fulfilment_id, "state": "pending"})
 
 
-@router.get("/inbox/failures", summary="What did not go in: deliveries parked with their reason or retrying "
+@router.get("/inbox/failures", response_model=InboxFailures, responses=problems(*SIGNED, 422), summary="What did not go in: deliveries parked with their reason or retrying "
             "(next_attempt_at), orders refused for what they say (topic order/refused), polled orders that failed "
             "(topic order/polled); oldest first, paged by id (next_after_id)")
 def inbox_failures(limit: int = Query(100, ge=1, le=1000), after_id: AfterId = 0,
@@ -69,7 +80,8 @@ def inbox_failures(limit: int = Query(100, ge=1, le=1000), after_id: AfterId = 0
     return {"failures": [_jsonable(r) for r in rows], "next_after_id": rows[-1]["id"] if len(rows) == limit else None}
 
 
-@router.get("/inbox/failures/{row_id}", summary="One inbox row with its headers and stored body, as it came")
+@router.get("/inbox/failures/{row_id}", response_model=InboxRowWithBody, response_model_exclude_unset=True,
+            responses=problems(*SIGNED, 404, 422), summary="One inbox row with its headers and stored body, as it came")
 def inbox_failure(row_id: IdPath, request: Request, principal: CurrentPrincipal, hub: Hub = Depends(get_hub)):
     """The stored body is the channel's payload, buyer and all: `[masked]` for a reader
     without customers.read_personal (domain/personal_data.masked_payload); text that is
@@ -84,7 +96,8 @@ def inbox_failure(row_id: IdPath, request: Request, principal: CurrentPrincipal,
     return _jsonable(row)
 
 
-@router.post("/inbox/failures/{row_id}/retry", summary="Send a parked or retrying inbox row through again, now "
+@router.post("/inbox/failures/{row_id}/retry", response_model=InboxRequeued, responses=problems(*SIGNED, 404, 422),
+             summary="Send a parked or retrying inbox row through again, now "
              "(a refused order: the delivery that brought it, or fetched again from its channel)")
 def inbox_retry(row_id: IdPath, request: Request, hub: Hub = Depends(get_hub)):
     queued = hub.inbox.retry(row_id)

@@ -32,6 +32,8 @@ from omnihub.adapters import sync_metrics as m
 from omnihub.adapters.channels.amazon import notification_signature as amazon_signature
 from omnihub.adapters.channels.credentials import CredentialsUnavailable
 from omnihub.adapters.channels.shopify.webhook_signature import is_authentic, normal_domain, shop_domains
+from omnihub.entrypoints.api.answers import problems
+from omnihub.entrypoints.api.answers_operations import WebhookTaken
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.request_guards import unsupported_media_type
 
@@ -84,7 +86,7 @@ def _shop_secrets(request: Request, domain: str) -> list[tuple[str, str]]:
     return hit[1].get(domain, []) if domain else []
 
 
-@router.post("/shopify", summary="Shopify webhook receiver (HMAC verified, stored in the inbox)", openapi_extra={
+@router.post("/shopify", response_model=WebhookTaken, responses=problems(400, 401, 413, 415), summary="Shopify webhook receiver (HMAC verified, stored in the inbox)", openapi_extra={
     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def shopify_webhook(request: Request):
     if (refused := unsupported_media_type(request, "application/json")) is not None:
@@ -112,7 +114,7 @@ async def shopify_webhook(request: Request):
     return JSONResponse({"status": outcome})
 
 
-@router.post("/amazon", summary="Amazon SP-API notifications (the SQS message body, HMAC signed by the forwarder)",
+@router.post("/amazon", response_model=WebhookTaken, responses=problems(401, 413, 415), summary="Amazon SP-API notifications (the SQS message body, HMAC signed by the forwarder)",
              openapi_extra={
     "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def amazon_notification(request: Request):

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic.fields import FieldInfo
 
 from omnihub.domain.atp import FeedMode
 from omnihub.domain.catalog import Capability, LocationKind, validate_gtin
@@ -33,21 +34,23 @@ from omnihub.domain.limits import (
 )
 
 
-def Text(max_length: int = TEXT_LENGTH, min_length: int = 0):  # noqa: N802  (a type, read as one)
-    """A text of at most `max_length` characters, without NUL."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN)]
+def text(max_length: int = TEXT_LENGTH, min_length: int = 0) -> FieldInfo:
+    """The bounds of a text: at most `max_length` characters, without NUL
+    (`Annotated[str, text(200, 1)]`)."""
+    return Field(min_length=min_length, max_length=max_length, pattern=NO_NUL_PATTERN)
 
 
-def Whole(low: int = 0, high: int = INT32_MAX):  # noqa: N802
-    """A JSON integer (strictly: not a boolean, not 1.0) within [low, high]."""
-    return Annotated[int, Field(ge=low, le=high, strict=True)]
+def whole(low: int = 0, high: int = INT32_MAX) -> FieldInfo:
+    """The bounds of a JSON integer (strictly: not a boolean, not 1.0) within [low, high]
+    (`Annotated[int, whole(1, 10)]`)."""
+    return Field(ge=low, le=high, strict=True)
 
 
 Code = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-Sku = Text(SKU_LENGTH, 1)
-Reference = Text(REFERENCE_LENGTH)
-Qty = Whole(1, MAX_QUANTITY)
-StockSetting = Whole(0, MAX_STOCK_SETTING)
+Sku = Annotated[str, text(SKU_LENGTH, 1)]
+Reference = Annotated[str, text(REFERENCE_LENGTH)]
+Qty = Annotated[int, whole(1, MAX_QUANTITY)]
+StockSetting = Annotated[int, whole(0, MAX_STOCK_SETTING)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, strict=True)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, strict=True)]
 #: a JSON boolean (strictly: not 0 or "yes")
@@ -85,16 +88,16 @@ class Strict(BaseModel):
 
 class LocationIn(Strict):
     code: Code
-    name: Text(200, 1)
+    name: Annotated[str, text(200, 1)]
     kind: LocationKind
     lat: Latitude | None = None
     lng: Longitude | None = None
     capabilities: list[Capability] = []
-    groups: Annotated[list[Text(CODE_LENGTH)], Field(max_length=100)] = []
-    priority: Whole(-MAX_PRIORITY, MAX_PRIORITY) = 100
-    cost_per_shipment_minor: Whole(0, MAX_COST_MINOR) = 0
+    groups: Annotated[list[Annotated[str, text(CODE_LENGTH)]], Field(max_length=100)] = []
+    priority: Annotated[int, whole(-MAX_PRIORITY, MAX_PRIORITY)] = 100
+    cost_per_shipment_minor: Annotated[int, whole(0, MAX_COST_MINOR)] = 0
     daily_order_capacity: StockSetting | None = None
-    time_zone: Text(CODE_LENGTH) = "UTC"
+    time_zone: Annotated[str, text(CODE_LENGTH)] = "UTC"
     online_selling: Flag = True
     processing_hours: Annotated[float, Field(ge=0, le=24 * 30, allow_inf_nan=False, strict=True)] = 24.0
     cutoff_local: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "15:00"
@@ -112,16 +115,16 @@ class LocationIn(Strict):
 
 
 class LocationPatch(Strict):
-    name: Text(200, 1) | None = None
+    name: Annotated[str, text(200, 1)] | None = None
     capabilities: list[Capability] | None = None
-    priority: Whole(-MAX_PRIORITY, MAX_PRIORITY) | None = None
+    priority: Annotated[int, whole(-MAX_PRIORITY, MAX_PRIORITY)] | None = None
     online_selling: Flag | None = None
     daily_order_capacity: StockSetting | None = None
 
 
 class VariantIn(Strict):
     sku: Sku
-    title: Text() = ""
+    title: Annotated[str, text()] = ""
     gtin: Annotated[str, Field(min_length=8, max_length=14)] | None = None
 
     @field_validator("gtin")
@@ -131,10 +134,10 @@ class VariantIn(Strict):
 
 
 class ProductIn(Strict):
-    title: Text(500, 1)
-    vendor: Text(200) | None = None
-    product_type: Text(200) | None = None
-    image_url: Text(1000) | None = None
+    title: Annotated[str, text(500, 1)]
+    vendor: Annotated[str, text(200)] | None = None
+    product_type: Annotated[str, text(200)] | None = None
+    image_url: Annotated[str, text(1000)] | None = None
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=2000)]
 
 
@@ -148,7 +151,7 @@ class MovementIn(Strict):
     reference: Reference | None = None
     channel: Code | None = None
     actor: Reference | None = None
-    expected_version: Whole(0, MAX_ID) | None = None
+    expected_version: Annotated[int, whole(0, MAX_ID)] | None = None
 
 
 class StockOp(Strict):
@@ -175,23 +178,23 @@ class TransferIn(Strict):
 
 
 class TransferReceiveIn(StockOp):
-    damaged: Whole(0, MAX_QUANTITY) = 0
+    damaged: Annotated[int, whole(0, MAX_QUANTITY)] = 0
 
 
 class CountIn(Strict):
     sku: Sku
     location: Code
-    counted: Whole(0, MAX_QUANTITY)
-    damaged: Whole(0, MAX_QUANTITY) | None = None
+    counted: Annotated[int, whole(0, MAX_QUANTITY)]
+    damaged: Annotated[int, whole(0, MAX_QUANTITY)] | None = None
     reference: Reference | None = None
     actor: Reference | None = None
 
 
 class ChannelIn(Strict):
-    name: Text(200, 1)
+    name: Annotated[str, text(200, 1)]
     kind: Literal["shopify", "shopify_pos", "amazon", "amazon_vendor", "walmart", "tiktok", "manual", "other"]
     per_location: Flag = False
-    share_pct: Whole(0, 100) = 100
+    share_pct: Annotated[int, whole(0, 100)] = 100
     fixed_allocation: StockSetting | None = None
     buffer: StockSetting = 0
     feeds: dict[Code, FeedMode] | None = None
@@ -207,7 +210,7 @@ class PolicyIn(Strict):
 
 class ListingIn(Strict):
     sku: Sku
-    external_id: Text(REFERENCE_LENGTH, 1)
+    external_id: Annotated[str, text(REFERENCE_LENGTH, 1)]
     external_variant_id: Reference | None = None
     external_inventory_item_id: Reference | None = None
 

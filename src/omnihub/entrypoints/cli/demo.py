@@ -315,12 +315,9 @@ class _DemoWorld:
     def reconnect(self) -> None:
         """A later start: the connection is in the state; only addresses may have moved."""
         self._subscribe_webhooks()
-        with self.hub.engine.connect() as conn:
-            import sqlalchemy as sa
+        from omnihub.services.estate_figures import sku_count
 
-            from omnihub.adapters.db import tables as t
-
-            self.skus = conn.execute(sa.select(sa.func.count()).select_from(t.variants)).scalar_one()
+        self.skus = sku_count(self.hub.engine)
 
     def catch_up(self) -> None:
         """Orders taken while the hub was not listening (between two starts) are found by the
@@ -337,14 +334,9 @@ class _DemoWorld:
                 console.print(f"[yellow]catching up with the channels' orders: {exc}[/]")
 
     def _shopify_locations(self) -> dict[str, str]:
-        import sqlalchemy as sa
+        from omnihub.services.estate_figures import channel_location_ids
 
-        from omnihub.adapters.db import tables as t
-
-        cl = t.channel_locations
-        with self.hub.engine.connect() as conn:
-            return dict(conn.execute(sa.select(cl.c.location, cl.c.external_location_id)
-                                     .where(cl.c.channel == "shopify")).all())
+        return channel_location_ids(self.hub.engine, "shopify")
 
     def _subscribe_webhooks(self) -> None:
         from omnihub.adapters.channels.shopify import documents as docs
@@ -361,12 +353,9 @@ class _DemoWorld:
                 raise RuntimeError(f"Shopify refused the {topic} webhook: {errors}")
 
     def order_count(self) -> int:
-        import sqlalchemy as sa
+        from omnihub.services.estate_figures import order_count
 
-        from omnihub.adapters.db import tables as t
-
-        with self.hub.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(t.orders)).scalar_one()
+        return order_count(self.hub.engine)
 
     def alive(self) -> bool:
         return all(s.alive() for s in self.servers)

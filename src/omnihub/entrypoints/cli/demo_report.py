@@ -9,11 +9,9 @@ oversold unit is one a sandbox sold beyond its shelf, not one the hub thinks it 
 from __future__ import annotations
 
 import httpx
-import sqlalchemy as sa
 
-from omnihub.adapters.db import tables as t
 from omnihub.benchmarks.sync import AckLags, lag_figures
-from omnihub.services.parked_orders import PARKED, TOPIC
+from omnihub.services.estate_figures import backlog, orders_of_channels
 
 #: report channel → the hub's channel of its orders
 HUB_CHANNELS = {"shopify_online": "shopify", "shopify_pos": "shopify_pos", "amazon": "amazon_seller"}
@@ -32,12 +30,9 @@ def sandbox_orders(shop: str, amazon: str) -> dict[str, set[str]]:
 
 
 def hub_orders(engine) -> dict[str, set[str]]:
-    o = t.orders
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(o.c.channel, o.c.external_id).where(o.c.channel.in_(list(HUB_CHANNELS.values())))).all()
     by_hub = {hub: report for report, hub in HUB_CHANNELS.items()}
     out: dict[str, set[str]] = {c: set() for c in HUB_CHANNELS}
-    for channel, external_id in rows:
+    for channel, external_id in orders_of_channels(engine, HUB_CHANNELS.values()):
         out[by_hub[channel]].add(external_id)
     return out
 
@@ -48,18 +43,8 @@ def missing_in_hub(shop: str, amazon: str, engine) -> int:
 
 
 def hub_backlog(engine) -> dict[str, int]:
-    """Work the hub has not finished: deliveries waiting in the inbox, orders waiting to
-    be routed, orders it refused (parked), deliveries it could not process."""
-    ib, q = t.channel_inbox, t.brokering_queue
-    with engine.connect() as conn:
-        inbox = dict(conn.execute(sa.select(ib.c.state, sa.func.count()).where(ib.c.topic != TOPIC)
-                                  .group_by(ib.c.state)).all())
-        parked = conn.execute(sa.select(sa.func.count()).select_from(ib).where(ib.c.topic == TOPIC,
-                                                                                 ib.c.state == PARKED)).scalar()
-        queued = conn.execute(sa.select(sa.func.count()).select_from(q)).scalar()
-    return {"inbox_pending": inbox.get("pending", 0), "inbox_failed": inbox.get("failed", 0) + inbox.get(PARKED, 0),
-            "refused": parked,
-            "brokering_queue": queued}
+    """Work the hub has not finished (services/estate_figures.py)."""
+    return backlog(engine)
 
 
 def collect(*, shop: str, amazon: str, hub, lags: AckLags, traffic, settled: bool, extra: dict) -> dict:

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 from typing import Annotated, Optional
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from omnihub.adapters.db import tables as t
 from omnihub.entrypoints.cli.errors import CliError
 from omnihub.entrypoints.cli.terminal import console
+from omnihub.services.order_queries import latest_orders
 
 orders_app = typer.Typer(help="Orders: list, show with the routing explanation, cancel, retry the queue.", no_args_is_help=True)
 rules_app = typer.Typer(help="Routing rules: show the version in force, install a new one.", no_args_is_help=True)
@@ -31,14 +30,7 @@ def _hub(database_url: str | None):
 def list_orders(state: Optional[str] = None, channel: Optional[str] = None, limit: int = 20, database_url: DbOpt = None) -> None:
     hub = _hub(database_url)
     try:
-        o = t.orders
-        q = sa.select(o.c.id, o.c.channel, o.c.external_id, o.c.state, o.c.order_value_minor, o.c.currency, o.c.placed_at)
-        if state:
-            q = q.where(o.c.state == state)
-        if channel:
-            q = q.where(o.c.channel == channel)
-        with hub.engine.connect() as conn:
-            rows = conn.execute(q.order_by(o.c.id.desc()).limit(limit)).all()
+        rows = latest_orders(hub.engine, state=state, channel=channel, limit=limit)
     finally:
         hub.close()
     table = Table("id", "channel", "external id", "state", "value", "placed")
