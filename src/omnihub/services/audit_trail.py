@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.adapters.db import tables as t
 from omnihub.log_redaction import is_secret_key
 
@@ -271,9 +272,6 @@ class AuditTrail:
 
 
 def _event_dict(r) -> dict:
-    at = r["at"]
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return {"id": r["id"], "at": at, "actor": {"kind": r["actor_kind"], "id": r["actor_id"], "name": r["actor_name"]},
+    return {"id": r["id"], "at": as_utc(r["at"]), "actor": {"kind": r["actor_kind"], "id": r["actor_id"], "name": r["actor_name"]},
             "address": r["address"], "action": r["action"], "target": r["target"], "before": r["before"],
             "after": r["after"], "details": r["details"] or {}}

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.adapters.channels.amazon.order_mapping import order_from_sp_api
 from omnihub.adapters.channels.shopify import documents as docs
 from omnihub.adapters.channels.shopify.bulk_levels import bulk_levels
@@ -319,7 +320,7 @@ class AmazonPoller:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(o.c.external_id, o.c.channel_updated_at)
                                 .where(o.c.channel == self.channel, o.c.external_id.in_(ids))).all()
-        return {r[0]: (r[1] if r[1].tzinfo else r[1].replace(tzinfo=UTC)) for r in rows}
+        return {r[0]: as_utc(r[1]) for r in rows}
 
     def _take(self, batch: list, report: PollReport) -> None:
         """One page of getOrders: items fetched for the versions the hub lacks, ingested,

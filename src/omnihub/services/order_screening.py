@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.bulk_sql import fetch_by_keys, next_ids, upsert_many
 from omnihub.adapters.db.batch_jobs import StagedTransaction
@@ -182,7 +183,7 @@ class OrderScreening:
             for cid, placed in conn.execute(
                 sa.select(o_t.c.customer_id, o_t.c.placed_at).where(o_t.c.customer_id.in_(ids), o_t.c.placed_at >= oldest)
             ):
-                history.setdefault(cid, []).append(placed if placed.tzinfo else placed.replace(tzinfo=UTC))
+                history.setdefault(cid, []).append(as_utc(placed))
             for cid, n in conn.execute(
                 sa.select(o_t.c.customer_id, sa.func.count()).where(o_t.c.customer_id.in_(ids)).group_by(o_t.c.customer_id)
             ):
