@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +47,13 @@ class WorkerProcess:
     def terminate(self, timeout: float) -> int:
         """SIGTERM; the exit code (raises if it did not exit within `timeout`)."""
         self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)  # every thread's stack into the log (faulthandler, see cli/sync_commands.py)
+            time.sleep(1.0)
+            self.kill()
+            raise AssertionError(f"the worker was still running {timeout} s after SIGTERM; its log ends:\n{self.log()}")
         self._log.close()
         return code
 

@@ -16,10 +16,16 @@ finalization's clean-up of that connection then waits for, forever; the deadline
 thread is frozen with it. tests/sync/test_worker_stop_under_load.py's busy stop hung past
 10 s about one run in twenty on a loaded machine; a stop there often leaves the inbox's
 thread mid-row (its share of the budget, 2 s, runs out on the slow link).
+
+The deadline's thread is Python, so it needs the interpreter's lock to run: a thread
+stuck in a C call that holds that lock would stop it too. Behind it stands faulthandler's
+watchdog, a C thread that needs no lock: BACKSTOP_S later it writes every thread's stack
+to stderr (where the process was stuck, for whoever reads the log) and exits with code 1.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
 import threading
@@ -29,13 +35,15 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
+BACKSTOP_S = 1.0  # past the deadline, the watchdog that needs no interpreter lock ends the process
+
 
 class ExitDeadline:
     def __init__(self, within_s: float, *, exit_code: int = 0) -> None:
         self.within_s = within_s
         self.exit_code = exit_code
         self._armed_at: float | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # arm() runs in a signal's handler, which may interrupt arm() itself
 
     def arm(self) -> "ExitDeadline":
         """Start counting (once: arming again changes nothing); a daemon thread ends the
@@ -44,6 +52,10 @@ class ExitDeadline:
             if self._armed_at is not None:
                 return self
             self._armed_at = time.monotonic()
+        try:
+            faulthandler.dump_traceback_later(self.within_s + BACKSTOP_S, exit=True)
+        except (ValueError, OSError, AttributeError):  # no usable stderr (a closed or fd-less stream): the thread alone
+            pass
         threading.Thread(target=self._watch, name="exit-deadline", daemon=True).start()
         return self
 

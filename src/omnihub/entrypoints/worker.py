@@ -255,22 +255,25 @@ class Worker:
         The main thread only waits: starting (an initial sweep, the abandoned-run check)
         runs in a thread of its own, because a signal's handler runs in the main thread
         and only between Python steps, so a main thread waiting on the database inside
-        SQLite would not even notice the signal until that call returned."""
+        SQLite would not even notice the signal until that call returned. It sleeps 0.25 s
+        at a time: a signal the kernel hands to another thread only marks the handler due,
+        and a main thread asleep in a wait without end would never run it."""
         import signal
 
-        done = threading.Event()
+        asked: list[int] = []  # the handler only notes the signal and arms the deadline: no lock a wait might hold
         deadline = ExitDeadline(within_s)
 
-        def on_signal(*_):
+        def on_signal(signum, _frame):
             deadline.arm()  # counting from the signal itself, whatever the stop then meets
-            done.set()
+            asked.append(signum)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, on_signal)
         starter = threading.Thread(target=self.start, name="worker-start", daemon=True)
         starter.start()
         try:
-            done.wait()
+            while not asked:
+                time.sleep(0.25)  # woken regularly: see above
         finally:
             deadline.arm()
             starter.join(timeout=within_s * 0.2)  # a start still under way is cut short by the stop flags

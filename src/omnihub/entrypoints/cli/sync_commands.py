@@ -35,12 +35,16 @@ def worker(database_url: DbOpt = None,
            lease_s: Annotated[Optional[float], typer.Option(
                help="how long a claim holds; what a killed worker held waits this long (default 60 s inbox, 30 s sync)")] = None,
            ) -> None:
-    """Run the background worker: outbox relay, inbox, sync senders and schedules (Ctrl-C stops it gracefully)."""
+    """Run the background worker: outbox relay, inbox, sync senders and schedules (Ctrl-C stops it gracefully; SIGUSR1 prints every thread's stack)."""
     from omnihub.entrypoints.worker import Schedules, Worker
     from omnihub.logs import configure_logging
     from omnihub.settings import get_settings
 
     configure_logging(get_settings().log_level, get_settings().log_json)
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack on stderr
     hub = _hub(database_url, must_exist=False)
     try:
         w = Worker.from_vault(hub, schedules=Schedules(new_orders_s, order_updates_s, new_products_s, product_updates_s,
