@@ -63,6 +63,7 @@ from omnihub.domain.orders import (
 )
 from omnihub.domain.routing import RoutingDecision, RoutingOutcome, route_order
 from omnihub.domain.stock_commands import Plan
+from omnihub.domain.till_sales import RecordedTillSale, units_already_sold
 from omnihub.services.order_screening import customer_keys
 from omnihub.services.routing_rules_store import RuleStore
 
@@ -116,6 +117,19 @@ class _Work:
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # (location, day) → orders
     events: list[DomainEvent] = field(default_factory=list)
     shipments: list[tuple[int, str, str | None, str | None, str]] = field(default_factory=list)
+    #: till sales reconciliation recorded before their order, by (SKU, location code), as read
+    till_recorded: dict[tuple[str, str], list[RecordedTillSale]] = field(default_factory=dict)
+    till_taken: list[tuple[int, int]] = field(default_factory=list)  # (row id, units) now an order's
+
+    def till_left(self, sku: str, location: str) -> list[RecordedTillSale]:
+        """The recorded till sales at `location` for `sku`, less what this batch took."""
+        recorded = self.till_recorded.get((sku, location))
+        if not recorded:
+            return []
+        taken: dict[int, int] = {}
+        for row_id, n in self.till_taken:
+            taken[row_id] = taken.get(row_id, 0) + n
+        return [RecordedTillSale(r.row_id, r.units_left - taken.get(r.row_id, 0), r.observed_at) for r in recorded]
 
     def checkpoint(self, order_id: int | None) -> tuple:
         """A mark to roll back to. A job touches only its own order's entries (an existing
@@ -126,10 +140,10 @@ class _Work:
             saved = (self.orders.get(order_id), order_id in self.is_new, self.queue_upserts.get(order_id),
                      order_id in self.queue_deletes)
         return (order_id, saved, len(self.orders), len(self.queue_upserts), dict(self.capacity),
-                len(self.decisions), len(self.events), len(self.shipments))
+                len(self.decisions), len(self.events), len(self.shipments), len(self.till_taken))
 
     def rollback(self, mark: tuple) -> None:
-        order_id, saved, n_orders, n_upserts, capacity, decisions, events, shipments = mark
+        order_id, saved, n_orders, n_upserts, capacity, decisions, events, shipments, till_taken = mark
         for name, n in (("orders", n_orders), ("queue_upserts", n_upserts)):
             d = getattr(self, name)
             for k in list(d)[n:]:  # ids first written after the mark
@@ -149,6 +163,7 @@ class _Work:
         del self.decisions[decisions:]
         del self.events[events:]
         del self.shipments[shipments:]
+        del self.till_taken[till_taken:]
 
 
 @dataclass(slots=True)
@@ -362,6 +377,7 @@ class OrderPipeline:
         holds_for = self._screen(tx, jobs, existing)
         new_ids = iter(tx.new_ids("orders", sum(1 for j in jobs if isinstance(j, _IngestJob) and j.order.key not in existing)))
         work = _Work(now)
+        work.till_recorded = self._till_sales_recorded(conn, jobs, existing, cfg)
         results = self._decide_each(jobs, existing, by_id, batch, work, ruleset, policies, capacity, holds_for, new_ids)
         # Every row is built here; the writer only runs the statements.
         batch.events.extend(work.events)
@@ -385,6 +401,31 @@ class OrderPipeline:
             doc = r[1] if isinstance(r[1], dict) else orjson.loads(r[1])
             by_id[r[0]] = order_from_doc(doc, r[0])
         return existing, by_id
+
+    @staticmethod
+    def _till_sales_recorded(conn: Connection, jobs: Sequence[Any], existing: dict[tuple[str, str], Order],
+                             cfg: StockConfig) -> dict[tuple[str, str], list[RecordedTillSale]]:
+        """The till sales reconciliation recorded, not yet an order's, at the stores and
+        for the SKUs of the batch's new till sales (domain/till_sales.py); nothing is read
+        for a batch without one."""
+        wanted: set[tuple[str, str]] = set()
+        for j in jobs:
+            if isinstance(j, _IngestJob) and j.order.key not in existing and is_till_sale(j.order):
+                origin_id = j.order.origin_location_id
+                origin = cfg.code_of.get(origin_id) if origin_id is not None else None
+                if origin is not None:
+                    wanted.update((line.sku, origin) for line in j.order.lines)
+        if not wanted:
+            return {}
+        r = t.till_sales_recorded
+        out: dict[tuple[str, str], list[RecordedTillSale]] = {}
+        rows = conn.execute(sa.select(r.c.id, r.c.sku, r.c.location, r.c.units_left, r.c.observed_at).where(
+            r.c.sku.in_(sorted({sku for sku, _ in wanted})), r.c.units_left > 0)).all()
+        for row_id, sku, location, left, observed in rows:
+            if (sku, location) in wanted:
+                when = observed if observed.tzinfo is not None else observed.replace(tzinfo=UTC)
+                out.setdefault((sku, location), []).append(RecordedTillSale(row_id, left, when))
+        return out
 
     def _screen(self, tx: StagedTransaction, jobs: Sequence[Any], existing: dict[tuple[str, str], Order]
                 ) -> dict[tuple[str, str], list[str]]:
@@ -559,20 +600,29 @@ class OrderPipeline:
         movements: list[Movement] = []
         demand: dict[str, int] = {}
         lines, handed = [], []
+        already = 0  # units reconciliation recorded as sold before this order came in
         for line in order.lines:
             q = line.unassigned_quantity
             if q:
-                movements.append(Movement(line.sku, origin, q, S.ON_HAND, S.SOLD, Reason.SALE,
-                                          reference=f"order:{order.id}", channel=order.channel))
-                demand[line.sku] = demand.get(line.sku, 0) - q
+                taken = units_already_sold(q, work.till_left(line.sku, origin), order.placed_at)
+                work.till_taken.extend(taken)
+                recorded = sum(n for _, n in taken)
+                already += recorded
+                if q > recorded:
+                    movements.append(Movement(line.sku, origin, q - recorded, S.ON_HAND, S.SOLD, Reason.SALE,
+                                              reference=f"order:{order.id}", channel=order.channel))
+                    demand[line.sku] = demand.get(line.sku, 0) - (q - recorded)
                 a = FulfilmentAssignment(origin_id, q, shipment_id=f"till-{order.id}", state=AssignmentState.PICKED_UP)  # type: ignore[arg-type]
                 line = replace(line, assignments=line.assignments + (a,))
                 handed.append({"line_id": line.line_id, "sku": line.sku, "location": origin, "quantity": q})
             lines.append(line)
-        batch.apply(Plan(movements, demand), allow_oversell=True)
+        if movements:
+            batch.apply(Plan(movements, demand), allow_oversell=True)
+        sold = "sold at the till" if not already else \
+            f"sold at the till ({already} unit(s) already recorded by reconciliation from the store's level)"
         order = _walk(replace(order, lines=tuple(lines)),
                       [OrderState.BROKERING, OrderState.ALLOCATED, OrderState.PICKED, OrderState.PACKED,
-                       OrderState.PICKED_UP, OrderState.DELIVERED], work, "sold at the till")
+                       OrderState.PICKED_UP, OrderState.DELIVERED], work, sold)
         work.orders[oid] = order
         return OrderResult(oid, "new", order.state.value, "allocated", handed)
 
@@ -752,6 +802,12 @@ class OrderPipeline:
         write(delete_by_ids, "brokering_queue", "order_id", sorted(i for i in work.queue_deletes if i not in work.is_new))
         write(upsert_many, "location_daily_orders", ("location", "day", "orders"), ("location", "day"),
               [(loc, day, n) for (loc, day), n in work.capacity.items()])
+        if work.till_taken:  # absolute figures: the batch's SKUs are its own (claims, or the turn)
+            left = {r.row_id: r.units_left for rows in work.till_recorded.values() for r in rows}
+            for row_id, n in work.till_taken:
+                left[row_id] -= n
+            write(update_many, "till_sales_recorded", ("units_left",), ("id",),
+                  [(left[row_id], row_id) for row_id in sorted({i for i, _ in work.till_taken})])
 
 
 class _IngestJob:

@@ -440,9 +440,15 @@ class Reconciliation:
         elif verdict.kind is Kind.DEAD_LETTER:
             f.action = "the push is parked: see `omnihub sync dead-letters` and retry it"
         elif verdict.kind is Kind.MISSED_POS_SALE:
+            observed_at = datetime.now(UTC)  # the level was read before now: a sale rung up later is another
             self.record_sale(sku, code, verdict.sold_at_till, ctx=Context(
                 actor="reconciliation", channel="shopify_pos", reference=f"reconciliation run {run_id}",
                 idempotency_key=f"reconcile:{run_id}:{channel}:{sku}:{code}"))
+            # Kept only once the sale is: its order, when it comes, sells no unit twice (domain/till_sales.py).
+            with self.engine.begin() as conn:
+                conn.execute(t.till_sales_recorded.insert().values(
+                    sku=sku, location=code, units=verdict.sold_at_till, units_left=verdict.sold_at_till,
+                    observed_at=observed_at, run_id=run_id))
             self.sync.observe_level(channel, sku, code, available)
             f.action, f.repaired = f"recorded a till sale of {verdict.sold_at_till} at {code} (its webhook was lost)", True
         else:  # drift: the channel's figure is recorded as confirmed and the hub's pushed

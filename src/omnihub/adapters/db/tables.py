@@ -485,6 +485,23 @@ reconciliation_findings = sa.Table(
     sa.Index("ix_reconciliation_findings_run", "run_id", "kind"),
 )
 
+# Till sales reconciliation recorded from a store's level drop, before their order came in
+# (domain/till_sales.py): when the POS order arrives, the units left here are its own and
+# do not leave the shelf a second time.
+till_sales_recorded = sa.Table(
+    "till_sales_recorded",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("sku", sa.String(128), nullable=False),
+    sa.Column("location", sa.String(64), nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("units_left", sa.Integer, nullable=False),  # not yet matched to an order
+    sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("reconciliation_runs.id", ondelete="SET NULL")),
+    sa.Index("ix_till_sales_recorded_open", "sku", "location", "units_left"),
+)
+
 # ERP snapshot imports (services/erp_snapshot.py): one row per file imported, identified by
 # its size and SHA-256, with how far it got; one row per chunk committed, written in the
 # same transaction as that chunk's movements, so a run killed part-way is resumed after its
