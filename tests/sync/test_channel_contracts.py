@@ -107,7 +107,9 @@ def test_amazon_requests_validate_against_the_official_models():
                                                              "inputFeedDocumentId": "amzn1.tortuga.4.na.x"}) == []
     _, _, op = find_operation("ordersV0.json", "getOrders")
     documented = {p["name"] for p in op["parameters"]}
-    assert {"MarketplaceIds", "LastUpdatedAfter", "CreatedAfter", "NextToken", "MaxResultsPerPage"} <= documented
+    assert {"MarketplaceIds", "LastUpdatedAfter", "CreatedAfter", "NextToken", "MaxResultsPerPage", "OrderStatuses"} <= documented
+    statuses = next(p for p in op["parameters"] if p["name"] == "OrderStatuses")
+    assert "`Unshipped`" in statuses["description"]  # what reconciliation asks for (AmazonReader.unshipped)
 
     class _Client:
         seller_id = "A2SANDBOXSELLER1"

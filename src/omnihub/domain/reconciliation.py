@@ -26,6 +26,10 @@ difference gets one class:
   says, or failing, and parked with its reason in the inbox (``omnihub sync
   inbox-failures``). Known, not missed: the run neither counts it as missing nor
   ingests it again.
+- ``shipment_unmarked``: a shipment the hub told the channel about, whose order the channel
+  still shows unshipped (the fulfilment was lost or undone there): it is told again. One
+  the hub gave up telling (parked) is left for an operator with the channel's last answer
+  (``omnihub sync fulfilment-retry``).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Kind(StrEnum):
     UNSOLD_ON_CHANNEL = "unsold_on_channel"
     ORDER_NOT_UNDERSTOOD = "order_not_understood"
     ORDER_PARKED = "order_parked"
+    SHIPMENT_UNMARKED = "shipment_unmarked"
 
 
 @dataclass(frozen=True, slots=True)

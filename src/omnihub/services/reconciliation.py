@@ -73,6 +73,9 @@ ORDER_PAGE = 200  # channel orders compared (and ingested) at a time
 SKU_PAGE = 500  # listings judged at a time: one read of the hub's side for their positions
 FINDINGS_PAGE = 500  # findings stored a transaction
 HUB_PAGE = 5000  # the hub's rows copied into the spool per read
+#: A shipment told less than this long ago is not checked yet: a channel may take minutes
+#: to show one it accepted (Amazon processes shipment confirmations asynchronously).
+SHIPMENT_GRACE = timedelta(minutes=15)
 
 _SPOOL = (
     "CREATE TABLE before_intents (sku TEXT NOT NULL, location TEXT NOT NULL, state TEXT NOT NULL,"
@@ -148,7 +151,7 @@ def _num(ext: str | None) -> str:
 class Reconciliation:
     def __init__(self, engine: Engine, sync, ingest_many: Callable[[list], list], record_sale: Callable[..., object],
                  readers: dict[str, ChannelReader] | None = None, *, window: timedelta = timedelta(hours=48),
-                 lease: timedelta = timedelta(minutes=2)) -> None:
+                 lease: timedelta = timedelta(minutes=2), shipment_grace: timedelta = SHIPMENT_GRACE) -> None:
         self.engine = engine
         self.sync = sync  # ChannelSync: observe_level, request
         self.ingest_many = ingest_many  # OrderPipeline.ingest_many
@@ -156,6 +159,7 @@ class Reconciliation:
         self.readers: dict[str, ChannelReader] = dict(readers or {})
         self.window = window
         self.lease = lease  # a running run whose heartbeat is older than this has no process behind it
+        self.shipment_grace = shipment_grace  # a shipment told more recently is not checked yet (_shipments)
         self.parked = ParkedOrders(engine)  # orders the hub knows it does not hold
         self._lock = threading.Lock()
         self.stopping = threading.Event()  # set by the worker's stop: the run ends at its next page, failed
@@ -222,6 +226,7 @@ class Reconciliation:
                 counts["orders_compared"] = self._orders(channel, reader, since, findings)
                 raise
             counts["orders_compared"] = self._orders(channel, reader, since, findings)
+            self._shipments(reader, since, run_id, findings)
             counts["levels_compared"] = self._levels(channel, run_id, spool, per_location, locations, kinds, started,
                                                      findings)
         self.sync.flush()  # the repairs are intents in the database before the run says so
@@ -290,6 +295,47 @@ class Reconciliation:
                 findings.add(Finding(kind, f"{what} through the order pipeline", True, external_id=h.external_id))
         if todo:  # refused ones parked as the inbox and the pollers park them; those that went in un-parked
             self.parked.settle(getattr(reader, "inbox_source", channel), [o for _, _, o in todo], results)
+
+    def _shipments(self, reader: ChannelReader, since: datetime, run_id: int, findings: "_Findings") -> None:
+        """Shipments the hub told the channel about (since the window opened, at least
+        `shipment_grace` ago) whose order the channel still shows unshipped are made due
+        again: the fulfilment job tells them again, and its notifiers never fulfil twice
+        (a tracking number or a line already fulfilled is recognised). Parked ones on such
+        orders are left for an operator with the channel's last answer. The channel is
+        asked only when the hub has shipments to check."""
+        cf, o = t.channel_fulfilments, t.orders
+        now = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(cf.c.id, cf.c.state, cf.c.attempts, cf.c.last_error, cf.c.created_at,
+                                          o.c.external_id, o.c.placed_at)
+                                .join(o, o.c.id == cf.c.order_id)
+                                .where(cf.c.channel.in_(reader.order_channels), sa.or_(
+                                    sa.and_(cf.c.state == "sent", cf.c.sent_at >= since - self.shipment_grace,
+                                            cf.c.sent_at <= now - self.shipment_grace),
+                                    cf.c.state == "dead"))
+                                .order_by(cf.c.id)).all()
+        if not rows:
+            return
+        self._check_stop()
+        placed = [as_utc(r.placed_at) if r.placed_at is not None else as_utc(r.created_at) - timedelta(days=30)
+                  for r in rows]
+        unshipped = set(reader.unshipped(min(placed) - timedelta(hours=1)))
+        for r in rows:
+            if r.external_id not in unshipped:
+                continue
+            if r.state == "dead":
+                findings.add(Finding(Kind.SHIPMENT_UNMARKED, (
+                    f"parked after {r.attempts} attempt(s): {r.last_error or 'refused'}; "
+                    f"`omnihub sync fulfilment-retry {r.id}` once that is put right")[:500], external_id=r.external_id))
+                continue
+            with self.engine.begin() as conn:
+                again = conn.execute(sa.update(cf).where(cf.c.id == r.id, cf.c.state == "sent").values(
+                    state="pending", attempts=0, next_attempt_at=now, lease_until=None,
+                    last_error=f"reconciliation run {run_id}: the channel showed the order unshipped after it was told",
+                )).rowcount
+            if again:
+                findings.add(Finding(Kind.SHIPMENT_UNMARKED, "the channel showed the order unshipped after it was told: "
+                                     "told again", True, external_id=r.external_id))
 
     def _known_orders(self, channels: tuple[str, ...], ids: list[str]) -> dict[str, datetime]:
         o = t.orders

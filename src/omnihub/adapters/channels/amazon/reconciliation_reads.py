@@ -110,5 +110,21 @@ class AmazonReader:
                 return
             payload = self.client.get_orders(next_token=token)
 
+    def unshipped(self, since: datetime) -> Iterator[str]:
+        """The ids of the orders placed since `since` that Amazon shows Unshipped (a
+        partly shipped order is left alone: confirming a package again is refused),
+        page by page as they are consumed."""
+        payload = self.client.get_orders(created_after=since, statuses=("Unshipped",))
+        while True:
+            for raw in payload.get("Orders") or []:
+                order_id = raw.get("AmazonOrderId") if isinstance(raw, dict) else None
+                if not isinstance(order_id, str):
+                    raise AmazonPayloadError(f"getOrders answer not understood: {raw!r}"[:300])
+                yield order_id
+            token = payload.get("NextToken")
+            if not token:
+                return
+            payload = self.client.get_orders(next_token=token)
+
     def order(self, header: OrderHeader, locate: Callable[[str], int | None]) -> Order:
         return order_from_sp_api(header.raw, self.client.get_order_items(header.external_id), channel=self.channel)

@@ -89,8 +89,10 @@ class SpApiClient:
 
     # -- Orders v0 -------------------------------------------------------------------------
     def get_orders(self, *, last_updated_after: datetime | None = None, created_after: datetime | None = None,
-                   next_token: str | None = None, max_per_page: int = 100) -> dict:
+                   next_token: str | None = None, max_per_page: int = 100, statuses: tuple[str, ...] = ()) -> dict:
         params: dict = {"MarketplaceIds": self.marketplace_id}
+        if statuses and not next_token:  # a next page carries its query in the token
+            params["OrderStatuses"] = ",".join(statuses)
         if next_token:
             params["NextToken"] = next_token
         elif last_updated_after is not None:

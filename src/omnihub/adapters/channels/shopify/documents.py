@@ -172,6 +172,18 @@ query OrdersUpdated($first: Int!, $after: String, $query: String) {
 }
 """
 
+# Reconciliation's check that the shipments the hub told were marked: the ids of the
+# orders placed since a time that Shopify still shows unfulfilled (or partly), 250 a page
+# (ids alone: a point or two a page).
+ORDERS_UNFULFILLED = """
+query OrdersUnfulfilled($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT) {
+    nodes { id }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
 WEBHOOK_SUBSCRIBE = """
 mutation Subscribe($topic: WebhookSubscriptionTopic!, $uri: String!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
@@ -238,6 +250,7 @@ ALL = {
     "LEVELS": levels_query(250),
     "RECONCILE_LOCATION_LEVELS": RECONCILE_LOCATION_LEVELS,
     "ORDERS_UPDATED": ORDERS_UPDATED,
+    "ORDERS_UNFULFILLED": ORDERS_UNFULFILLED,
     "WEBHOOK_SUBSCRIBE": WEBHOOK_SUBSCRIBE,
     "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
     "ORDER_FULFILMENT_STATE": ORDER_FULFILMENT_STATE,

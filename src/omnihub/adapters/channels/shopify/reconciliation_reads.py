@@ -2,7 +2,7 @@
 location (a large estate in one bulk query, bulk_levels.py; a small one page by page,
 location_levels.py: Admin GraphQL, 250 a page, the read the level snapshot poll and the
 set-up share), and the orders updated since the window opened (the same paged query and
-mapping the order poll uses)."""
+mapping the order poll uses), and the orders it still shows unfulfilled."""
 
 from __future__ import annotations
 
@@ -70,3 +70,18 @@ class ShopifyReader:
 
     def order(self, header: OrderHeader, locate: Callable[[str], int | None]) -> Order:
         return order_from_graphql(header.raw, locate)
+
+    def unshipped(self, since: datetime) -> Iterator[str]:
+        """The ids of the orders placed since `since` that Shopify shows unfulfilled or
+        partly fulfilled, page by page as they are consumed."""
+        search = f"fulfillment_status:unfulfilled created_at:>'{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        after = None
+        while True:
+            conn = self.client.execute(docs.ORDERS_UNFULFILLED, {"first": 250, "after": after, "query": search})["orders"]
+            for node in conn["nodes"]:
+                if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+                    raise ShopifyPayloadError(f"order not understood: {node!r}"[:300])
+                yield numeric_id(node["id"])
+            if not conn["pageInfo"]["hasNextPage"]:
+                return
+            after = conn["pageInfo"]["endCursor"]
