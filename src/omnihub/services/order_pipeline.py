@@ -419,12 +419,15 @@ class OrderPipeline:
             return {}
         r = t.till_sales_recorded
         out: dict[tuple[str, str], list[RecordedTillSale]] = {}
-        rows = conn.execute(sa.select(r.c.id, r.c.sku, r.c.location, r.c.units_left, r.c.observed_at).where(
-            r.c.sku.in_(sorted({sku for sku, _ in wanted})), r.c.units_left > 0)).all()
-        for row_id, sku, location, left, observed in rows:
-            if (sku, location) in wanted:
+        # Typed Any: compiled, a Row typed from the select's columns is checked as a tuple, which it is not.
+        rows: Sequence[Any] = conn.execute(sa.select(r.c.id, r.c.sku, r.c.location, r.c.units_left, r.c.observed_at)
+                                           .where(r.c.sku.in_(sorted({sku for sku, _ in wanted})), r.c.units_left > 0)).all()
+        for row in rows:
+            key = (str(row[1]), str(row[2]))
+            if key in wanted:
+                observed = row[4]
                 when = observed if observed.tzinfo is not None else observed.replace(tzinfo=UTC)
-                out.setdefault((sku, location), []).append(RecordedTillSale(row_id, left, when))
+                out.setdefault(key, []).append(RecordedTillSale(int(row[0]), int(row[3]), when))
         return out
 
     def _screen(self, tx: StagedTransaction, jobs: Sequence[Any], existing: dict[tuple[str, str], Order]
