@@ -45,31 +45,35 @@ def _reserved_at(hub, order_id: int) -> list[str]:
                                                                          oa.c.state == "reserved")).scalars()))
 
 
+#: the worker's schedules here: orders polled every second or two, nothing else in the way
+FAST = Schedules(new_orders_s=1, order_updates_s=2, new_products_s=3600, product_updates_s=3600, level_snapshot_s=3600,
+                 amazon_orders_s=1, queue_retry_s=1, sweep_s=1, fulfilments_s=3600)
+
+
+def orders_reserved_on_both(hub, world) -> tuple[str, str]:
+    """(Shopify order id, Amazon order id): one order placed on each sandbox, reserved in
+    the hub by the running worker."""
+    skus = [v["sku"] for v in world.shopify_control("GET", "/catalog").json()["variants"]]
+    assert wait_until(lambda: any(r["quantity"] > 0 for r in world.amazon_control("GET", "/listings").json()["listings"]), 30)
+    shopify_id = next(str(r.json()["order_id"]) for sku in skus if (r := world.shopify_control(
+        "POST", "/orders", json={"lines": [{"sku": sku, "quantity": 1}]})).status_code == 201)  # the first it can sell
+    listed = [r["sku"] for r in world.amazon_control("GET", "/listings").json()["listings"] if r["quantity"] > 0]
+    r = world.amazon_control("POST", "/orders", json={"lines": [{"sku": listed[0], "quantity": 1}],
+                                                      "ship_to": {"postal_code": "10001"}})
+    assert r.status_code == 201, r.text
+    amazon_id = r.json()["amazon_order_id"]
+    world.amazon_control("POST", "/clock/advance", json={"seconds": 180})  # getOrders lists up to 2 min ago
+    assert wait_until(lambda: _hub_order(hub, "shopify", shopify_id) and _hub_order(hub, "amazon_seller", amazon_id)
+                      and _reserved_at(hub, _hub_order(hub, "shopify", shopify_id).id)
+                      and _reserved_at(hub, _hub_order(hub, "amazon_seller", amazon_id).id), 60, 0.2)
+    return shopify_id, amazon_id
+
+
 def test_shipments_reach_shopify_and_amazon_once(hub, serve, shopify_sandbox, amazon_sandbox):
-    world = build_world(hub, serve, shopify_sandbox, amazon_sandbox, schedules=Schedules(
-        new_orders_s=1, order_updates_s=2, new_products_s=3600, product_updates_s=3600, level_snapshot_s=3600,
-        amazon_orders_s=1, queue_retry_s=1, sweep_s=1, fulfilments_s=3600))
+    world = build_world(hub, serve, shopify_sandbox, amazon_sandbox, schedules=FAST)
     world.worker.start()
     try:
-        skus = [v["sku"] for v in world.shopify_control("GET", "/catalog").json()["variants"]]
-        assert wait_until(lambda: world.amazon_control("GET", "/listings").json()["listings"]
-                          and any(r["quantity"] > 0 for r in world.amazon_control("GET", "/listings").json()["listings"]), 30)
-        shopify_id = None
-        for sku in skus:  # the first SKU the shop can sell
-            r = world.shopify_control("POST", "/orders", json={"lines": [{"sku": sku, "quantity": 1}]})
-            if r.status_code == 201:
-                shopify_id = str(r.json()["order_id"])
-                break
-        assert shopify_id
-        listed = [r["sku"] for r in world.amazon_control("GET", "/listings").json()["listings"] if r["quantity"] > 0]
-        r = world.amazon_control("POST", "/orders", json={"lines": [{"sku": listed[0], "quantity": 1}],
-                                                          "ship_to": {"postal_code": "10001"}})
-        assert r.status_code == 201, r.text
-        amazon_id = r.json()["amazon_order_id"]
-        world.amazon_control("POST", "/clock/advance", json={"seconds": 180})
-        assert wait_until(lambda: _hub_order(hub, "shopify", shopify_id) and _hub_order(hub, "amazon_seller", amazon_id)
-                          and _reserved_at(hub, _hub_order(hub, "shopify", shopify_id).id)
-                          and _reserved_at(hub, _hub_order(hub, "amazon_seller", amazon_id).id), 60, 0.2)
+        shopify_id, amazon_id = orders_reserved_on_both(hub, world)
         s_order, a_order = _hub_order(hub, "shopify", shopify_id), _hub_order(hub, "amazon_seller", amazon_id)
         for oid, carrier, tracking in ((s_order.id, "UPS", "1Z999AA10123456784"), (a_order.id, "USPS", "9400111899223197428490")):
             for location in _reserved_at(hub, oid):

@@ -17,11 +17,9 @@ import sqlalchemy as sa
 from omnihub.adapters.db import tables as t
 from omnihub.domain.channel_fulfilment import Told
 from omnihub.entrypoints.reconciliation_wiring import reconciliation
-from omnihub.entrypoints.worker import Schedules
 from omnihub.services.fulfilment_sync import FulfilmentSync
 from tests.sync.channel_world import build_world
-from tests.sync.conftest import wait_until
-from tests.sync.test_fulfilment_sync import SHOPIFY_STATE, _hub_order, _reserved_at
+from tests.sync.test_fulfilment_sync import FAST, SHOPIFY_STATE, _hub_order, _reserved_at, orders_reserved_on_both
 
 
 class _LostOnTheWay:
@@ -38,24 +36,10 @@ def _states(hub) -> dict[str, str]:
 
 
 def test_a_shipment_the_channel_never_marked_is_told_again(hub, serve, shopify_sandbox, amazon_sandbox):
-    world = build_world(hub, serve, shopify_sandbox, amazon_sandbox, schedules=Schedules(
-        new_orders_s=1, order_updates_s=2, new_products_s=3600, product_updates_s=3600, level_snapshot_s=3600,
-        amazon_orders_s=1, queue_retry_s=1, sweep_s=1, fulfilments_s=3600))
+    world = build_world(hub, serve, shopify_sandbox, amazon_sandbox, schedules=FAST)
     world.worker.start()
     try:
-        skus = [v["sku"] for v in world.shopify_control("GET", "/catalog").json()["variants"]]
-        assert wait_until(lambda: any(r["quantity"] > 0 for r in world.amazon_control("GET", "/listings").json()["listings"]), 30)
-        shopify_id = next(str(r.json()["order_id"]) for sku in skus if (r := world.shopify_control(
-            "POST", "/orders", json={"lines": [{"sku": sku, "quantity": 1}]})).status_code == 201)
-        listed = [r["sku"] for r in world.amazon_control("GET", "/listings").json()["listings"] if r["quantity"] > 0]
-        placed = world.amazon_control("POST", "/orders", json={"lines": [{"sku": listed[0], "quantity": 1}],
-                                                               "ship_to": {"postal_code": "10001"}})
-        assert placed.status_code == 201, placed.text
-        amazon_id = placed.json()["amazon_order_id"]
-        world.amazon_control("POST", "/clock/advance", json={"seconds": 180})  # getOrders lists up to 2 min ago
-        assert wait_until(lambda: _hub_order(hub, "shopify", shopify_id) and _hub_order(hub, "amazon_seller", amazon_id)
-                          and _reserved_at(hub, _hub_order(hub, "shopify", shopify_id).id)
-                          and _reserved_at(hub, _hub_order(hub, "amazon_seller", amazon_id).id), 60, 0.2)
+        shopify_id, amazon_id = orders_reserved_on_both(hub, world)
         _ship_lose_and_tell_again(hub, world, shopify_id, amazon_id)
     finally:
         world.worker.stop()
