@@ -42,6 +42,7 @@ from omnihub.adapters.db.bulk_sql import (
 from omnihub.adapters.db.channel_config import StockConfig, policies_for, rules_for_sku
 from omnihub.adapters.db.batch_jobs import StagedTransaction, StockView, TouchedKeys
 from omnihub.adapters.db.order_documents import order_from_doc, order_to_doc
+from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.atp import location_atp, resolve_policy
 from omnihub.domain.events import DomainEvent, OrderAccepted, OrderRouted, OrderStateChanged
 from omnihub.domain.ledger import LedgerError, Movement, Reason, StockState as S
@@ -425,9 +426,7 @@ class OrderPipeline:
         for row in rows:
             key = (str(row[1]), str(row[2]))
             if key in wanted:
-                observed = row[4]
-                when = observed if observed.tzinfo is not None else observed.replace(tzinfo=UTC)
-                out.setdefault(key, []).append(RecordedTillSale(int(row[0]), int(row[3]), when))
+                out.setdefault(key, []).append(RecordedTillSale(int(row[0]), int(row[3]), as_utc(row[4])))
         return out
 
     def _screen(self, tx: StagedTransaction, jobs: Sequence[Any], existing: dict[tuple[str, str], Order]

@@ -45,6 +45,7 @@ from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.orders import Order
 from omnihub.domain.reconciliation import Kind, judge_level
+from omnihub.services.fulfilment_sync import DEAD, PENDING, SENT
 from omnihub.services.inventory import Context
 from omnihub.services.job_spool import JobSpool, pages
 from omnihub.services.listing_lookup import ListingIndex
@@ -310,9 +311,9 @@ class Reconciliation:
                                           o.c.external_id, o.c.placed_at)
                                 .join(o, o.c.id == cf.c.order_id)
                                 .where(cf.c.channel.in_(reader.order_channels), sa.or_(
-                                    sa.and_(cf.c.state == "sent", cf.c.sent_at >= since - self.shipment_grace,
+                                    sa.and_(cf.c.state == SENT, cf.c.sent_at >= since - self.shipment_grace,
                                             cf.c.sent_at <= now - self.shipment_grace),
-                                    cf.c.state == "dead"))
+                                    cf.c.state == DEAD))
                                 .order_by(cf.c.id)).all()
         if not rows:
             return
@@ -323,14 +324,14 @@ class Reconciliation:
         for r in rows:
             if r.external_id not in unshipped:
                 continue
-            if r.state == "dead":
+            if r.state == DEAD:
                 findings.add(Finding(Kind.SHIPMENT_UNMARKED, (
                     f"parked after {r.attempts} attempt(s): {r.last_error or 'refused'}; "
                     f"`omnihub sync fulfilment-retry {r.id}` once that is put right")[:500], external_id=r.external_id))
                 continue
             with self.engine.begin() as conn:
-                again = conn.execute(sa.update(cf).where(cf.c.id == r.id, cf.c.state == "sent").values(
-                    state="pending", attempts=0, next_attempt_at=now, lease_until=None,
+                again = conn.execute(sa.update(cf).where(cf.c.id == r.id, cf.c.state == SENT).values(
+                    state=PENDING, attempts=0, next_attempt_at=now, lease_until=None,
                     last_error=f"reconciliation run {run_id}: the channel showed the order unshipped after it was told",
                 )).rowcount
             if again:
