@@ -19,10 +19,24 @@ from omnihub.adapters.db.tables import metadata
 from omnihub.benchmarks.scratch_db import scratch_database
 from omnihub.hub import Hub
 from omnihub.settings import LOOPBACK_HOSTS, Settings
-from tests.shared_files import require_shared, shared_dir  # noqa: F401  (re-exported for the tests)
+from tests.shared_files import SHARED_ABSENT, require_shared, shared_dir  # noqa: F401  (re-exported for the tests)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BACKEND = os.environ.get("OMNIHUB_TEST_BACKEND", "sqlite")
+
+
+def pytest_runtest_logreport(report):
+    """With OMNIHUB_SHARED_SKIPS=FILE, every test skipped because shared/ is absent is
+    written there (its function's id, once per parameter): .ci/run runs the suite once as
+    a user's clone, without shared/, then only these with it, instead of the whole suite
+    twice. Written by the process that reports (xdist's controller, or the only one)."""
+    record = os.environ.get("OMNIHUB_SHARED_SKIPS")
+    if not record or not report.skipped or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if SHARED_ABSENT in reason:
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(report.nodeid.split("[", 1)[0] + "\n")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -34,9 +34,12 @@ def shared_path(*parts: str) -> Path | None:
     return path if path.exists() else None
 
 
+#: in every skip's reason (tests/conftest.py finds the skipped tests by it)
+SHARED_ABSENT = "is absent: set OMNIHUB_SHARED_DIR"
+
+
 def absent_message(*parts: str) -> str:
-    return (f"{shared_dir().joinpath(*parts)} is absent: set OMNIHUB_SHARED_DIR to the folder holding "
-            f"contracts/ and data/")
+    return f"{shared_dir().joinpath(*parts)} {SHARED_ABSENT} to the folder holding contracts/ and data/"
 
 
 def require_shared(*parts: str) -> Path:

@@ -27,7 +27,7 @@ NEEDING_SHARED = [
 
 
 def _pytest(tmp_path, require: bool) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("OMNIHUB_REQUIRE_SHARED", "PYTEST_XDIST_WORKER")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMNIHUB_REQUIRE_SHARED", "OMNIHUB_SHARED_SKIPS", "PYTEST_XDIST_WORKER")}
     env["OMNIHUB_SHARED_DIR"] = str(tmp_path / "no-shared")
     env["OMNIHUB_TEST_BACKEND"] = "sqlite"  # on PostgreSQL's pass the sandbox tests skip as backend-independent
     if require:

@@ -219,15 +219,16 @@ def _orders_worker(url: str, index: int, processes: int, orders: int, skus: int,
         hub.orders.submit(warm_up).result(600)  # connected and warm before the clock starts (not counted)
         while time.time() < start_at:
             time.sleep(0.001)
-        begin = time.time()
+        begin, cpu0 = time.time(), time.process_time()
         _, latencies, outcomes, failures, pauses = _drive(hub, mine, rate and rate / processes, callers, window, progress)
-        end = time.time()
+        end, cpu = time.time(), time.process_time() - cpu0
         writer = hub.writer
         out.put(("done", {"begin": begin, "end": end, "orders": len(mine), "lat": latencies, "outcomes": outcomes,
                           "failures": failures, "batches": writer.batches, "deferred": writer.deferred,
                           "escalated": writer.escalated, "phase_seconds": writer.phase_seconds,
                           "evicted": writer.store.cache.evicted if writer.store.cache is not None else 0,
-                          "gc_pauses": pauses, "peak_rss_mb": peak_rss_mb(), "auth_checks": _auth_checks(hub)}))
+                          "gc_pauses": pauses, "peak_rss_mb": peak_rss_mb(), "auth_checks": _auth_checks(hub),
+                          "cpu_s": cpu}))
     finally:
         hub.close()
 
@@ -284,7 +285,6 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                 from omnihub.benchmarks.auth import issue_bench_token, resolver_timings
 
                 token = issue_bench_token(url, "integration", scopes=["orders.ingest", "stock.receive"])
-                resolver = resolver_timings(url, token)
             if processes > 1:
                 hub.close()
                 results = _run_processes(url, processes, orders, skus, points, callers, window, rate, progress, token)
@@ -299,6 +299,7 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                         outcomes[k] = outcomes.get(k, 0) + v
                 batches = sum(r["batches"] for r in results)
                 deferred = sum(r["deferred"] for r in results)
+                cpu_s = sum(r["cpu_s"] for r in results)
                 escalated = sum(r["escalated"] for r in results)
                 rss_each = [r["peak_rss_mb"] for r in results]
                 evicted = sum(r["evicted"] for r in results)
@@ -311,11 +312,15 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
                 batch = make_orders(orders, skus, points, random.Random(12))
                 tune_for_throughput()  # as `omnihub serve` and `omnihub worker` do
                 _behind_the_door(hub, token)
+                cpu0 = time.process_time()
                 elapsed, latencies, outcomes, failures, gc_pauses = _drive(hub, batch, rate, callers, window, progress)
+                cpu_s = time.process_time() - cpu0
                 auth_checks = _auth_checks(hub)
                 batches, deferred, escalated = hub.writer.batches, hub.writer.deferred, hub.writer.escalated
                 phases = dict(hub.writer.phase_seconds)
                 evicted = hub.writer.store.cache.evicted if hub.writer.store.cache is not None else 0
+            if token:  # timed after the run, so that the runs with and without differ by the checks alone
+                resolver = resolver_timings(url, token)
             with hub.engine.connect() as conn:
                 over = conn.execute(sa.select(sa.func.count()).select_from(t.positions).where(
                     t.positions.c.reserved + t.positions.c.damaged + t.positions.c.quality_control > t.positions.c.on_hand)).scalar_one()
@@ -341,6 +346,10 @@ def bench_orders(backend: str, *, orders: int = 20_000, skus: int = 10_000, loca
         "stocked_locations_per_sku": per_sku,
         "with_token": with_token,
         "auth_checks": auth_checks,
+        # the hub processes' CPU while they took the orders: what a change costs, readable
+        # on a loaded machine, where orders/s also measures the neighbours
+        "cpu_s": round(cpu_s, 2),
+        "cpu_us_per_order": round(cpu_s / orders * 1e6, 1),
         **({"resolver": resolver} if resolver else {}),
         "mode": "open loop" if rate else "closed loop",
         "offered_per_s": rate,
