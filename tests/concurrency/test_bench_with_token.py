@@ -39,4 +39,5 @@ def test_bench_orders_with_a_token_checks_every_order(tmp_path):
     data = json.loads(out.read_text())
     assert data["with_token"] is True and data["failed"] == 0
     assert data["auth_checks"] >= 300  # each order (and each process's warm-up order)
+    assert data["cpu_s"] > 0 and data["cpu_us_per_order"] == round(data["cpu_s"] / data["orders"] * 1e6, 1)
     _resolver_reported(data)
