@@ -112,3 +112,25 @@ def test_scopes_are_checked_when_made():
 def test_the_actor_names_kind_id_and_name():
     assert Principal("token", "4", "erp-sync", Role.INTEGRATION).actor == "token:4:erp-sync"
     assert local_admin("ops").actor == "local_admin:ops:ops"
+
+
+@given(roles, locations, st.lists(st.tuples(permissions, st.one_of(st.none(), codes), channels), max_size=40))
+def test_a_remembered_decision_is_the_decision(role, locs, questions):
+    """A principal lives in the token cache and remembers its answers: asked again, in any
+    order, it answers what a fresh principal decides."""
+    if role is Role.STORE_ASSOCIATE and not locs:
+        locs = frozenset({"A"})
+    scopes = frozenset({"orders.ingest:erp", "stock.receive"}) if role is Role.INTEGRATION else frozenset()
+    long_lived = principal(role, locs, scopes)
+    for p, loc, channel in questions + questions[::-1]:
+        assert long_lived.can(p, loc, channel) == principal(role, locs, scopes).can(p, loc, channel)
+
+
+def test_what_a_principal_remembers_is_bounded(monkeypatch):
+    import omnihub.domain.access as access
+
+    monkeypatch.setattr(access, "DECISIONS_KEPT", 10)
+    bound = principal(Role.STORE_ASSOCIATE, {"A"})
+    answers = [bound.can(Permission.STOCK_RECEIVE, f"L{i}") for i in range(50)]
+    assert answers == [False] * 50 and len(bound._decided) == 10
+    assert bound.can(Permission.STOCK_RECEIVE, "A")  # past the bound, still decided

@@ -21,7 +21,7 @@ their own:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
@@ -135,6 +135,8 @@ def parse_scopes(texts: Iterable[str], role: Role) -> frozenset[str]:
 
 
 Kind = Literal["user", "token", "local_admin"]
+#: decisions a principal remembers (its permissions × the locations and channels it acts at)
+DECISIONS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,9 @@ class Principal:
     locations: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
     address: str | None = None
+    #: the decisions already taken, by (permission, location, channel): a token's principal
+    #: lives in the token cache and decides the same few questions on every request
+    _decided: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     @property
     def actor(self) -> str:
@@ -168,6 +173,15 @@ class Principal:
     def can(self, permission: Permission, location: str | None = None, channel: str | None = None) -> bool:
         """Whether it may use `permission` at `location` (None: not at one in particular)
         for `channel`."""
+        key = (permission, location, channel)
+        known = self._decided.get(key)
+        if known is None:
+            known = self._can(permission, location, channel)
+            if len(self._decided) < DECISIONS_KEPT:
+                self._decided[key] = known
+        return known
+
+    def _can(self, permission: Permission, location: str | None, channel: str | None) -> bool:
         if not self.grants(permission, channel):
             return False
         if self.locations and permission in LOCATION_SCOPED:

@@ -66,7 +66,7 @@ class IssuedToken:
 class _Entry:
     principal: Principal | None  # None: unknown or revoked
     token_id: int | None
-    expires_at: float | None  # epoch seconds
+    expires_at: float | None  # on the monotonic clock (one clock read a request: each costs ~0.1 µs here)
     loaded_at: float  # monotonic
     #: the principal as seen from each address it came from (made once per address: a
     #: frozen dataclass built on every request was half of what verifying cost)
@@ -158,7 +158,7 @@ class ApiTokens:
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
         p = entry.principal
-        if p is None or (entry.expires_at is not None and time.time() >= entry.expires_at):
+        if p is None or (entry.expires_at is not None and now >= entry.expires_at):
             return None
         tid = entry.token_id
         if now - self._last_written.get(tid, -LAST_USED_EVERY) >= LAST_USED_EVERY:  # type: ignore[arg-type]
@@ -185,7 +185,8 @@ class ApiTokens:
         expires = as_utc(row.expires_at)
         principal = Principal("token", str(row.id), row.name, Role(row.role), frozenset(row.locations),
                               frozenset(row.scopes))
-        return _Entry(principal, row.id, expires.timestamp() if expires else None, now)
+        until = now + (expires.timestamp() - time.time()) if expires else None  # re-read every CACHE_TTL
+        return _Entry(principal, row.id, until, now)
 
     def _touch(self, token_id: int) -> None:
         if self._toucher is None:
