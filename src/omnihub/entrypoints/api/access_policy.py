@@ -44,6 +44,9 @@ PUBLIC: frozenset[str] = frozenset({
     f"GET {V1}/openapi.json", f"HEAD {V1}/openapi.json", f"GET {V1}/docs", f"HEAD {V1}/docs",
     "GET /docs/oauth2-redirect", "GET /redoc",
     f"POST {V1}/session/login",  # signing in: the password is the credential (throttled)
+    # the console's door: `/` sends a browser to it, its sign-in page, and its own
+    # stylesheet and scripts (no data in them; the sign-in page needs them)
+    "GET /", "GET /console/login", "POST /console/login", "GET /console/static/{name}",
 })
 
 _STOCK_AT = "body:location"
@@ -129,6 +132,11 @@ POLICY: dict[str, Rule] = {
     f"GET {V1}/audit": Rule(P.AUDIT_READ),
     # operations
     "GET /metrics": Rule(P.METRICS_READ),
+    # -- the console (entrypoints/console/): the same decisions for its pages and their
+    # forms; a page refused answers 403 HTML, one without a session 303 to the sign-in
+    "POST /console/logout": Rule(None),
+    "GET /console/": Rule(P.SYNC_READ),  # the overview
+    "GET /console/overview/live": Rule(P.SYNC_READ),  # its figures, as server-sent events
 }
 
 
