@@ -137,6 +137,8 @@ POLICY: dict[str, Rule] = {
     "POST /console/logout": Rule(None),
     "GET /console/": Rule(P.SYNC_READ),  # the overview
     "GET /console/overview/live": Rule(P.SYNC_READ),  # its figures, as server-sent events
+    "GET /console/inventory": Rule(P.STOCK_READ),  # find a SKU
+    "GET /console/inventory/{sku}": Rule(P.STOCK_READ),  # its stock, ATP and why, its ledger
 }
 
 
