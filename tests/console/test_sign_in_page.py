@@ -6,7 +6,6 @@ session's CSRF token and ends the session, and the navigation follows the role."
 from __future__ import annotations
 
 from omnihub.entrypoints.console.pages import CSP
-from tests.conftest import add_location
 from tests.console.pages_client import PASSWORD, csrf_of, pages, person, signed_in
 
 
