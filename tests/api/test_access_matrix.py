@@ -38,8 +38,8 @@ ASSOCIATE_OF_A = {
     "POST /api/v1/orders/{order_id}/pickup",
     "GET /api/v1/locations", "GET /api/v1/locations/{code}", "GET /api/v1/products", "GET /api/v1/products/{product_id}",
     "GET /api/v1/variants/{sku}", "GET /api/v1/whoami", "GET /api/v1/session", "POST /api/v1/session/logout",
-    # the console: signing out
-    "POST /console/logout",
+    # the console: signing out, its store's orders
+    "POST /console/logout", "GET /console/orders", "GET /console/orders/{order_id}",
 }
 #: What read-only may call: every read but customers' privacy records, people/tokens and
 #: the audit trail.

@@ -139,6 +139,11 @@ POLICY: dict[str, Rule] = {
     "GET /console/overview/live": Rule(P.SYNC_READ),  # its figures, as server-sent events
     "GET /console/inventory": Rule(P.STOCK_READ),  # find a SKU
     "GET /console/inventory/{sku}": Rule(P.STOCK_READ),  # its stock, ATP and why, its ledger
+    "GET /console/orders": Rule(P.ORDERS_READ, location="list"),  # the pipeline by state, filtered
+    "GET /console/orders/{order_id}": Rule(P.ORDERS_READ, location="order"),  # with its routing explanation
+    "POST /console/orders/{order_id}/cancel": Rule(P.ORDERS_ACT),
+    "POST /console/orders/{order_id}/hold": Rule(P.ORDERS_ACT),
+    "POST /console/orders/{order_id}/release": Rule(P.ORDERS_ACT),
 }
 
 
