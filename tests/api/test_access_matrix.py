@@ -38,12 +38,16 @@ ASSOCIATE_OF_A = {
     "POST /api/v1/orders/{order_id}/pickup",
     "GET /api/v1/locations", "GET /api/v1/locations/{code}", "GET /api/v1/products", "GET /api/v1/products/{product_id}",
     "GET /api/v1/variants/{sku}", "GET /api/v1/whoami", "GET /api/v1/session", "POST /api/v1/session/logout",
-    # the console: signing out, its store's orders
-    "POST /console/logout", "GET /console/orders", "GET /console/orders/{order_id}",
+    # the console: signing out, its store's orders, its store's screens (location A in the path)
+    "POST /console/logout", "GET /console/orders", "GET /console/orders/{order_id}", "GET /console/store",
+    "GET /console/store/{location}/receive", "POST /console/store/{location}/receive",
+    "GET /console/store/{location}/count", "POST /console/store/{location}/count",
+    "GET /console/store/{location}/damage", "POST /console/store/{location}/damage",
 }
 #: What read-only may call: every read but customers' privacy records, people/tokens and
 #: the audit trail.
-READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit)")
+READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit)|^GET /console/store")  # and the store's
+# screens, which are forms for receiving, counting and damage
 #: A person's own password is changed signed in as that person, never with a token.
 SESSION_ONLY = {"POST /api/v1/session/password"}
 OLGA, PASSWORD = "olga@shop.example", "operator's long passphrase"

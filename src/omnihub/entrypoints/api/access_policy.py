@@ -144,6 +144,14 @@ POLICY: dict[str, Rule] = {
     "POST /console/orders/{order_id}/cancel": Rule(P.ORDERS_ACT),
     "POST /console/orders/{order_id}/hold": Rule(P.ORDERS_ACT),
     "POST /console/orders/{order_id}/release": Rule(P.ORDERS_ACT),
+    # the store screens: at the store in the path (a store associate's own only)
+    "GET /console/store": Rule(P.STOCK_RECEIVE, location="list"),  # the picker of one's stores
+    "GET /console/store/{location}/receive": Rule(P.STOCK_RECEIVE, location="path:location"),
+    "POST /console/store/{location}/receive": Rule(P.STOCK_RECEIVE, location="path:location"),
+    "GET /console/store/{location}/count": Rule(P.STOCK_COUNT, location="path:location"),  # and the variance
+    "POST /console/store/{location}/count": Rule(P.STOCK_COUNT, location="path:location"),  # confirmed
+    "GET /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
+    "POST /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
 }
 
 

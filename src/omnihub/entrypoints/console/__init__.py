@@ -19,12 +19,14 @@ from omnihub.entrypoints.console import page_access
 
 def install(app: FastAPI) -> None:
     """Add the console's routes, its error pages and `/` → /console/."""
-    from omnihub.entrypoints.console import inventory, orders, overview, sign_in, static_files
+    from omnihub.entrypoints.console import (
+        damage, inventory, orders, overview, receiving, shelf_count, sign_in, static_files, store,
+    )
 
     page_access.install(app)
     app.include_router(static_files.router)
     app.include_router(sign_in.public_router)
     signed: list = [Depends(page_access.page_principal)]
-    for module in (sign_in, overview, inventory, orders):
+    for module in (sign_in, overview, inventory, orders, store, receiving, shelf_count, damage):
         router: APIRouter = module.router
         app.include_router(router, dependencies=signed)
