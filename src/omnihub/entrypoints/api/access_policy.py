@@ -152,6 +152,10 @@ POLICY: dict[str, Rule] = {
     "POST /console/store/{location}/count": Rule(P.STOCK_COUNT, location="path:location"),  # confirmed
     "GET /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
     "POST /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
+    # safety stock, thresholds and channel allocations: as PUT /stock-policies and /channels/{code}
+    "GET /console/rules": Rule(P.CHANNELS_READ),
+    "POST /console/rules/stock-policies": Rule(P.CHANNELS_WRITE),
+    "POST /console/rules/channels/{code}": Rule(P.CHANNELS_WRITE, channel="path:code"),
 }
 
 

@@ -20,13 +20,13 @@ from omnihub.entrypoints.console import page_access
 def install(app: FastAPI) -> None:
     """Add the console's routes, its error pages and `/` → /console/."""
     from omnihub.entrypoints.console import (
-        damage, inventory, orders, overview, receiving, shelf_count, sign_in, static_files, store,
+        damage, inventory, orders, overview, receiving, rules, shelf_count, sign_in, static_files, store,
     )
 
     page_access.install(app)
     app.include_router(static_files.router)
     app.include_router(sign_in.public_router)
     signed: list = [Depends(page_access.page_principal)]
-    for module in (sign_in, overview, inventory, orders, store, receiving, shelf_count, damage):
+    for module in (sign_in, overview, inventory, orders, store, receiving, shelf_count, damage, rules):
         router: APIRouter = module.router
         app.include_router(router, dependencies=signed)
