@@ -5,7 +5,10 @@ session's CSRF token and ends the session, and the navigation follows the role."
 
 from __future__ import annotations
 
+import re
+
 from omnihub.entrypoints.console.pages import CSP
+from tests.conftest import add_location
 from tests.console.pages_client import PASSWORD, csrf_of, pages, person, signed_in
 
 
@@ -62,3 +65,25 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(hub):
     assert out.status_code == 303 and out.headers["location"] == "/console/login"
     assert c.post("/console/logout", data={"csrf_token": csrf_of(page.text)}).status_code == 303
     assert c.cookies.get("omnihub_session") is None
+
+
+def test_the_navigation_follows_the_role_and_signing_in_lands_on_the_role_s_first_page(hub):
+    add_location(hub, "BKN", kind="store")
+    nav = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
+    seen, landed = {}, {}
+    for email, role, locs in (("ada@shop.example", "admin", ()), ("olga@shop.example", "operator", ()),
+                              ("rita@shop.example", "read_only", ()), ("sam@shop.example", "store_associate", ("BKN",))):
+        person(hub, email, role, locs)
+        c = pages(hub)
+        landed[role] = c.post("/console/login", data={"email": email, "password": PASSWORD}).headers["location"]
+        page = c.get(landed[role])
+        assert page.status_code == 200, (role, landed[role])
+        seen[role] = re.findall(r'<a href="([^"]+)"', nav.search(page.text)[1])
+        for path in seen[role]:  # a link never leads to a refusal
+            assert c.get(path).status_code == 200, (role, path)
+    assert seen["admin"] == seen["operator"] == ["/console/", "/console/inventory", "/console/orders", "/console/store",
+                                                 "/console/rules"]
+    assert seen["read_only"] == ["/console/", "/console/inventory", "/console/orders", "/console/rules"]
+    assert seen["store_associate"] == ["/console/orders", "/console/store"]
+    assert landed == {"admin": "/console/", "operator": "/console/", "read_only": "/console/",
+                      "store_associate": "/console/store"}

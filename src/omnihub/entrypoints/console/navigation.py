@@ -37,6 +37,9 @@ def links_for(principal: Principal) -> list[Link]:
 
 
 def home_of(principal: Principal) -> str:
-    """The first page a principal may open: where signing in lands."""
+    """Where signing in lands: a store's people on their store's screens, the others on
+    the first page they may open."""
+    if principal.locations and may_open(principal, "/console/store"):
+        return "/console/store"
     links = links_for(principal)
     return links[0].path if links else "/console/"
