@@ -5,6 +5,8 @@ from the sandbox's own control plane)."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from cryptography.fernet import Fernet
 
@@ -36,6 +38,7 @@ def test_a_receipt_on_the_store_screen_reaches_the_shop(hub, shopify_sandbox, se
                          timeout=10).json()["available"]
 
     person(hub, "sam@shop.example", "store_associate", [store])
+    person(hub, "olga@shop.example", "operator")
     worker.start()
     try:
         from tests.live_server import LiveServer
@@ -52,6 +55,14 @@ def test_a_receipt_on_the_store_screen_reaches_the_shop(hub, shopify_sandbox, se
             assert f"Received 7 × {sku}" in sam.page.locator("#receipt").inner_text()
             assert wait_until(lambda: shop_level() == before + 7, 30), (before, shop_level(), hub.sync.pending())
             sam.close()
+            olga = Person(chromium, live.url, artefacts)
+            olga.sign_in("olga@shop.example")  # the overview: the worker's report of Shopify's budget
+            budget = olga.page.locator("#channel-sync tr", has_text="shopify").locator("td").last
+            from playwright.sync_api import expect
+
+            expect(budget).to_have_text(re.compile(r"^\d+% \(peak \d+%\)"), timeout=15_000)
+            olga.shot("overview-with-a-worker")
+            olga.close()
     finally:
         worker.stop()
 

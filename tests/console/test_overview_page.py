@@ -6,6 +6,7 @@ sent events while the session lasts."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from omnihub.adapters.db import tables as t
 from omnihub.entrypoints.api.app import create_app
 from omnihub.entrypoints.console.pages import CSP
+from omnihub.services.channel_budgets import BudgetUse, report
 from tests.conftest import add_location, add_skus, bearer, issue_token
 from tests.console.pages_client import PASSWORD, csrf_of, person, signed_in
 from tests.live_server import LiveServer
@@ -34,6 +36,8 @@ def _estate(hub) -> None:
     hub.sync.request("amazon", "MUG", "", 0)  # an aggregate channel: one figure per SKU
     hub.sync.request("amazon", "CAP", "", 0)
     hub.sync.flush()
+    report(hub.engine, [BudgetUse("amazon", 72.4, 90.0, 3)])  # what the worker writes every few seconds
+    report(hub.engine, [BudgetUse("shopify", 10.0)], now=datetime.now(UTC) - timedelta(minutes=5))
     with hub.engine.begin() as conn:  # one of them failed its last attempt: parked
         conn.execute(t.sync_intents.update().where(t.sync_intents.c.sku == "CAP").values(state="dead"))
 
@@ -57,9 +61,11 @@ def test_the_overview_shows_the_estate_s_figures(hub):
     assert re.search(r'id="brokering-queue">(\d+)<', html)[1] == "1"
     shopify, amazon = _cell(html, "orders-per-minute", "shopify"), _cell(html, "orders-per-minute", "amazon")
     assert shopify[-1] == "2" and amazon[-1] == "1" and shopify[-2] == "2"  # this minute's column, then the total
-    lag, waiting, dead, _ = _cell(html, "channel-sync", "amazon")
+    lag, waiting, dead, _, budget = _cell(html, "channel-sync", "amazon")
     assert (waiting, dead) == ("1", "1") and lag.endswith("s")
+    assert budget == "72% (peak 90%), 3 throttled"  # as the worker reported it
     assert _cell(html, "channel-sync", "shopify")[:3] == ["0 s", "0", "0"]
+    assert _cell(html, "channel-sync", "shopify")[4].startswith("not reported since ")  # a worker gone quiet
     assert 'sse-connect="/console/overview/live"' in html and 'hx-ext="sse"' in html
 
 

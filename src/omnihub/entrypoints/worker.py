@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -65,6 +66,7 @@ class Schedules:
     # waits this long for the next one. None keeps the services' own (60 s inbox, 30 s sync).
     lease_s: float | None = None
     reconcile_s: float = 60 * 60  # each channel's levels and orders compared with the hub's (reconciliation)
+    budgets_s: float = 5  # what each channel's rate-limit budget shows, written for the console
 
 
 class Worker:
@@ -147,6 +149,9 @@ class Worker:
         if self.fulfilments.notifiers:
             add(self._job("channel_fulfilments", self.fulfilments.run_once), "interval", seconds=s.fulfilments_s,
                 id="channel_fulfilments")
+        if self.shopify or self.amazon:
+            add(self._job("channel_budgets", self._report_budgets), "interval", seconds=s.budgets_s, id="channel_budgets",
+                next_run_time=datetime.now(UTC))
         if self.shopify or self.amazon:  # the safety net under lost webhooks: classify and repair differences
             from omnihub.entrypoints.reconciliation_wiring import reconciliation
 
@@ -160,6 +165,32 @@ class Worker:
                     seconds=s.reconcile_s, id=f"reconcile_{ch}")
             if self._reconcile_recovered not in self.hub.sync.recovery_listeners:
                 self.hub.sync.recovery_listeners.append(self._reconcile_recovered)
+
+    def budget_use(self) -> list:
+        """What each connected channel's rate-limit mirror shows now (services/channel_budgets.py)."""
+        from prometheus_client import REGISTRY
+
+        from omnihub.services.channel_budgets import BudgetUse
+
+        def throttled(channel: str) -> int:
+            return int(REGISTRY.get_sample_value("omnihub_channel_throttled_total", {"channel": channel}) or 0)
+
+        uses = []
+        if self.shopify:
+            bucket = self.shopify.client.bucket
+            uses.append(BudgetUse(self.shopify.channel, bucket.used_pct(), bucket.stats.peak_used_pct,
+                                  bucket.stats.throttled))
+        if self.amazon:
+            uses.append(BudgetUse(self.amazon.channel, self.amazon.client.limiter.used_pct(), None,
+                                  throttled(self.amazon.channel)))
+        return uses
+
+    def _report_budgets(self) -> int:
+        from omnihub.services.channel_budgets import report
+
+        uses = self.budget_use()
+        report(self.hub.engine, uses)
+        return len(uses)
 
     def _reconcile_recovered(self, channel: str) -> None:
         """A channel answers again after an outage (services/channel_sync.py): reconcile it

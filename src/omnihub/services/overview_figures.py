@@ -11,6 +11,8 @@ refreshes while orders flow, and must not slow them.
   how stale the channel's figure may be right now.
 - Oversold units: the oversell incidents the hub recorded (a sale of units no location
   had, e.g. a POS sale the shelf had but the ledger did not). The target is 0.
+- Budget use: how much of each channel's rate limit the worker is spending, as it last
+  reported (services/channel_budgets.py); a report a minute old says the worker is not.
 - Open discrepancies: differences the latest finished reconciliation run of each channel
   found and could not repair (left for an operator).
 """
@@ -25,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.stored_times import as_utc
+from omnihub.services.channel_budgets import BudgetUse, read as read_budgets
 from omnihub.services.channel_sync import DEAD, PENDING
 from omnihub.services.estate_figures import backlog
 
@@ -37,6 +40,8 @@ class ChannelSyncFigures:
     pending: int
     dead_letters: int
     lag_s: float  # the oldest unacknowledged change's age
+    budget: BudgetUse | None = None  # its rate-limit budget as the worker last reported it (None: never)
+    budget_stale: bool = True  # no report for a while: the worker is not sending to this channel now
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +74,20 @@ def _orders_per_minute(conn, now: datetime) -> tuple[list[datetime], dict[str, l
     return starts, {r[0]: [int(n or 0) for n in r[1:]] for r in rows}
 
 
-def _sync(conn, now: datetime) -> list[ChannelSyncFigures]:
+def _sync(conn, now: datetime, budgets: dict[str, BudgetUse]) -> list[ChannelSyncFigures]:
     i = t.sync_intents
     rows = conn.execute(sa.select(i.c.channel, i.c.state, sa.func.count(), sa.func.min(i.c.first_changed_at))
                         .where(i.c.state.in_([PENDING, DEAD])).group_by(i.c.channel, i.c.state)).all()
-    channels = sorted(set(conn.execute(sa.select(t.channels.c.code)).scalars()) | {r[0] for r in rows})
+    channels = sorted(set(conn.execute(sa.select(t.channels.c.code)).scalars()) | {r[0] for r in rows} | set(budgets))
     by = {(ch, state): (n, oldest) for ch, state, n, oldest in rows}
     out = []
     for ch in channels:
         pending, oldest = by.get((ch, PENDING), (0, None))
         dead, _ = by.get((ch, DEAD), (0, None))
         lag = max(0.0, (now - as_utc(oldest)).total_seconds()) if pending and oldest is not None else 0.0
-        out.append(ChannelSyncFigures(ch, int(pending), int(dead), lag))
+        budget = budgets.get(ch)
+        out.append(ChannelSyncFigures(ch, int(pending), int(dead), lag, budget,
+                                      budget is None or budget.stale(now)))
     return out
 
 
@@ -101,7 +108,7 @@ def read_overview(engine: Engine, *, now: datetime | None = None) -> OverviewFig
         minutes, per_minute = _orders_per_minute(conn, now)
         units, incidents = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(ov.c.units), 0), sa.func.count())).one()
         queued, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(q.c.enqueued_at))).one()
-        sync = _sync(conn, now)
+        sync = _sync(conn, now, read_budgets(engine))
         discrepancies = _open_discrepancies(conn)
     waiting = backlog(engine)
     return OverviewFigures(

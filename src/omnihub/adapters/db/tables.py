@@ -626,3 +626,15 @@ audit_events = sa.Table(
     sa.Column("after", sa.JSON),
     sa.Column("details", sa.JSON, nullable=False),
 )
+
+# How much of each channel's rate-limit budget the worker is using, as it last reported
+# (services/channel_budgets.py): the buckets live in the worker's memory, the console reads this.
+channel_budgets = sa.Table(
+    "channel_budgets",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("used_pct", sa.Float, nullable=False),  # now: the share of the budget spent and not yet restored
+    sa.Column("peak_used_pct", sa.Float),  # the most since the worker started (None: the channel does not say)
+    sa.Column("throttled", sa.Integer, nullable=False, server_default="0"),  # calls the channel refused for the limit
+    sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -58,6 +58,17 @@ class UsagePlanLimiter:
             self._refill(op, self._clock())
             return self._tokens[op]
 
+    def used_pct(self) -> float:
+        """The fullest use of any operation's burst so far, now: 100 when one must wait."""
+        with self._lock:
+            now = self._clock()
+            used = 0.0
+            for op in list(self._tokens):
+                self._refill(op, now)
+                burst = self.plans[op].burst
+                used = max(used, 100.0 * (burst - self._tokens[op]) / burst)
+            return used
+
     def wait_time(self, op: str) -> float:
         with self._lock:
             self._refill(op, self._clock())

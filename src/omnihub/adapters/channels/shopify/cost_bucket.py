@@ -74,6 +74,12 @@ class CostBucket:
                     self.stats.waited_s += wait
             self._sleep(max(wait, 0.001))
 
+    def used_pct(self) -> float:
+        """The share of the bucket spent and not yet restored, now (what the console shows)."""
+        with self._lock:
+            self._refill(self._clock())
+            return 100.0 * (self.maximum - self.available) / self.maximum
+
     def _answered(self, reserved: float) -> None:
         self._in_flight = max(0.0, self._in_flight - reserved)
 
