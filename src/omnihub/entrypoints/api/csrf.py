@@ -7,12 +7,14 @@ unsafe request (anything but GET, HEAD, OPTIONS) that carries the session cookie
 also carry the session's CSRF token (services/sessions.py: derived from the cookie's
 id), in the `X-CSRF-Token` header or, from an HTML form, a `csrf_token` field. A page of
 another site can make the browser send the cookie but cannot read the token. Otherwise:
-403 problem+json (`csrf_token_missing` / `csrf_token_mismatch`).
+403 problem+json (`csrf_token_missing` / `csrf_token_mismatch`), or for a console form
+(/console/...) a 403 page a person can read.
 
 Exempt: requests with an `Authorization` header (a bearer token is never sent by a
 browser on its own, and it is what the request authenticates with), requests without
-the cookie (nothing for a forger to ride on), and the sign-in itself (a stale cookie
-must not stop anyone from signing in again; the cross-site guard covers it).
+the cookie (nothing for a forger to ride on), and the sign-ins themselves (the API's and
+the console's form: a stale cookie must not stop anyone from signing in again; the
+cross-site guard covers them).
 
 No database here: the expected token is computed from the cookie's value; whether the
 session is open is the resolver's question (401 if not).
