@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from omnihub.adapters.channels.snapshots import OrderHeader
 from omnihub.adapters.db import tables as t
-from omnihub.domain.orders import GONE_ASSIGNMENT_STATES, AssignmentState
+from omnihub.domain.orders import GONE_ASSIGNMENT_STATES, RELEASABLE_ASSIGNMENT_STATES, AssignmentState
 from omnihub.domain.reconciliation import Kind, judge_cancellation
 
 IN_HAND = (AssignmentState.PICKED, AssignmentState.PACKED)  # someone holds them: back on the shelf
@@ -43,7 +43,8 @@ class HubOrder:
     channel: str
     state: str
     units_gone: int  # shipped, picked up or delivered
-    units_in_hand: int  # picked or packed: released by the cancellation, to be put back
+    units_open: int  # reserved, picked or packed: what the cancellation releases
+    units_in_hand: int  # of those, picked or packed: someone must put them back on the shelf
     reported: bool  # a run left it for a person already
 
 
@@ -55,6 +56,7 @@ class ChannelCancellations:
         """The hub's side of these orders (by the channel's id), those it holds."""
         o, a, r = t.orders, t.order_assignments, t.cancellations_after_shipment
         gone = {s.value for s in GONE_ASSIGNMENT_STATES}
+        releasable = {s.value for s in RELEASABLE_ASSIGNMENT_STATES}
         in_hand = {s.value for s in IN_HAND}
         out: dict[str, HubOrder] = {}
         with self.engine.connect() as conn:
@@ -64,16 +66,17 @@ class ChannelCancellations:
                 ids = [row.id for row in rows]
                 if not ids:
                     continue
-                gone_by: dict[int, int] = {}
-                in_hand_by: dict[int, int] = {}
+                by_state: dict[int, dict[str, int]] = {}
                 for oid, state, n in conn.execute(sa.select(a.c.order_id, a.c.state, sa.func.sum(a.c.quantity)).where(
-                        a.c.order_id.in_(ids), a.c.state.in_(gone | in_hand)).group_by(a.c.order_id, a.c.state)):
-                    into = gone_by if state in gone else in_hand_by
-                    into[oid] = into.get(oid, 0) + int(n or 0)
+                        a.c.order_id.in_(ids), a.c.state.in_(gone | releasable)).group_by(a.c.order_id, a.c.state)):
+                    by_state.setdefault(oid, {})[state] = int(n or 0)
                 reported = set(conn.execute(sa.select(r.c.order_id).where(r.c.order_id.in_(ids))).scalars())
                 for row in rows:
-                    out[row.external_id] = HubOrder(row.id, row.channel, row.state, gone_by.get(row.id, 0),
-                                                    in_hand_by.get(row.id, 0), row.id in reported)
+                    units = by_state.get(row.id, {})
+                    out[row.external_id] = HubOrder(
+                        row.id, row.channel, row.state, sum(n for st, n in units.items() if st in gone),
+                        sum(n for st, n in units.items() if st in releasable),
+                        sum(n for st, n in units.items() if st in in_hand), row.id in reported)
         return out
 
     @staticmethod
@@ -90,8 +93,9 @@ class ChannelCancellations:
 
     @staticmethod
     def after_shipment_reason(header: OrderHeader, hub: HubOrder, released: bool) -> str:
+        """`released`: the run ingested the cancelled version, releasing what had not left."""
         said = f" ({header.cancel_reason})" if header.cancel_reason else ""
-        rest = "; the units not yet gone were released" if released else ""
+        rest = f"; the {hub.units_open} unit(s) not yet shipped were released" if released and hub.units_open else ""
         return (f"left for a person: cancelled on the channel{said} after the hub shipped {hub.units_gone} unit(s) "
                 f"of it (hub order {hub.order_id}, {hub.state}): refund the customer or recover the parcel{rest}")[:500]
 
