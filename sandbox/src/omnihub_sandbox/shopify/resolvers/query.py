@@ -60,8 +60,9 @@ def job(job_id: int) -> dict:
 
 def _job(info, id: str) -> dict | None:
     number = number_of(id, "Job")
-    found = number is not None and info.context.store.one("SELECT 1 FROM order_cancellations WHERE job_id = ?", (number,))
-    return job(number) if found else None
+    if number is None or info.context.store.one("SELECT 1 FROM order_cancellations WHERE job_id = ?", (number,)) is None:
+        return None
+    return job(number)
 
 
 def _gid_arg(value: str | None, type_name: str) -> int | None:
