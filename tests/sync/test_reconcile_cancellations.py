@@ -92,6 +92,13 @@ def _placed_and_reserved(hub, world, sku: str, units: int) -> tuple[str, int]:
     return external_id, order_id
 
 
+def _amazon_order(world, sku: str, units: int) -> str:
+    placed = world.amazon_control("POST", "/orders", json={"lines": [{"sku": sku, "quantity": units}],
+                                                          "ship_to": {"postal_code": "10001"}})
+    assert placed.status_code == 201, placed.text
+    return placed.json()["amazon_order_id"]
+
+
 def _merchant_cancels(world, external_id: str, **body) -> dict:
     made = world.shopify_control("POST", f"/orders/{external_id}/cancellations", json={"reason": "CUSTOMER", **body})
     assert made.status_code == 201, made.text
@@ -190,29 +197,30 @@ def test_a_cancellation_after_the_hub_shipped_is_left_for_a_person_once(hub, ser
         assert conn.execute(sa.select(sa.func.count()).select_from(r)).scalar_one() == 2
 
 
-def test_an_amazon_buyer_cancellation_whose_notification_was_lost_is_applied_once(hub, serve, shopify_sandbox,
+def test_amazon_buyer_cancellations_are_applied_once_or_left_for_a_person_once(hub, serve, shopify_sandbox,
                                                                                   amazon_sandbox):
     world = build_world(hub, serve, shopify_sandbox, amazon_sandbox)
     _settle(hub, "shopify", "amazon_seller")
     listed = [r["sku"] for r in world.amazon_control("GET", "/listings").json()["listings"] if r["quantity"] >= 2]
-    sku = listed[0]
-    placed = world.amazon_control("POST", "/orders", json={"lines": [{"sku": sku, "quantity": 2}],
-                                                          "ship_to": {"postal_code": "10001"}})
-    assert placed.status_code == 201, placed.text
-    amazon_id = placed.json()["amazon_order_id"]
+    sku, other_sku = listed[:2]
+    amazon_id, shipped_id = (_amazon_order(world, s, n) for s, n in ((sku, 2), (other_sku, 1)))
     world.amazon_control("POST", "/clock/advance", json={"seconds": 180})  # getOrders lists up to 2 min ago
     time.sleep(0.6)  # Pending → Unshipped in the sandbox's own time
 
-    first = _start_and_wait(world, "amazon_seller")  # its notification is lost too: the run ingests it
-    assert _about(first, amazon_id) == [("missed_order", True)], first["findings"]
+    first = _start_and_wait(world, "amazon_seller")  # their notifications are lost too: the run ingests them
+    assert _about(first, amazon_id) == _about(first, shipped_id) == [("missed_order", True)], first["findings"]
+    shipped_order = _hub_order(hub, shipped_id).id
+    [(_, shipped_from, _)] = _assignments(hub, shipped_order, "reserved")
+    hub.order_ops.ship(shipped_order, shipped_from, carrier="USPS", tracking="9400111899223197428490")  # Amazon not told
     order_id = _hub_order(hub, amazon_id).id
     [(_, warehouse, _)] = _assignments(hub, order_id, "reserved")
     _settle(hub, "amazon_seller")
     shown_while_reserved = world.hub_shows("amazon_seller")[(sku, "")]
     position_while_reserved = _position(hub, sku, warehouse)
 
-    cancelled = world.amazon_control("POST", f"/orders/{amazon_id}/cancel")
-    assert cancelled.status_code == 200 and cancelled.json()["status"] == "Canceled", cancelled.text
+    for external_id in (amazon_id, shipped_id):  # Amazon shows both Unshipped: the buyer may cancel
+        cancelled = world.amazon_control("POST", f"/orders/{external_id}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "Canceled", cancelled.text
     world.amazon_control("POST", "/clock/advance", json={"seconds": 180})
 
     run = _start_and_wait(world, "amazon_seller")
@@ -222,6 +230,10 @@ def test_an_amazon_buyer_cancellation_whose_notification_was_lost_is_applied_onc
     assert _hub_order(hub, amazon_id).state == "cancelled"
     assert _releases(hub, order_id) == [(sku, warehouse, 2)]
     assert _position(hub, sku, warehouse) == (position_while_reserved[0], position_while_reserved[1] - 2)
+    assert _about(run, shipped_id) == [("cancelled_after_shipment", False)], run["findings"]
+    assert "left for a person: cancelled on the channel (Canceled on Amazon) after the hub shipped 1 unit(s)" in next(
+        f["action"] for f in run["findings"] if f["external_id"] == shipped_id)
+    assert _hub_order(hub, shipped_id).state == "shipped"
     hub.relay.drain()
     assert world.hub_shows("amazon_seller")[(sku, "")] == shown_while_reserved + 2
     _settle(hub, "amazon_seller")
@@ -235,4 +247,4 @@ def test_an_amazon_buyer_cancellation_whose_notification_was_lost_is_applied_onc
     assert _hub_order(hub, amazon_id).state == "cancelled"
     assert _releases(hub, order_id) == [(sku, warehouse, 2)]
     again = _start_and_wait(world, "amazon_seller")
-    assert _about(again, amazon_id) == [], again["findings"]
+    assert _about(again, amazon_id) == [] and _about(again, shipped_id) == [], again["findings"]
