@@ -38,15 +38,45 @@ ASSOCIATE_OF_A = {
     "POST /api/v1/orders/{order_id}/pickup",
     "GET /api/v1/locations", "GET /api/v1/locations/{code}", "GET /api/v1/products", "GET /api/v1/products/{product_id}",
     "GET /api/v1/variants/{sku}", "GET /api/v1/whoami", "GET /api/v1/session", "POST /api/v1/session/logout",
+    # the console: signing out, its store's orders, its store's screens (location A in the path)
+    "POST /console/logout", "GET /console/orders", "GET /console/orders/{order_id}", "GET /console/store",
+    "GET /console/store/{location}/receive", "POST /console/store/{location}/receive",
+    "GET /console/store/{location}/count", "POST /console/store/{location}/count",
+    "GET /console/store/{location}/damage", "POST /console/store/{location}/damage",
 }
 #: What read-only may call: every read but customers' privacy records, people/tokens and
 #: the audit trail.
-READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit)")
+READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit)|^GET /console/store")  # and the store's
+# screens, which are forms for receiving, counting and damage
 #: A person's own password is changed signed in as that person, never with a token.
 SESSION_ONLY = {"POST /api/v1/session/password"}
 OLGA, PASSWORD = "olga@shop.example", "operator's long passphrase"
-#: callers that must be answered 401
+#: callers that must be answered 401 (a console page: 303 to its sign-in page)
 UNAUTHENTICATED = {"nobody", "revoked", "expired", "signed_out"}
+SIGN_OUTS = {"POST /api/v1/session/logout", "POST /console/logout"}
+TO_SIGN_IN = "/console/login?next="  # where a page sends a browser without a session
+
+
+def is_page(path: str) -> bool:
+    return path.startswith("/console/")
+
+
+def answered_as_declared(path: str, who: str, allowed: bool, r) -> bool:
+    """A route of the API answers problem+json 401/403; a console page sends a browser
+    without a session to its sign-in page and shows a refused one a 403 page."""
+    if is_page(path):
+        if who in UNAUTHENTICATED:
+            return r.status_code == 303 and r.headers["location"].startswith(TO_SIGN_IN)
+        if allowed:
+            return r.status_code not in {401, 403} and r.status_code < 500 and not (
+                r.status_code == 303 and r.headers["location"].startswith(TO_SIGN_IN))
+        return r.status_code == 403 and r.headers.get("content-type", "").startswith("text/html")
+    if who in UNAUTHENTICATED:
+        return (r.status_code == 401 and r.headers.get("content-type") == "application/problem+json"
+                and r.headers.get("www-authenticate", "").startswith("Bearer"))
+    if allowed:
+        return r.status_code not in {401, 403} and r.status_code < 500
+    return r.status_code == 403 and r.headers.get("content-type") == "application/problem+json"
 
 
 @pytest.fixture
@@ -128,8 +158,11 @@ def expected_allowed(who: str, key: str) -> bool:
     raise AssertionError(who)
 
 
-def test_every_route_answers_every_caller_as_declared(estate):
+def test_every_route_answers_every_caller_as_declared(estate, monkeypatch):
     hub, order_id = estate
+    from omnihub.entrypoints.console import overview
+
+    monkeypatch.setattr(overview, "STREAM_S", 0.0)  # the live overview's stream: its access only, not a minute of it
     app = create_app(hub=hub)
     routes = [(m, p) for m, p, _ in effective_routes(app.app.app.routes) if m != "HEAD" and f"{m} {p}" not in PUBLIC]
     assert len(routes) >= 60
@@ -143,17 +176,11 @@ def test_every_route_answers_every_caller_as_declared(estate):
                 kw = {"json": BODY} if method in {"POST", "PUT", "PATCH"} else {}
                 person = calling if isinstance(calling, SignedInPerson) else None
                 headers = person.headers() if person else (calling or {})
-                r = client.request(method, url, headers=headers, **kw)
-                if who in UNAUTHENTICATED:
-                    ok = (r.status_code == 401 and r.headers.get("content-type") == "application/problem+json"
-                          and r.headers.get("www-authenticate", "").startswith("Bearer"))
-                elif expected_allowed(who, key):
-                    ok = r.status_code not in {401, 403} and r.status_code < 500
-                else:
-                    ok = r.status_code == 403 and r.headers.get("content-type") == "application/problem+json"
-                if not ok:
-                    wrong.append(f"{who:16} {key}: {r.status_code} {r.text[:120]}")
-                if person and key == "POST /api/v1/session/logout" and r.status_code == 204:
+                r = client.request(method, url, headers=headers, follow_redirects=False, **kw)
+                allowed = who not in UNAUTHENTICATED and expected_allowed(who, key)
+                if not answered_as_declared(path, who, allowed, r):
+                    wrong.append(f"{who:16} {key}: {r.status_code} {r.headers.get('location', '')} {r.text[:120]}")
+                if person and key in SIGN_OUTS and r.status_code in {204, 303}:
                     person.sign_in()  # she signed herself out: back in for the next routes
     assert not wrong, "\n".join(wrong)
 

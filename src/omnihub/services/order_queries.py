@@ -1,4 +1,4 @@
-"""Reads of orders for the API and the CLI: one order with its assignments, routing
+"""Reads of orders for the API, the CLI and the console: one order with its assignments, routing
 decisions (their explanations expanded for a reader) and place in the brokering queue; a
 page of orders; where an order is assigned. Reads only, from the read engine."""
 
@@ -81,3 +81,36 @@ def order_locations(engine: Engine, order_id: int) -> list[str]:
     a = t.order_assignments
     with engine.connect() as conn:
         return list(conn.execute(sa.select(a.c.location).where(a.c.order_id == order_id).distinct()).scalars())
+
+
+def orders_by_state(engine: Engine, *, channel: str | None = None, at_locations: Collection[str] = ()) -> dict[str, int]:
+    """How many orders are in each state (the console's pipeline); with `at_locations`,
+    only those assigned there."""
+    o = t.orders
+    q = sa.select(o.c.state, sa.func.count()).group_by(o.c.state)
+    if channel:
+        q = q.where(o.c.channel == channel)
+    if at_locations:
+        a = t.order_assignments
+        q = q.where(o.c.id.in_(sa.select(a.c.order_id).where(a.c.location.in_(sorted(at_locations)))))
+    with engine.connect() as conn:
+        return {state: int(n) for state, n in conn.execute(q).all()}
+
+
+def newest_orders(engine: Engine, *, state: str | None = None, channel: str | None = None,
+                  at_locations: Collection[str] = (), before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Orders newest first, before `before_id` (a page of the console's order list)."""
+    o = t.orders
+    q = sa.select(o.c.id, o.c.channel, o.c.external_id, o.c.state, o.c.delivery_method, o.c.order_value_minor,
+                  o.c.currency, o.c.holds, o.c.placed_at)
+    if before_id is not None:
+        q = q.where(o.c.id < before_id)
+    if state:
+        q = q.where(o.c.state == state)
+    if channel:
+        q = q.where(o.c.channel == channel)
+    if at_locations:
+        a = t.order_assignments
+        q = q.where(o.c.id.in_(sa.select(a.c.order_id).where(a.c.location.in_(sorted(at_locations)))))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q.order_by(o.c.id.desc()).limit(limit)).mappings()]

@@ -44,6 +44,9 @@ PUBLIC: frozenset[str] = frozenset({
     f"GET {V1}/openapi.json", f"HEAD {V1}/openapi.json", f"GET {V1}/docs", f"HEAD {V1}/docs",
     "GET /docs/oauth2-redirect", "GET /redoc",
     f"POST {V1}/session/login",  # signing in: the password is the credential (throttled)
+    # the console's door: `/` sends a browser to it, its sign-in page, and its own
+    # stylesheet and scripts (no data in them; the sign-in page needs them)
+    "GET /", "GET /console/login", "POST /console/login", "GET /console/static/{name}",
 })
 
 _STOCK_AT = "body:location"
@@ -129,6 +132,30 @@ POLICY: dict[str, Rule] = {
     f"GET {V1}/audit": Rule(P.AUDIT_READ),
     # operations
     "GET /metrics": Rule(P.METRICS_READ),
+    # -- the console (entrypoints/console/): the same decisions for its pages and their
+    # forms; a page refused answers 403 HTML, one without a session 303 to the sign-in
+    "POST /console/logout": Rule(None),
+    "GET /console/": Rule(P.SYNC_READ),  # the overview
+    "GET /console/overview/live": Rule(P.SYNC_READ),  # its figures, as server-sent events
+    "GET /console/inventory": Rule(P.STOCK_READ),  # find a SKU
+    "GET /console/inventory/{sku}": Rule(P.STOCK_READ),  # its stock, ATP and why, its ledger
+    "GET /console/orders": Rule(P.ORDERS_READ, location="list"),  # the pipeline by state, filtered
+    "GET /console/orders/{order_id}": Rule(P.ORDERS_READ, location="order"),  # with its routing explanation
+    "POST /console/orders/{order_id}/cancel": Rule(P.ORDERS_ACT),
+    "POST /console/orders/{order_id}/hold": Rule(P.ORDERS_ACT),
+    "POST /console/orders/{order_id}/release": Rule(P.ORDERS_ACT),
+    # the store screens: at the store in the path (a store associate's own only)
+    "GET /console/store": Rule(P.STOCK_RECEIVE, location="list"),  # the picker of one's stores
+    "GET /console/store/{location}/receive": Rule(P.STOCK_RECEIVE, location="path:location"),
+    "POST /console/store/{location}/receive": Rule(P.STOCK_RECEIVE, location="path:location"),
+    "GET /console/store/{location}/count": Rule(P.STOCK_COUNT, location="path:location"),  # and the variance
+    "POST /console/store/{location}/count": Rule(P.STOCK_COUNT, location="path:location"),  # confirmed
+    "GET /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
+    "POST /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
+    # safety stock, thresholds and channel allocations: as PUT /stock-policies and /channels/{code}
+    "GET /console/rules": Rule(P.CHANNELS_READ),
+    "POST /console/rules/stock-policies": Rule(P.CHANNELS_WRITE),
+    "POST /console/rules/channels/{code}": Rule(P.CHANNELS_WRITE, channel="path:code"),
 }
 
 

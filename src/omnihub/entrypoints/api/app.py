@@ -110,6 +110,10 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     app.include_router(routes_webhooks.router)
     app.include_router(metrics.router, dependencies=needs_principal)
 
+    from omnihub.entrypoints import console  # the pages (their rules are in access_policy.py too)
+
+    console.install(app)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> dict:
         return {"status": "ok"}

@@ -20,7 +20,10 @@ session is open is the resolver's question (401 if not).
 
 from __future__ import annotations
 
+import html
+
 from starlette.requests import Request, cookie_parser
+from starlette.responses import HTMLResponse
 
 from omnihub.entrypoints.api.access import SESSION_COOKIE
 from omnihub.entrypoints.api.problems import problem
@@ -29,7 +32,7 @@ from omnihub.services.sessions import csrf_matches
 
 HEADER = "x-csrf-token"
 FORM_FIELD = "csrf_token"
-EXEMPT_PATHS = frozenset({"/api/v1/session/login"})
+EXEMPT_PATHS = frozenset({"/api/v1/session/login", "/console/login"})
 _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
@@ -61,12 +64,25 @@ class SessionCsrf:
             return await self.app(scope, receive, send)
         code = "csrf_token_missing" if not sent else "csrf_token_mismatch"
         said = "carries no CSRF token" if not sent else "carries a CSRF token that is not its session's"
+        if str(scope.get("path", "")).startswith("/console/"):
+            return await _page_refusal(said)(scope, receive, send)
         refusal = problem(403, "CSRF token required", f"this {scope.get('method')} is signed in by the session cookie and "
                           f"{said}: send the session's csrf_token (GET /api/v1/session) in the X-CSRF-Token header "
                           f"or a csrf_token form field",
                           type_=f"https://omnihub.dev/problems/{code}", instance=scope.get("path"), code=code,
                           errors=[{"field": "header.x-csrf-token", "message": said}])
         return await refusal(scope, receive, send)
+
+
+def _page_refusal(said: str) -> HTMLResponse:
+    """A console form's refusal, as a page a person can read (no session data in it)."""
+    return HTMLResponse(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Form expired · omnihub</title>"
+        "<link rel=stylesheet href=/console/static/console.css></head><body><main id=main><h1>This form has expired</h1>"
+        f"<p class=error role=alert>The form {html.escape(said)}: it was not sent by this session's page. "
+        "Nothing was changed.</p><p><a href=/console/>Back to the console</a></p></main></body></html>",
+        status_code=403, headers={"Content-Security-Policy": "default-src 'none'; style-src 'self'",
+                                  "Cache-Control": "no-store"})
 
 
 async def _form_field(scope, receive):

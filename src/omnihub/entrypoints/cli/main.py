@@ -101,6 +101,8 @@ def serve(
             load_sample_catalog(hub)
     out.print(f"[bold]omnihub[/] API on {'https' if tls else 'http'}://{host}:{port}/api/v1  (docs: /api/v1/docs, "
               f"db: {shown_url(settings.database_url)}{f', {workers} workers' if workers > 1 else ''})")
+    out.print(f"[bold]console[/] on {'https' if tls else 'http'}://{host}:{port}/console/  (sign in as a user: "
+              "omnihub users create-admin / users add)")
     hosts = list(dict.fromkeys([*settings.allowed_hosts, host]))  # the name it binds to is one it answers to
     if host in ("0.0.0.0", "::", ""):
         out.print("[yellow]listening on every address: set allowed_hosts (OMNIHUB_ALLOWED_HOSTS) to the names the "

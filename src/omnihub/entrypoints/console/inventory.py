@@ -1,0 +1,59 @@
+"""Inventory: find a SKU by its SKU, barcode or title (services/sku_search.py), and a SKU's
+page: every location's quantity states, ATP per channel with the engine's explanation
+of each figure (services/stock_queries.py `explain`, the same as GET /atp/{sku}/explain),
+and the SKU's ledger, oldest first, a page at a time.
+
+A code that names exactly one SKU (a scanned barcode) goes straight to its page.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from omnihub.domain.limits import MAX_ID
+from omnihub.entrypoints.console.forms import whole_number
+from omnihub.entrypoints.console.page_access import PagePrincipal
+from omnihub.entrypoints.console.pages import render
+from omnihub.services import sku_search
+from omnihub.services.catalog import NotFound
+
+router = APIRouter(include_in_schema=False)
+LEDGER_PAGE = 25
+
+
+@router.get("/console/inventory")
+async def search(request: Request, principal: PagePrincipal, q: str = "") -> Response:
+    hub = request.app.state.hub
+    q = q.strip()[:sku_search.QUERY_LENGTH]
+    hits = await run_in_threadpool(sku_search.search, hub.read_engine, q) if q else []
+    if len(hits) == 1 and hits[0].matched != "title":
+        return RedirectResponse(f"/console/inventory/{hits[0].sku}", status_code=303)
+    return render(request, "inventory_search.html", {"title": "Inventory", "q": q, "hits": hits})
+
+
+def sku_page(hub, sku: str, after_id: int) -> dict | None:
+    """What the SKU's page shows, or None for an unknown SKU."""
+    try:
+        variant = hub.catalog.get_variant(sku)
+        positions = hub.queries.positions(sku)
+    except NotFound:
+        return None
+    channels = hub.catalog.list_channels()
+    online = hub.queries.explain(sku)
+    per_channel = [(c, hub.queries.explain(sku, c["code"])) for c in channels]
+    ledger = hub.queries.history(sku, after_id=after_id, limit=LEDGER_PAGE)
+    return {"variant": variant, "positions": dict(sorted(positions.items())), "online": online,
+            "per_channel": per_channel, "ledger": ledger, "after_id": after_id,
+            "next_after_id": ledger[-1]["id"] if len(ledger) == LEDGER_PAGE else None}
+
+
+@router.get("/console/inventory/{sku}")
+async def sku(request: Request, sku: str, principal: PagePrincipal, after_id: str = "0") -> Response:
+    start = whole_number(after_id, low=0, high=MAX_ID) or 0
+    found = await run_in_threadpool(sku_page, request.app.state.hub, sku, start)
+    if found is None:
+        return render(request, "inventory_search.html", {"title": "Inventory", "q": sku, "hits": [],
+                                                          "missing": sku}, status_code=404)
+    return render(request, "sku.html", {"title": sku, "sku": sku, **found})

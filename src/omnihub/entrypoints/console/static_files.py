@@ -1,0 +1,29 @@
+"""The console's own files (its stylesheet, htmx and its SSE extension): served by name
+from a fixed list, public (they hold no data; the sign-in page needs them), cached by the
+browser for a day."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+
+router = APIRouter(include_in_schema=False)
+
+_ROOT = resources.files("omnihub.entrypoints.console") / "static"
+FILES = {
+    "console.css": ("console.css", "text/css"),
+    "htmx.min.js": ("vendor/htmx-2.0.11.min.js", "text/javascript"),
+    "htmx-ext-sse.min.js": ("vendor/htmx-ext-sse-2.2.4.min.js", "text/javascript"),
+}
+
+
+@router.get("/console/static/{name}")
+def static_file(name: str) -> Response:
+    found = FILES.get(name)
+    if found is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    path, media = found
+    return FileResponse(str(_ROOT / path), media_type=media,
+                        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
