@@ -1,6 +1,7 @@
 """`bench orders|ledger --with-token`: every order and movement passes the API's token
-resolver first (benchmarks/auth.py), and the run reports the resolver's own cost. The
-figures are measured by hand, side by side with runs without (never asserted here)."""
+resolver first (benchmarks/auth.py), and the run reports the resolver's own cost;
+`--compare-token` runs without and with side by side (benchmarks/token_compared.py).
+The figures themselves are never asserted here: they are measured (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,35 @@ def test_bench_orders_with_a_token_checks_every_order(tmp_path):
     per_order = data["cpu_s"] / data["orders"] * 1e6  # cpu_s is rounded to 0.01 s
     assert data["cpu_s"] > 0 and data["cpu_us_per_order"] == pytest.approx(per_order, abs=0.005 / data["orders"] * 1e6 + 0.1)
     _resolver_reported(data)
+
+
+def test_bench_orders_compares_without_and_with_a_token_side_by_side(tmp_path):
+    out = tmp_path / "compared.json"
+    result = CliRunner().invoke(app, [
+        "bench", "orders", "--backend", BACKEND, "--json", str(out), "--orders", "200", "--skus", "100",
+        "--locations", "8", "--per-sku", "3", "--callers", "2", "--window", "4", "--compare-token", "--rounds", "2"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["sequence"] == ["without", "with", "with", "without"]
+    assert [r["with_token"] for r in data["runs"]] == [False, True, True, False]
+    assert [r["auth_checks"] > 0 for r in data["runs"]] == [False, True, True, False]
+    without, with_ = data["without_token"]["orders_per_s"], data["with_token"]["orders_per_s"]
+    assert data["ratio_with_to_without"]["per_round"] == [round(with_[0] / without[0], 3), round(with_[1] / without[1], 3)]
+    assert data["ratio_with_to_without"]["of_means"] == round(
+        data["with_token"]["orders_per_s_mean"] / data["without_token"]["orders_per_s_mean"], 3)
+    assert all(r["failed"] == 0 and r["oversells"] == 0 for r in data["runs"])
+    _resolver_reported(data)
+
+
+def test_bench_ledger_compares_without_and_with_a_token_side_by_side(tmp_path):
+    out = tmp_path / "compared.json"
+    result = CliRunner().invoke(app, [
+        "bench", "ledger", "--backend", BACKEND, "--json", str(out), "--skus", "40", "--locations", "5",
+        "--movements", "1000", "--callers", "4", "--writers", "2", "--hot-attempts", "100",
+        "--callers-per-writer", "4", "--channels", "0", "--compare-token", "--rounds", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["figure"] == "movements_per_s" and data["sequence"] == ["without", "with"]
+    assert [r["spread"]["auth_checks"] for r in data["runs"]][0] == 0 < data["runs"][1]["spread"]["auth_checks"]
+    assert data["ratio_with_to_without"]["per_round"] == [
+        round(data["with_token"]["movements_per_s"][0] / data["without_token"]["movements_per_s"][0], 3)]

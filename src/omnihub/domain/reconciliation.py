@@ -30,6 +30,12 @@ difference gets one class:
   still shows unshipped (the fulfilment was lost or undone there): it is told again. One
   the hub gave up telling (parked) is left for an operator with the channel's last answer
   (``omnihub sync fulfilment-retry``).
+- ``missed_cancellation``: the channel cancelled an order the hub still holds open (its
+  orders/cancelled webhook or Amazon notification lost): the run ingests the cancelled
+  version, so its reservations are released and the channels shown the units again.
+- ``cancelled_after_shipment``: the channel cancelled an order some of whose units the hub
+  already shipped (or handed over): nothing the hub can undo. Left for a person (refund,
+  or recover the parcel), reported once (services/channel_cancellations.py).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from omnihub.domain.channel_sync import IntentState
+from omnihub.domain.order_states import OrderState
 
 
 class Kind(StrEnum):
@@ -52,6 +59,8 @@ class Kind(StrEnum):
     ORDER_NOT_UNDERSTOOD = "order_not_understood"
     ORDER_PARKED = "order_parked"
     SHIPMENT_UNMARKED = "shipment_unmarked"
+    MISSED_CANCELLATION = "missed_cancellation"
+    CANCELLED_AFTER_SHIPMENT = "cancelled_after_shipment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +91,24 @@ def judge_level(*, expected: int, shown: int, intent_state: str | None, pos_loca
         if unexplained > 0:
             return LevelVerdict(Kind.MISSED_POS_SALE, sold_at_till=unexplained)
     return LevelVerdict(Kind.DRIFT_REPAIRED)
+
+
+#: Hub order states a channel's cancellation leaves as they are: already in line with it.
+CLOSED_STATES = frozenset({OrderState.CANCELLED, OrderState.REFUNDED})
+
+
+def judge_cancellation(*, hub_state: str, units_gone: int, newer: bool, reported: bool) -> Kind | None:
+    """Classify an order the channel shows cancelled that the hub holds.
+
+    `units_gone`: units of it that left the hub (shipped, picked up, delivered); `newer`:
+    the channel's version is newer than the hub's; `reported`: a run already left it for a
+    person. Once any unit left, the cancellation needs a person whether or not the hub
+    heard of it (the pipeline keeps a shipped order shipped), and only once. An open order
+    is a missed cancellation while the hub lacks the cancelled version; with it, the
+    pipeline has applied it (a cancelled order is final), so there is nothing to do.
+    """
+    if hub_state in CLOSED_STATES:
+        return None
+    if units_gone > 0:
+        return None if reported else Kind.CANCELLED_AFTER_SHIPMENT
+    return Kind.MISSED_CANCELLATION if newer else None

@@ -12,6 +12,10 @@ as argon2id is for passwords people choose) and verifying costs microseconds:
   revocation drops the token from this process's
   cache at once, and another process (a worker of `serve --workers N`) sees it within
   those 5 seconds, when its entry is read again;
+- when an entry is due to be read again, one request reads it and the others go on
+  with the entry they have until it is back (a busy `serve` worker's callers all found
+  it due in the same instant and each opened a connection for the same row); a
+  revocation in this process wins over a read that was under way when it happened;
 - expiry is checked on every use against the clock, cached or not;
 - `last_used_at` is written at most once a minute per token, by a background thread,
   never on the request path.
@@ -80,6 +84,8 @@ class ApiTokens:
         self._lock = threading.Lock()
         self._last_written: dict[int, float] = {}
         self._toucher: ThreadPoolExecutor | None = None
+        self._being_read: set[str] = set()  # tokens whose row one request is reading again
+        self._forgotten = 0  # counts revocations: a read begun before one is not kept
 
     # -- making and managing ------------------------------------------------------------
     def create(self, name: str, role: Role | str, *, scopes: Iterable[str] = (), locations: Iterable[str] = (),
@@ -142,6 +148,7 @@ class ApiTokens:
     def forget(self, token_id: int) -> None:
         """Drop a token from the cache (revoked, or changed)."""
         with self._lock:
+            self._forgotten += 1
             for key in [k for k, e in self._cache.items() if e.token_id == token_id]:
                 del self._cache[key]
 
@@ -151,12 +158,7 @@ class ApiTokens:
         now = time.monotonic()
         entry = self._cache.get(token)
         if entry is None or now - entry.loaded_at > CACHE_TTL:
-            entry = self._load(token_hash(token), now)
-            with self._lock:
-                self._cache[token] = entry
-                self._cache.move_to_end(token)
-                while len(self._cache) > CACHE_SIZE:
-                    self._cache.popitem(last=False)
+            entry = self._read_again(token, entry, now)
         p = entry.principal
         if p is None or (entry.expires_at is not None and now >= entry.expires_at):
             return None
@@ -172,6 +174,30 @@ class ApiTokens:
                     entry.from_address[address] = seen
             return seen
         return p
+
+    def _read_again(self, token: str, due: _Entry | None, now: float) -> _Entry:
+        """The token's row read (again), by one request at a time: while it is read, the
+        others keep the entry that fell due (no older than CACHE_TTL and one read). A read
+        that a revocation overtook is not kept: it is made again (the revocation was
+        committed before this process forgot the token)."""
+        with self._lock:
+            if due is not None and token in self._being_read:
+                return due
+            self._being_read.add(token)
+        try:
+            while True:
+                forgotten = self._forgotten
+                entry = self._load(token_hash(token), now)
+                with self._lock:
+                    if forgotten == self._forgotten:
+                        self._cache[token] = entry
+                        self._cache.move_to_end(token)
+                        while len(self._cache) > CACHE_SIZE:
+                            self._cache.popitem(last=False)
+                        return entry
+        finally:
+            with self._lock:
+                self._being_read.discard(token)
 
     def _load(self, key: str, now: float) -> _Entry:
         a = t.api_tokens

@@ -15,7 +15,9 @@ The order of a run matters, because the channel and the hub keep moving while it
    here rather than mistaken for a level difference. An order the hub parked (refused for
    what it says, or failing in the inbox) is known, not missed: reported `order_parked`,
    not ingested again; one the pipeline refuses now is parked the same way. Should the
-   level read fail, the orders are compared all the same before the run fails.
+   level read fail, the orders are compared all the same before the run fails. An order
+   the channel cancelled is brought into line or left for a person as
+   services/channel_cancellations.py says (missed_cancellation, cancelled_after_shipment).
 4. The hub's side is read, a page of SKUs at a time. A key whose figure was written since
    the run started (its `updated_at`), whose push landed since (its level's
    `confirmed_at`, which the acknowledgement writes), or that has an intent at either
@@ -44,7 +46,8 @@ from omnihub.adapters.channels.snapshots import ChannelReader, OrderHeader
 from omnihub.adapters.db import tables as t
 from omnihub.adapters.db.stored_times import as_utc
 from omnihub.domain.orders import Order
-from omnihub.domain.reconciliation import Kind, judge_level
+from omnihub.domain.reconciliation import CLOSED_STATES, Kind, judge_level
+from omnihub.services.channel_cancellations import ChannelCancellations, HubOrder
 from omnihub.services.fulfilment_sync import DEAD, PENDING, SENT
 from omnihub.services.inventory import Context
 from omnihub.services.job_spool import JobSpool, pages
@@ -162,6 +165,7 @@ class Reconciliation:
         self.lease = lease  # a running run whose heartbeat is older than this has no process behind it
         self.shipment_grace = shipment_grace  # a shipment told more recently is not checked yet (_shipments)
         self.parked = ParkedOrders(engine)  # orders the hub knows it does not hold
+        self.cancellations = ChannelCancellations(engine)  # orders the channel cancelled behind the hub's back
         self._lock = threading.Lock()
         self.stopping = threading.Event()  # set by the worker's stop: the run ends at its next page, failed
 
@@ -263,10 +267,18 @@ class Reconciliation:
         for ch in reader.order_channels:
             reasons = self.parked.reasons(ch, ids)
             refused.update({e: (v, reasons.get(e, "")) for e, v in self.parked.versions(ch, ids).items()})
+        # The orders the channel shows cancelled that the hub holds: one read for the page.
+        held = self.cancellations.hub_orders(reader.order_channels, [h.external_id for h in headers
+                                                                     if h.cancelled and h.external_id in known])
         todo: list[tuple[Kind, OrderHeader, Order]] = []
         for h in headers:
             have = known.get(h.external_id)
-            if have is not None and as_utc(h.updated_at).replace(microsecond=0) <= have.replace(microsecond=0):
+            newer = have is None or as_utc(h.updated_at).replace(microsecond=0) > have.replace(microsecond=0)
+            hub = held.get(h.external_id)
+            cancellation = self.cancellations.judge(hub, newer) if hub is not None else None
+            if not newer:
+                if cancellation is Kind.CANCELLED_AFTER_SHIPMENT and hub is not None:  # heard, kept shipped
+                    self._after_shipment(h, hub, findings, released=False)
                 continue
             parked = refused.get(h.external_id)
             if parked is not None and as_utc(h.updated_at).replace(microsecond=0) <= parked[0].replace(microsecond=0):
@@ -278,7 +290,7 @@ class Reconciliation:
                 findings.add(Finding(Kind.ORDER_PARKED, f"in the inbox, failing: {stuck[1]}"[:500],
                                      external_id=h.external_id))
                 continue
-            kind = Kind.MISSED_ORDER if have is None else Kind.MISSED_ORDER_UPDATE
+            kind = cancellation or (Kind.MISSED_ORDER if have is None else Kind.MISSED_ORDER_UPDATE)
             try:
                 todo.append((kind, h, reader.order(h, locate)))
             except (ValueError, KeyError, TypeError) as exc:
@@ -291,11 +303,36 @@ class Reconciliation:
             elif isinstance(res, Exception):
                 findings.add(Finding(kind, f"the pipeline could not take it now: {res}; the next run tries again"[:500],
                                      external_id=h.external_id))
+            elif kind is Kind.CANCELLED_AFTER_SHIPMENT:
+                self._after_shipment(h, held[h.external_id], findings, released=True)
+            elif kind is Kind.MISSED_CANCELLATION:
+                self._missed_cancellation(reader, h, held[h.external_id], res, findings)
             else:
                 what = "ingested" if kind is Kind.MISSED_ORDER else "newer version ingested"
                 findings.add(Finding(kind, f"{what} through the order pipeline", True, external_id=h.external_id))
         if todo:  # refused ones parked as the inbox and the pollers park them; those that went in un-parked
             self.parked.settle(getattr(reader, "inbox_source", channel), [o for _, _, o in todo], results)
+
+    def _missed_cancellation(self, reader: ChannelReader, header: OrderHeader, hub: HubOrder, result,
+                             findings: "_Findings") -> None:
+        """The cancelled version went in: the order is cancelled now, unless a unit left the
+        hub between the read and the ingest (then it is a person's, as after a shipment)."""
+        if result.state in CLOSED_STATES:
+            findings.add(Finding(Kind.MISSED_CANCELLATION, self.cancellations.missed_action(header, hub), True,
+                                 external_id=header.external_id))
+            return
+        now = self.cancellations.hub_orders(reader.order_channels, [header.external_id]).get(header.external_id)
+        if now is not None and now.units_gone and not now.reported:
+            self._after_shipment(header, now, findings, released=True)
+            return
+        findings.add(Finding(Kind.MISSED_CANCELLATION, f"the cancelled version went in, yet the hub shows the order "
+                             f"{result.state}: look at hub order {hub.order_id}"[:500], external_id=header.external_id))
+
+    def _after_shipment(self, header: OrderHeader, hub: HubOrder, findings: "_Findings", *, released: bool) -> None:
+        """Left for a person, reported by this run only if no run did before."""
+        reason = self.cancellations.after_shipment_reason(header, hub, released)
+        if self.cancellations.record_after_shipment(findings.run_id, header, hub, reason):
+            findings.add(Finding(Kind.CANCELLED_AFTER_SHIPMENT, reason, external_id=header.external_id))
 
     def _shipments(self, reader: ChannelReader, since: datetime, run_id: int, findings: "_Findings") -> None:
         """Shipments the hub told the channel about (since the window opened, at least

@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import rest_payloads, sales
+from . import cancellations, rest_payloads, sales
 from .catalog import CatalogSize, create_product
+from .clock import iso_api
 from .config import WebhookFaults
 from .events import Event
 from .gid import number_of, to_gid
@@ -95,6 +96,16 @@ class RefundIn(_Strict):
     lines: list[RefundLine] = Field(..., min_length=1, max_length=250)
     restock: bool = True
     location_id: int | str | None = None
+
+
+class CancellationIn(_Strict):
+    """The merchant cancels an order in the admin (Shopify admin's "Cancel order" dialog)."""
+
+    reason: Literal["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"] = "CUSTOMER"
+    restock: bool = True
+    refund: Literal["original_payment_methods", "store_credit"] | None = "original_payment_methods"
+    notify_customer: bool = False
+    staff_note: str | None = Field(None, max_length=cancellations.STAFF_NOTE_MAX)
 
 
 class EditIn(_Strict):
@@ -267,6 +278,26 @@ def build_router(shop) -> APIRouter:
             return _rejected(exc)
         shop.publish(events)
         return {"refund_id": refund_id}
+
+    @router.post("/orders/{order_id}/cancellations", status_code=201)
+    def cancel(order_id: str, body: CancellationIn):
+        """The merchant cancels the order in the admin: the same rule as orderCancel
+        (cancellations.py), and its webhooks go out subject to the delivery faults."""
+        asked = cancellations.Cancellation(body.reason, body.restock, body.refund, None, body.notify_customer,
+                                           body.staff_note, by="merchant")
+        oid = _id(order_id, "Order")
+        with shop.store.tx() as conn:
+            job_id, errors, events = cancellations.cancel_order(conn, shop.next_id, oid, asked, shop.clock.now())
+            row = conn.execute("SELECT cancelled_at, cancel_reason, financial_status FROM orders WHERE id = ?",
+                               (oid,)).fetchone()
+        if job_id is None:
+            status = 404 if errors[0]["code"] == "NOT_FOUND" else 409 if errors[0]["field"] == ["orderId"] else 422
+            return JSONResponse({"error": {"code": errors[0]["code"], "message": errors[0]["message"]}},
+                                status_code=status)
+        shop.publish(events)
+        return {"order_id": oid, "admin_graphql_api_id": to_gid("Order", oid), "job_id": to_gid("Job", job_id),
+                "cancelled_at": iso_api(row["cancelled_at"]), "cancel_reason": row["cancel_reason"],
+                "financial_status": row["financial_status"]}
 
     @router.post("/orders/{order_id}/edits")
     def edit(order_id: str, body: EditIn):

@@ -318,45 +318,6 @@ def _tracking(info: dict | None) -> list[dict]:
              "url": urls[i] if i < len(urls) else None} for i in range(count)]
 
 
-def cancel_order(conn, order_id: int, reason: str, restock: bool, refund: bool | None, now_iso: str
-                 ) -> tuple[list[dict], list[Event]]:
-    order = conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
-    if order is None:
-        return [{"field": ["orderId"], "message": "Order does not exist.", "code": "NOT_FOUND"}], []
-    if order["cancelled_at"]:
-        return [{"field": ["orderId"], "message": "Cannot cancel an order that is already cancelled.",
-                 "code": "INVALID"}], []
-    if conn.execute("SELECT 1 FROM fulfillments WHERE order_id = ? AND status = 'SUCCESS'", (order_id,)).fetchone():
-        return [{"field": ["orderId"], "message": "Cannot cancel an order with fulfillments; cancel them first.",
-                 "code": "INVALID"}], []
-    events: list[Event] = []
-    fos = conn.execute("SELECT * FROM fulfillment_orders WHERE order_id = ? AND status IN ('OPEN','IN_PROGRESS')",
-                       (order_id,)).fetchall()
-    for fo in fos:
-        items = conn.execute(
-            "SELECT foli.remaining_quantity AS units, li.inventory_item_id FROM fulfillment_order_line_items foli"
-            " JOIN line_items li ON li.id = foli.line_item_id WHERE foli.fulfillment_order_id = ?", (fo["id"],)).fetchall()
-        for item in items:
-            if item["units"] <= 0:
-                continue
-            apply_delta(conn, item["inventory_item_id"], fo["location_id"], "committed", -item["units"], now_iso)
-            if restock:
-                apply_delta(conn, item["inventory_item_id"], fo["location_id"], "available", item["units"], now_iso)
-                events.append(inventory_level_event(conn, item["inventory_item_id"], fo["location_id"], now_iso))
-        conn.execute("UPDATE fulfillment_order_line_items SET remaining_quantity = 0 WHERE fulfillment_order_id = ?",
-                     (fo["id"],))
-        conn.execute("UPDATE fulfillment_orders SET status = 'CANCELLED', updated_at = ? WHERE id = ?",
-                     (now_iso, fo["id"]))
-        events.append(Event("fulfillment_orders/cancelled",
-                            dict(rest_payloads.fulfillment_order_ref(fo["id"], "CANCELLED"),
-                                 replacement_fulfillment_order=None), now_iso))
-    conn.execute(
-        "UPDATE orders SET cancelled_at = ?, cancel_reason = ?, closed_at = ?, financial_status = ?, updated_at = ?"
-        " WHERE id = ?", (now_iso, reason, now_iso, "REFUNDED" if refund else "VOIDED", now_iso, order_id))
-    body = rest_payloads.order(conn, order_id)
-    return [], [Event("orders/cancelled", body, now_iso), Event("orders/updated", body, now_iso)] + events
-
-
 def close_order(conn, order_id: int, now_iso: str) -> tuple[list[dict], list[Event]]:
     """The merchant (or an app) archives the order: it leaves `status:open`; `orders/updated` fires."""
     order = conn.execute("SELECT closed_at FROM orders WHERE id = ?", (order_id,)).fetchone()

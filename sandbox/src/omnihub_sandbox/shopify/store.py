@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS fulfillment_line_items (
   line_item_id INTEGER NOT NULL, quantity INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refunds (
   id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS order_cancellations (
+  order_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL UNIQUE, reason TEXT NOT NULL, restock INTEGER NOT NULL,
+  refund_method TEXT, refund_id INTEGER, notify_customer INTEGER NOT NULL, staff_note TEXT,
+  cancelled_by TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
   id INTEGER PRIMARY KEY, topic TEXT NOT NULL, uri TEXT NOT NULL, format TEXT NOT NULL, filter TEXT,
   include_fields TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,

@@ -27,6 +27,8 @@ class OrderHeader:
     external_id: str
     updated_at: datetime
     raw: dict  # what the reader needs to build the full order later
+    cancelled: bool = False  # the channel shows the whole order cancelled
+    cancel_reason: str | None = None  # the channel's words for why, for the person who may have to act
 
 
 class ChannelReader(Protocol):

@@ -502,6 +502,25 @@ till_sales_recorded = sa.Table(
     sa.Index("ix_till_sales_recorded_open", "sku", "location", "units_left"),
 )
 
+# Orders a channel cancelled after the hub had shipped some of their units, left for a
+# person by reconciliation (services/channel_cancellations.py): one row per order, written
+# when a run first reports it, so that later runs over the same window do not report it
+# again (and a person can list what is still to settle).
+cancellations_after_shipment = sa.Table(
+    "cancellations_after_shipment",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("units_gone", sa.Integer, nullable=False),  # shipped, picked up or delivered when reported
+    sa.Column("reason", sa.String(500), nullable=False),  # what the channel said, what a person should do
+    sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("reconciliation_runs.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("order_id", name="uq_cancellations_after_shipment_order"),
+)
+
 # ERP snapshot imports (services/erp_snapshot.py): one row per file imported, identified by
 # its size and SHA-256, with how far it got; one row per chunk committed, written in the
 # same transaction as that chunk's movements, so a run killed part-way is resumed after its

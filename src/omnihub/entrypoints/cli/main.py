@@ -228,15 +228,22 @@ def bench_orders_cmd(
     locations_per_sku: Annotated[Optional[str], typer.Option(help="compare estates side by side: locations stocked "
                                                   "per SKU, e.g. 10,50, run alternately (A B A B) in this one run; "
                                                   "reports each and their throughput ratio (instead of --per-sku)")] = None,
-    rounds: Annotated[int, typer.Option(min=1, help="with --locations-per-sku: runs of each estate")] = 2,
+    rounds: Annotated[int, typer.Option(min=1, help="with --locations-per-sku or --compare-token: runs of each side")] = 2,
     with_token: Annotated[bool, typer.Option("--with-token", help="each order first passes the API's token resolver "
                                              "(a real token; run beside one without to see what auth costs)")] = False,
+    compare_token: Annotated[bool, typer.Option("--compare-token", help="without and with a token side by side: "
+                                                "--rounds rounds, alternately (A B B A ...), and their ratio")] = False,
 ) -> None:
     """The full order path (ingest → route → reserve → events): orders/s, latency, oversells."""
     from rich.progress import Progress
 
     from omnihub.benchmarks.orders import bench_orders
 
+    if compare_token:
+        _bench_compare_token(bench_orders, backend, json_file, rounds, orders, orders=orders, skus=skus,
+                             locations=locations, per_sku=per_sku, callers=callers, window=window, rate=rate,
+                             base_url=postgres_url, processes=processes)
+        return
     if locations_per_sku is not None:
         _bench_orders_compared(backend, json_file, locations_per_sku, rounds, orders=orders, skus=skus,
                                locations=locations, callers=callers, window=window, rate=rate, base_url=postgres_url,
@@ -270,6 +277,17 @@ def _bench_orders_compared(backend: str, json_file: Optional[Path], locations_pe
     _write_json(json_file, result)
 
 
+def _bench_compare_token(run, backend: str, json_file: Optional[Path], rounds: int, per_run: int, **options) -> None:
+    from rich.progress import Progress
+
+    from omnihub.benchmarks.token_compared import compare_token
+
+    with Progress(console=console(), transient=True) as bar:
+        task = bar.add_task("without and with a token", total=per_run * 2 * rounds)
+        result = compare_token(run, backend, rounds=rounds, progress=lambda n: bar.advance(task, n), **options)
+    _write_json(json_file, result)
+
+
 @bench_app.command("ledger")
 def bench_ledger_cmd(
     backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
@@ -288,12 +306,22 @@ def bench_ledger_cmd(
     postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
     with_token: Annotated[bool, typer.Option("--with-token", help="each movement first passes the API's token resolver "
                                              "(a real token; run beside one without to see what auth costs)")] = False,
+    compare_token: Annotated[bool, typer.Option("--compare-token", help="without and with a token side by side: "
+                                                "--rounds rounds, alternately (A B B A ...), and their ratio")] = False,
+    rounds: Annotated[int, typer.Option(min=1, help="with --compare-token: runs of each side")] = 2,
 ) -> None:
     """Ledger throughput: movements spread over SKUs × locations, and one hot SKU under
     concurrent writer processes (lost updates counted); then the same with channels."""
     from rich.progress import Progress
 
     from omnihub.benchmarks.ledger import bench_ledger
+
+    if compare_token:
+        _bench_compare_token(bench_ledger, backend, json_file, rounds, movements * (2 if channels else 1),
+                             skus=skus, locations=locations, movements=movements, callers=callers, writers=writers,
+                             hot_attempts=hot_attempts, channels=channels, callers_per_writer=callers_per_writer,
+                             processes=processes, window=window, base_url=postgres_url)
+        return
 
     with Progress(console=console(), transient=True) as bar:
         task = bar.add_task("spread movements", total=movements * (2 if channels else 1))

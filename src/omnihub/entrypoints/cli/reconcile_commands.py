@@ -15,7 +15,8 @@ from omnihub.entrypoints.cli.terminal import console
 DbOpt = Annotated[Optional[str], typer.Option("--database-url", help="overrides OMNIHUB_DATABASE_URL")]
 STYLE = {"drift_repaired": "yellow", "missed_order": "yellow", "missed_order_update": "yellow", "missed_pos_sale": "yellow",
          "dead_letter": "red", "unknown_sku": "magenta", "unsold_on_channel": "magenta", "order_not_understood": "red",
-         "order_parked": "yellow", "push_pending": "dim"}
+         "order_parked": "yellow", "push_pending": "dim", "shipment_unmarked": "yellow", "missed_cancellation": "yellow",
+         "cancelled_after_shipment": "red"}
 
 
 def _findings_table(run: dict) -> Table:

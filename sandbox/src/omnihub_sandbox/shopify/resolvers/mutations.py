@@ -7,13 +7,13 @@ from urllib.parse import urlparse
 
 from graphql import GraphQLError, value_from_ast_untyped
 
-from .. import sales
+from .. import cancellations, sales
 from ..fulfillment_moves import move_fulfillment_order
 from ..events import TOPICS
-from ..gid import number_of, to_gid
+from ..gid import number_of
 from ..inventory_mutations import adjust_quantities, set_quantities
 from ..stock import dumps
-from . import views
+from . import query, views
 
 IDEMPOTENT_FIELDS = ("inventorySetQuantities", "inventoryAdjustQuantities")
 
@@ -85,19 +85,39 @@ def fulfillment_order_move(info, id: str, newLocationId: str, fulfillmentOrderLi
             "remainingFulfillmentOrder": views.load_fulfillment_order(info, remaining), "userErrors": errors}
 
 
-def order_cancel(info, orderId: str, reason: str, restock: bool, refund=None, notifyCustomer=False, staffNote=None,
-                 **_ignored) -> dict:
+def _refund_method(refund, refundMethod) -> tuple[str | None, str | None]:
+    """`refund` (deprecated) or `refundMethod` (@oneOf: exactly one of its fields) → (how
+    to refund or None, the store credit's expiry); both at once is ambiguous: refused."""
+    if refundMethod is None:
+        return (cancellations.ORIGINAL if refund else None), None
+    if refund is not None:
+        raise GraphQLError("Provide either refund or refundMethod, not both.", extensions={"code": "BAD_REQUEST"})
+    given = {k: v for k, v in refundMethod.items() if v is not None}
+    if len(given) != 1:
+        raise GraphQLError(f"OrderCancelRefundMethodInput is a OneOf input: exactly one field must be given "
+                           f"(not {len(given)}).", extensions={"code": "argumentLiteralsIncompatible"})
+    if "storeCreditRefund" in given:
+        return cancellations.STORE_CREDIT, given["storeCreditRefund"].get("expiresAt")
+    return (cancellations.ORIGINAL if given["originalPaymentMethodsRefund"] else None), None
+
+
+def order_cancel(info, orderId: str, reason: str, restock: bool, refund: bool | None = None,
+                 refundMethod: dict | None = None, notifyCustomer: bool = False, staffNote: str | None = None) -> dict:
+    """orderCancel: cancellations.py does the work within the call, so the job is done."""
     ctx = info.context
+    how, expires = _refund_method(refund, refundMethod)
     oid = number_of(orderId, "Order")
     if oid is None:
-        return {"job": None, "orderCancelUserErrors": [
+        return {"job": None, "jobResult": None, "orderCancelUserErrors": [
             {"field": ["orderId"], "message": "Order does not exist.", "code": "NOT_FOUND"}]}
+    asked = cancellations.Cancellation(reason, restock, how, expires, bool(notifyCustomer), staffNote)
     with ctx.store.tx() as conn:
-        errors, events = sales.cancel_order(conn, oid, reason, restock, refund, ctx.now_iso())
+        job_id, errors, events = cancellations.cancel_order(conn, ctx.shop.next_id, oid, asked, ctx.shop.clock.now())
     ctx.events.extend(events)
-    if errors:
-        return {"job": None, "orderCancelUserErrors": errors}
-    return {"job": {"id": to_gid("Job", ctx.shop.next_id("Job")), "done": True}, "orderCancelUserErrors": []}
+    if job_id is None:
+        return {"job": None, "jobResult": None, "orderCancelUserErrors": errors}
+    return {"job": query.job(job_id), "jobResult": views.order_cancel_job_result(job_id, oid),
+            "orderCancelUserErrors": []}
 
 
 def order_close(info, input: dict) -> dict:

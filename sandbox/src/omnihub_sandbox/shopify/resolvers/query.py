@@ -53,6 +53,18 @@ def shop(info) -> dict:
     }
 
 
+def job(job_id: int) -> dict:
+    """A job the shop ran (an order's cancellation): done, and its `query` reads the shop as it is now."""
+    return {"__typename": "Job", "id": to_gid("Job", job_id), "done": True, "query": lambda info: root()}
+
+
+def _job(info, id: str) -> dict | None:
+    number = number_of(id, "Job")
+    if number is None or info.context.store.one("SELECT 1 FROM order_cancellations WHERE job_id = ?", (number,)) is None:
+        return None
+    return job(number)
+
+
 def _gid_arg(value: str | None, type_name: str) -> int | None:
     return number_of(value, type_name) if value else None
 
@@ -80,6 +92,7 @@ def root() -> dict:
             info, source="inventory_items", args=args, to_node=views.inventory_item, rules=views.ITEM_RULES,
             default_rule=views.contains_rule("sku")),
         "inventoryLevel": lambda info, id: views.load_inventory_level(info, id),
+        "job": _job,
         "order": lambda info, id: views.load_order(info, _gid_arg(id, "Order")),
         "orders": lambda info, **args: sql_connection(
             info, source="orders", args=args, sort_expr=sort_column(args, views.ORDER_SORT), to_node=views.order,

@@ -332,6 +332,7 @@ def order(row: sqlite3.Row) -> dict:
         "note": row["note"], "tags": [t for t in row["tags"].split(",") if t], "test": False, "confirmed": True,
         "edited": bool(row["edited"]), "sourceName": row["source_name"], "sourceIdentifier": None,
         "currencyCode": row["currency"], "cancelReason": row["cancel_reason"],
+        "cancellation": lambda info: order_cancellation(info, oid) if row["cancelled_at"] else None,
         "cancelledAt": iso_api(row["cancelled_at"]), "closed": row["closed_at"] is not None,
         "closedAt": iso_api(row["closed_at"]), "createdAt": iso_api(row["created_at"]),
         "updatedAt": iso_api(row["updated_at"]), "processedAt": iso_api(row["processed_at"]),
@@ -360,6 +361,17 @@ def order(row: sqlite3.Row) -> dict:
                 "SELECT * FROM fulfillments WHERE order_id = ? ORDER BY id" + (f" LIMIT {int(first)}" if first else ""),
                 (oid,))],
     }
+
+
+def order_cancellation(info, oid: int) -> dict:
+    row = _one(info, "SELECT staff_note FROM order_cancellations WHERE order_id = ?", (oid,))
+    return {"__typename": "OrderCancellation", "staffNote": row["staff_note"] if row else None}
+
+
+def order_cancel_job_result(job_id: int, oid: int) -> dict:
+    """The cancellation's job result: the work is done within the call (cancellations.py)."""
+    return {"__typename": "OrderCancelJobResult", "id": to_gid("Job", job_id), "done": True, "status": "SUCCEEDED",
+            "errors": [], "order": lambda info: load_order(info, oid)}
 
 
 def load_order(info, oid) -> dict | None:

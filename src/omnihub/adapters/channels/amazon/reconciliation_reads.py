@@ -62,6 +62,7 @@ class _SearchResults(BaseModel):
 class _OrderHead(BaseModel):
     AmazonOrderId: str
     LastUpdateDate: datetime
+    OrderStatus: str | None = None
 
 
 class AmazonReader:
@@ -104,7 +105,9 @@ class AmazonReader:
                     head = _OrderHead.model_validate(raw)
                 except ValidationError as exc:
                     raise AmazonPayloadError(f"getOrders answer not understood: {exc}") from exc
-                yield OrderHeader(head.AmazonOrderId, head.LastUpdateDate, raw)
+                cancelled = head.OrderStatus == "Canceled"
+                yield OrderHeader(head.AmazonOrderId, head.LastUpdateDate, raw, cancelled=cancelled,
+                                  cancel_reason="Canceled on Amazon" if cancelled else None)
             token = payload.get("NextToken")
             if not token:
                 return

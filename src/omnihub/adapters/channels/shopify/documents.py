@@ -153,7 +153,7 @@ query ReconcileLocationLevels($id: ID!, $first: Int!, $after: String) {
 """
 
 ORDER_FIELDS = """
-      id legacyResourceId name createdAt updatedAt processedAt cancelledAt closed email phone
+      id legacyResourceId name createdAt updatedAt processedAt cancelledAt cancelReason closed email phone
       sourceName tags note currencyCode
       retailLocation { id }
       shippingAddress { address1 address2 city provinceCode zip countryCodeV2 latitude longitude }

@@ -2,7 +2,8 @@
 location (a large estate in one bulk query, bulk_levels.py; a small one page by page,
 location_levels.py: Admin GraphQL, 250 a page, the read the level snapshot poll and the
 set-up share), and the orders updated since the window opened (the same paged query and
-mapping the order poll uses), and the orders it still shows unfulfilled."""
+mapping the order poll uses; `cancelledAt` and `cancelReason` say which the channel
+cancelled), and the orders it still shows unfulfilled."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from omnihub.domain.orders import SHOPIFY, SHOPIFY_POS, Order
 class _OrderHead(BaseModel):
     id: str
     updatedAt: datetime
+    cancelledAt: datetime | None = None
+    cancelReason: str | None = None
 
 
 class ShopifyReader:
@@ -63,7 +66,8 @@ class ShopifyReader:
                     head = _OrderHead.model_validate(node)
                 except ValidationError as exc:
                     raise ShopifyPayloadError(f"order not understood: {exc}") from exc
-                yield OrderHeader(numeric_id(head.id), head.updatedAt, node)
+                yield OrderHeader(numeric_id(head.id), head.updatedAt, node, cancelled=head.cancelledAt is not None,
+                                  cancel_reason=head.cancelReason)
             if not conn["pageInfo"]["hasNextPage"]:
                 return
             after = conn["pageInfo"]["endCursor"]
