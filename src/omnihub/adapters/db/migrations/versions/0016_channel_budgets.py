@@ -4,16 +4,16 @@ The worker spends each channel's rate-limit budget (Shopify's cost bucket, Amazo
 plans) in its own memory; it writes what it sees here every few seconds so that the
 console, in another process, can show it.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04 04:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
