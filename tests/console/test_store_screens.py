@@ -97,6 +97,20 @@ def test_marking_damaged_takes_units_off_the_shelf(hub):
     assert r.status_code == 303
     assert "Marked 1 × MUG damaged" in c.get(r.headers["location"]).text
     assert hub.queries.positions("MUG")["BKN"].damaged == 1
+    [marked] = [m for m in hub.queries.history("MUG") if m["reference"] == "dropped"]
+    assert marked["actor"].endswith(":sam@shop.example")
+
+
+def test_more_damaged_units_than_the_shelf_holds_are_refused_with_the_ledger_s_reason(hub):
+    _stores(hub)
+    c = signed_in(hub, person(hub, "sam@shop.example", "store_associate", ["BKN"]))
+    page = c.get("/console/store/BKN/damage")
+    r = c.post("/console/store/BKN/damage", data={"csrf_token": csrf_of(page.text), "form_key": _key(page.text),
+                                                   "code": "MUG", "quantity": "9", "note": "flood"})
+    assert r.status_code == 409
+    assert 'name="note"' in r.text and 'value="flood"' in r.text  # the form again, as it was sent
+    assert re.search(r'id="quantity-error"[^>]*>[^<]+', r.text), r.text
+    assert hub.queries.positions("MUG")["BKN"].damaged == 0
 
 
 def test_an_associate_cannot_open_nor_post_to_another_store_page_or_api(hub):

@@ -1,71 +1,30 @@
 """Marking units damaged at a store: type or scan the SKU, the units; they leave what may
 be sold through Inventory.mark_damaged (as POST /api/v1/stock/damage), and the screen
-shows the movement as the ledger holds it."""
+shows the movement as the ledger holds it (the form: store_movement.py)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
-from omnihub.domain.ledger import LedgerError
-from omnihub.domain.limits import MAX_ID, MAX_QUANTITY, REFERENCE_LENGTH
-from omnihub.entrypoints.console.forms import read_form, whole_number
 from omnihub.entrypoints.console.page_access import PagePrincipal
-from omnihub.entrypoints.console.pages import render
-from omnihub.entrypoints.console.store import find_here, missing_store, movement_of, new_form_key, store_of
-from omnihub.services.audit_trail import note_change
-from omnihub.services.inventory import Context
+from omnihub.entrypoints.console.store_movement import MovementScreen
 
 router = APIRouter(include_in_schema=False)
 
-
-def _page(request: Request, store: dict, *, status_code: int = 200, **ctx) -> Response:
-    values = {"code": "", "quantity": "1", "note": "", "errors": {}, "done": None, "found": None, **ctx}
-    return render(request, "damage.html", {"title": f"Damaged at {store['code']}", "store": store,
-                                           "form_key": new_form_key(), **values}, status_code=status_code)
+DAMAGE = MovementScreen(
+    name="damage", title="Damaged at", note_field="note", units_wanted="The damaged units", audit_action="stock.damage",
+    record=lambda hub, sku, location, units, ctx: hub.inventory.mark_damaged(sku, location, units, ctx=ctx),
+    default_note="damaged", refused_status=409, refused_field="quantity",
+)
 
 
 @router.get("/console/store/{location}/damage")
 async def damage_page(request: Request, location: str, principal: PagePrincipal, sku: str = "",
                       movement: str = "") -> Response:
-    hub = request.app.state.hub
-    store = await run_in_threadpool(store_of, hub, location)
-    if store is None:
-        return missing_store(request, location)
-    done = await run_in_threadpool(movement_of, hub, sku, whole_number(movement, low=1, high=MAX_ID), location)
-    found = await run_in_threadpool(find_here, hub, sku, location) if done else None
-    return _page(request, store, done=done, found=found)
+    return await DAMAGE.show(request, location, sku, movement)
 
 
 @router.post("/console/store/{location}/damage")
 async def mark_damaged(request: Request, location: str, principal: PagePrincipal) -> Response:
-    hub = request.app.state.hub
-    store = await run_in_threadpool(store_of, hub, location)
-    if store is None:
-        return missing_store(request, location)
-    form = await read_form(request)
-    code, note = form.get("code", ""), form.get("note", "")[:REFERENCE_LENGTH]
-    quantity = whole_number(form.get("quantity"), low=1, high=MAX_QUANTITY)
-    found = await run_in_threadpool(find_here, hub, code, location) if code else None
-    errors = {}
-    if found is None:
-        errors["code"] = f"No SKU or barcode {code!r}." if code else "Type or scan a SKU or barcode."
-    if quantity is None:
-        errors["quantity"] = f"The damaged units: a whole number from 1 to {MAX_QUANTITY:,}."
-    if errors or found is None or quantity is None:
-        return _page(request, store, status_code=422, code=code, quantity=form.get("quantity", ""), note=note,
-                     errors=errors)
-    ctx = Context(actor=principal.actor, reference=note or "damaged",
-                  idempotency_key=f"console-damage:{form.get('form_key', '')[:64]}" if form.get("form_key") else None)
-    try:
-        result = await run_in_threadpool(lambda: hub.inventory.mark_damaged(found.sku, location, quantity, ctx=ctx))
-    except LedgerError as exc:
-        return _page(request, store, status_code=409, code=code, quantity=str(quantity), note=note,
-                     errors={"quantity": str(exc)})
-    note_change(action="stock.damage", target=f"sku={found.sku} location={location}", door="console",
-                fields={"quantity": quantity})
-    moved = result.movements[0]["id"] if result.movements else ""
-    return RedirectResponse(f"/console/store/{quote(location, safe='')}/damage?sku={quote(found.sku)}&movement={moved}", status_code=303)
+    return await DAMAGE.post(request, location, principal.actor)
