@@ -219,7 +219,6 @@ class _DemoWorld:
 
     def start(self) -> None:
         from omnihub.entrypoints.api.app import create_app
-        from omnihub.entrypoints.worker import Schedules, Worker
         from omnihub.hub import Hub
         from omnihub_sandbox.amazon.app import create_app as create_amazon
         from omnihub_sandbox.amazon.config import AmazonSandboxConfig
@@ -238,8 +237,15 @@ class _DemoWorld:
                           (create_amazon(self.amazon_cfg), self.ports["amazon"]),
                           (create_app(self.settings, hub=self.hub), self.ports["api"])):
             self.servers.append(start_server(app, self.host, port))  # the hub's API served the same way
-        # What an operator types once (`omnihub channels connect-*`), again at each start:
-        # the sandboxes may listen on other ports than last time.
+        self.open_channels()
+        self.hub.sync.ack_listeners.append(self.lags.ack)
+
+    def open_channels(self) -> None:
+        """What an operator types once (`omnihub channels connect-*`), again at each start
+        (the sandboxes may listen on other ports than last time); then the worker, built
+        from the vault, holds the connectors."""
+        from omnihub.entrypoints.worker import Schedules, Worker
+
         self.hub.vault.put("shopify", {"shop_url": self.shop, "access_token": self.shop_cfg.access_tokens[0],
                                        "client_secret": self.shop_cfg.client_secret, "plan": "plus",
                                        # its webhooks say they are from this shop (X-Shopify-Shop-Domain)
@@ -253,7 +259,6 @@ class _DemoWorld:
         self._worker = Worker.from_vault(self.hub, schedules=Schedules(
             new_orders_s=60, order_updates_s=120, level_snapshot_s=300, amazon_orders_s=60,
             fulfilments_s=self.fulfilments_s))
-        self.hub.sync.ack_listeners.append(self.lags.ack)
 
     def connect(self) -> None:
         """What an operator does once: import the shop, take its levels as opening stock,
