@@ -29,6 +29,10 @@ def chaos(
     from omnihub.entrypoints.chaos.day import run_chaos_day
     from omnihub.entrypoints.chaos.report import write_html
 
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where the day is stuck
     if backend not in ("sqlite", "postgresql"):
         raise typer.BadParameter("sqlite or postgresql", param_hint="--backend")
     console = Console(stderr=True)
