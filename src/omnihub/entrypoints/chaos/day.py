@@ -34,6 +34,10 @@ def _percentile(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 1)
 
 
+def _quiet(what: str, done: float | None = None, total: float | None = None) -> None:
+    pass
+
+
 def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite", skus: int = 2000,
                   peak_orders_per_s: float = 4.0, kinds: tuple[str, ...] = KINDS, settle_s: float = 300,
                   say: Say | None = None, keep_dir: Path | None = None) -> dict:
@@ -42,7 +46,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
     from omnihub.benchmarks.scratch_db import scratch_database
     from omnihub.entrypoints.cli.demo import _credentials
 
-    say = say or (lambda what, done=None, total=None: None)
+    say = say or _quiet
     started = time.monotonic()
     hour_s = 3600 / speed
     schedule = fault_schedule(seed, hours, kinds)
@@ -86,10 +90,11 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             top = all_skus[:TOP_SKUS]
             levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids)
             probe = LagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
-                             every_s=max(0.5, hour_s / 4), seed=seed)
+                             every_s=max(0.5, min(2.0, hour_s / 8)), seed=seed)
             shoppers = CurveShoppers(world.shop, world.amazon, hours=hours, hour_s=hour_s,
                                      peak_orders_per_s=peak_orders_per_s, seed=seed)
             hourly: list[dict] = []
+            seen: set[tuple[str, str, str]] = set()  # every position a check saw differ
             day_start = time.monotonic()
             shoppers.start()
             probe.start()
@@ -102,7 +107,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                     say(f"fault: {fault.kind} at hour {fault.at_h:.2f}", None, None)
                     levers.pull(fault, time.monotonic() - day_start)
                 if now_h >= next_hour or now_h >= hours:
-                    hourly.append(_hour_sample(world, engine, store_ids, top, next_hour, probe))
+                    hourly.append(_hour_sample(world, engine, store_ids, top, next_hour, probe, seen))
                     next_hour += 1
                 if now_h >= hours and not pending:
                     break
@@ -112,13 +117,15 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             probe.stop()
             webhook_stats = levers.webhook_chaos_off() if "webhook_chaos" in kinds else {}
             say("settling: faults off, reconciliation, orders and pushes drained", None, None)
-            settle = _settle(world, engine, store_ids, settle_s, say)
-            hourly.append(_hour_sample(world, engine, store_ids, top, hours + 1, probe, label="settled"))
+            settle = _settle(world, engine, store_ids, settle_s, say, seen)
+            hourly.append(_hour_sample(world, engine, store_ids, top, hours + 1, probe, seen, label="settled"))
             shown = tally.shown_levels(world.shop, world.amazon, store_ids)
             open_at_end = tally.discrepancies(shown, tally.hub_meant(engine))
             orders = tally.order_figures(world.shop, world.amazon, engine)
             over = tally.oversold(world.shop, world.amazon)
             recon = tally.reconcile_figures(engine)
+            seen |= tally.finding_keys(engine)
+            still = {(d["channel"], d["sku"], d["location"]) for d in open_at_end}
             engine.dispose()
         finally:
             watch.stop()
@@ -128,8 +135,11 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
         "hours": hours, "speed": speed, "seed": seed, "backend": backend, "skus": skus,
         "peak_orders_per_s": peak_orders_per_s,
         **orders, **over,
-        "discrepancies_found": recon["discrepancies_found"],
-        "discrepancies_fixed": recon["discrepancies_fixed"],
+        # positions a channel showed otherwise than the hub meant, seen by the day's checks
+        # (each hour, each settling round: the simulators' levels against the hub's
+        # projection) or by a reconciliation run; fixed = no longer so at the end
+        "discrepancies_found": len(seen),
+        "discrepancies_fixed": len(seen - still),
         "discrepancies_open_at_end": len(open_at_end),
         "discrepancies_open_sample": open_at_end[:20],
         "sync_lag_p50_ms": _percentile(lags, 50), "sync_lag_p99_ms": _percentile(lags, 99),
@@ -148,7 +158,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
 
 
 def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list[str], hour: int,
-                 probe: LagProbe, label: str | None = None) -> dict:
+                 probe: LagProbe, seen: set, label: str | None = None) -> dict:
     """One point of each chart: orders so far per channel, discrepancies, the top SKUs' stock."""
     try:
         shown = tally.shown_levels(world.shop, world.amazon, store_ids)
@@ -163,12 +173,14 @@ def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list
                       "amazon_shown": shown.get(("amazon_seller", sku, "")),
                       "amazon_hub": meant.get(("amazon_seller", sku, ""))}
     recent = [ms for _, ms in probe.samples[-50:]]
+    differ = tally.discrepancies(shown, meant)
+    seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
     return {"hour": hour, "label": label or f"h{hour}", "orders": {c: len(v) for c, v in taken.items()},
-            "discrepancies": len(tally.discrepancies(shown, meant)), "lag_p50_ms": _percentile(recent, 50),
+            "discrepancies": len(differ), "lag_p50_ms": _percentile(recent, 50),
             "lag_p99_ms": _percentile(recent, 99), "stock": stock}
 
 
-def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float, say: Say) -> dict:
+def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float, say: Say, seen: set) -> dict:
     """Reconcile each channel through its real door (`omnihub sync reconcile`), then wait until
     every order the channels took is in the hub and every channel shows the hub's figure."""
     from omnihub.entrypoints.cli.demo_report import hub_backlog
@@ -181,7 +193,7 @@ def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float
     while time.monotonic() < deadline:
         rounds += 1
         with httpx.Client(timeout=130) as http:
-            http.post(world.shop + "/_sandbox/webhooks/wait-idle", params={"timeout": 30})
+            http.post(world.shop + "/_sandbox/webhooks/wait-idle", params={"timeout": 10})
         for channel in ("shopify", "amazon_seller"):
             done = subprocess.run([sys.executable, "-c", _CLI, "sync", "reconcile", channel], env=world.env,
                                   capture_output=True, text=True, timeout=600)
@@ -192,8 +204,9 @@ def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float
         orders = tally.order_figures(world.shop, world.amazon, engine)
         lost = orders["orders_lost"]
         backlog = hub_backlog(engine)
-        open_now = len(tally.discrepancies(tally.shown_levels(world.shop, world.amazon, store_ids),
-                                           tally.hub_meant(engine)))
+        differ = tally.discrepancies(tally.shown_levels(world.shop, world.amazon, store_ids), tally.hub_meant(engine))
+        seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
+        open_now = len(differ)
         say(f"settling: {lost} orders not in the hub, {open_now} positions differ, "
             f"{backlog['inbox_pending']} deliveries in the inbox", None, None)
         if lost == 0 and open_now == 0 and backlog["inbox_pending"] == 0:

@@ -30,7 +30,7 @@ class LagProbe:
     def _one(self, http: httpx.Client) -> None:
         code = self.rng.choice(sorted(self.store_ids))
         sku = self.rng.choice(self.skus)
-        where = {"sku": sku, "location_id": self.store_ids[code]}
+        where: dict[str, str | int] = {"sku": sku, "location_id": self.store_ids[code]}
         before = http.get(self.shop + "/_sandbox/inventory", params=where).raise_for_status().json()["available"]
         http.post(self.shop + "/_sandbox/inventory/receipts", json={**where, "quantity": 1}).raise_for_status()
         sent = time.monotonic()

@@ -2,8 +2,8 @@
 the units each sold beyond its shelf, the figure each shows for every position, read from
 their control planes over HTTP. The hub is read only for what it holds (its orders, the
 figure it means each channel to show) to set against those records, never for its own
-verdict; the one exception is labelled: `discrepancies_found/fixed` are what its
-reconciliation runs recorded, checked by `discrepancies_open_at_end` which is not.
+verdict; the one exception is labelled: `reconcile` holds what its reconciliation runs
+recorded (their findings), beside the simulators' count of what stayed open.
 """
 
 from __future__ import annotations
@@ -80,5 +80,14 @@ def reconcile_figures(engine) -> dict:
         fixed += n if repaired else 0
     return {"reconcile_runs": len(runs), "reconcile_runs_by_state": dict(Counter(s for _, s, _ in runs)),
             "reconcile_runs_by_trigger": dict(Counter(tr for _, _, tr in runs)),
-            "discrepancies_found": sum(by_class.values()), "discrepancies_fixed": fixed,
-            "discrepancies_found_by_class": dict(by_class)}
+            "findings": sum(by_class.values()), "findings_repaired_by_the_run": fixed,
+            "findings_by_class": dict(by_class)}
+
+
+def finding_keys(engine) -> set[tuple[str, str, str]]:
+    """(channel, sku, location) of every level finding the reconciliation runs kept."""
+    r, f = t.reconciliation_runs, t.reconciliation_findings
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(r.c.channel, f.c.sku, f.c.location).join(r, r.c.id == f.c.run_id)
+                            .where(f.c.sku.is_not(None))).all()
+    return {(c, s, loc or "") for c, s, loc in rows}

@@ -27,7 +27,9 @@ def chaos(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from omnihub.entrypoints.chaos.day import run_chaos_day
-    from omnihub.entrypoints.chaos.report import write_html
+
+    if html_file:  # before the day, not after it: the charts need matplotlib (pip install 'omnihub[chaos]')
+        from omnihub.entrypoints.chaos.report import write_html
 
     import faulthandler
     import signal
