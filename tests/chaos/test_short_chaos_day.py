@@ -5,11 +5,10 @@ every fault of the day at its seeded time and counts from the simulators' record
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
-import pytest
+from tests.conftest import BACKEND
 
 KEYS = ("orders_by_channel", "orders_lost", "orders_duplicated", "oversold_units", "discrepancies_found",
         "discrepancies_fixed", "discrepancies_open_at_end", "sync_lag_p50_ms", "sync_lag_p99_ms", "reconcile_runs",
@@ -17,9 +16,7 @@ KEYS = ("orders_by_channel", "orders_lost", "orders_duplicated", "oversold_units
 
 
 def test_a_short_chaos_day_ends_with_nothing_lost_doubled_oversold_or_open(tmp_path):
-    backend = os.environ.get("OMNIHUB_TEST_BACKEND", "sqlite")
-    if backend == "postgresql" and not os.environ.get("OMNIHUB_PG_URL"):
-        pytest.skip("no PostgreSQL server given (OMNIHUB_PG_URL)")
+    backend = BACKEND  # PostgreSQL: a scratch database on OMNIHUB_PG_URL's server (benchmarks/scratch_db.py)
     out, page = tmp_path / "day.json", tmp_path / "day.html"
     done = subprocess.run([sys.executable, "-c", "from omnihub.entrypoints.cli.main import app; app()", "chaos",
                            "--hours", "1", "--speed", "60", "--seed", "3", "--skus", "200", "--peak-orders-per-s", "3",

@@ -87,7 +87,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             store_ids = {c: i for c, i in located.items() if kinds_of.get(i) != "warehouse"
                          and (feeds is None or c in feeds)}
             all_skus = sorted(v["sku"] for v in catalog["variants"])
-            top = all_skus[:TOP_SKUS]
+            top = all_skus  # every SKU's stock is sampled; the busiest are kept at the end
             levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids)
             probe = LagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
                              every_s=max(0.5, min(2.0, hour_s / 8)), seed=seed)
@@ -127,6 +127,10 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             seen |= tally.finding_keys(engine)
             still = {(d["channel"], d["sku"], d["location"]) for d in open_at_end}
             engine.dispose()
+            top = _busiest(hourly, TOP_SKUS)
+            for h in hourly:
+                if "stock" in h:
+                    h["stock"] = {sku: h["stock"][sku] for sku in top if sku in h["stock"]}
         finally:
             watch.stop()
             world.stop()
@@ -166,18 +170,34 @@ def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list
         taken = tally.sandbox_orders(world.shop, world.amazon)
     except (httpx.HTTPError, sa.exc.OperationalError) as exc:
         return {"hour": hour, "error": str(exc)}
-    stock = {}
-    for sku in top:
-        stock[sku] = {"shopify_shown": sum(v for (c, s, _), v in shown.items() if c == "shopify" and s == sku),
-                      "shopify_hub": sum(v for (c, s, _), v in meant.items() if c == "shopify" and s == sku),
-                      "amazon_shown": shown.get(("amazon_seller", sku, "")),
-                      "amazon_hub": meant.get(("amazon_seller", sku, ""))}
+    shop_shown: dict[str, int] = {}
+    shop_meant: dict[str, int] = {}
+    for totals, levels in ((shop_shown, shown), (shop_meant, meant)):
+        for (c, s, _), v in levels.items():
+            if c == "shopify":
+                totals[s] = totals.get(s, 0) + v
+    stock = {sku: {"shopify_shown": shop_shown.get(sku), "shopify_hub": shop_meant.get(sku),
+                   "amazon_shown": shown.get(("amazon_seller", sku, "")), "amazon_hub": meant.get(("amazon_seller", sku, ""))}
+             for sku in top}
     recent = [ms for _, ms in probe.samples[-50:]]
     differ = tally.discrepancies(shown, meant)
     seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
     return {"hour": hour, "label": label or f"h{hour}", "orders": {c: len(v) for c, v in taken.items()},
             "discrepancies": len(differ), "lag_p50_ms": _percentile(recent, 50),
             "lag_p99_ms": _percentile(recent, 99), "stock": stock}
+
+
+def _busiest(hourly: list[dict], n: int) -> list[str]:
+    """The `n` SKUs whose shown stock fell most over the day (the most sold, roughly)."""
+    points = [h["stock"] for h in hourly if "stock" in h]
+    if not points:
+        return []
+
+    def shown(stock: dict) -> int:
+        return (stock["shopify_shown"] or 0) + (stock["amazon_shown"] or 0)
+
+    return sorted(points[0], key=lambda sku: (-(shown(points[0][sku]) - shown(points[-1].get(sku, points[0][sku]))),
+                                              sku))[:n]
 
 
 def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float, say: Say, seen: set) -> dict:
