@@ -55,7 +55,8 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
         state.mkdir(parents=True, exist_ok=True)
         if backend == "sqlite":
             url = f"sqlite:///{(state / 'omnihub.db').resolve()}"
-        world = ChaosWorld(state, database_url=url, secret_key=Fernet.generate_key().decode(), skus=skus, seed=seed)
+        world = ChaosWorld(state, database_url=url, secret_key=Fernet.generate_key().decode(), skus=skus, seed=seed,
+                           notification_faults="webhook_chaos" in kinds)
         watch = RssWatch([])
         try:
             say("starting the simulators (Shopify: 3 stores, 2 warehouses; Amazon)", None, None)

@@ -61,8 +61,11 @@ class Levers:
         with self.http() as http:
             http.put(self.world.shop + "/_sandbox/faults", json={}).raise_for_status()
             stats = http.get(self.world.shop + "/_sandbox/webhooks/stats").raise_for_status().json()
+            amazon = http.get(self.world.amazon + "/_sandbox/stats").raise_for_status().json()
         for kind in ("lost", "duplicated", "reordered", "delayed"):
             self.counts[f"webhook_{kind}"] = stats.get(kind, 0)
+        for kind in ("lost", "duplicated"):
+            self.counts[f"amazon_notification_{kind}"] = amazon.get(f"notifications_{kind}", 0)
         return stats
 
     def _worker_kill(self, fault: Fault) -> int:

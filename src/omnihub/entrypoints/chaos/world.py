@@ -27,13 +27,19 @@ def free_port() -> int:
 class ChaosWorld(_DemoWorld):
     """3 stores and 2 warehouses on Shopify (online + POS), Amazon from the warehouses."""
 
+    amazon_listings = 900  # with the Amazon sandbox's own 50: under searchListingsItems' 1,000
+
     def __init__(self, state_dir: Path, *, database_url: str, secret_key: str, skus: int, seed: int,
-                 amazon_rate_multiplier: float = 10.0) -> None:
+                 amazon_rate_multiplier: float = 10.0, notification_faults: bool = True) -> None:
         ports = {"api": free_port(), "shopify": free_port(), "amazon": free_port()}
         super().__init__(state_dir, ports, products=skus, amazon_rate_multiplier=amazon_rate_multiplier,
                          fulfilments_s=60)
         self.settings = self.settings.model_copy(update={"database_url": database_url, "secret_key": secret_key})
         self.seed = seed
+        # Amazon's notifications are lost and doubled as Shopify's webhooks are (its sandbox
+        # decides that per notification at start-up, for the whole run: the hub's order
+        # polls are what finds the lost ones)
+        self.notification_faults = notification_faults
         self.env = {**__import__("os").environ, "OMNIHUB_DATABASE_URL": database_url, "OMNIHUB_SECRET_KEY": secret_key,
                     "OMNIHUB_LOG_LEVEL": "WARNING", "COLUMNS": "200"}
         self.programs: dict[str, Supervised] = {}
@@ -55,7 +61,9 @@ class ChaosWorld(_DemoWorld):
                                              catalog_stores=3, catalog_warehouses=2, time_scale=0.01)
         self.amazon_cfg = AmazonSandboxConfig(state_path=self.state_dir / "amazon.sqlite3", seed=self.seed,
                                               notification_destination=self.api + "/webhooks/amazon",
-                                              rate_multiplier=self.amazon_rate_multiplier)
+                                              rate_multiplier=self.amazon_rate_multiplier,
+                                              notification_loss_rate=0.10 if self.notification_faults else 0.0,
+                                              notification_duplicate_rate=0.05 if self.notification_faults else 0.0)
         for name, cfg, health in (("shopify", self.shop_cfg, "/_sandbox/health"),
                                   ("amazon", self.amazon_cfg, "/_sandbox/stats")):
             argv = child_command(name, cfg.model_dump(mode="json", exclude_defaults=True), self.ports[name])

@@ -35,6 +35,11 @@ def chaos(
     import signal
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where the day is stuck
+
+    def stopped(signum, frame):  # SIGTERM (a timeout, a CI runner): stop the day's processes on the way out
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stopped)
     if backend not in ("sqlite", "postgresql"):
         raise typer.BadParameter("sqlite or postgresql", param_hint="--backend")
     console = Console(stderr=True)

@@ -166,6 +166,10 @@ class _DemoWorld:
 
     _hub: Hub | None = None  # made by start()
     _worker: Worker | None = None
+    #: how many of the shop's SKUs the seller also lists on Amazon (None: all). The hub
+    #: learns Amazon listings through searchListingsItems, which Amazon lets page through
+    #: 1,000 listings at most: a larger world keeps its Amazon catalog under that.
+    amazon_listings: int | None = None
 
     @property
     def hub(self) -> Hub:
@@ -297,7 +301,7 @@ class _DemoWorld:
                         "final_fallback": "queue"})
         # The seller lists the shop's SKUs on Amazon too (in Seller Central: the sandbox's
         # control plane), shipped from the warehouse: its shelf is the one Amazon sells from.
-        shop_skus = sorted({s for s, _ in summary.levels})
+        shop_skus = sorted({s for s, _ in summary.levels})[:self.amazon_listings]
         gids = {v["sku"]: v["inventory_item_id"] for v in catalog["variants"]}
         by_code = {code: gid for code, gid in mapped.items()}
         with httpx.Client(timeout=30) as http:
