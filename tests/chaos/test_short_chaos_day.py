@@ -35,6 +35,7 @@ def test_a_short_chaos_day_ends_with_nothing_lost_doubled_oversold_or_open(tmp_p
                  "api_kill"):
         assert faults.get(kind, 0) >= 1, kind
     assert faults["webhook_lost"] > 0 and faults["webhook_duplicated"] > 0
+    assert "amazon_notification_lost" in faults and "amazon_notification_duplicated" in faults
     assert day["processes"]["worker"]["starts"] == 2 and day["processes"]["worker"]["kills"] == 1
     assert day["processes"]["api"]["kills"] == 1
     assert day["sync_lag_probes"] > 0

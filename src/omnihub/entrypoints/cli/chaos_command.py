@@ -19,7 +19,7 @@ def chaos(
     backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
     skus: Annotated[int, typer.Option(min=10, max=20_000, help="Shopify SKUs (also listed on Amazon)")] = 2000,
     peak_orders_per_s: Annotated[float, typer.Option(min=0.1, max=200, help="shoppers at the peak, real seconds")]
-    = 4.0,
+    = 20.0,
     settle_s: Annotated[float, typer.Option(min=10, help="at most this long to settle after the day")] = 300,
 ) -> None:
     """Run the whole system as processes through a Black-Friday day of faults; count from the simulators."""
