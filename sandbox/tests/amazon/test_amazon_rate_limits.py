@@ -127,3 +127,16 @@ def test_the_system_clock_refills_the_bucket_at_the_plans_rate(make_config) -> N
     most = min(5 * (last_answer - sent_empty), 5 + 5 * (last_answer - resumed))
     least = min(5 * (resumed - answered_empty), 4)
     assert least - 1 < allowed < most + 1, (allowed, least, most)
+
+
+def test_a_429_storm_refuses_every_call_until_it_ends(seller: Seller, clock) -> None:
+    call = _call_for(seller, "getListingsItem", clock)
+    seller.login()
+    assert call().status_code != 429
+    assert seller.http.put("/_sandbox/throttle-storm", json={"seconds": 10}).status_code == 200
+    throttled = call()
+    assert throttled.status_code == 429 and throttled.json() == {"errors": [QUOTA]}
+    assert _call_for(seller, "getOrders", clock)().status_code == 429  # every operation, whatever its bucket holds
+    clock.advance(10.5)
+    assert call().status_code != 429
+    assert seller.http.put("/_sandbox/throttle-storm", json={"seconds": -1}).status_code == 400  # SP-API shape for bad input

@@ -72,3 +72,29 @@ def test_cli_traffic_against_a_live_sandbox(live_sandbox):
                                               "--shopify-url", client.base_url])
     assert result.exit_code == 0, result.output
     assert "traffic summary" in result.output and "Shopify POS" in result.output
+
+
+def test_an_outage_fails_the_admin_api_then_ends(live_sandbox):
+    client, _ = live_sandbox()
+    shop = "{ shop { name } }"
+    assert client.post(shop).status_code == 200
+    assert client.control("PUT", "/outage", json={"seconds": 60, "timeout_share": 0, "seed": 1}).status_code == 200
+    down = client.post(shop)
+    assert down.status_code == 503 and down.json() == {"errors": "Service Unavailable"}
+    assert client.control("GET", "/catalog").status_code == 200  # the shop itself still sells
+    client.control("PUT", "/outage", json={"seconds": 60, "timeout_share": 1, "hold_s": 0.1})
+    held = client.post(shop)
+    assert held.status_code == 504
+    client.control("PUT", "/outage", json={"seconds": 0})
+    assert client.post(shop).status_code == 200
+    assert client.control("PUT", "/outage", json={"seconds": 1, "timeout_share": 2}).status_code == 422
+
+
+def test_inventory_levels_lists_every_level_with_its_shelf(live_sandbox):
+    client, _ = live_sandbox()
+    levels = client.control("GET", "/inventory/levels").json()["levels"]
+    catalog = client.control("GET", "/catalog").json()
+    assert len(levels) == len(catalog["variants"]) * len(catalog["locations"])
+    one = levels[0]
+    single = client.control("GET", "/inventory", params={"sku": one["sku"], "location_id": one["location_id"]}).json()
+    assert (one["available"], one["physical_shelf"]) == (single["available"], single["physical_shelf"])

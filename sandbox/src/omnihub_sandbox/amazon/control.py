@@ -132,6 +132,17 @@ def buyer_cancels_order(order_id: str, request: Request) -> JSONResponse:
     return JSONResponse({"amazon_order_id": order_id, "status": status})
 
 
+class ThrottleStorm(BaseModel):
+    seconds: float = Field(..., ge=0, le=86_400)
+
+
+@router.put("/throttle-storm")
+def throttle_storm(body: ThrottleStorm, request: Request) -> dict:
+    """Every SP-API call is answered 429 QuotaExceeded for `seconds` (0 ends a storm)."""
+    sandbox = sandbox_of(request)
+    return {"until": sandbox.limiter.storm(body.seconds), "seconds": body.seconds}
+
+
 @router.get("/clock")
 def read_clock(request: Request) -> dict:
     sandbox = sandbox_of(request)

@@ -69,6 +69,13 @@ class RateLimiter:
         self._multiplier = multiplier
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
+        self.storm_until = 0.0  # a 429 storm (control plane): every call refused until then
+
+    def storm(self, seconds: float) -> float:
+        """Amazon answers 429 QuotaExceeded to every call for `seconds` (what a seller sees when
+        SP-API sheds load, whatever their buckets hold); returns when it ends."""
+        self.storm_until = self._clock() + seconds
+        return self.storm_until
 
     def plan(self, operation: str) -> UsagePlan:
         base = USAGE_PLANS[operation]
@@ -82,6 +89,8 @@ class RateLimiter:
     def try_acquire(self, principal: str, operation: str) -> bool:
         plan = self.plan(operation)
         now = self._clock()
+        if now < self.storm_until:
+            return False
         with self._lock:
             bucket = self._buckets.get((principal, operation))
             if bucket is None:

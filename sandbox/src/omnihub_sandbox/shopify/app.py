@@ -43,6 +43,9 @@ def create_app(config: ShopifySandboxConfig, *, clock: Clock | None = None) -> F
     app.state.shop = shop
 
     async def graphql_endpoint(request: Request) -> JSONResponse:
+        failed = await shop.outage.answer()
+        if failed is not None:
+            return failed
         version = request.path_params["version"]
         if not _VERSION.match(version):
             return JSONResponse({"errors": "Not Found"}, status_code=404)

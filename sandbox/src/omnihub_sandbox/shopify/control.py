@@ -117,6 +117,13 @@ class FaultsIn(WebhookFaults):
     seed: int | None = None
 
 
+class OutageIn(_Strict):
+    seconds: float = Field(..., ge=0, le=86_400)
+    timeout_share: float = Field(0.5, ge=0, le=1, description="share of calls held then answered 504; the rest 503")
+    hold_s: float = Field(12.0, ge=0, le=120)
+    seed: int | None = None
+
+
 class BulkFaultsIn(_Strict):
     error_code: Literal["ACCESS_DENIED", "INTERNAL_SERVER_ERROR", "TIMEOUT"] | None = None
 
@@ -343,6 +350,17 @@ def build_router(shop) -> APIRouter:
                                                       location_id=location_id))
             return level_snapshot(conn, item_id, loc)
 
+    @router.get("/inventory/levels")
+    def inventory_levels() -> dict:
+        """Every level the shop holds (sku, location, available, shelf): what a harness compares
+        with what the hub meant the channel to show."""
+        with shop.store.read() as conn:
+            rows = conn.execute("SELECT v.sku, l.location_id, l.available, s.quantity FROM inventory_levels l"
+                                " JOIN variants v ON v.inventory_item_id = l.inventory_item_id"
+                                " LEFT JOIN physical_shelf s ON s.inventory_item_id = l.inventory_item_id"
+                                " AND s.location_id = l.location_id ORDER BY v.sku, l.location_id").fetchall()
+        return {"levels": [{"sku": r[0], "location_id": r[1], "available": r[2], "physical_shelf": r[3]} for r in rows]}
+
     @router.get("/oversells")
     def oversells() -> dict:
         with shop.store.read() as conn:
@@ -428,6 +446,11 @@ def build_router(shop) -> APIRouter:
             product = rest_payloads.product(conn, row["product_id"])
         shop.publish([Event("products/update", product, now)])
         return {"id": vid, "admin_graphql_api_id": to_gid("ProductVariant", vid), **changes}
+
+    @router.put("/outage")
+    def set_outage(body: OutageIn) -> dict:
+        """The Admin API fails (503, or held then 504) for `seconds` (0 ends an outage)."""
+        return shop.outage.start(body.seconds, timeout_share=body.timeout_share, hold_s=body.hold_s, seed=body.seed)
 
     @router.put("/bulk/faults")
     def set_bulk_faults(body: BulkFaultsIn) -> dict:

@@ -6,6 +6,8 @@ into; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+from .outage import Outage
+
 import json
 from pathlib import Path
 
@@ -38,6 +40,7 @@ class SandboxShop:
         self.endpoint = GraphQLEndpoint(self.schema, query.root(), mutations.root(), config.max_query_cost,
                                         config.max_input_array)
         self.throttle = Throttle(config.maximum_available, config.restore_rate, self.clock)
+        self.outage = Outage()  # control plane: PUT /_sandbox/outage
         self.dispatcher = WebhookDispatcher(
             secret=config.client_secret, shop_domain=config.shop_domain, faults=config.webhook_faults,
             seed=config.seed, time_scale=config.time_scale, timeout_s=config.webhook_timeout_s,

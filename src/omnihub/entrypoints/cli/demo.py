@@ -166,6 +166,10 @@ class _DemoWorld:
 
     _hub: Hub | None = None  # made by start()
     _worker: Worker | None = None
+    #: how many of the shop's SKUs the seller also lists on Amazon (None: all). The hub
+    #: learns Amazon listings through searchListingsItems, which Amazon lets page through
+    #: 1,000 listings at most: a larger world keeps its Amazon catalog under that.
+    amazon_listings: int | None = None
 
     @property
     def hub(self) -> Hub:
@@ -219,7 +223,6 @@ class _DemoWorld:
 
     def start(self) -> None:
         from omnihub.entrypoints.api.app import create_app
-        from omnihub.entrypoints.worker import Schedules, Worker
         from omnihub.hub import Hub
         from omnihub_sandbox.amazon.app import create_app as create_amazon
         from omnihub_sandbox.amazon.config import AmazonSandboxConfig
@@ -238,8 +241,15 @@ class _DemoWorld:
                           (create_amazon(self.amazon_cfg), self.ports["amazon"]),
                           (create_app(self.settings, hub=self.hub), self.ports["api"])):
             self.servers.append(start_server(app, self.host, port))  # the hub's API served the same way
-        # What an operator types once (`omnihub channels connect-*`), again at each start:
-        # the sandboxes may listen on other ports than last time.
+        self.open_channels()
+        self.hub.sync.ack_listeners.append(self.lags.ack)
+
+    def open_channels(self) -> None:
+        """What an operator types once (`omnihub channels connect-*`), again at each start
+        (the sandboxes may listen on other ports than last time); then the worker, built
+        from the vault, holds the connectors."""
+        from omnihub.entrypoints.worker import Schedules, Worker
+
         self.hub.vault.put("shopify", {"shop_url": self.shop, "access_token": self.shop_cfg.access_tokens[0],
                                        "client_secret": self.shop_cfg.client_secret, "plan": "plus",
                                        # its webhooks say they are from this shop (X-Shopify-Shop-Domain)
@@ -253,7 +263,6 @@ class _DemoWorld:
         self._worker = Worker.from_vault(self.hub, schedules=Schedules(
             new_orders_s=60, order_updates_s=120, level_snapshot_s=300, amazon_orders_s=60,
             fulfilments_s=self.fulfilments_s))
-        self.hub.sync.ack_listeners.append(self.lags.ack)
 
     def connect(self) -> None:
         """What an operator does once: import the shop, take its levels as opening stock,
@@ -292,7 +301,7 @@ class _DemoWorld:
                         "final_fallback": "queue"})
         # The seller lists the shop's SKUs on Amazon too (in Seller Central: the sandbox's
         # control plane), shipped from the warehouse: its shelf is the one Amazon sells from.
-        shop_skus = sorted({s for s, _ in summary.levels})
+        shop_skus = sorted({s for s, _ in summary.levels})[:self.amazon_listings]
         gids = {v["sku"]: v["inventory_item_id"] for v in catalog["variants"]}
         by_code = {code: gid for code, gid in mapped.items()}
         with httpx.Client(timeout=30) as http:

@@ -415,6 +415,9 @@ from omnihub.entrypoints.cli.reconcile_commands import register as register_reco
 from omnihub.entrypoints.cli.sync_commands import sync_app as _sync_app  # noqa: E402
 
 register_reconcile(_sync_app)
+from omnihub.entrypoints.cli.chaos_command import chaos  # noqa: E402
+
+app.command("chaos")(chaos)
 from omnihub.entrypoints.cli.demo import demo as _demo  # noqa: E402
 app.command("demo")(_demo)
 from omnihub.entrypoints.cli.customer_commands import customers_app  # noqa: E402
