@@ -1,0 +1,102 @@
+"""The daily multi-marketplace report's figures: one retailer's day (00:00 to 24:00 in its
+time zone) read from the hub's tables by small queries that return plain data, so the page,
+the CSV files and the tests all see the same numbers. Rendering is elsewhere (reports/)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from omnihub.adapters.db.tables import order_assignments, orders
+from omnihub.domain.orders import DeliveryMethod
+
+
+@dataclass(frozen=True)
+class Day:
+    """One local day as the UTC instants [start, end) the database compares with."""
+
+    day: date
+    zone: str
+    start: datetime
+    end: datetime
+
+
+def local_day(day: date, zone: str) -> Day:
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(timezone.utc)
+    return Day(day, zone, start, end)
+
+
+@dataclass
+class DailyFigures:
+    day: Day
+    per_channel: list[dict] = field(default_factory=list)  # channel, orders, units, revenue_minor, currency
+    per_location: list[dict] = field(default_factory=list)  # location, orders, units
+    orders: int = 0
+    split_orders: int = 0
+    pickup_orders: int = 0
+    ship_orders: int = 0
+    cancelled_orders: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return self.orders == 0
+
+    @property
+    def split_rate(self) -> float:
+        return self.split_orders / self.orders if self.orders else 0.0
+
+
+def _orders_of_day(conn, day: Day) -> list:
+    return conn.execute(
+        sa.select(orders.c.id, orders.c.channel, orders.c.state, orders.c.delivery_method,
+                  orders.c.order_value_minor, orders.c.currency)
+        .where(orders.c.placed_at >= day.start, orders.c.placed_at < day.end)).all()
+
+
+def _assignments_of(conn, order_ids: list[int]) -> list:
+    if not order_ids:
+        return []
+    return conn.execute(sa.select(order_assignments.c.order_id, order_assignments.c.location,
+                                  order_assignments.c.quantity)
+                        .where(order_assignments.c.order_id.in_(order_ids))).all()
+
+
+def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
+    """Orders, units and revenue per channel and per location; split, pickup against ship,
+    cancellations, for the orders placed that local day."""
+    window = local_day(day, zone)
+    with engine.connect() as conn:
+        rows = _orders_of_day(conn, window)
+        assigned = _assignments_of(conn, [r.id for r in rows])
+    units_of: dict[int, int] = defaultdict(int)
+    locations_of: dict[int, set[str]] = defaultdict(set)
+    by_location: dict[str, dict] = {}
+    for a in assigned:
+        units_of[a.order_id] += a.quantity
+        locations_of[a.order_id].add(a.location)
+        loc = by_location.setdefault(a.location, {"location": a.location, "orders": set(), "units": 0})
+        loc["orders"].add(a.order_id)
+        loc["units"] += a.quantity
+    by_channel: dict[tuple[str, str], dict] = {}
+    figures = DailyFigures(window, orders=len(rows))
+    for r in rows:
+        ch = by_channel.setdefault((r.channel, r.currency), {"channel": r.channel, "orders": 0, "units": 0,
+                                                             "revenue_minor": 0, "currency": r.currency})
+        ch["orders"] += 1
+        ch["units"] += units_of[r.id]
+        ch["revenue_minor"] += r.order_value_minor
+        figures.split_orders += len(locations_of[r.id]) > 1
+        pickup = DeliveryMethod(r.delivery_method).is_pickup
+        figures.pickup_orders += pickup
+        figures.ship_orders += not pickup
+        figures.cancelled_orders += r.state == "cancelled"
+    figures.per_channel = sorted(by_channel.values(), key=lambda c: (c["channel"], c["currency"]))
+    figures.per_location = [{"location": v["location"], "orders": len(v["orders"]), "units": v["units"]}
+                            for _, v in sorted(by_location.items())]
+    return figures

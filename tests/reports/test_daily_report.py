@@ -1,0 +1,89 @@
+"""The daily report on a real database: a seeded day in the retailer's time zone gives
+exactly the figures in its CSV files, the page names each section and carries SVG charts,
+an empty day says so, and a bad --date is refused with a clear message."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from omnihub.adapters.db.engine import make_engine
+from omnihub.adapters.db.tables import order_assignments, orders
+from omnihub.entrypoints.cli.main import app
+from omnihub.settings import get_settings
+
+ZONE = "America/New_York"  # 2026-12-03 local is [05:00Z on the 3rd, 05:00Z on the 4th)
+
+
+@pytest.fixture(autouse=True)
+def _retailer_zone(monkeypatch):
+    monkeypatch.setenv("OMNIHUB_TIMEZONE", ZONE)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _seed(url: str) -> None:
+    at = lambda h: datetime(2026, 12, 3, h, tzinfo=UTC)  # noqa: E731
+    day_orders = [  # id, channel, state, delivery, value, placed (UTC), [(location, units)]
+        (1, "shopify", "allocated", "standard", 5000, at(6), [("WH", 2)]),
+        (2, "shopify", "allocated", "standard", 7000, at(12), [("WH", 1), ("ST", 2)]),  # split
+        (3, "amazon", "allocated", "pickup_in_store", 3000, at(20), [("ST", 1)]),  # pickup
+        (4, "amazon", "cancelled", "standard", 1000, datetime(2026, 12, 4, 4, tzinfo=UTC), []),  # 23:00 local
+        (5, "amazon", "allocated", "standard", 9900, at(4), [("WH", 5)]),  # 23:00 local the day before
+    ]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for oid, channel, state, delivery, value, placed, lines in day_orders:
+            conn.execute(sa.insert(orders).values(
+                id=oid, channel=channel, external_id=f"X{oid}", channel_updated_at=placed, state=state,
+                delivery_method=delivery, order_value_minor=value, currency="USD", holds=[], document={},
+                placed_at=placed, updated_at=placed))
+            for n, (loc, qty) in enumerate(lines):
+                conn.execute(sa.insert(order_assignments).values(
+                    order_id=oid, line_id=str(n + 1), sku="A", location=loc, quantity=qty, state="allocated",
+                    updated_at=placed))
+    engine.dispose()
+
+
+def _csv(path) -> list[dict]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def _run(*args):
+    return CliRunner().invoke(app, ["report", "daily", *args], env={"COLUMNS": "200"})
+
+
+def test_a_seeded_day_gives_exact_figures_and_a_page_with_charts(clean_url, tmp_path):
+    _seed(clean_url)
+    res = _run("--date", "2026-12-03", "--out", str(tmp_path / "r"), "--database-url", clean_url)
+    assert res.exit_code == 0, res.output
+    assert _csv(tmp_path / "r" / "per_channel.csv") == [
+        {"channel": "amazon", "orders": "2", "units": "1", "revenue_minor": "4000", "currency": "USD"},
+        {"channel": "shopify", "orders": "2", "units": "5", "revenue_minor": "12000", "currency": "USD"}]
+    assert _csv(tmp_path / "r" / "per_location.csv") == [
+        {"location": "ST", "orders": "2", "units": "3"}, {"location": "WH", "orders": "2", "units": "3"}]
+    assert _csv(tmp_path / "r" / "summary.csv") == [
+        {"orders": "4", "split_orders": "1", "pickup_orders": "1", "ship_orders": "3", "cancelled_orders": "1"}]
+    page = (tmp_path / "r" / "index.html").read_text()
+    for section in ("Orders per channel", "Orders per location", "Split rate", "Pickup against ship", "Cancellations"):
+        assert f"<h2>{section}</h2>" in page
+    assert page.count("<svg") == 2 and "No orders" not in page and "America/New_York" in page
+
+
+def test_an_empty_day_gives_a_page_that_says_so(clean_url, tmp_path):
+    res = _run("--date", "2026-12-03", "--out", str(tmp_path / "r"), "--database-url", clean_url)
+    assert res.exit_code == 0, res.output
+    assert "No orders were placed on this day." in (tmp_path / "r" / "index.html").read_text()
+    assert _csv(tmp_path / "r" / "per_channel.csv") == []
+
+
+def test_a_bad_date_is_refused_clearly(clean_url, tmp_path):
+    res = _run("--date", "2026-13-40", "--out", str(tmp_path / "r"), "--database-url", clean_url)
+    assert res.exit_code == 2
+    assert "YYYY-MM-DD" in res.output and not (tmp_path / "r").exists()
