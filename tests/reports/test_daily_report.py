@@ -12,7 +12,13 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from omnihub.adapters.db.engine import make_engine
-from omnihub.adapters.db.tables import order_assignments, orders
+from omnihub.adapters.db.tables import (
+    order_assignments,
+    orders,
+    oversell_incidents,
+    reconciliation_findings,
+    reconciliation_runs,
+)
 from omnihub.entrypoints.cli.main import app
 from omnihub.settings import get_settings
 
@@ -47,6 +53,18 @@ def _seed(url: str) -> None:
                 conn.execute(sa.insert(order_assignments).values(
                     order_id=oid, line_id=str(n + 1), sku="A", location=loc, quantity=qty, state="allocated",
                     updated_at=placed))
+        conn.execute(sa.insert(oversell_incidents).values(sku="A", location="ST", units=1, movement_id=1,
+                                                          channel="amazon", occurred_at=at(20)))
+        conn.execute(sa.insert(oversell_incidents).values(sku="A", location="ST", units=3, movement_id=2,
+                                                          channel="amazon", occurred_at=at(4)))  # the day before
+        for run_id, started in ((1, at(9)), (2, at(3))):
+            conn.execute(sa.insert(reconciliation_runs).values(
+                id=run_id, channel="shopify", state="done", trigger="schedule", window_start=started,
+                started_at=started, summary={}))
+        for run_id, kind, repaired in ((1, "drift_repaired", True), (1, "drift_repaired", True),
+                                       (1, "unknown_sku", False), (2, "missed_order", True)):
+            conn.execute(sa.insert(reconciliation_findings).values(run_id=run_id, kind=kind, action="x",
+                                                                   repaired=repaired))
     engine.dispose()
 
 
@@ -70,8 +88,13 @@ def test_a_seeded_day_gives_exact_figures_and_a_page_with_charts(clean_url, tmp_
         {"location": "ST", "orders": "2", "units": "3"}, {"location": "WH", "orders": "2", "units": "3"}]
     assert _csv(tmp_path / "r" / "summary.csv") == [
         {"orders": "4", "split_orders": "1", "pickup_orders": "1", "ship_orders": "3", "cancelled_orders": "1"}]
+    assert _csv(tmp_path / "r" / "oversells.csv") == [{"sku": "A", "location": "ST", "channel": "amazon", "units": "1"}]
+    assert _csv(tmp_path / "r" / "discrepancies.csv") == [
+        {"channel": "shopify", "kind": "drift_repaired", "found": "2", "fixed": "2"},
+        {"channel": "shopify", "kind": "unknown_sku", "found": "1", "fixed": "0"}]
     page = (tmp_path / "r" / "index.html").read_text()
-    for section in ("Orders per channel", "Orders per location", "Split rate", "Pickup against ship", "Cancellations"):
+    for section in ("Orders per channel", "Orders per location", "Split rate", "Pickup against ship", "Cancellations",
+                    "Oversells", "Discrepancies found and fixed"):
         assert f"<h2>{section}</h2>" in page
     assert page.count("<svg") == 2 and "No orders" not in page and "America/New_York" in page
 

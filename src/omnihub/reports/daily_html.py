@@ -34,6 +34,14 @@ TEMPLATE = """<!doctype html>
 location ({{ "%.1f"|format(f.split_rate * 100) }}%)</p></section>
 <section id="pickup-ship"><h2>Pickup against ship</h2><p>pickup {{ f.pickup_orders }}, ship {{ f.ship_orders }}</p></section>
 <section id="cancellations"><h2>Cancellations</h2><p>{{ f.cancelled_orders }} cancelled</p></section>
+<section id="oversells"><h2>Oversells</h2>{% if not f.oversells %}<p>No oversell incidents.</p>{% else %}
+<table><tr><th>sku</th><th>location</th><th>channel</th><th>units</th></tr>
+{% for o in f.oversells %}<tr><td>{{ o.sku }}</td><td>{{ o.location }}</td><td>{{ o.channel or "" }}</td><td>{{ o.units }}</td></tr>
+{% endfor %}</table>{% endif %}</section>
+<section id="discrepancies"><h2>Discrepancies found and fixed</h2>{% if not f.discrepancies %}<p>No reconciliation
+findings.</p>{% else %}<table><tr><th>channel</th><th>class</th><th>found</th><th>fixed</th></tr>
+{% for d in f.discrepancies %}<tr><td>{{ d.channel }}</td><td>{{ d.kind }}</td><td>{{ d.found }}</td><td>{{ d.fixed }}</td></tr>
+{% endfor %}</table>{% endif %}</section>
 </body></html>
 """
 
@@ -71,6 +79,8 @@ def write_daily_report(figures: DailyFigures, out: Path) -> list[Path]:
     written = []
     tables = {"per_channel.csv": (figures.per_channel, ["channel", "orders", "units", "revenue_minor", "currency"]),
               "per_location.csv": (figures.per_location, ["location", "orders", "units"]),
+              "oversells.csv": (figures.oversells, ["sku", "location", "channel", "units"]),
+              "discrepancies.csv": (figures.discrepancies, ["channel", "kind", "found", "fixed"]),
               "summary.csv": ([{"orders": figures.orders, "split_orders": figures.split_orders,
                                 "pickup_orders": figures.pickup_orders, "ship_orders": figures.ship_orders,
                                 "cancelled_orders": figures.cancelled_orders}],

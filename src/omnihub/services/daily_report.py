@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from omnihub.adapters.db.tables import order_assignments, orders
+from omnihub.adapters.db.tables import (
+    order_assignments,
+    orders,
+    oversell_incidents,
+    reconciliation_findings,
+    reconciliation_runs,
+)
 from omnihub.domain.orders import DeliveryMethod
 
 
@@ -42,6 +48,8 @@ class DailyFigures:
     pickup_orders: int = 0
     ship_orders: int = 0
     cancelled_orders: int = 0
+    oversells: list[dict] = field(default_factory=list)  # sku, location, channel, units
+    discrepancies: list[dict] = field(default_factory=list)  # channel, kind, found, fixed
 
     @property
     def empty(self) -> bool:
@@ -67,13 +75,37 @@ def _assignments_of(conn, order_ids: list[int]) -> list:
                         .where(order_assignments.c.order_id.in_(order_ids))).all()
 
 
+def _oversells(conn, day: Day) -> list[dict]:
+    """The hub's oversell incidents that day: units sold that were not there."""
+    i = oversell_incidents.c
+    return [dict(r._mapping) for r in conn.execute(
+        sa.select(i.sku, i.location, i.channel, sa.func.sum(i.units).label("units"))
+        .where(i.occurred_at >= day.start, i.occurred_at < day.end)
+        .group_by(i.sku, i.location, i.channel).order_by(i.sku, i.location, i.channel))]
+
+
+def _discrepancies(conn, day: Day) -> list[dict]:
+    """Reconciliation runs started that day: differences found and repaired, per channel and class."""
+    r, f = reconciliation_runs.c, reconciliation_findings.c
+    rows = conn.execute(
+        sa.select(r.channel, f.kind, sa.func.count().label("found"),
+                  sa.func.sum(sa.case((f.repaired, 1), else_=0)).label("fixed"))
+        .select_from(reconciliation_findings.join(reconciliation_runs, f.run_id == r.id))
+        .where(r.started_at >= day.start, r.started_at < day.end)
+        .group_by(r.channel, f.kind).order_by(r.channel, f.kind))
+    return [{"channel": x.channel, "kind": x.kind, "found": int(x.found), "fixed": int(x.fixed or 0)} for x in rows]
+
+
 def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
     """Orders, units and revenue per channel and per location; split, pickup against ship,
-    cancellations, for the orders placed that local day."""
+    cancellations, for the orders placed that local day; that day's oversell incidents and
+    reconciliation findings."""
     window = local_day(day, zone)
     with engine.connect() as conn:
         rows = _orders_of_day(conn, window)
         assigned = _assignments_of(conn, [r.id for r in rows])
+        oversells = _oversells(conn, window)
+        discrepancies = _discrepancies(conn, window)
     units_of: dict[int, int] = defaultdict(int)
     locations_of: dict[int, set[str]] = defaultdict(set)
     by_location: dict[str, dict] = {}
@@ -84,7 +116,7 @@ def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
         loc["orders"].add(a.order_id)
         loc["units"] += a.quantity
     by_channel: dict[tuple[str, str], dict] = {}
-    figures = DailyFigures(window, orders=len(rows))
+    figures = DailyFigures(window, orders=len(rows), oversells=oversells, discrepancies=discrepancies)
     for r in rows:
         ch = by_channel.setdefault((r.channel, r.currency), {"channel": r.channel, "orders": 0, "units": 0,
                                                              "revenue_minor": 0, "currency": r.currency})
