@@ -35,19 +35,20 @@ def _retailer_zone(monkeypatch):
 
 def _seed(url: str) -> None:
     at = lambda h: datetime(2026, 12, 3, h, tzinfo=UTC)  # noqa: E731
-    day_orders = [  # id, channel, state, delivery, value, placed (UTC), [(location, units)]
-        (1, "shopify", "allocated", "standard", 5000, at(6), [("WH", 2)]),
-        (2, "shopify", "allocated", "standard", 7000, at(12), [("WH", 1), ("ST", 2)]),  # split
-        (3, "amazon", "allocated", "pickup_in_store", 3000, at(20), [("ST", 1)]),  # pickup
-        (4, "amazon", "cancelled", "standard", 1000, datetime(2026, 12, 4, 4, tzinfo=UTC), []),  # 23:00 local
-        (5, "amazon", "allocated", "standard", 9900, at(4), [("WH", 5)]),  # 23:00 local the day before
+    day_orders = [  # id, channel, state, delivery, value, placed (UTC), units ordered, [(location, units)]
+        (1, "shopify", "allocated", "standard", 5000, at(6), 3, [("WH", 2)]),  # one unit short
+        (2, "shopify", "allocated", "standard", 7000, at(12), 3, [("WH", 1), ("ST", 2)]),  # split
+        (3, "amazon", "allocated", "pickup_in_store", 3000, at(20), 1, [("ST", 1)]),  # pickup
+        (4, "amazon", "cancelled", "standard", 1000, datetime(2026, 12, 4, 4, tzinfo=UTC), 1, []),  # 23:00 local
+        (5, "amazon", "allocated", "standard", 9900, at(4), 5, [("WH", 5)]),  # 23:00 local the day before
     ]
     engine = make_engine(url)
     with engine.begin() as conn:
-        for oid, channel, state, delivery, value, placed, lines in day_orders:
+        for oid, channel, state, delivery, value, placed, ordered, lines in day_orders:
             conn.execute(sa.insert(orders).values(
                 id=oid, channel=channel, external_id=f"X{oid}", channel_updated_at=placed, state=state,
-                delivery_method=delivery, order_value_minor=value, currency="USD", holds=[], document={},
+                delivery_method=delivery, order_value_minor=value, currency="USD", holds=[],
+                document={"lines": [{"line_id": "1", "sku": "A", "quantity": ordered}]},
                 placed_at=placed, updated_at=placed))
             for n, (loc, qty) in enumerate(lines):
                 conn.execute(sa.insert(order_assignments).values(
@@ -82,20 +83,23 @@ def test_a_seeded_day_gives_exact_figures_and_a_page_with_charts(clean_url, tmp_
     res = _run("--date", "2026-12-03", "--out", str(tmp_path / "r"), "--database-url", clean_url)
     assert res.exit_code == 0, res.output
     assert _csv(tmp_path / "r" / "per_channel.csv") == [
-        {"channel": "amazon", "orders": "2", "units": "1", "revenue_minor": "4000", "currency": "USD"},
-        {"channel": "shopify", "orders": "2", "units": "5", "revenue_minor": "12000", "currency": "USD"}]
+        {"channel": "amazon", "orders": "2", "units": "2", "units_allocated": "1", "revenue_minor": "4000",
+         "currency": "USD"},
+        {"channel": "shopify", "orders": "2", "units": "6", "units_allocated": "5", "revenue_minor": "12000",
+         "currency": "USD"}]
     assert _csv(tmp_path / "r" / "per_location.csv") == [
         {"location": "ST", "orders": "2", "units": "3"}, {"location": "WH", "orders": "2", "units": "3"}]
     assert _csv(tmp_path / "r" / "summary.csv") == [
-        {"orders": "4", "split_orders": "1", "pickup_orders": "1", "ship_orders": "3", "cancelled_orders": "1"}]
+        {"units_ordered": "8", "units_allocated": "6", "orders": "4", "split_orders": "1", "pickup_orders": "1", "ship_orders": "3", "cancelled_orders": "1"}]
     assert _csv(tmp_path / "r" / "oversells.csv") == [{"sku": "A", "location": "ST", "channel": "amazon", "units": "1"}]
     assert _csv(tmp_path / "r" / "discrepancies.csv") == [
         {"channel": "shopify", "kind": "drift_repaired", "found": "2", "fixed": "2"},
         {"channel": "shopify", "kind": "unknown_sku", "found": "1", "fixed": "0"}]
     page = (tmp_path / "r" / "index.html").read_text()
-    for section in ("Orders per channel", "Orders per location", "Split rate", "Pickup against ship", "Cancellations",
+    for section in ("Orders per channel", "Orders per location", "Fill rate", "Split rate", "Pickup against ship", "Cancellations",
                     "Oversells", "Discrepancies found and fixed"):
         assert f"<h2>{section}</h2>" in page
+    assert "6 of 8 units ordered allocated\n(75.0%)" in page
     assert page.count("<svg") == 2 and "No orders" not in page and "America/New_York" in page
 
 

@@ -30,6 +30,8 @@ TEMPLATE = """<!doctype html>
 <table><tr><th>location</th><th>orders</th><th>units</th></tr>
 {% for l in f.per_location %}<tr><td>{{ l.location }}</td><td>{{ l.orders }}</td><td>{{ l.units }}</td></tr>{% endfor %}
 </table>{{ location_chart }}</section>
+<section id="fill-rate"><h2>Fill rate</h2><p>{{ f.units_allocated }} of {{ f.units_ordered }} units ordered allocated
+({{ "%.1f"|format(f.fill_rate * 100) }}%)</p></section>
 <section id="split-rate"><h2>Split rate</h2><p>{{ f.split_orders }} of {{ f.orders }} orders from more than one
 location ({{ "%.1f"|format(f.split_rate * 100) }}%)</p></section>
 <section id="pickup-ship"><h2>Pickup against ship</h2><p>pickup {{ f.pickup_orders }}, ship {{ f.ship_orders }}</p></section>
@@ -77,14 +79,16 @@ def write_daily_report(figures: DailyFigures, out: Path) -> list[Path]:
         raise RuntimeError(MISSING_MATPLOTLIB) from exc
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    tables = {"per_channel.csv": (figures.per_channel, ["channel", "orders", "units", "revenue_minor", "currency"]),
+    tables = {"per_channel.csv": (figures.per_channel, ["channel", "orders", "units", "units_allocated", "revenue_minor",
+                                                     "currency"]),
               "per_location.csv": (figures.per_location, ["location", "orders", "units"]),
               "oversells.csv": (figures.oversells, ["sku", "location", "channel", "units"]),
               "discrepancies.csv": (figures.discrepancies, ["channel", "kind", "found", "fixed"]),
               "summary.csv": ([{"orders": figures.orders, "split_orders": figures.split_orders,
                                 "pickup_orders": figures.pickup_orders, "ship_orders": figures.ship_orders,
-                                "cancelled_orders": figures.cancelled_orders}],
-                              ["orders", "split_orders", "pickup_orders", "ship_orders", "cancelled_orders"])}
+                                "cancelled_orders": figures.cancelled_orders,
+                                "units_ordered": figures.units_ordered, "units_allocated": figures.units_allocated}],
+                              ["units_ordered", "units_allocated", "orders", "split_orders", "pickup_orders", "ship_orders", "cancelled_orders"])}
     for name, (rows, columns) in tables.items():
         _write_csv(out / name, rows, columns)
         written.append(out / name)

@@ -48,6 +48,8 @@ class DailyFigures:
     pickup_orders: int = 0
     ship_orders: int = 0
     cancelled_orders: int = 0
+    units_ordered: int = 0
+    units_allocated: int = 0
     oversells: list[dict] = field(default_factory=list)  # sku, location, channel, units
     discrepancies: list[dict] = field(default_factory=list)  # channel, kind, found, fixed
 
@@ -56,13 +58,18 @@ class DailyFigures:
         return self.orders == 0
 
     @property
+    def fill_rate(self) -> float:
+        """Units allocated to a location over units ordered."""
+        return self.units_allocated / self.units_ordered if self.units_ordered else 0.0
+
+    @property
     def split_rate(self) -> float:
         return self.split_orders / self.orders if self.orders else 0.0
 
 
 def _orders_of_day(conn, day: Day) -> list:
     return conn.execute(
-        sa.select(orders.c.id, orders.c.channel, orders.c.state, orders.c.delivery_method,
+        sa.select(orders.c.id, orders.c.channel, orders.c.document, orders.c.state, orders.c.delivery_method,
                   orders.c.order_value_minor, orders.c.currency)
         .where(orders.c.placed_at >= day.start, orders.c.placed_at < day.end)).all()
 
@@ -119,9 +126,13 @@ def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
     figures = DailyFigures(window, orders=len(rows), oversells=oversells, discrepancies=discrepancies)
     for r in rows:
         ch = by_channel.setdefault((r.channel, r.currency), {"channel": r.channel, "orders": 0, "units": 0,
-                                                             "revenue_minor": 0, "currency": r.currency})
+                                                             "units_allocated": 0, "revenue_minor": 0, "currency": r.currency})
         ch["orders"] += 1
-        ch["units"] += units_of[r.id]
+        ordered = sum(ln["quantity"] for ln in (r.document or {}).get("lines", []))
+        ch["units"] += ordered
+        ch["units_allocated"] += units_of[r.id]
+        figures.units_ordered += ordered
+        figures.units_allocated += units_of[r.id]
         ch["revenue_minor"] += r.order_value_minor
         figures.split_orders += len(locations_of[r.id]) > 1
         pickup = DeliveryMethod(r.delivery_method).is_pickup
