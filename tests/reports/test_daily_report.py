@@ -16,6 +16,7 @@ from omnihub.adapters.db.tables import (
     order_assignments,
     orders,
     oversell_incidents,
+    positions,
     reconciliation_findings,
     reconciliation_runs,
 )
@@ -54,6 +55,8 @@ def _seed(url: str) -> None:
                 conn.execute(sa.insert(order_assignments).values(
                     order_id=oid, line_id=str(n + 1), sku="A", location=loc, quantity=qty, state="allocated",
                     updated_at=placed))
+        conn.execute(sa.insert(positions).values(sku="A", location="WH", on_hand=14))
+        conn.execute(sa.insert(positions).values(sku="A", location="ST", on_hand=0))
         conn.execute(sa.insert(oversell_incidents).values(sku="A", location="ST", units=1, movement_id=1,
                                                           channel="amazon", occurred_at=at(20)))
         conn.execute(sa.insert(oversell_incidents).values(sku="A", location="ST", units=3, movement_id=2,
@@ -95,9 +98,12 @@ def test_a_seeded_day_gives_exact_figures_and_a_page_with_charts(clean_url, tmp_
     assert _csv(tmp_path / "r" / "discrepancies.csv") == [
         {"channel": "shopify", "kind": "drift_repaired", "found": "2", "fixed": "2"},
         {"channel": "shopify", "kind": "unknown_sku", "found": "1", "fixed": "0"}]
+    # the 7 days to the 3rd: orders 1, 2, 3 and 5 (4 is cancelled): 12 units, 14 on hand → 8.2 days
+    assert _csv(tmp_path / "r" / "top_sellers.csv") == [
+        {"sku": "A", "units_7d": "12", "on_hand": "14", "days_of_cover": "8.2", "stocked_out": "False"}]
     page = (tmp_path / "r" / "index.html").read_text()
     for section in ("Orders per channel", "Orders per location", "Fill rate", "Split rate", "Pickup against ship", "Cancellations",
-                    "Oversells", "Discrepancies found and fixed"):
+                    "Stock-outs and days of cover", "Oversells", "Discrepancies found and fixed"):
         assert f"<h2>{section}</h2>" in page
     assert "6 of 8 units ordered allocated\n(75.0%)" in page
     assert page.count("<svg") == 2 and "No orders" not in page and "America/New_York" in page

@@ -36,6 +36,10 @@ TEMPLATE = """<!doctype html>
 location ({{ "%.1f"|format(f.split_rate * 100) }}%)</p></section>
 <section id="pickup-ship"><h2>Pickup against ship</h2><p>pickup {{ f.pickup_orders }}, ship {{ f.ship_orders }}</p></section>
 <section id="cancellations"><h2>Cancellations</h2><p>{{ f.cancelled_orders }} cancelled</p></section>
+<section id="cover"><h2>Stock-outs and days of cover</h2>{% if not f.top_sellers %}<p>No sales in the last 7 days.</p>
+{% else %}<table><tr><th>sku</th><th>units sold, 7 days</th><th>on hand</th><th>days of cover</th><th>stock-out</th></tr>
+{% for t in f.top_sellers %}<tr><td>{{ t.sku }}</td><td>{{ t.units_7d }}</td><td>{{ t.on_hand }}</td><td>{{ t.days_of_cover }}</td>
+<td>{{ "yes" if t.stocked_out else "" }}</td></tr>{% endfor %}</table>{% endif %}</section>
 <section id="oversells"><h2>Oversells</h2>{% if not f.oversells %}<p>No oversell incidents.</p>{% else %}
 <table><tr><th>sku</th><th>location</th><th>channel</th><th>units</th></tr>
 {% for o in f.oversells %}<tr><td>{{ o.sku }}</td><td>{{ o.location }}</td><td>{{ o.channel or "" }}</td><td>{{ o.units }}</td></tr>
@@ -82,6 +86,7 @@ def write_daily_report(figures: DailyFigures, out: Path) -> list[Path]:
     tables = {"per_channel.csv": (figures.per_channel, ["channel", "orders", "units", "units_allocated", "revenue_minor",
                                                      "currency"]),
               "per_location.csv": (figures.per_location, ["location", "orders", "units"]),
+              "top_sellers.csv": (figures.top_sellers, ["sku", "units_7d", "on_hand", "days_of_cover", "stocked_out"]),
               "oversells.csv": (figures.oversells, ["sku", "location", "channel", "units"]),
               "discrepancies.csv": (figures.discrepancies, ["channel", "kind", "found", "fixed"]),
               "summary.csv": ([{"orders": figures.orders, "split_orders": figures.split_orders,

@@ -15,6 +15,7 @@ from omnihub.adapters.db.tables import (
     order_assignments,
     orders,
     oversell_incidents,
+    positions,
     reconciliation_findings,
     reconciliation_runs,
 )
@@ -52,6 +53,7 @@ class DailyFigures:
     units_allocated: int = 0
     oversells: list[dict] = field(default_factory=list)  # sku, location, channel, units
     discrepancies: list[dict] = field(default_factory=list)  # channel, kind, found, fixed
+    top_sellers: list[dict] = field(default_factory=list)  # sku, units_7d, on_hand, days_of_cover, stocked_out
 
     @property
     def empty(self) -> bool:
@@ -103,6 +105,33 @@ def _discrepancies(conn, day: Day) -> list[dict]:
     return [{"channel": x.channel, "kind": x.kind, "found": int(x.found), "fixed": int(x.fixed or 0)} for x in rows]
 
 
+TOP_SELLERS = 10
+
+
+def _top_sellers(conn, day: Day) -> list[dict]:
+    """The SKUs most sold (units ordered, cancelled orders left out) in the 7 days ending with
+    the day, with units on hand now across locations: days of cover = on hand / average daily
+    units sold; a stock-out is none on hand."""
+    week = conn.execute(sa.select(orders.c.document)
+                        .where(orders.c.placed_at >= day.end - timedelta(days=7), orders.c.placed_at < day.end,
+                               orders.c.state != "cancelled")).scalars()
+    sold: dict[str, int] = defaultdict(int)
+    for document in week:
+        for ln in (document or {}).get("lines", []):
+            sold[ln["sku"]] += ln["quantity"]
+    top = sorted(sold.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_SELLERS]
+    if not top:
+        return []
+    on_hand = dict(conn.execute(sa.select(positions.c.sku, sa.func.sum(positions.c.on_hand))
+                                .where(positions.c.sku.in_([sku for sku, _ in top])).group_by(positions.c.sku)).all())
+    out = []
+    for sku, units in top:
+        have = int(on_hand.get(sku) or 0)
+        out.append({"sku": sku, "units_7d": units, "on_hand": have, "days_of_cover": round(have / (units / 7), 1),
+                    "stocked_out": have <= 0})
+    return out
+
+
 def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
     """Orders, units and revenue per channel and per location; split, pickup against ship,
     cancellations, for the orders placed that local day; that day's oversell incidents and
@@ -113,6 +142,7 @@ def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
         assigned = _assignments_of(conn, [r.id for r in rows])
         oversells = _oversells(conn, window)
         discrepancies = _discrepancies(conn, window)
+        top_sellers = _top_sellers(conn, window)
     units_of: dict[int, int] = defaultdict(int)
     locations_of: dict[int, set[str]] = defaultdict(set)
     by_location: dict[str, dict] = {}
@@ -123,7 +153,8 @@ def daily_figures(engine: sa.Engine, day: date, zone: str) -> DailyFigures:
         loc["orders"].add(a.order_id)
         loc["units"] += a.quantity
     by_channel: dict[tuple[str, str], dict] = {}
-    figures = DailyFigures(window, orders=len(rows), oversells=oversells, discrepancies=discrepancies)
+    figures = DailyFigures(window, orders=len(rows), oversells=oversells, discrepancies=discrepancies,
+                           top_sellers=top_sellers)
     for r in rows:
         ch = by_channel.setdefault((r.channel, r.currency), {"channel": r.channel, "orders": 0, "units": 0,
                                                              "units_allocated": 0, "revenue_minor": 0, "currency": r.currency})
