@@ -103,7 +103,7 @@ def test_a_seeded_day_gives_exact_figures_and_a_page_with_charts(clean_url, tmp_
         {"sku": "A", "units_7d": "12", "on_hand": "14", "days_of_cover": "8.2", "stocked_out": "False"}]
     page = (tmp_path / "r" / "index.html").read_text()
     for section in ("Orders per channel", "Orders per location", "Fill rate", "Split rate", "Pickup against ship", "Cancellations",
-                    "Stock-outs and days of cover", "Oversells", "Discrepancies found and fixed"):
+                    "Stock-outs and days of cover", "Oversells", "Sync lag", "Discrepancies found and fixed"):
         assert f"<h2>{section}</h2>" in page
     assert "6 of 8 units ordered allocated\n(75.0%)" in page
     assert page.count("<svg") == 2 and "No orders" not in page and "America/New_York" in page

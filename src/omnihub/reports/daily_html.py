@@ -48,6 +48,8 @@ location ({{ "%.1f"|format(f.split_rate * 100) }}%)</p></section>
 findings.</p>{% else %}<table><tr><th>channel</th><th>class</th><th>found</th><th>fixed</th></tr>
 {% for d in f.discrepancies %}<tr><td>{{ d.channel }}</td><td>{{ d.kind }}</td><td>{{ d.found }}</td><td>{{ d.fixed }}</td></tr>
 {% endfor %}</table>{% endif %}</section>
+<section id="sync-lag"><h2>Sync lag</h2><p>Not recorded: the hub deletes a sync intent when the channel confirms it,
+and keeps no confirmation times to measure lag from.</p></section>
 </body></html>
 """
 
