@@ -120,3 +120,13 @@ def test_a_bad_date_is_refused_clearly(clean_url, tmp_path):
     res = _run("--date", "2026-13-40", "--out", str(tmp_path / "r"), "--database-url", clean_url)
     assert res.exit_code == 2
     assert "YYYY-MM-DD" in res.output and not (tmp_path / "r").exists()
+
+
+def test_an_unknown_time_zone_is_refused_by_the_settings(monkeypatch):
+    from pydantic import ValidationError
+
+    from omnihub.settings import Settings
+
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        Settings(timezone="Mars/Olympus")
+    assert Settings().timezone == ZONE  # from OMNIHUB_TIMEZONE
