@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     login_free_failures_per_account: int = Field(default=5, ge=1, description="Failed sign-ins to one account before "
                                                  "each further one blocks it for twice as long (1 s, 2 s ... 15 min)")
     login_free_failures_per_address: int = Field(default=20, ge=1, description="The same, per client address")
+    timezone: str = Field(default="UTC", description="The retailer's time zone (IANA name, e.g. Europe/Paris): "
+                          "the daily report's day runs from 00:00 to 24:00 there")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris") from exc
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -57,7 +57,7 @@ CHANGES: dict[str, str] = {
 READS: frozenset[str] = frozenset({
     "serve", "worker", "demo", "atp", "audit",
     "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate", "bench reconcile",
-    "orders list", "orders show", "rules show",
+    "orders list", "orders show", "rules show", "report daily",
     "sandbox up", "sandbox traffic",
     "sync status", "sync dead-letters", "sync fulfilment-failures", "sync reconciliations",
     "sync inbox-failures", "sync inbox-failures show",

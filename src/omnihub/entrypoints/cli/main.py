@@ -25,6 +25,9 @@ from omnihub.entrypoints.cli.orders import orders_app, rules_app  # noqa: E402
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(rules_app, name="rules")
+from omnihub.entrypoints.cli.report_commands import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
 
 
 def _show_version(value: bool) -> None:
