@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from omnihub.services.daily_report import DailyFigures
 
-MISSING_MATPLOTLIB = "the daily report draws its charts with matplotlib: pip install 'omnihub[report]'"
+MISSING_MATPLOTLIB = "the daily report draws its charts with matplotlib: pip install 'omnihub[charts]'"
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Daily report {{ f.day.day }}</title>

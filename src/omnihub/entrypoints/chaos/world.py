@@ -8,6 +8,7 @@ hub's database, then its hub is closed: from then on the day's processes are all
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -40,7 +41,7 @@ class ChaosWorld(_DemoWorld):
         # decides that per notification at start-up, for the whole run: the hub's order
         # polls are what finds the lost ones)
         self.notification_faults = notification_faults
-        self.env = {**__import__("os").environ, "OMNIHUB_DATABASE_URL": database_url, "OMNIHUB_SECRET_KEY": secret_key,
+        self.env = {**os.environ, "OMNIHUB_DATABASE_URL": database_url, "OMNIHUB_SECRET_KEY": secret_key,
                     "OMNIHUB_LOG_LEVEL": "WARNING", "COLUMNS": "200"}
         self.programs: dict[str, Supervised] = {}
 

@@ -3,7 +3,7 @@
 Every command is classified here, once: `CHANGES` (recorded when they succeed, with
 their arguments, secrets as "changed") or `READS` (reads, and the long-running processes
 whose own work is recorded where it happens: serve, worker, demo, the sandboxes,
-benchmarks on scratch databases). tests/cli/test_cli_audit.py walks the app's command
+benchmarks and the chaos day on scratch databases). tests/cli/test_cli_audit.py walks the app's command
 tree: a new command that is in neither fails the suite.
 
 How: `OneLineErrors.invoke` (errors.py) runs every command inside `auditing()`, which
@@ -55,7 +55,7 @@ CHANGES: dict[str, str] = {
     "tokens revoke": "tokens.revoke",
 }
 READS: frozenset[str] = frozenset({
-    "serve", "worker", "demo", "atp", "audit",
+    "serve", "worker", "demo", "chaos", "atp", "audit",
     "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate", "bench reconcile",
     "orders list", "orders show", "rules show", "report daily",
     "sandbox up", "sandbox traffic",

@@ -28,7 +28,7 @@ def chaos(
 
     from omnihub.entrypoints.chaos.day import run_chaos_day
 
-    if html_file:  # before the day, not after it: the charts need matplotlib (pip install 'omnihub[chaos]')
+    if html_file:  # before the day, not after it: the charts need matplotlib (pip install 'omnihub[charts]')
         from omnihub.entrypoints.chaos.report import write_html
 
     import faulthandler
