@@ -47,7 +47,7 @@ import sqlalchemy as sa
 
 from omnihub import CORE_BUILD
 from omnihub.adapters.db import tables as t
-from omnihub.benchmarks.scratch_db import peak_rss_mb, scratch_database
+from omnihub.benchmarks.scratch_db import peak_rss_mb, rss_mb, scratch_database
 
 TOKEN, SECRET, DOMAIN = "shpat_estate", "shpss_estate_secret", "omnihub-estate.myshopify.com"
 CHANNEL = "shopify"
@@ -102,17 +102,6 @@ def _wait_healthy(proc: subprocess.Popen, url: str, timeout: float, what: str) -
     raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s")
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _percentiles(values: list[float]) -> dict:
     if not values:
         return {"p50_ms": None, "p99_ms": None, "max_ms": None}
@@ -137,7 +126,7 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            now = {name: _rss_mb(pid) for name, pid in self.pids.items()}
+            now = {name: rss_mb(pid) for name, pid in self.pids.items()}
             total = sum(now.values())
             for name, mb in now.items():
                 self.peak[name] = max(self.peak[name], mb)

@@ -15,16 +15,7 @@ from pathlib import Path
 
 import httpx
 
-
-def rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+from omnihub.benchmarks.scratch_db import rss_mb
 
 
 def children(pid: int) -> list[int]:
