@@ -79,13 +79,9 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from omnihub.domain.time_zones import known_time_zone
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris") from exc
-        return value
+        return known_time_zone(value)
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from omnihub.domain.atp import FeedMode
 from omnihub.domain.catalog import Capability, LocationKind, validate_gtin
 from omnihub.domain.ledger import Reason, StockState
+from omnihub.domain.time_zones import known_time_zone
 from omnihub.domain.limits import (
     CODE_LENGTH,
     INT32_MAX,
@@ -105,13 +106,7 @@ class LocationIn(Strict):
     @field_validator("time_zone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
-        return v
+        return known_time_zone(v)
 
 
 class LocationPatch(Strict):
