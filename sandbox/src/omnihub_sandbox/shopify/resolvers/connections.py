@@ -6,6 +6,7 @@ from graphql import GraphQLError
 
 from ..pagination import PageRequest, connection, paginate
 from ..search_syntax import FieldRule, SearchSyntaxError, compile_query
+from ..search_warnings import search_entry
 
 
 def page_request(args: dict) -> PageRequest:
@@ -20,9 +21,11 @@ def sql_connection(info, *, source: str, where: str = "1=1", params: list | None
     conditions, values = [where], list(params or [])
     if rules is not None and args.get("query"):
         try:
-            sql, search_params, _warnings = compile_query(args["query"], rules, default_rule)
+            sql, search_params, unknown = compile_query(args["query"], rules, default_rule)
         except SearchSyntaxError as exc:
             raise GraphQLError(str(exc), extensions={"code": "BAD_REQUEST"}) from exc
+        if unknown:  # answered with the results, as Shopify does (extensions.search)
+            ctx.search.append(search_entry(info.path.as_list(), args["query"], unknown))
         conditions.append(sql)
         values += search_params
     with ctx.store.read() as conn:

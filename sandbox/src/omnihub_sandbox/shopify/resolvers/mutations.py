@@ -5,64 +5,46 @@ from __future__ import annotations
 import json
 from urllib.parse import urlparse
 
-from graphql import GraphQLError, value_from_ast_untyped
+from graphql import GraphQLError
 
 from .. import cancellations, sales
 from ..fulfillment_moves import move_fulfillment_order
 from ..events import TOPICS
 from ..gid import number_of
-from ..inventory_mutations import adjust_quantities, set_quantities
-from ..stock import dumps
+from ..inventory_mutations import adjust_quantities, missing_argument_message, missing_change_from, set_quantities
 from . import query, views
+from .idempotency import MISMATCH_MESSAGE, run_once
 
-IDEMPOTENT_FIELDS = ("inventorySetQuantities", "inventoryAdjustQuantities")
-
-
-def idempotency_key(info) -> str:
-    """The key of ``@idempotent(key:)`` on this mutation field; mandatory since 2026-04."""
-    for directive in info.field_nodes[0].directives or ():
-        if directive.name.value == "idempotent":
-            for argument in directive.arguments:
-                if argument.name.value == "key":
-                    key = value_from_ast_untyped(argument.value, info.variable_values)
-                    if isinstance(key, str) and 0 < len(key) <= 255:
-                        return key
-            raise GraphQLError("The @idempotent directive needs a non-empty key of at most 255 characters.",
-                               extensions={"code": "BAD_REQUEST"})
-    raise GraphQLError(f"The @idempotent directive is required for the {info.field_name} mutation.",
-                       extensions={"code": "BAD_REQUEST"})
+def _require_change_from(entries: list[dict], input_type: str) -> None:
+    """A quantity without ``changeFromQuantity`` is refused before anything runs, as Shopify
+    does since 2026-04 (a document error, not a user error: no retry can fix it)."""
+    if missing_change_from(entries):
+        raise GraphQLError(missing_argument_message(input_type), extensions={"code": "INVALID_FIELD_ARGUMENTS"})
 
 
-def _idempotent_inventory_mutation(info, data: dict, operation) -> dict:
+def _adjustment_answer(info, data: dict, operation) -> dict:
+    """Run an inventory operation once per idempotency key; the answer names its adjustment group."""
     ctx = info.context
-    key = idempotency_key(info)
-    fingerprint = dumps({"field": info.field_name, "input": data})
-    with ctx.store.tx() as conn:
-        seen = conn.execute("SELECT * FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
-        if seen is not None:
-            if seen["fingerprint"] != fingerprint:
-                payload = {"group_id": None, "userErrors": [{
-                    "field": ["input"], "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                    "message": "The same idempotency key cannot be used with different operation parameters."}]}
-            else:
-                payload = json.loads(seen["payload"])
-        else:
-            group_id, errors, events = operation(conn, data, lambda: ctx.shop.next_id("InventoryAdjustmentGroup"),
-                                                 ctx.now_iso())
-            payload = {"group_id": group_id, "userErrors": errors}
-            conn.execute("INSERT INTO idempotency_keys(key, field, fingerprint, payload, created_at) VALUES (?,?,?,?,?)",
-                         (key, info.field_name, fingerprint, json.dumps(payload), ctx.now_iso()))
-            ctx.events.extend(events)
+
+    def apply(conn) -> tuple[dict, list]:
+        group_id, errors, events = operation(conn, data, lambda: ctx.shop.next_id("InventoryAdjustmentGroup"),
+                                             ctx.now_iso())
+        return {"group_id": group_id, "userErrors": errors}, events
+
+    payload = run_once(info, data, apply, {"group_id": None, "userErrors": [
+        {"field": ["input"], "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH", "message": MISMATCH_MESSAGE}]})
     return {"inventoryAdjustmentGroup": (lambda info: views.load_adjustment_group(info, payload["group_id"]))
             if payload["group_id"] else None, "userErrors": payload["userErrors"]}
 
 
 def inventory_set_quantities(info, input: dict) -> dict:
-    return _idempotent_inventory_mutation(info, input, set_quantities)
+    _require_change_from(input["quantities"], "InventoryQuantityInput")
+    return _adjustment_answer(info, input, set_quantities)
 
 
 def inventory_adjust_quantities(info, input: dict) -> dict:
-    return _idempotent_inventory_mutation(info, input, adjust_quantities)
+    _require_change_from(input["changes"], "InventoryChangeInput")
+    return _adjustment_answer(info, input, adjust_quantities)
 
 
 def fulfillment_create(info, fulfillment: dict, message: str | None = None) -> dict:
