@@ -37,7 +37,7 @@ from .stock import (
     stocked_level,
 )
 
-_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
+DOCUMENT_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
 
 def _error(field: list, message: str, code: str) -> dict:
@@ -51,7 +51,7 @@ def _validate_header(data: dict, names: tuple[str, ...], name_code: str) -> list
     if data["reason"] not in REASONS:
         errors.append(_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON"))
     uri = data.get("referenceDocumentUri")
-    if uri is not None and not _URI.match(uri):
+    if uri is not None and not DOCUMENT_URI.match(uri):
         errors.append(_error(["input", "referenceDocumentUri"], "The reference document URI is invalid.",
                              "INVALID_REFERENCE_DOCUMENT"))
     return errors
@@ -87,7 +87,7 @@ def ledger_document_errors(name: str, uri: str | None, path: list) -> list[dict]
     if uri is not None and uri.startswith("gid://shopify/"):
         return [_error(where, "Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.",
                        "INTERNAL_LEDGER_DOCUMENT")]
-    if uri is not None and not _URI.match(uri):
+    if uri is not None and not DOCUMENT_URI.match(uri):
         return [_error(where, "The specified ledger document is invalid.", "INVALID_LEDGER_DOCUMENT")]
     if name == "available" and uri is not None:
         return [_error(where, "A ledger document URI is not allowed when adjusting available.",
