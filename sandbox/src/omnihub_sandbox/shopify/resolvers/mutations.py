@@ -1,4 +1,6 @@
-"""Mutation root: inventory, fulfillment (and moving fulfillment orders), cancellation, webhook subscriptions, bulk operations."""
+"""Mutation root: inventory (set, adjust, move, activate, deactivate), fulfillment (moving
+and holding fulfillment orders), cancellation, webhook subscriptions, bulk operations; the
+returns and refunds mutations are in return_mutations.py."""
 
 from __future__ import annotations
 
@@ -8,12 +10,16 @@ from urllib.parse import urlparse
 from graphql import GraphQLError
 
 from .. import cancellations, sales
+from ..fulfillment_holds import place_hold, release_holds
 from ..fulfillment_moves import move_fulfillment_order
+from ..inventory_activation import activate, deactivate
+from ..inventory_moves import move_quantities
 from ..events import TOPICS
 from ..gid import number_of
 from ..inventory_mutations import adjust_quantities, missing_argument_message, missing_change_from, set_quantities
-from . import query, views
+from . import query, return_mutations, views
 from .idempotency import MISMATCH_MESSAGE, run_once
+
 
 def _require_change_from(entries: list[dict], input_type: str) -> None:
     """A quantity without ``changeFromQuantity`` is refused before anything runs, as Shopify
@@ -45,6 +51,58 @@ def inventory_set_quantities(info, input: dict) -> dict:
 def inventory_adjust_quantities(info, input: dict) -> dict:
     _require_change_from(input["changes"], "InventoryChangeInput")
     return _adjustment_answer(info, input, adjust_quantities)
+
+
+def inventory_move_quantities(info, input: dict) -> dict:
+    _require_change_from([end for change in input["changes"] for end in (change["from"], change["to"])],
+                         "InventoryMoveQuantityTerminalInput")
+    return _adjustment_answer(info, input, move_quantities)
+
+
+def inventory_activate(info, inventoryItemId: str, locationId: str, available: int | None = None,
+                       onHand: int | None = None, stockAtLegacyLocation: bool = False) -> dict:
+    """inventoryActivate: once per idempotency key (mandatory since 2026-04)."""
+    ctx = info.context
+    data = {"inventoryItemId": inventoryItemId, "locationId": locationId, "available": available, "onHand": onHand}
+
+    def apply(conn) -> tuple[dict, list]:
+        level, errors, events = activate(conn, inventoryItemId, locationId, available, onHand, ctx.now_iso())
+        return {"level": list(level) if level else None, "userErrors": errors}, events
+
+    answer = run_once(info, data, apply, {"level": None, "userErrors": [{"field": ["inventoryItemId"],
+                                                                         "message": MISMATCH_MESSAGE}]})
+    level = answer["level"]
+    return {"inventoryLevel": (lambda info: views._level_for(info, level[0], level[1])) if level else None,
+            "userErrors": answer["userErrors"]}
+
+
+def inventory_deactivate(info, inventoryLevelId: str) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        errors, events = deactivate(conn, inventoryLevelId, ctx.now_iso())
+    ctx.events.extend(events)
+    return {"userErrors": errors}
+
+
+def fulfillment_order_hold(info, id: str, fulfillmentHold: dict) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        hold_id, fo_id, remaining_id, errors, events = place_hold(conn, ctx.shop.next_id, id, fulfillmentHold,
+                                                                  ctx.now_iso())
+    ctx.events.extend(events)
+    if errors:
+        return {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None, "userErrors": errors}
+    return {"fulfillmentHold": views.load_fulfillment_hold(info, hold_id),
+            "fulfillmentOrder": views.load_fulfillment_order(info, fo_id),
+            "remainingFulfillmentOrder": views.load_fulfillment_order(info, remaining_id), "userErrors": []}
+
+
+def fulfillment_order_release_hold(info, id: str, holdIds: list[str] | None = None, externalId: str | None = None) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        fo_id, errors, events = release_holds(conn, id, holdIds, ctx.now_iso())
+    ctx.events.extend(events)
+    return {"fulfillmentOrder": None if errors else views.load_fulfillment_order(info, fo_id), "userErrors": errors}
 
 
 def fulfillment_create(info, fulfillment: dict, message: str | None = None) -> dict:
@@ -177,8 +235,14 @@ def staged_uploads_create(info, input: list[dict]) -> dict:
 
 def root() -> dict:
     return {
+        **return_mutations.root(),
         "inventorySetQuantities": inventory_set_quantities,
         "inventoryAdjustQuantities": inventory_adjust_quantities,
+        "inventoryMoveQuantities": inventory_move_quantities,
+        "inventoryActivate": inventory_activate,
+        "inventoryDeactivate": inventory_deactivate,
+        "fulfillmentOrderHold": fulfillment_order_hold,
+        "fulfillmentOrderReleaseHold": fulfillment_order_release_hold,
         "fulfillmentCreate": fulfillment_create,
         "fulfillmentOrderMove": fulfillment_order_move,
         "orderCancel": order_cancel,
