@@ -23,6 +23,9 @@ CREATE TABLE IF NOT EXISTS locations (
   pos INTEGER NOT NULL, fulfills_online_orders INTEGER NOT NULL, active INTEGER NOT NULL DEFAULT 1,
   address1 TEXT, city TEXT, province TEXT, province_code TEXT, country TEXT, country_code TEXT, zip TEXT,
   phone TEXT, latitude REAL, longitude REAL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted_locations (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, address1 TEXT, city TEXT, province TEXT, country_code TEXT, zip TEXT,
+  phone TEXT, deleted_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (
   id INTEGER PRIMARY KEY, title TEXT NOT NULL, handle TEXT NOT NULL UNIQUE, vendor TEXT NOT NULL,
   product_type TEXT NOT NULL, status TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '',

@@ -418,10 +418,13 @@ def fulfillment_order(row: sqlite3.Row) -> dict:
     fid = row["id"]
 
     def assigned(info) -> dict:
-        loc = _row(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
-        return {"address1": loc["address1"], "address2": None, "city": loc["city"], "countryCode": loc["country_code"],
-                "name": loc["name"], "phone": loc["phone"], "province": loc["province"], "zip": loc["zip"],
-                "location": lambda info: location(loc)}
+        loc = _one(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
+        gone = None if loc else _row(info, "SELECT * FROM deleted_locations WHERE id = ?", (row["location_id"],))
+        where = loc or gone
+        return {"address1": where["address1"], "address2": None, "city": where["city"],
+                "countryCode": where["country_code"], "name": where["name"], "phone": where["phone"],
+                "province": where["province"], "zip": where["zip"],
+                "location": (lambda info: location(loc)) if loc else None}
 
     def order_field(info, key):
         got = _one(info, "SELECT * FROM orders WHERE id = ?", (row["order_id"],))
