@@ -419,8 +419,7 @@ def fulfillment_order(row: sqlite3.Row) -> dict:
 
     def assigned(info) -> dict:
         loc = _one(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
-        gone = None if loc else _row(info, "SELECT * FROM deleted_locations WHERE id = ?", (row["location_id"],))
-        where = loc or gone
+        where = loc or _row(info, "SELECT * FROM deleted_locations WHERE id = ?", (row["location_id"],))
         return {"address1": where["address1"], "address2": None, "city": where["city"],
                 "countryCode": where["country_code"], "name": where["name"], "phone": where["phone"],
                 "province": where["province"], "zip": where["zip"],
