@@ -76,9 +76,17 @@ def test_stale_change_from_quantity_changes_nothing(shop):
 
 
 def test_change_from_quantity_is_required_but_null_opts_out(shop):
+    """Left out, Shopify refuses the document (INVALID_FIELD_ARGUMENTS), never with
+    CHANGE_FROM_QUANTITY_STALE: a hub that re-reads and retries "stale" would loop for ever."""
     client, item, location, _ = shop
-    missing = client.data(SET, {"input": set_input(item, location, 3, "absent"), "key": str(uuid.uuid4())})
-    assert missing["inventorySetQuantities"]["userErrors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
+    before = quantities(client, item, location)
+    missing = client.gql(SET, {"input": set_input(item, location, 3, "absent"), "key": str(uuid.uuid4())})
+    [error] = missing["errors"]
+    assert error["extensions"]["code"] == "INVALID_FIELD_ARGUMENTS"
+    assert error["message"] == "InventoryQuantityInput must include the following argument: changeFromQuantity."
+    assert error["path"] == ["inventorySetQuantities"] and error["locations"]
+    assert missing["data"] == {"inventorySetQuantities": None}
+    assert quantities(client, item, location) == before
     opted_out = client.data(SET, {"input": set_input(item, location, 3, None), "key": str(uuid.uuid4())})
     assert opted_out["inventorySetQuantities"]["userErrors"] == []
     assert quantities(client, item, location)["available"] == 3
@@ -115,7 +123,8 @@ def test_adjust_other_named_quantities_and_validate_inputs(shop):
     client, item, location, _ = shop
     before = quantities(client, item, location)
     payload = client.data(ADJUST, {"input": {"name": "damaged", "reason": "damaged", "changes": [
-        {"inventoryItemId": item, "locationId": location, "delta": 2, "changeFromQuantity": 0}]},
+        {"inventoryItemId": item, "locationId": location, "delta": 2, "changeFromQuantity": 0,
+         "ledgerDocumentUri": "omnihub://damage-report/7"}]},
         "key": str(uuid.uuid4())})["inventoryAdjustQuantities"]
     assert payload["userErrors"] == []
     after = quantities(client, item, location)
@@ -134,3 +143,40 @@ def test_inventory_level_by_id_and_unknown_quantity_names(shop):
     body = client.gql('query($id: ID!) { inventoryLevel(id: $id) { quantities(names: ["sold"]) { quantity } } }',
                       {"id": level_id})
     assert "Invalid quantity name" in body["errors"][0]["message"]
+
+
+def _adjust(client, name, change, key=None):
+    return client.data(ADJUST, {"input": {"name": name, "reason": "correction", "changes": [change]},
+                                "key": key or str(uuid.uuid4())})["inventoryAdjustQuantities"]
+
+
+def test_ledger_documents_are_required_except_for_available_and_refused_for_it(shop):
+    client, item, location, _ = shop
+    before = quantities(client, item, location)
+    base = {"inventoryItemId": item, "locationId": location, "delta": 1, "changeFromQuantity": None}
+    path = ["input", "changes", "0", "ledgerDocumentUri"]
+    missing = _adjust(client, "quality_control", base)
+    assert missing["inventoryAdjustmentGroup"] is None
+    assert missing["userErrors"] == [{"field": path, "code": "INVALID_QUANTITY_DOCUMENT",
+                                      "message": "A ledger document URI is required except when adjusting available."}]
+    on_available = _adjust(client, "available", dict(base, ledgerDocumentUri="omnihub://po/42"))
+    assert on_available["userErrors"] == [{"field": path, "code": "INVALID_AVAILABLE_DOCUMENT",
+                                           "message": "A ledger document URI is not allowed when adjusting available."}]
+    internal = _adjust(client, "reserved", dict(base, ledgerDocumentUri="gid://shopify/Order/1"))
+    assert [e["code"] for e in internal["userErrors"]] == ["INTERNAL_LEDGER_DOCUMENT"]
+    assert quantities(client, item, location) == before  # nothing moved
+    ok = _adjust(client, "quality_control", dict(base, ledgerDocumentUri="omnihub://qc/1"))
+    assert ok["userErrors"] == []
+    assert quantities(client, item, location)["quality_control"] == before["quality_control"] + 1
+    assert _adjust(client, "available", base)["userErrors"] == []
+
+
+def test_adjust_without_change_from_quantity_is_a_document_error(shop):
+    client, item, location, _ = shop
+    before = quantities(client, item, location)
+    body = client.gql(ADJUST, {"input": {"name": "available", "reason": "correction", "changes": [
+        {"inventoryItemId": item, "locationId": location, "delta": 1}]}, "key": str(uuid.uuid4())})
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_FIELD_ARGUMENTS"]
+    assert body["errors"][0]["message"] == "InventoryChangeInput must include the following argument: changeFromQuantity."
+    assert body["data"] == {"inventoryAdjustQuantities": None}
+    assert quantities(client, item, location) == before

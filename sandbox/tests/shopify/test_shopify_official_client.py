@@ -46,3 +46,26 @@ def test_official_client_with_set_site(live_sandbox, restore_shopify_session):
     shopify.ShopifyResource.set_headers({"X-Shopify-Access-Token": TOKEN})
     body = json.loads(shopify.GraphQL().execute("{ locations(first: 5) { nodes { name isActive } } }"))
     assert {n["isActive"] for n in body["data"]["locations"]["nodes"]} == {True}
+
+
+def test_official_client_sees_search_warnings_and_document_errors(live_sandbox, restore_shopify_session):
+    """What was found with the official client against the sandbox, now as Shopify answers:
+    an unknown search field comes back as `extensions.search`, a missing changeFromQuantity as
+    INVALID_FIELD_ARGUMENTS (not a CHANGE_FROM_QUANTITY_STALE user error)."""
+    client, _ = live_sandbox()
+    shopify.ShopifyResource.set_site(client.base_url + "/admin/api/2026-10")
+    shopify.ShopifyResource.set_headers({"X-Shopify-Access-Token": TOKEN})
+    body = json.loads(shopify.GraphQL().execute('{ products(first: 2, query: "colour:red") { nodes { id } } }'))
+    assert len(body["data"]["products"]["nodes"]) == 2
+    assert body["extensions"]["search"][0]["warnings"][0]["code"] == "invalid_field"
+    variant = client.control("GET", "/catalog").json()["variants"][0]
+    location = client.control("GET", "/catalog").json()["locations"][0]
+    raw = shopify.GraphQL().execute(
+        """mutation($input: InventoryAdjustQuantitiesInput!) {
+             inventoryAdjustQuantities(input: $input) @idempotent(key: "official-client-1") { userErrors { code } } }""",
+        {"input": {"name": "available", "reason": "correction", "changes": [
+            {"inventoryItemId": f"gid://shopify/InventoryItem/{variant['inventory_item_id']}",
+             "locationId": location["admin_graphql_api_id"], "delta": 1}]}})
+    body = json.loads(raw)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_FIELD_ARGUMENTS"
+    assert body["data"] == {"inventoryAdjustQuantities": None}

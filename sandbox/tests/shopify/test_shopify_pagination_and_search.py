@@ -112,3 +112,45 @@ def test_sku_filters_on_items_variants_and_products(live_sandbox):
     assert products == [variants[0]["product"]]
     none = client.data('{ inventoryItems(first: 10, query: "sku:NOPE-0") { nodes { sku } } }')
     assert none["inventoryItems"]["nodes"] == []
+
+
+PRODUCTS_SEARCH = """
+query($q: String) {
+  products(first: 20, query: $q) { nodes { id } }
+  matching: productVariants(first: 20, query: $q) { nodes { sku } }
+}"""
+
+
+def test_an_unknown_search_field_answers_the_results_with_an_extensions_search_warning(live_sandbox):
+    """As Shopify answers it: not an error, the results filtered by what it could read, and
+    an `extensions.search` entry per connection (path = response key, alias included)."""
+    client, _ = live_sandbox()
+    sku = client.control("GET", "/catalog").json()["variants"][2]["sku"]
+    everything = client.data(PRODUCTS_SEARCH, {"q": None})
+    body = client.gql(PRODUCTS_SEARCH, {"q": "colour:red"})
+    assert "errors" not in body
+    assert body["data"] == everything  # the unknown term is dropped: every product and variant
+    warning = {"field": "colour", "message": "Invalid search field for this query.", "code": "invalid_field"}
+    assert body["extensions"]["search"] == [
+        {"path": ["products"], "query": "colour:red", "parsed": {"field": "colour", "match_all": "red"},
+         "warnings": [warning]},
+        {"path": ["matching"], "query": "colour:red", "parsed": {"field": "colour", "match_all": "red"},
+         "warnings": [warning]}]
+    assert body["extensions"]["cost"]["requestedQueryCost"] > 0  # the cost is still there
+
+    mixed = client.gql(PRODUCTS_SEARCH, {"q": f"colour:'dark red' sku:{sku}"})
+    assert [v["sku"] for v in mixed["data"]["matching"]["nodes"]] == [sku]  # the known term still filters
+    [entry, _] = mixed["extensions"]["search"]
+    assert entry["parsed"] == {"and": [{"field": "colour", "match_phrase": "dark red"}, {"field": "sku", "match_all": sku}]}
+    assert entry["warnings"] == [warning]
+
+    clean = client.gql(PRODUCTS_SEARCH, {"q": f"sku:{sku}"})
+    assert "search" not in clean["extensions"]
+
+
+def test_search_warnings_echo_comparators_negations_and_or():
+    from omnihub_sandbox.shopify.search_warnings import parsed
+
+    assert parsed("updated_at:>'2026-10-01T00:00:00Z' OR -vendor:acme") == {"or": [
+        {"field": "updated_at", "range_gt": "2026-10-01T00:00:00Z"}, {"not": {"field": "vendor", "match_all": "acme"}}]}
+    assert parsed("shirt") == {"match_all": "shirt"}

@@ -5,7 +5,7 @@ Routes:
   GraphQL API. Any ``YYYY-MM`` version path is served by the same 2026-10 handler (Shopify
   also answers an unsupported version with a supported one and says which in
   ``X-Shopify-API-Version``), so clients pinned to another version still work.
-- ``/_sandbox/...``: the control plane (see ``control.py`` and README.md).
+- ``/_sandbox/...``: the control plane (see ``control.py``, ``control_admin.py`` and README.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from .clock import Clock
 from .config import API_VERSION, ShopifySandboxConfig
+from .app_installation import is_installed
 from .control import build_router
+from .control_admin import build_admin_router
 from .resolvers.context import RequestContext
 from .shop import SandboxShop
 
@@ -50,7 +52,7 @@ def create_app(config: ShopifySandboxConfig, *, clock: Clock | None = None) -> F
         if not _VERSION.match(version):
             return JSONResponse({"errors": "Not Found"}, status_code=404)
         token = request.headers.get("x-shopify-access-token")
-        if token not in config.access_tokens:
+        if token not in config.access_tokens or not is_installed(shop):  # uninstalled: the token is revoked
             return JSONResponse(UNAUTHORIZED, status_code=401)
         raw = await request.body()
         content_type = request.headers.get("content-type", "")
@@ -70,6 +72,7 @@ def create_app(config: ShopifySandboxConfig, *, clock: Clock | None = None) -> F
 
     app.add_route("/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"])
     app.include_router(build_router(shop))
+    app.include_router(build_admin_router(shop))
     return app
 
 

@@ -30,6 +30,7 @@ from decimal import Decimal
 from . import rest_payloads
 from .clock import iso_storage, parse_timestamp
 from .events import Event
+from .refunds import paid_left
 from .sales import NextId
 from .stock import apply_delta, inventory_level_event
 
@@ -83,7 +84,7 @@ def _release(conn: sqlite3.Connection, order_id: int, restock: bool, now_iso: st
     returns the refund line items (one per line item and location) and the events."""
     lines: list[dict] = []
     events: list[Event] = []
-    for fo in conn.execute("SELECT * FROM fulfillment_orders WHERE order_id = ? AND status IN ('OPEN','IN_PROGRESS')"
+    for fo in conn.execute("SELECT * FROM fulfillment_orders WHERE order_id = ? AND status IN ('OPEN','IN_PROGRESS','ON_HOLD')"
                            " ORDER BY id", (order_id,)).fetchall():
         for item in conn.execute(
                 "SELECT foli.remaining_quantity AS units, li.id AS line_item_id, li.inventory_item_id, li.price"
@@ -108,17 +109,6 @@ def _release(conn: sqlite3.Connection, order_id: int, restock: bool, now_iso: st
     return lines, events
 
 
-def _paid_left(conn: sqlite3.Connection, order_id: int) -> Decimal:
-    """What the customer paid for the order less what was refunded already."""
-    paid = sum((Decimal(r["price"]) * r["quantity"] for r in conn.execute(
-        "SELECT price, quantity FROM line_items WHERE order_id = ?", (order_id,))), Decimal(0))
-    refunded = Decimal(0)
-    for row in conn.execute("SELECT body FROM refunds WHERE order_id = ?", (order_id,)):
-        refunded += sum((Decimal(tx["amount"]) for tx in json.loads(row["body"])["transactions"]
-                         if tx.get("kind") == "refund"), Decimal(0))
-    return max(paid - refunded, Decimal(0))
-
-
 def _refund(conn: sqlite3.Connection, next_id: NextId, order: sqlite3.Row, asked: Cancellation, lines: list[dict],
             now_iso: str) -> tuple[int, Event]:
     refund_id = next_id("Refund")
@@ -127,7 +117,7 @@ def _refund(conn: sqlite3.Connection, next_id: NextId, order: sqlite3.Row, asked
             "created_at": now_iso[:19] + "+00:00", "processed_at": now_iso[:19] + "+00:00",
             "note": asked.staff_note, "restock": asked.restock, "user_id": None,
             "refund_line_items": [dict(line, id=next_id("LineItem")) for line in lines],
-            "transactions": [{"kind": "refund", "status": "success", "amount": rest_payloads.money(_paid_left(conn, order["id"])),
+            "transactions": [{"kind": "refund", "status": "success", "amount": rest_payloads.money(paid_left(conn, order["id"])),
                               "currency": order["currency"], "gateway": gateway, "order_id": order["id"]}],
             "order_adjustments": []}
     conn.execute("INSERT INTO refunds(id, order_id, body, created_at) VALUES (?,?,?,?)",
@@ -148,7 +138,7 @@ def cancel_order(conn: sqlite3.Connection, next_id: NextId, order_id: int, asked
     status = order["financial_status"]
     events: list[Event] = []
     refund_id = None
-    if asked.refund is not None and status in PAID_STATES and _paid_left(conn, order_id) > 0:
+    if asked.refund is not None and status in PAID_STATES and paid_left(conn, order_id) > 0:
         refund_id, refunded = _refund(conn, next_id, order, asked, lines, now_iso)
         events.append(refunded)
         status = "REFUNDED"

@@ -382,13 +382,22 @@ def build_router(shop) -> APIRouter:
 
     @router.post("/products", status_code=201)
     def product_create(body: NewProductIn) -> dict:
-        """The merchant adds a product (variants at 0 everywhere); `products/create` fires."""
+        """The merchant adds a product (variants at 0 everywhere); `products/create` fires, and
+        `inventory_items/create` and `inventory_levels/connect` for each item and level."""
         now = shop.now_iso()
         with shop.store.tx() as conn:
             pid = create_product(shop.store, conn, title=body.title, image_url=body.image_url, now_iso=now,
                                  variants=[v.model_dump() for v in body.variants])
             product = rest_payloads.product(conn, pid)
-        shop.publish([Event("products/create", product, now)])
+            events = [Event("products/create", product, now)]
+            for item in conn.execute("SELECT i.* FROM inventory_items i JOIN variants v ON v.inventory_item_id = i.id"
+                                     " WHERE v.product_id = ? ORDER BY v.position", (pid,)).fetchall():
+                events.append(Event("inventory_items/create", rest_payloads.inventory_item(item), now))
+                events += [inventory_level_event(conn, item["id"], level["location_id"], now,
+                                                 topic="inventory_levels/connect")
+                           for level in conn.execute("SELECT location_id FROM inventory_levels"
+                                                     " WHERE inventory_item_id = ? ORDER BY location_id", (item["id"],))]
+        shop.publish(events)
         return product
 
     @router.post("/products/{product_id}/updates")
@@ -439,12 +448,15 @@ def build_router(shop) -> APIRouter:
             conn.execute("UPDATE variants SET sku = ?, barcode = ?, title = ?, updated_at = ? WHERE id = ?",
                          (changes.get("sku", row["sku"]), changes.get("barcode", row["barcode"]),
                           changes.get("title") or row["title"], now, vid))
+            events = []
             if "sku" in changes:
                 conn.execute("UPDATE inventory_items SET sku = ?, updated_at = ? WHERE id = ?",
                              (changes["sku"], now, row["inventory_item_id"]))
+                item = conn.execute("SELECT * FROM inventory_items WHERE id = ?", (row["inventory_item_id"],)).fetchone()
+                events.append(Event("inventory_items/update", rest_payloads.inventory_item(item), now))
             conn.execute("UPDATE products SET updated_at = ? WHERE id = ?", (now, row["product_id"]))
             product = rest_payloads.product(conn, row["product_id"])
-        shop.publish([Event("products/update", product, now)])
+        shop.publish([Event("products/update", product, now)] + events)
         return {"id": vid, "admin_graphql_api_id": to_gid("ProductVariant", vid), **changes}
 
     @router.put("/outage")

@@ -13,7 +13,9 @@ of a fulfillment order to another location, as Shopify documents it:
 - Stock follows the commitment: at the origin `committed` gives the units back to
   `available`; at the destination they go from `available` to `committed` (which may go
   below zero: Shopify lets the merchant move to a location short of stock). Both levels
-  fire inventory_levels/update.
+  fire inventory_levels/update, and ``fulfillment_orders/moved`` says what moved where
+  (original and moved orders with their statuses and assigned locations, the destination,
+  the line items requested, the source location), as Shopify's sample payload has it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlite3
 from collections.abc import Callable
 
 from .events import Event
-from .gid import number_of
+from .gid import number_of, to_gid
 from .stock import apply_delta, inventory_level_event, level_row
 
 NextId = Callable[[str], int]
@@ -117,4 +119,19 @@ def move_fulfillment_order(conn, next_id: NextId, fo_gid: str, location_gid: str
         apply_delta(conn, inv, location_id, "committed", units, now_iso)
         touched |= {(inv, fo["location_id"]), (inv, location_id)}
     events += [inventory_level_event(conn, inv, loc, now_iso) for inv, loc in sorted(touched)]
+    events.append(Event("fulfillment_orders/moved", _moved_body(conn, fo, moved_id, location_id, wanted), now_iso))
     return moved_id, fo["id"], [], events
+
+
+def _moved_body(conn, original: sqlite3.Row, moved_id: int, destination_id: int,
+                wanted: list[tuple[sqlite3.Row, int]]) -> dict:
+    def ref(fo_id: int) -> dict:
+        row = conn.execute("SELECT status, location_id FROM fulfillment_orders WHERE id = ?", (fo_id,)).fetchone()
+        return {"id": to_gid("FulfillmentOrder", fo_id), "status": row["status"].lower(),
+                "assigned_location_id": to_gid("Location", row["location_id"])}
+
+    return {"original_fulfillment_order": ref(original["id"]), "moved_fulfillment_order": ref(moved_id),
+            "destination_location_id": to_gid("Location", destination_id),
+            "fulfillment_order_line_items_requested": [
+                {"id": to_gid("FulfillmentOrderLineItem", item["id"]), "quantity": units} for item, units in wanted],
+            "source_location": {"id": to_gid("Location", original["location_id"])}}

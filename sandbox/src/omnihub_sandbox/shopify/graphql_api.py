@@ -5,7 +5,8 @@
 2. reject input arrays longer than 250 items;
 3. compute the requested cost; over 1000 -> MAX_COST_EXCEEDED; not in the bucket ->
    THROTTLED (HTTP 200), both before anything executes;
-4. execute; refund requested - actual; attach ``extensions.cost`` to every answer.
+4. execute; refund requested - actual; attach ``extensions.cost`` to every answer, and
+   ``extensions.search`` when a ``query:`` argument named a field it cannot search.
 """
 
 from __future__ import annotations
@@ -185,6 +186,8 @@ class GraphQLEndpoint:
                                      documentation="https://shopify.dev/api/usage/rate-limits")]}
             return GraphQLOutcome(self._with_cost(body, requested, None, bucket, status))
         result = self.execute(document, operation, coerced, context)
+        if context.search:
+            result["extensions"] = {"search": context.search}
         actual = calculator.actual(result.get("data"))
         if bucket is not None:
             bucket.refund(requested - actual)
@@ -216,8 +219,8 @@ class GraphQLEndpoint:
         if bucket is None:
             return body
         status = status or bucket.status()
-        body["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                                       "throttleStatus": status.as_json()}}
+        body.setdefault("extensions", {})["cost"] = {"requestedQueryCost": requested, "actualQueryCost": actual,
+                                                     "throttleStatus": status.as_json()}
         return body
 
 

@@ -1,8 +1,16 @@
 """inventorySetQuantities and inventoryAdjustQuantities, with 2026 semantics.
 
-- Every quantity input must carry ``changeFromQuantity`` (an explicit null opts out); a
-  value that differs from the current quantity fails the whole call with
-  ``CHANGE_FROM_QUANTITY_STALE`` and changes nothing (compare-and-swap).
+- Every quantity input must carry ``changeFromQuantity`` (an explicit null opts out). Left
+  out, Shopify refuses the document itself, before any user error: a top-level error
+  ``INVALID_FIELD_ARGUMENTS`` ("InventoryChangeInput must include the following argument:
+  changeFromQuantity.") and ``data: {inventoryAdjustQuantities: null}`` (see
+  ``missing_change_from``; the resolver raises it). A value that differs from the current
+  quantity fails the whole call with ``CHANGE_FROM_QUANTITY_STALE`` and changes nothing
+  (compare-and-swap): a retry with a fresh read can succeed, which a missing argument never can.
+- Ledger documents (adjust): every quantity name other than ``available`` needs a
+  ``ledgerDocumentUri`` (``INVALID_QUANTITY_DOCUMENT``), ``available`` takes none
+  (``INVALID_AVAILABLE_DOCUMENT``), and Shopify's own ``gid://shopify/...`` documents are
+  refused (``INTERNAL_LEDGER_DOCUMENT``).
 - Calls are all-or-nothing: any user error means no quantity moved.
 - The result is an adjustment group recording each change and the quantity after it, so
   an idempotent retry can answer exactly what the first call answered.
@@ -29,7 +37,7 @@ from .stock import (
     stocked_level,
 )
 
-_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
+DOCUMENT_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
 
 def _error(field: list, message: str, code: str) -> dict:
@@ -43,7 +51,7 @@ def _validate_header(data: dict, names: tuple[str, ...], name_code: str) -> list
     if data["reason"] not in REASONS:
         errors.append(_error(["input", "reason"], "The specified reason is invalid.", "INVALID_REASON"))
     uri = data.get("referenceDocumentUri")
-    if uri is not None and not _URI.match(uri):
+    if uri is not None and not DOCUMENT_URI.match(uri):
         errors.append(_error(["input", "referenceDocumentUri"], "The reference document URI is invalid.",
                              "INVALID_REFERENCE_DOCUMENT"))
     return errors
@@ -64,12 +72,34 @@ def _resolve_level(conn, entry: dict, path: list) -> tuple[sqlite3.Row | None, l
     return level, []
 
 
+def missing_change_from(entries: list[dict]) -> bool:
+    """Whether an entry leaves ``changeFromQuantity`` out (null is given, not left out)."""
+    return any("changeFromQuantity" not in entry for entry in entries)
+
+
+def missing_argument_message(input_type: str) -> str:
+    return f"{input_type} must include the following argument: changeFromQuantity."
+
+
+def ledger_document_errors(name: str, uri: str | None, path: list) -> list[dict]:
+    """Shopify's ledger-document rules for one change of the quantity ``name``."""
+    where = path + ["ledgerDocumentUri"]
+    if uri is not None and uri.startswith("gid://shopify/"):
+        return [_error(where, "Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.",
+                       "INTERNAL_LEDGER_DOCUMENT")]
+    if uri is not None and not DOCUMENT_URI.match(uri):
+        return [_error(where, "The specified ledger document is invalid.", "INVALID_LEDGER_DOCUMENT")]
+    if name == "available" and uri is not None:
+        return [_error(where, "A ledger document URI is not allowed when adjusting available.",
+                       "INVALID_AVAILABLE_DOCUMENT")]
+    if name != "available" and uri is None:
+        return [_error(where, "A ledger document URI is required except when adjusting available.",
+                       "INVALID_QUANTITY_DOCUMENT")]
+    return []
+
+
 def _stale(entry: dict, current: int, path: list) -> list[dict]:
-    if "changeFromQuantity" not in entry:
-        return [_error(path + ["changeFromQuantity"],
-                       "changeFromQuantity is required; pass null to skip the compare-and-swap check.",
-                       "CHANGE_FROM_QUANTITY_STALE")]
-    expected = entry["changeFromQuantity"]
+    expected = entry.get("changeFromQuantity")
     if expected is not None and expected != current:
         return [_error(path + ["changeFromQuantity"],
                        f"The quantity couldn't be updated because it changed: expected {expected}, it is {current}.",
@@ -135,10 +165,9 @@ def adjust_quantities(conn: sqlite3.Connection, data: dict, group_id_factory, no
         if abs(entry["delta"]) > MAX_QUANTITY:
             errors.append(_error(path + ["delta"], "The delta is too large.", "INVALID_QUANTITY_TOO_HIGH"))
             continue
-        uri = entry.get("ledgerDocumentUri")
-        if uri is not None and not _URI.match(uri):
-            errors.append(_error(path + ["ledgerDocumentUri"], "The ledger document URI is invalid.",
-                                 "INVALID_LEDGER_DOCUMENT"))
+        documents = ledger_document_errors(name, entry.get("ledgerDocumentUri"), path) if name in ADJUSTABLE_NAMES else []
+        if documents:
+            errors.extend(documents)
             continue
         level, problems = _resolve_level(conn, entry, path)
         if level is None:

@@ -2,7 +2,9 @@
 
 Webhooks carry REST resources, not GraphQL ones: numeric ids, snake_case keys, money as
 strings, plus ``admin_graphql_api_id`` to bridge to GraphQL. ``orders/create`` sends an
-order shaped like ``order.json``; ``inventory_levels/update`` sends an inventory level.
+order shaped like ``order.json``; ``inventory_levels/update`` sends an inventory level;
+``locations/*`` a location and ``inventory_items/*`` an inventory item, with the keys of
+Shopify's published sample payloads (shopify.dev/docs/api/webhooks).
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ def _line_item(row: sqlite3.Row) -> dict:
         "total_discount": "0.00",
         "tax_lines": [],
     }
+
+
+def line_item(row: sqlite3.Row) -> dict:
+    """A line item as orders and refunds carry it."""
+    return _line_item(row)
 
 
 def fulfillment(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
@@ -218,3 +225,36 @@ def product(conn: sqlite3.Connection, product_id: int) -> dict:
 
 def fulfillment_order_ref(fo_id: int, status: str) -> dict:
     return {"fulfillment_order": {"id": to_gid("FulfillmentOrder", fo_id), "status": status.lower()}}
+
+
+def location(row: sqlite3.Row) -> dict:
+    """locations/create, update, activate, deactivate (``country`` is the code, as Shopify sends it)."""
+    return {
+        "id": row["id"], "name": row["name"], "address1": row["address1"], "address2": None, "city": row["city"],
+        "zip": row["zip"], "province": row["province"], "country": row["country_code"], "phone": row["phone"],
+        "created_at": iso_rest(row["created_at"]), "updated_at": iso_rest(row["updated_at"]),
+        "country_code": row["country_code"], "country_name": row["country"], "province_code": row["province_code"],
+        "legacy": False, "active": bool(row["active"]), "admin_graphql_api_id": to_gid("Location", row["id"]),
+    }
+
+
+def inventory_item(row: sqlite3.Row) -> dict:
+    """inventory_items/create and update."""
+    return {
+        "id": row["id"], "sku": row["sku"], "created_at": iso_rest(row["created_at"]),
+        "updated_at": iso_rest(row["updated_at"]), "requires_shipping": bool(row["requires_shipping"]), "cost": None,
+        "country_code_of_origin": None, "province_code_of_origin": None, "harmonized_system_code": None,
+        "tracked": bool(row["tracked"]), "country_harmonized_system_codes": [], "weight_value": 0.0,
+        "weight_unit": "lb", "admin_graphql_api_id": to_gid("InventoryItem", row["id"]),
+    }
+
+
+def inventory_item_deleted(item_id: int) -> dict:
+    """inventory_items/delete: the id and what the item carried for customs, nothing else."""
+    return {"id": item_id, "country_code_of_origin": None, "province_code_of_origin": None,
+            "harmonized_system_code": None, "country_harmonized_system_codes": [],
+            "admin_graphql_api_id": to_gid("InventoryItem", item_id)}
+
+
+def inventory_level_disconnected(item_id: int, location_id: int) -> dict:
+    return {"inventory_item_id": item_id, "location_id": location_id}

@@ -18,7 +18,9 @@ from decimal import Decimal
 from . import rest_payloads
 from .events import Event
 from .gid import number_of
-from .stock import apply_delta, inventory_level_event, level_row, put_on_shelf, take_from_shelf
+from .order_status import refresh_fulfillment_status
+from .refunds import RefundAsk, RefundLine, create_refund
+from .stock import apply_delta, inventory_level_event, level_row, take_from_shelf
 
 NextId = Callable[[str], int]
 
@@ -214,16 +216,6 @@ def _default_address() -> dict:
             "zip": "94105", "latitude": 37.7936, "longitude": -122.3958}
 
 
-def _refresh_order_status(conn, order_id: int, now_iso: str) -> str:
-    totals = conn.execute(
-        "SELECT sum(current_quantity) AS wanted, sum(min(fulfilled_quantity, current_quantity)) AS done"
-        " FROM line_items WHERE order_id = ?", (order_id,)).fetchone()
-    wanted, done = totals["wanted"] or 0, totals["done"] or 0
-    status = "FULFILLED" if wanted and done >= wanted else ("PARTIALLY_FULFILLED" if done else "UNFULFILLED")
-    conn.execute("UPDATE orders SET fulfillment_status = ?, updated_at = ? WHERE id = ?", (status, now_iso, order_id))
-    return status
-
-
 def create_fulfillment(conn, next_id: NextId, data: dict, now_iso: str) -> tuple[int | None, list[dict], list[Event]]:
     """fulfillmentCreate: units leave the fulfillment orders' locations (oversell counted there)."""
     groups = data["lineItemsByFulfillmentOrder"]
@@ -298,7 +290,7 @@ def create_fulfillment(conn, next_id: NextId, data: dict, now_iso: str) -> tuple
                             " WHERE fulfillment_order_id = ?", (fo["id"],)).fetchone()["n"]
         conn.execute("UPDATE fulfillment_orders SET status = ?, updated_at = ? WHERE id = ?",
                      ("CLOSED" if left == 0 else "IN_PROGRESS", now_iso, fo["id"]))
-    status = _refresh_order_status(conn, order_id, now_iso)
+    status = refresh_fulfillment_status(conn, order_id, now_iso)
     row = conn.execute("SELECT * FROM fulfillments WHERE id = ?", (fulfillment_id,)).fetchone()
     events.append(Event("fulfillments/create", rest_payloads.fulfillment(conn, row), now_iso))
     body = rest_payloads.order(conn, order_id)
@@ -331,13 +323,12 @@ def close_order(conn, order_id: int, now_iso: str) -> tuple[list[dict], list[Eve
 
 def refund_order(conn, next_id: NextId, order_id: int, lines: list[dict], restock: bool, location_id: int | None,
                  now_iso: str) -> tuple[int, list[Event]]:
-    """A customer returns fulfilled units; restocked units go back on the shelf and to available."""
+    """A customer returns fulfilled units and is paid back for them (refunds.py does the
+    refund); restocked units go back on the shelf and to available."""
     order = conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
     if order is None:
         raise SaleRejected("NOT_FOUND", "order does not exist")
-    refund_id = next_id("Refund")
-    refund_lines = []
-    events: list[Event] = []
+    asked: list[RefundLine] = []
     total = Decimal(0)
     for line in lines:
         item = conn.execute("SELECT * FROM line_items WHERE id = ? AND order_id = ?",
@@ -347,33 +338,13 @@ def refund_order(conn, next_id: NextId, order_id: int, lines: list[dict], restoc
             raise SaleRejected("NOT_FOUND", f"line item {line.get('line_item_id')} is not on this order")
         if not isinstance(quantity, int) or quantity <= 0 or quantity > item["fulfilled_quantity"] - item["refunded_quantity"]:
             raise SaleRejected("INVALID_QUANTITY", "can only refund fulfilled, not yet refunded units")
-        where = location_id or order["retail_location_id"] or conn.execute(
-            "SELECT location_id FROM fulfillments WHERE order_id = ? ORDER BY id LIMIT 1", (order_id,)).fetchone()[0]
-        conn.execute("UPDATE line_items SET refunded_quantity = refunded_quantity + ? WHERE id = ?", (quantity, item["id"]))
-        if restock:
-            apply_delta(conn, item["inventory_item_id"], where, "available", quantity, now_iso)
-            put_on_shelf(conn, item["inventory_item_id"], where, quantity, now_iso)
-            events.append(inventory_level_event(conn, item["inventory_item_id"], where, now_iso))
+        asked.append(RefundLine(item["id"], quantity, "RETURN" if restock else "NO_RESTOCK", location_id))
         total += Decimal(item["price"]) * quantity
-        refund_lines.append({
-            "id": next_id("LineItem"), "line_item_id": item["id"], "quantity": quantity, "location_id": where,
-            "restock_type": "return" if restock else "no_restock", "subtotal": rest_payloads.money(Decimal(item["price"]) * quantity),
-            "total_tax": "0.00", "line_item": {"id": item["id"], "sku": item["sku"], "variant_id": item["variant_id"],
-                                               "quantity": item["quantity"], "price": rest_payloads.money(item["price"])},
-        })
-    body = {"id": refund_id, "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}", "order_id": order_id,
-            "created_at": now_iso[:19] + "+00:00", "processed_at": now_iso[:19] + "+00:00", "note": None,
-            "restock": restock, "user_id": None, "refund_line_items": refund_lines, "transactions": [
-                {"kind": "refund", "status": "success", "amount": rest_payloads.money(total), "currency": "USD",
-                 "gateway": "bogus", "order_id": order_id}], "order_adjustments": []}
-    conn.execute("INSERT INTO refunds(id, order_id, body, created_at) VALUES (?,?,?,?)",
-                 (refund_id, order_id, json.dumps(body), now_iso))
-    fully = conn.execute("SELECT sum(refunded_quantity) >= sum(quantity) AS done FROM line_items WHERE order_id = ?",
-                         (order_id,)).fetchone()["done"]
-    conn.execute("UPDATE orders SET financial_status = ?, updated_at = ? WHERE id = ?",
-                 ("REFUNDED" if fully else "PARTIALLY_REFUNDED", now_iso, order_id))
-    return refund_id, [Event("refunds/create", body, now_iso),
-                       Event("orders/updated", rest_payloads.order(conn, order_id), now_iso)] + events
+    refund_id, errors, events = create_refund(conn, next_id, RefundAsk(order_id, asked, total, allow_over_refunding=True),
+                                              now_iso)
+    if refund_id is None:
+        raise SaleRejected("INVALID_QUANTITY", "; ".join(e["message"] for e in errors))
+    return refund_id, events
 
 
 def edit_order(conn, order_id: int, line_item_id: int, new_quantity: int, now_iso: str) -> list[Event]:
@@ -402,7 +373,7 @@ def edit_order(conn, order_id: int, line_item_id: int, new_quantity: int, now_is
             break
     conn.execute("UPDATE line_items SET current_quantity = ? WHERE id = ?", (new_quantity, line_item_id))
     conn.execute("UPDATE orders SET edited = 1, updated_at = ? WHERE id = ?", (now_iso, order_id))
-    _refresh_order_status(conn, order_id, now_iso)
+    refresh_fulfillment_status(conn, order_id, now_iso)
     edit = {"order_edit": {"id": line_item_id + order_id, "app_id": None, "created_at": now_iso[:19] + "+00:00",
                            "committed_at": now_iso[:19] + "+00:00", "notify_customer": False, "order_id": order_id,
                            "staff_note": "", "user_id": None,

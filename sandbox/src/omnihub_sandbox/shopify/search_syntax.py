@@ -5,8 +5,9 @@ Dates compare at whole seconds, as Shopify's do (its timestamps carry no fractio
 Supported: ``field:value``, comparators ``:>``, ``:>=``, ``:<``, ``:<=``, quoted values
 ('...' or "..."), ``-field:value`` / ``NOT field:value``, implicit and explicit ``AND``,
 and ``OR`` between groups (no parentheses). A term without a field searches the
-resource's default text. Unknown fields are ignored and reported as warnings, the way
-Shopify answers ``extensions.search`` warnings instead of failing the query.
+resource's default text. Unknown fields are ignored (the rest of the query still filters)
+and reported, the way Shopify answers: the results, plus an ``extensions.search`` entry
+naming the field (see ``search_warnings.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Term:
     field: str | None
     op: str  # ':' '>' '>=' '<' '<='
     value: str
+    quoted: bool = False  # the value was written in quotes (Shopify echoes it as a phrase)
 
 
 class SearchSyntaxError(ValueError):
@@ -59,7 +61,7 @@ def parse(query: str | None) -> list[list[Term]]:
                 if rest.startswith(candidate):
                     op, rest = candidate, rest[len(candidate):].strip()
                     break
-            groups[-1].append(Term(negated, field.lower(), op, _unquote(rest)))
+            groups[-1].append(Term(negated, field.lower(), op, _unquote(rest), _is_quoted(rest)))
         else:
             word = match.group("word")
             if word == "AND":
@@ -72,14 +74,17 @@ def parse(query: str | None) -> list[list[Term]]:
                 continue
             negated = word.startswith("-") or negate_next
             negate_next = False
-            groups[-1].append(Term(negated, None, ":", _unquote(word.lstrip("-"))))
+            bare = word.lstrip("-")
+            groups[-1].append(Term(negated, None, ":", _unquote(bare), _is_quoted(bare)))
     return [g for g in groups if g]
 
 
+def _is_quoted(value: str) -> bool:
+    return len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+
+
 def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
+    return value[1:-1] if _is_quoted(value) else value
 
 
 # A field rule turns (op, value) into an SQL condition and its parameters.
@@ -141,7 +146,7 @@ def _compare(column: str, op: str, value) -> tuple[str, list]:
 def compile_query(
     query: str | None, rules: dict[str, FieldRule], default: FieldRule | None
 ) -> tuple[str, list, list[str]]:
-    """SQL condition, parameters, and warnings for unknown fields."""
+    """SQL condition, parameters, and the unknown fields named (in order, once each)."""
     groups = parse(query)
     if not groups:
         return "1=1", [], []
@@ -153,7 +158,8 @@ def compile_query(
         for term in group:
             rule = default if term.field is None else rules.get(term.field)
             if rule is None:
-                warnings.append(f"Invalid search field for this query: {term.field}")
+                if term.field is not None and term.field not in warnings:
+                    warnings.append(term.field)
                 continue
             sql, values = rule(term.op, term.value)
             parts.append(f"NOT ({sql})" if term.negated else f"({sql})")

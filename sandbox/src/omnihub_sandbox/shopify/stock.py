@@ -57,7 +57,9 @@ def stocked_level(conn: sqlite3.Connection, item_id: int, location_id: int) -> s
     return level
 
 
-def inventory_level_event(conn: sqlite3.Connection, item_id: int, location_id: int, now_iso: str) -> Event:
+def inventory_level_event(conn: sqlite3.Connection, item_id: int, location_id: int, now_iso: str,
+                          topic: str = "inventory_levels/update") -> Event:
+    """A level's REST body under ``topic`` (update, or connect when the level just appeared)."""
     level = level_row(conn, item_id, location_id)
     body = {
         "inventory_item_id": item_id,
@@ -66,7 +68,7 @@ def inventory_level_event(conn: sqlite3.Connection, item_id: int, location_id: i
         "updated_at": iso_rest(level["updated_at"] if level else now_iso),
         "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item_id}",
     }
-    return Event("inventory_levels/update", body, now_iso)
+    return Event(topic, body, now_iso)
 
 
 @dataclass

@@ -23,6 +23,9 @@ CREATE TABLE IF NOT EXISTS locations (
   pos INTEGER NOT NULL, fulfills_online_orders INTEGER NOT NULL, active INTEGER NOT NULL DEFAULT 1,
   address1 TEXT, city TEXT, province TEXT, province_code TEXT, country TEXT, country_code TEXT, zip TEXT,
   phone TEXT, latitude REAL, longitude REAL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted_locations (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, address1 TEXT, city TEXT, province TEXT, country_code TEXT, zip TEXT,
+  phone TEXT, deleted_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS products (
   id INTEGER PRIMARY KEY, title TEXT NOT NULL, handle TEXT NOT NULL UNIQUE, vendor TEXT NOT NULL,
   product_type TEXT NOT NULL, status TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '',
@@ -96,6 +99,25 @@ CREATE TABLE IF NOT EXISTS fulfillment_line_items (
   line_item_id INTEGER NOT NULL, quantity INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refunds (
   id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS returns (
+  id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  reverse_fulfillment_order_id INTEGER NOT NULL UNIQUE, reverse_status TEXT NOT NULL,
+  decline_reason TEXT, decline_note TEXT, requested_at TEXT, request_approved_at TEXT, closed_at TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS returns_order ON returns(order_id, id);
+CREATE TABLE IF NOT EXISTS return_line_items (
+  id INTEGER PRIMARY KEY, return_id INTEGER NOT NULL, reverse_line_item_id INTEGER NOT NULL UNIQUE,
+  fulfillment_line_item_id INTEGER NOT NULL, line_item_id INTEGER NOT NULL, quantity INTEGER NOT NULL,
+  processed_quantity INTEGER NOT NULL DEFAULT 0, refunded_quantity INTEGER NOT NULL DEFAULT 0,
+  return_reason TEXT NOT NULL, return_reason_note TEXT NOT NULL DEFAULT '', customer_note TEXT);
+CREATE INDEX IF NOT EXISTS return_line_items_return ON return_line_items(return_id, id);
+CREATE TABLE IF NOT EXISTS return_dispositions (
+  id INTEGER PRIMARY KEY, reverse_line_item_id INTEGER NOT NULL, type TEXT NOT NULL, location_id INTEGER,
+  quantity INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fulfillment_holds (
+  id INTEGER PRIMARY KEY, fulfillment_order_id INTEGER NOT NULL, reason TEXT NOT NULL, reason_notes TEXT,
+  handle TEXT, external_id TEXT, created_at TEXT NOT NULL, released_at TEXT);
+CREATE INDEX IF NOT EXISTS fulfillment_holds_order ON fulfillment_holds(fulfillment_order_id, id);
 CREATE TABLE IF NOT EXISTS order_cancellations (
   order_id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL UNIQUE, reason TEXT NOT NULL, restock INTEGER NOT NULL,
   refund_method TEXT, refund_id INTEGER, notify_customer INTEGER NOT NULL, staff_note TEXT,
@@ -129,6 +151,13 @@ SEQUENCE_START = {
     "FulfillmentLineItem": 11_000_000_000_000,
     "InventoryAdjustmentGroup": 31_000_000_000_000,
     "Refund": 920_000_000_000,
+    "OrderTransaction": 7_100_000_000_000,
+    "Return": 17_000_000_000,
+    "ReturnLineItem": 27_000_000_000,
+    "ReverseFulfillmentOrder": 18_000_000_000,
+    "ReverseFulfillmentOrderLineItem": 28_000_000_000,
+    "ReverseFulfillmentOrderDisposition": 29_000_000_000,
+    "FulfillmentHold": 6_900_000_000,
     "WebhookSubscription": 1_400_000_000_000,
     "BulkOperation": 4_200_000_000_000,
     "Job": 8_800_000_000_000,

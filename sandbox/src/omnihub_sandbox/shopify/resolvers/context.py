@@ -17,6 +17,8 @@ class RequestContext:
     base_url: str
     bulk: bool = False  # bulk operations read whole connections, without page sizes
     events: list[Event] = field(default_factory=list)
+    # extensions.search entries: connections whose `query:` named fields they cannot search
+    search: list[dict] = field(default_factory=list)
     # objects a bulk operation already loaded, by (type, id): a level's item is read once,
     # not once per location (the operation reads a snapshot, not a live view)
     loaded: dict = field(default_factory=dict)

@@ -1,68 +1,108 @@
-"""Mutation root: inventory, fulfillment (and moving fulfillment orders), cancellation, webhook subscriptions, bulk operations."""
+"""Mutation root: inventory (set, adjust, move, activate, deactivate), fulfillment (moving
+and holding fulfillment orders), cancellation, webhook subscriptions, bulk operations; the
+returns and refunds mutations are in return_mutations.py."""
 
 from __future__ import annotations
 
 import json
 from urllib.parse import urlparse
 
-from graphql import GraphQLError, value_from_ast_untyped
+from graphql import GraphQLError
 
 from .. import cancellations, sales
+from ..fulfillment_holds import place_hold, release_holds
 from ..fulfillment_moves import move_fulfillment_order
+from ..inventory_activation import activate, deactivate
+from ..inventory_moves import move_quantities
 from ..events import TOPICS
 from ..gid import number_of
-from ..inventory_mutations import adjust_quantities, set_quantities
-from ..stock import dumps
-from . import query, views
-
-IDEMPOTENT_FIELDS = ("inventorySetQuantities", "inventoryAdjustQuantities")
+from ..inventory_mutations import adjust_quantities, missing_argument_message, missing_change_from, set_quantities
+from . import query, return_mutations, views
+from .idempotency import MISMATCH_MESSAGE, run_once
 
 
-def idempotency_key(info) -> str:
-    """The key of ``@idempotent(key:)`` on this mutation field; mandatory since 2026-04."""
-    for directive in info.field_nodes[0].directives or ():
-        if directive.name.value == "idempotent":
-            for argument in directive.arguments:
-                if argument.name.value == "key":
-                    key = value_from_ast_untyped(argument.value, info.variable_values)
-                    if isinstance(key, str) and 0 < len(key) <= 255:
-                        return key
-            raise GraphQLError("The @idempotent directive needs a non-empty key of at most 255 characters.",
-                               extensions={"code": "BAD_REQUEST"})
-    raise GraphQLError(f"The @idempotent directive is required for the {info.field_name} mutation.",
-                       extensions={"code": "BAD_REQUEST"})
+def _require_change_from(entries: list[dict], input_type: str) -> None:
+    """A quantity without ``changeFromQuantity`` is refused before anything runs, as Shopify
+    does since 2026-04 (a document error, not a user error: no retry can fix it)."""
+    if missing_change_from(entries):
+        raise GraphQLError(missing_argument_message(input_type), extensions={"code": "INVALID_FIELD_ARGUMENTS"})
 
 
-def _idempotent_inventory_mutation(info, data: dict, operation) -> dict:
+def _adjustment_answer(info, data: dict, operation) -> dict:
+    """Run an inventory operation once per idempotency key; the answer names its adjustment group."""
     ctx = info.context
-    key = idempotency_key(info)
-    fingerprint = dumps({"field": info.field_name, "input": data})
-    with ctx.store.tx() as conn:
-        seen = conn.execute("SELECT * FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
-        if seen is not None:
-            if seen["fingerprint"] != fingerprint:
-                payload = {"group_id": None, "userErrors": [{
-                    "field": ["input"], "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                    "message": "The same idempotency key cannot be used with different operation parameters."}]}
-            else:
-                payload = json.loads(seen["payload"])
-        else:
-            group_id, errors, events = operation(conn, data, lambda: ctx.shop.next_id("InventoryAdjustmentGroup"),
-                                                 ctx.now_iso())
-            payload = {"group_id": group_id, "userErrors": errors}
-            conn.execute("INSERT INTO idempotency_keys(key, field, fingerprint, payload, created_at) VALUES (?,?,?,?,?)",
-                         (key, info.field_name, fingerprint, json.dumps(payload), ctx.now_iso()))
-            ctx.events.extend(events)
+
+    def apply(conn) -> tuple[dict, list]:
+        group_id, errors, events = operation(conn, data, lambda: ctx.shop.next_id("InventoryAdjustmentGroup"),
+                                             ctx.now_iso())
+        return {"group_id": group_id, "userErrors": errors}, events
+
+    payload = run_once(info, data, apply, {"group_id": None, "userErrors": [
+        {"field": ["input"], "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH", "message": MISMATCH_MESSAGE}]})
     return {"inventoryAdjustmentGroup": (lambda info: views.load_adjustment_group(info, payload["group_id"]))
             if payload["group_id"] else None, "userErrors": payload["userErrors"]}
 
 
 def inventory_set_quantities(info, input: dict) -> dict:
-    return _idempotent_inventory_mutation(info, input, set_quantities)
+    _require_change_from(input["quantities"], "InventoryQuantityInput")
+    return _adjustment_answer(info, input, set_quantities)
 
 
 def inventory_adjust_quantities(info, input: dict) -> dict:
-    return _idempotent_inventory_mutation(info, input, adjust_quantities)
+    _require_change_from(input["changes"], "InventoryChangeInput")
+    return _adjustment_answer(info, input, adjust_quantities)
+
+
+def inventory_move_quantities(info, input: dict) -> dict:
+    _require_change_from([end for change in input["changes"] for end in (change["from"], change["to"])],
+                         "InventoryMoveQuantityTerminalInput")
+    return _adjustment_answer(info, input, move_quantities)
+
+
+def inventory_activate(info, inventoryItemId: str, locationId: str, available: int | None = None,
+                       onHand: int | None = None, stockAtLegacyLocation: bool = False) -> dict:
+    """inventoryActivate: once per idempotency key (mandatory since 2026-04)."""
+    ctx = info.context
+    data = {"inventoryItemId": inventoryItemId, "locationId": locationId, "available": available, "onHand": onHand}
+
+    def apply(conn) -> tuple[dict, list]:
+        level, errors, events = activate(conn, inventoryItemId, locationId, available, onHand, ctx.now_iso())
+        return {"level": list(level) if level else None, "userErrors": errors}, events
+
+    answer = run_once(info, data, apply, {"level": None, "userErrors": [{"field": ["inventoryItemId"],
+                                                                         "message": MISMATCH_MESSAGE}]})
+    level = answer["level"]
+    return {"inventoryLevel": (lambda info: views._level_for(info, level[0], level[1])) if level else None,
+            "userErrors": answer["userErrors"]}
+
+
+def inventory_deactivate(info, inventoryLevelId: str) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        errors, events = deactivate(conn, inventoryLevelId, ctx.now_iso())
+    ctx.events.extend(events)
+    return {"userErrors": errors}
+
+
+def fulfillment_order_hold(info, id: str, fulfillmentHold: dict) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        hold_id, fo_id, remaining_id, errors, events = place_hold(conn, ctx.shop.next_id, id, fulfillmentHold,
+                                                                  ctx.now_iso())
+    ctx.events.extend(events)
+    if errors:
+        return {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None, "userErrors": errors}
+    return {"fulfillmentHold": views.load_fulfillment_hold(info, hold_id),
+            "fulfillmentOrder": views.load_fulfillment_order(info, fo_id),
+            "remainingFulfillmentOrder": views.load_fulfillment_order(info, remaining_id), "userErrors": []}
+
+
+def fulfillment_order_release_hold(info, id: str, holdIds: list[str] | None = None, externalId: str | None = None) -> dict:
+    ctx = info.context
+    with ctx.store.tx() as conn:
+        fo_id, errors, events = release_holds(conn, id, holdIds, ctx.now_iso())
+    ctx.events.extend(events)
+    return {"fulfillmentOrder": None if errors else views.load_fulfillment_order(info, fo_id), "userErrors": errors}
 
 
 def fulfillment_create(info, fulfillment: dict, message: str | None = None) -> dict:
@@ -195,8 +235,14 @@ def staged_uploads_create(info, input: list[dict]) -> dict:
 
 def root() -> dict:
     return {
+        **return_mutations.root(),
         "inventorySetQuantities": inventory_set_quantities,
         "inventoryAdjustQuantities": inventory_adjust_quantities,
+        "inventoryMoveQuantities": inventory_move_quantities,
+        "inventoryActivate": inventory_activate,
+        "inventoryDeactivate": inventory_deactivate,
+        "fulfillmentOrderHold": fulfillment_order_hold,
+        "fulfillmentOrderReleaseHold": fulfillment_order_release_hold,
         "fulfillmentCreate": fulfillment_create,
         "fulfillmentOrderMove": fulfillment_order_move,
         "orderCancel": order_cancel,

@@ -7,7 +7,7 @@ from graphql import GraphQLError
 from ..clock import iso_api
 from ..events import TOPICS
 from ..gid import InvalidGlobalId, number_of, parse_gid, to_gid
-from . import views
+from . import return_views, views
 from .connections import sort_column, sql_connection
 
 _LOADERS = {
@@ -23,6 +23,10 @@ _LOADERS = {
     "BulkOperation": views.load_bulk_operation,
     "MediaImage": views.load_media_image,
     "InventoryAdjustmentGroup": views.load_adjustment_group,
+    "FulfillmentHold": views.load_fulfillment_hold,
+    "Return": return_views.load_return,
+    "Refund": return_views.load_refund,
+    "ReverseFulfillmentOrder": return_views.load_reverse_fulfillment_order,
 }
 
 
@@ -94,6 +98,7 @@ def root() -> dict:
         "inventoryLevel": lambda info, id: views.load_inventory_level(info, id),
         "job": _job,
         "order": lambda info, id: views.load_order(info, _gid_arg(id, "Order")),
+        "return": lambda info, id: return_views.load_return(info, _gid_arg(id, "Return")),
         "orders": lambda info, **args: sql_connection(
             info, source="orders", args=args, sort_expr=sort_column(args, views.ORDER_SORT), to_node=views.order,
             rules=views.ORDER_RULES, default_rule=views.text_rule("name")),

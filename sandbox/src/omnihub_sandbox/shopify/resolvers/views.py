@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from ..clock import iso_api
 from ..config import API_VERSION
 from ..gid import inventory_level_gid, number_of, to_gid
+from ..inventory_activation import can_deactivate
 from ..search_syntax import contains_rule, date_rule, id_rule, text_rule
 from ..stock import QUANTITY_NAMES, quantity_of
 from .connections import sort_column, sql_connection
@@ -214,7 +215,8 @@ def inventory_level(row: sqlite3.Row) -> dict:
                 for n in names]
 
     return {
-        "__typename": "InventoryLevel", "id": inventory_level_gid(location_id, item_id), "canDeactivate": True,
+        "__typename": "InventoryLevel", "id": inventory_level_gid(location_id, item_id),
+        "canDeactivate": can_deactivate(row),
         "createdAt": iso_api(row["created_at"]), "updatedAt": iso_api(row["updated_at"]),
         "item": lambda info: load_inventory_item(info, item_id),
         "location": lambda info: load_location(info, location_id),
@@ -360,7 +362,18 @@ def order(row: sqlite3.Row) -> dict:
             fulfillment(r) for r in info.context.store.all(
                 "SELECT * FROM fulfillments WHERE order_id = ? ORDER BY id" + (f" LIMIT {int(first)}" if first else ""),
                 (oid,))],
+        # returns, refunds and payments: return_views.py
+        "refunds": lambda info, first=None: _return_views().order_refunds(info, oid, first),
+        "returns": lambda info, **args: _return_views().order_returns(info, oid, args),
+        "returnStatus": lambda info: _return_views().order_return_status(info, oid),
+        "transactions": lambda info, first=None: _return_views().order_transactions(info, row, first),
     }
+
+
+def _return_views():
+    from . import return_views  # it builds on this module's views
+
+    return return_views
 
 
 def order_cancellation(info, oid: int) -> dict:
@@ -405,10 +418,12 @@ def fulfillment_order(row: sqlite3.Row) -> dict:
     fid = row["id"]
 
     def assigned(info) -> dict:
-        loc = _row(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
-        return {"address1": loc["address1"], "address2": None, "city": loc["city"], "countryCode": loc["country_code"],
-                "name": loc["name"], "phone": loc["phone"], "province": loc["province"], "zip": loc["zip"],
-                "location": lambda info: location(loc)}
+        loc = _one(info, "SELECT * FROM locations WHERE id = ?", (row["location_id"],))
+        where = loc or _row(info, "SELECT * FROM deleted_locations WHERE id = ?", (row["location_id"],))
+        return {"address1": where["address1"], "address2": None, "city": where["city"],
+                "countryCode": where["country_code"], "name": where["name"], "phone": where["phone"],
+                "province": where["province"], "zip": where["zip"],
+                "location": (lambda info: location(loc)) if loc else None}
 
     def order_field(info, key):
         got = _one(info, "SELECT * FROM orders WHERE id = ?", (row["order_id"],))
@@ -421,6 +436,8 @@ def fulfillment_order(row: sqlite3.Row) -> dict:
         "orderName": lambda info: order_field(info, "name"),
         "orderProcessedAt": lambda info: order_field(info, "processed"),
         "assignedLocation": assigned,
+        "fulfillmentHolds": lambda info: [fulfillment_hold(h) for h in info.context.store.all(
+            "SELECT * FROM fulfillment_holds WHERE fulfillment_order_id = ? AND released_at IS NULL ORDER BY id", (fid,))],
         "order": lambda info: load_order(info, row["order_id"]),
         "lineItems": lambda info, **args: sql_connection(
             info, source="fulfillment_order_line_items", where="fulfillment_order_id = ?", params=[fid], args=args,
@@ -429,6 +446,19 @@ def fulfillment_order(row: sqlite3.Row) -> dict:
             info, source="fulfillments", where="id IN (SELECT fulfillment_id FROM fulfillment_line_items"
             " WHERE fulfillment_order_id = ?)", params=[fid], args=args, to_node=fulfillment),
     }
+
+
+def fulfillment_hold(row: sqlite3.Row) -> dict:
+    from ..fulfillment_holds import display_reason
+
+    return {"__typename": "FulfillmentHold", "id": to_gid("FulfillmentHold", row["id"]), "reason": row["reason"],
+            "reasonNotes": row["reason_notes"], "handle": row["handle"], "heldByRequestingApp": True,
+            "displayReason": display_reason(row["reason"]), "releaseWarning": None}
+
+
+def load_fulfillment_hold(info, hold_id) -> dict | None:
+    row = _one(info, "SELECT * FROM fulfillment_holds WHERE id = ?", (hold_id,)) if hold_id is not None else None
+    return fulfillment_hold(row) if row else None
 
 
 def load_fulfillment_order(info, fid) -> dict | None:
@@ -467,10 +497,22 @@ def fulfillment(row: sqlite3.Row) -> dict:
         "order": lambda info: load_order(info, row["order_id"]),
         "fulfillmentLineItems": lambda info, **args: sql_connection(
             info, source="fulfillment_line_items", where="fulfillment_id = ?", params=[fid], args=args,
-            to_node=lambda r: {"__typename": "FulfillmentLineItem", "id": to_gid("FulfillmentLineItem", r["id"]),
-                               "quantity": r["quantity"],
-                               "lineItem": (lambda li: lambda info: load_line_item(info, li))(r["line_item_id"])}),
+            to_node=fulfillment_line_item),
     }
+
+
+def fulfillment_line_item(row: sqlite3.Row) -> dict:
+    def line(info) -> sqlite3.Row:
+        return _row(info, "SELECT * FROM line_items WHERE id = ?", (row["line_item_id"],))
+
+    return {"__typename": "FulfillmentLineItem", "id": to_gid("FulfillmentLineItem", row["id"]),
+            "quantity": row["quantity"], "lineItem": lambda info: line_item(line(info)),
+            "originalTotalSet": lambda info: _money_bag(Decimal(line(info)["price"]) * row["quantity"])}
+
+
+def load_fulfillment_line_item(info, fli_id) -> dict | None:
+    row = _one(info, "SELECT * FROM fulfillment_line_items WHERE id = ?", (fli_id,)) if fli_id is not None else None
+    return fulfillment_line_item(row) if row else None
 
 
 def load_fulfillment(info, fid) -> dict | None:
