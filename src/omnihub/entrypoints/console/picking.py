@@ -40,8 +40,10 @@ async def _page(request: Request, store: dict, *, status_code: int = 200, error:
                 errors_for: int | None = None, sent: dict[str, str] | None = None, done: str = "",
                 order: str = "") -> Response:
     found = await run_in_threadpool(request.app.state.hub.picking.pick_list, store["code"])
+    listed = {o.order_id for o in (*found.to_pick, *found.to_ship)}
     return render(request, "picks.html", {
         "title": f"Pick list {store['code']}", "store": store, "picks": found, "error": error, "errors_for": errors_for,
+        "error_elsewhere": error if errors_for not in listed else None,  # an order no longer (or never) here
         "sent": sent or {}, "done": DONE.get(done), "done_order": order if done in DONE else ""},
         status_code=status_code)
 
