@@ -231,6 +231,7 @@ def test_the_overview_is_live_and_every_page_is_keyboard_reachable(chromium, est
     page.goto("/console/inventory")
     page.get_by_label("SKU, barcode or title").fill("enamel")
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=enamel"))  # the search's own navigation, before the next one
     olga.shot("inventory-search")
     page.goto("/console/store")
     olga.shot("store")
