@@ -22,10 +22,12 @@ from omnihub.services.inventory import Inventory
 from omnihub.services.order_operations import OrderOperations
 from omnihub.services.order_pipeline import OrderPipeline
 from omnihub.services.order_screening import OrderScreening
+from omnihub.services.pickup_desk import PickupDesk
 from omnihub.services.queue_waker import BrokeringQueueWaker
 from omnihub.services.routing_rules_store import RuleStore
 from omnihub.services.sessions import Sessions, sessions_of
 from omnihub.services.stock_queries import StockQueries
+from omnihub.services.store_picking import StorePicking
 from omnihub.services.users import Users
 from omnihub.settings import Settings, get_settings
 
@@ -53,6 +55,8 @@ class Hub:
     users: Users  # people who sign in, their roles and passwords
     sessions: Sessions  # people signed in (the console's cookie), failed sign-ins throttled
     audit: AuditTrail  # who changed what, from where (services/audit_trail.py)
+    pickups: PickupDesk  # BOPIS and curbside orders ready at their stores, the pickup code checked
+    picking: StorePicking  # a store's pick list, picks and short picks, its parcels shipped
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -75,13 +79,16 @@ class Hub:
         inbox.observe_level = sync.observe_level
         inbox.privacy = privacy
         users = Users(engine)
+        order_ops = OrderOperations(pipeline)
+        pickups = PickupDesk(engine, reader, order_ops)
         hub = cls(
             settings=settings, engine=engine, read_engine=reader, writer=writer, bus=bus,
             relay=outbox_relay, catalog=CatalogService(engine), inventory=Inventory(writer, waker.stock_rose), queries=StockQueries(reader),
-            rules=rules, orders=pipeline, order_ops=OrderOperations(pipeline),
+            rules=rules, orders=pipeline, order_ops=order_ops,
             sync=sync, inbox=inbox, vault=CredentialVault(engine, settings.secret_key),
             privacy=privacy, queue_waker=waker, tokens=ApiTokens(engine), users=users,
             audit=AuditTrail(engine), sessions=sessions_of(engine, users, settings),
+            pickups=pickups, picking=StorePicking(reader, order_ops, pickups),
         )
         sync.attach(bus)
         if relay:

@@ -43,11 +43,18 @@ ASSOCIATE_OF_A = {
     "GET /console/store/{location}/receive", "POST /console/store/{location}/receive",
     "GET /console/store/{location}/count", "POST /console/store/{location}/count",
     "GET /console/store/{location}/damage", "POST /console/store/{location}/damage",
+    # its pick list, picks and parcels, its pickups handed over with their codes (issue 20), and Store Mode
+    "GET /api/v1/stores/{location}/pick-list", "POST /api/v1/orders/{order_id}/picks",
+    "GET /api/v1/stores/{location}/pickups", "GET /api/v1/orders/{order_id}/pickup",
+    "GET /console/store/{location}/picks", "POST /console/store/{location}/picks/{order_id}",
+    "POST /console/store/{location}/shipments/{order_id}", "GET /console/store/{location}/pickups",
+    "GET /console/store/{location}/pickups/{order_id}", "POST /console/store/{location}/pickups/{order_id}",
+    "GET /console/store-mode",
 }
 #: What read-only may call: every read but customers' privacy records, people/tokens and
 #: the audit trail.
-READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit)|^GET /console/store")  # and the store's
-# screens, which are forms for receiving, counting and damage
+READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit|stores/)|^GET /console/store(/|$)")
+# and the store's screens, which are forms for receiving, counting, damage, picking and hand-over (Store Mode is a read)
 #: A person's own password is changed signed in as that person, never with a token.
 SESSION_ONLY = {"POST /api/v1/session/password"}
 OLGA, PASSWORD = "olga@shop.example", "operator's long passphrase"

@@ -7,7 +7,8 @@ counted with a variance shown before it is confirmed; an order's routing explana
 read; an associate cannot open another store's screens nor post to its stock (page and
 API); a read-only user cannot save a rule; the overview's figures change live (server-
 sent events) under the strict CSP, which reports no violation on any page. A screenshot
-of every page is saved in OMNIHUB_ARTEFACTS.
+of every page is saved in OMNIHUB_ARTEFACTS (the associate's pick list, hand-over and
+camera scan in test_store_associate_in_a_browser.py and test_camera_scan_in_a_browser.py).
 """
 
 from __future__ import annotations
@@ -230,6 +231,7 @@ def test_the_overview_is_live_and_every_page_is_keyboard_reachable(chromium, est
     page.goto("/console/inventory")
     page.get_by_label("SKU, barcode or title").fill("enamel")
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=enamel"))  # the search's own navigation, before the next one
     olga.shot("inventory-search")
     page.goto("/console/store")
     olga.shot("store")
@@ -237,4 +239,8 @@ def test_the_overview_is_live_and_every_page_is_keyboard_reachable(chromium, est
     expect(page.locator("#code")).to_be_focused()  # ready for the scanner
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # and visibly so
     olga.shot("receive")
+    for path, name in (("/console/store/BKN/picks", "picks"), ("/console/store/BKN/pickups", "pickups"),
+                       ("/console/store-mode?q=MUG-BLUE&near=11211", "store-mode")):
+        page.goto(path)
+        olga.shot(name)
     olga.close()

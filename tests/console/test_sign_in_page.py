@@ -82,8 +82,9 @@ def test_the_navigation_follows_the_role_and_signing_in_lands_on_the_role_s_firs
         for path in seen[role]:  # a link never leads to a refusal
             assert c.get(path).status_code == 200, (role, path)
     assert seen["admin"] == seen["operator"] == ["/console/", "/console/inventory", "/console/orders", "/console/store",
-                                                 "/console/rules"]
-    assert seen["read_only"] == ["/console/", "/console/inventory", "/console/orders", "/console/rules"]
-    assert seen["store_associate"] == ["/console/orders", "/console/store"]
+                                                 "/console/store-mode", "/console/rules"]
+    assert seen["read_only"] == ["/console/", "/console/inventory", "/console/orders", "/console/store-mode",
+                                 "/console/rules"]
+    assert seen["store_associate"] == ["/console/orders", "/console/store", "/console/store-mode"]
     assert landed == {"admin": "/console/", "operator": "/console/", "read_only": "/console/",
                       "store_associate": "/console/store"}

@@ -2,7 +2,10 @@
 of fulfilled orders in Shopify through batch processing every 30 minutes").
 
 A shipment the hub records (order_operations.ship) is a set of `order_assignments` rows
-in state "shipped" sharing a shipment id, with carrier and tracking number. Each run:
+in state "shipped" sharing a shipment id, with carrier and tracking number; a pickup
+handed over at a store (order_operations.hand_over) is one too, in state "picked_up",
+without tracking (POS sales rung up at the till, `till-<order>`, are not: their channel
+rang them up). Each run:
 
 1. Discover: every shipment of an order of a connected channel that has no row in
    `channel_fulfilments` yet gets one (pending). The row is the durable "not yet told /
@@ -35,6 +38,8 @@ from omnihub.domain.channel_fulfilment import FulfilmentNotifier, NoticeRefused,
 log = structlog.get_logger(__name__)
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+#: the assignment states of a parcel that has left: shipped, or collected at the store
+TOLD_STATES = ("shipped", "picked_up")
 
 
 @dataclass
@@ -78,7 +83,8 @@ class FulfilmentSync:
         seen = sa.select(cf.c.id).where(cf.c.order_id == oa.c.order_id, cf.c.shipment_id == oa.c.shipment_id)
         query = (sa.select(oa.c.order_id, oa.c.shipment_id, o.c.channel).distinct()
                  .join(o, o.c.id == oa.c.order_id)
-                 .where(oa.c.state == "shipped", oa.c.shipment_id.is_not(None), o.c.channel.in_(sorted(self.notifiers)),
+                 .where(oa.c.state.in_(TOLD_STATES), oa.c.shipment_id.is_not(None), ~oa.c.shipment_id.like("till-%"),
+                        o.c.channel.in_(sorted(self.notifiers)),
                         ~sa.exists(seen))
                  .order_by(oa.c.order_id, oa.c.shipment_id).limit(self.batch))
         found, after = 0, None

@@ -1,5 +1,5 @@
-"""What people do to an order after it is in: cancel lines, hold and release, ship, hand
-over at pickup, a store rejecting its assignment, returns.
+"""What people do to an order after it is in: cancel lines, hold and release, pick (and
+short-pick), ship, hand over at pickup, a store rejecting its assignment, returns.
 
 Each operation runs as a job on the group-commit writer, in the same kind of batch as
 ingest (order row and positions locked, ledger and events in the same transaction), so an
@@ -23,11 +23,12 @@ from omnihub.domain.limits import (
     check_text,
     check_whole,
 )
-from omnihub.domain.order_states import OrderState
+from omnihub.domain.order_states import OrderState, can_transition
 from omnihub.domain.orders import (
     RELEASABLE_ASSIGNMENT_STATES,
     ROUTING_REJECTED,
     AssignmentState,
+    FulfilmentAssignment,
     Order,
     apply_newer_version,
     cancellation_path,
@@ -194,8 +195,84 @@ class OrderOperations:
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("carrier", carrier, LINE_ID_LENGTH),
                                               ("tracking_number", tracking, REFERENCE_LENGTH)), actor=actor)
 
+    def pick(self, order_id: int, location: str, found: dict[str, int], *, reason: str = "",
+             actor: str | None = None) -> OrderResult:
+        """The store's associate took the order's units off the shelf at `location`:
+        `found` is the units found per line (every line reserved there; a line left out
+        was found whole). Found units are picked (still reserved, now in the tote); a
+        line found short is a short pick, treated as the hub treats a store that cannot
+        fulfil (`reject_assignment`): the missing units go to quality control (the
+        shelf is no longer trusted until a count says otherwise) and are routed again by
+        the rules in force, the order's history saying why."""
+
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
+            lid = ctx.cfg.id_of.get(location)
+            if lid is None:
+                raise OrderError(f"unknown location {location!r}", field="location", code="unknown_location")
+            to_pick = {ln.line_id: sum(a.quantity for a in ln.assignments
+                                       if a.location_id == lid and a.state is AssignmentState.RESERVED)
+                       for ln in order.lines}
+            to_pick = {line_id: n for line_id, n in to_pick.items() if n}
+            if not to_pick:
+                raise OrderError(f"order {order.id} has nothing to pick at {location}", field="location",
+                                 code="nothing_to_pick")
+            unknown = sorted(set(found) - set(to_pick))
+            if unknown:
+                raise OrderError(f"no line(s) {unknown} to pick at {location}", field="lines", code="unknown_line")
+            for line_id, n in found.items():
+                if n > to_pick[line_id]:
+                    raise OrderError(f"line {line_id}: {n} found, only {to_pick[line_id]} to pick at {location}",
+                                     field=f"lines.{line_id}", code="invalid_quantity")
+            movements, lines, short = [], [], []
+            for ln in order.lines:
+                left = found.get(ln.line_id, to_pick.get(ln.line_id, 0))  # units found, still to mark
+                kept: list[FulfilmentAssignment] = []
+                for a in ln.assignments:
+                    if a.location_id != lid or a.state is not AssignmentState.RESERVED:
+                        kept.append(a)
+                        continue
+                    took = min(left, a.quantity)
+                    left -= took
+                    if took:
+                        kept.append(replace(a, quantity=took, state=AssignmentState.PICKED))
+                    if a.quantity - took:
+                        missing = a.quantity - took
+                        kept.append(replace(a, quantity=missing, state=AssignmentState.REJECTED))
+                        movements.append(Movement(ln.sku, location, missing, S.RESERVED, S.QUALITY_CONTROL,
+                                                  Reason.QUALITY_CONTROL,
+                                                  reference=f"order:{order.id} short pick: {reason or 'not found'}"[:200],
+                                                  channel=order.channel, actor=actor))
+                        short.append(f"{missing} × {ln.sku}")
+                lines.append(replace(ln, assignments=tuple(kept)))
+            new = replace(order, lines=tuple(lines))
+            if not short:
+                whole = all(ln.unassigned_quantity == 0 and all(a.state is not AssignmentState.RESERVED
+                                                                for a in ln.assignments) for ln in new.lines)
+                new = _step_if_legal(ctx, new, OrderState.PICKED if whole else OrderState.PARTLY_PICKED,
+                                     f"picked at {location}")
+                ctx.work.orders[oid] = new
+                return OrderResult(oid, "picked", new.state.value)
+            demand: dict[str, int] = {}
+            for m in movements:
+                demand[m.sku] = demand.get(m.sku, 0) + m.quantity
+            ctx.batch.apply(Plan(movements, demand))
+            why = f"short pick at {location}: {', '.join(short)} not found" + (f" ({reason})" if reason else "")
+            picked_any = any(a.state in (AssignmentState.PICKED, AssignmentState.PACKED)
+                             for ln in new.lines for a in ln.assignments)
+            new = _step_if_legal(ctx, new, OrderState.PARTLY_PICKED if picked_any else OrderState.BROKERING, why)
+            ctx.work.orders[oid] = new
+            routed = ctx.route(new, "short_picked")
+            return OrderResult(oid, "short_picked", routed.state, routed.outcome, routed.assignments,
+                               alternatives=routed.alternatives)
+
+        return self._run(order_id, op, texts=(("location", location, CODE_LENGTH), ("reason", reason, TEXT_LENGTH)),
+                         lines=found, actor=actor)
+
     def hand_over(self, order_id: int, actor: str | None = None) -> OrderResult:
-        """The customer collected a pickup (BOPIS/curbside) order."""
+        """The customer collected a pickup (BOPIS/curbside) order. The units handed over
+        at a store are one parcel (`<order>-<store>-pickup`) that the fulfilment job tells
+        the channel about, as it does a shipment (services/fulfilment_sync.py)."""
 
         def op(order: Order, ctx: OpContext) -> OrderResult:
             oid = stored_id(order)
@@ -209,7 +286,8 @@ class OrderOperations:
                         movements.append(Movement(ln.sku, ctx.cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.SOLD,
                                                   Reason.SALE, reference=f"order:{order.id}", channel=order.channel,
                                                   actor=actor))
-                        a = replace(a, state=AssignmentState.PICKED_UP)
+                        a = replace(a, state=AssignmentState.PICKED_UP,
+                                    shipment_id=f"{order.id}-{ctx.cfg.code_of[a.location_id]}-pickup")
                     kept.append(a)
                 lines.append(replace(ln, assignments=tuple(kept)))
             if not movements:
@@ -323,6 +401,15 @@ class OrderOperations:
             return OrderResult(oid, "returned", new.state.value)
 
         return self._run(order_id, op, texts=(("location", location, CODE_LENGTH),), lines=lines, actor=actor)
+
+
+def _step_if_legal(ctx: OpContext, order: Order, state: OrderState, reason: str) -> Order:
+    """The order moved to `state` when the state machine allows it from where it is: a
+    pick changes what is on the shelf whatever the order's state says (an order partly
+    shipped may still have units to pick at another store), so it never refuses a pick."""
+    if order.state is state or not can_transition(order.state, state):
+        return order
+    return ctx.move(order, state, reason)
 
 
 class _OpJob:

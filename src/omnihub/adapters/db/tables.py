@@ -657,3 +657,21 @@ channel_budgets = sa.Table(
     sa.Column("throttled", sa.Integer, nullable=False, server_default="0"),  # calls the channel refused for the limit
     sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# BOPIS and curbside orders ready at their store (services/pickup_desk.py): the pickup code
+# the customer shows at the hand-over, the wrong codes tried in a row and the lock they set,
+# the customer's "I'm here" at the curb, and when the order was handed over.
+order_pickups = sa.Table(
+    "order_pickups",
+    metadata,
+    sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    sa.Column("location", sa.String(64), nullable=False, index=True),
+    sa.Column("code", sa.String(16), nullable=False),
+    sa.Column("ready_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("wrong_codes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("customer_arrived_at", sa.DateTime(timezone=True)),
+    sa.Column("arrival_note", sa.String(500)),
+    sa.Column("handed_over_at", sa.DateTime(timezone=True)),
+    sa.Column("handed_over_by", sa.String(200)),
+)

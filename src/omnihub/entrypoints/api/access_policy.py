@@ -92,7 +92,13 @@ POLICY: dict[str, Rule] = {
     f"POST {V1}/orders/{{order_id}}/hold": Rule(P.ORDERS_ACT),
     f"POST {V1}/orders/{{order_id}}/release": Rule(P.ORDERS_ACT),
     f"POST {V1}/orders/{{order_id}}/shipments": Rule(P.ORDERS_FULFIL, location=_STOCK_AT),
-    f"POST {V1}/orders/{{order_id}}/pickup": Rule(P.ORDERS_FULFIL, location="order"),
+    f"POST {V1}/orders/{{order_id}}/pickup": Rule(P.ORDERS_FULFIL, location="order"),  # with the pickup code
+    # a store's fulfilment (routes_store.py): at the store named
+    f"GET {V1}/stores/{{location}}/pick-list": Rule(P.ORDERS_FULFIL, location="path:location"),
+    f"POST {V1}/orders/{{order_id}}/picks": Rule(P.ORDERS_FULFIL, location=_STOCK_AT),
+    f"GET {V1}/stores/{{location}}/pickups": Rule(P.ORDERS_FULFIL, location="path:location"),
+    f"GET {V1}/orders/{{order_id}}/pickup": Rule(P.ORDERS_READ, location="order"),
+    f"POST {V1}/orders/{{order_id}}/pickup/arrival": Rule(P.ORDERS_INGEST, channel="body:channel"),  # the channel's app
     f"POST {V1}/orders/{{order_id}}/deliveries": Rule(P.ORDERS_ACT),
     f"POST {V1}/orders/{{order_id}}/assignments/{{location}}/reject": Rule(P.ORDERS_ACT, location="path:location"),
     f"POST {V1}/orders/{{order_id}}/returns": Rule(P.ORDERS_ACT, location=_STOCK_AT),
@@ -152,6 +158,14 @@ POLICY: dict[str, Rule] = {
     "POST /console/store/{location}/count": Rule(P.STOCK_COUNT, location="path:location"),  # confirmed
     "GET /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
     "POST /console/store/{location}/damage": Rule(P.STOCK_DAMAGE, location="path:location"),
+    "GET /console/store/{location}/picks": Rule(P.ORDERS_FULFIL, location="path:location"),  # the pick list
+    "POST /console/store/{location}/picks/{order_id}": Rule(P.ORDERS_FULFIL, location="path:location"),  # found
+    "POST /console/store/{location}/shipments/{order_id}": Rule(P.ORDERS_FULFIL, location="path:location"),
+    "GET /console/store/{location}/pickups": Rule(P.ORDERS_FULFIL, location="path:location"),  # ready for pickup
+    "GET /console/store/{location}/pickups/{order_id}": Rule(P.ORDERS_FULFIL, location="path:location"),
+    "POST /console/store/{location}/pickups/{order_id}": Rule(P.ORDERS_FULFIL, location="path:location"),  # code
+    # Store Mode: what a store can promise for pickup, as the shop shows every shopper (console/store_mode.py)
+    "GET /console/store-mode": Rule(P.CATALOG_READ),
     # safety stock, thresholds and channel allocations: as PUT /stock-policies and /channels/{code}
     "GET /console/rules": Rule(P.CHANNELS_READ),
     "POST /console/rules/stock-policies": Rule(P.CHANNELS_WRITE),

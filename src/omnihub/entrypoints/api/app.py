@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnihub.entrypoints.api import problems, routes_catalog, routes_orders, routes_stock
 from omnihub.entrypoints.api import access, metrics, routes_access, routes_reconciliation, routes_sync, routes_webhooks
-from omnihub.entrypoints.api import routes_audit, routes_session
+from omnihub.entrypoints.api import routes_audit, routes_session, routes_store
 from omnihub.entrypoints.api.api_docs import documented_app
 from omnihub.entrypoints.api.audit_hook import AuditUnsafeRequests
 from omnihub.entrypoints.api.csrf import SessionCsrf
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None, *, run_
     app.include_router(routes_catalog.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_stock.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_orders.router, prefix="/api/v1", dependencies=needs_principal)
+    app.include_router(routes_store.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_sync.router, prefix="/api/v1", dependencies=needs_principal)
     app.include_router(routes_reconciliation.router, prefix="/api/v1", dependencies=needs_principal)
     from omnihub.entrypoints.api import routes_customers  # privacy requests (erasure, data export)

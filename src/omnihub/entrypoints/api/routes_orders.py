@@ -256,9 +256,19 @@ def ship(order_id: IdPath, body: ShipmentIn, hub: HubDep, principal: CurrentPrin
                               actor=principal.actor).as_dict()
 
 
-@router.post("/orders/{order_id}/pickup", response_model=OrderOutcome, responses=problems(*SIGNED, 404, 409, 422))
-def pickup(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
-    return hub.order_ops.hand_over(order_id, actor=principal.actor).as_dict()
+class PickupIn(Strict):
+    code: Annotated[str, text(64)]
+
+
+@router.post("/orders/{order_id}/pickup", response_model=OrderOutcome, responses=problems(*SIGNED_BODY, 404, 409))
+def pickup(order_id: IdPath, body: PickupIn, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    """Hand a pickup order ready at its store (every unit picked: POST /orders/{order_id}/picks)
+    over to its customer, who shows the pickup code: 422 `wrong_pickup_code` with the tries
+    left, 409 `pickup_locked` after too many wrong codes (routes_store.py, services/pickup_desk.py)."""
+    from omnihub.entrypoints.api.routes_store import ready_pickup
+
+    ready = ready_pickup(hub, order_id)
+    return hub.pickups.hand_over(order_id, ready["location"], body.code, actor=principal.actor).as_dict()
 
 
 class DeliveryIn(Strict):

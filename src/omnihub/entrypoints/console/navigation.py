@@ -21,6 +21,7 @@ LINKS = (
     Link("Inventory", "/console/inventory"),
     Link("Orders", "/console/orders"),
     Link("Store", "/console/store"),
+    Link("Store Mode", "/console/store-mode"),
     Link("Rules", "/console/rules"),
 )
 

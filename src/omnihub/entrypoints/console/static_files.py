@@ -1,4 +1,5 @@
-"""The console's own files (its stylesheet, htmx and its SSE extension): served by name
+"""The console's own files (its stylesheet, htmx and its SSE extension, the camera's
+barcode scanner and the ZXing reader it falls back on): served by name
 from a fixed list, public (they hold no data; the sign-in page needs them), cached by the
 browser for a day."""
 
@@ -16,6 +17,8 @@ FILES = {
     "console.css": ("console.css", "text/css"),
     "htmx.min.js": ("vendor/htmx-2.0.11.min.js", "text/javascript"),
     "htmx-ext-sse.min.js": ("vendor/htmx-ext-sse-2.2.4.min.js", "text/javascript"),
+    "scanner.js": ("scanner.js", "text/javascript"),
+    "zxing.min.js": ("vendor/zxing-library-0.23.0.min.js", "text/javascript"),
 }
 
 

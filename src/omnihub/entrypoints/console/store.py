@@ -29,7 +29,9 @@ from omnihub.services.catalog import NotFound
 router = APIRouter(include_in_schema=False)
 SCREENS = (("receive", "Receive a shipment", Permission.STOCK_RECEIVE),
            ("count", "Count a shelf", Permission.STOCK_COUNT),
-           ("damage", "Mark damaged", Permission.STOCK_DAMAGE))
+           ("damage", "Mark damaged", Permission.STOCK_DAMAGE),
+           ("picks", "Pick list", Permission.ORDERS_FULFIL),
+           ("pickups", "Hand over pickups", Permission.ORDERS_FULFIL))
 
 
 def new_form_key() -> str:
