@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -101,7 +102,7 @@ def _intents(conn, now: datetime, only: str | None) -> dict[str, dict]:
     return out
 
 
-def _per_channel(conn, column, value, only: str | None) -> dict[str, object]:
+def _per_channel(conn, column, value, only: str | None) -> dict[str, Any]:
     q = sa.select(column, value).group_by(column)
     if only is not None:
         q = q.where(column == only)
@@ -162,7 +163,7 @@ def _read(engine: Engine, now: datetime, only: str | None) -> list[ChannelStatus
             code=code, name=name, kind=kind, connected=code in connected, health=h,
             health_stale=h is None or h.stale(now), budget=b, budget_stale=b is None or b.stale(now),
             last_poll=max(mine, key=lambda p: p.at) if mine else None,
-            fulfilment_failures=int(told.get(code, 0) or 0),  # type: ignore[call-overload]
+            fulfilment_failures=int(told.get(code) or 0),
             inbox_failures=inbox.get(kind or code, 0), last_run=runs.get(code), left_for_a_person=int(left.get(code, 0)),
             polls=mine, **counts))
     return out
