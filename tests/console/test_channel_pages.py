@@ -174,8 +174,8 @@ def test_the_api_retries_all_dead_letters_and_inbox_rows_and_says_how_many(hub):
     with TestClient(create_app(hub=hub), headers=bearer(issue_token(hub, "operator"))) as api:
         assert api.post("/api/v1/sync/dead-letters/retry", params={"channel": "amazon"}).json() == {"retried": 0}
         assert api.post("/api/v1/sync/dead-letters/retry").json() == {"retried": 1}
-        assert api.post("/api/v1/sync/inbox/failures/retry", params={"source": "shopify"}).json() == {"retried": 1}
-        bad = api.post("/api/v1/sync/inbox/failures/retry", params={"source": ""})
+        assert api.post("/api/v1/sync/inbox/retry", params={"source": "shopify"}).json() == {"retried": 1}
+        bad = api.post("/api/v1/sync/inbox/retry", params={"source": ""})
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     with TestClient(create_app(hub=hub), headers=bearer(issue_token(hub, "read_only"))) as api:
         refused = api.post("/api/v1/sync/dead-letters/retry")

@@ -122,7 +122,7 @@ POLICY: dict[str, Rule] = {
     f"GET {V1}/sync/inbox/failures": Rule(P.SYNC_READ),
     f"GET {V1}/sync/inbox/failures/{{row_id}}": Rule(P.SYNC_READ),
     f"POST {V1}/sync/inbox/failures/{{row_id}}/retry": Rule(P.SYNC_ACT),
-    f"POST {V1}/sync/inbox/failures/retry": Rule(P.SYNC_ACT),  # all of them (of one source)
+    f"POST {V1}/sync/inbox/retry": Rule(P.SYNC_ACT),  # all of them (of one source)
     f"POST {V1}/reconciliation/runs": Rule(P.SYNC_ACT, channel="body:channel"),
     f"GET {V1}/reconciliation/runs": Rule(P.SYNC_READ),
     f"GET {V1}/reconciliation/runs/{{run_id}}": Rule(P.SYNC_READ),

@@ -107,7 +107,7 @@ def inbox_failure(row_id: IdPath, request: Request, principal: CurrentPrincipal,
     return _jsonable(row)
 
 
-@router.post("/inbox/failures/retry", response_model=AllRequeued, responses=problems(*SIGNED, 422),
+@router.post("/inbox/retry", response_model=AllRequeued, responses=problems(*SIGNED, 422),
              summary="Send every parked or retrying inbox row (of one source: shopify, amazon; or all) through again, now")
 def inbox_retry_all(source: str | None = Query(None, min_length=1, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN),
                     hub: Hub = Depends(get_hub)) -> dict:
