@@ -22,7 +22,7 @@ from tests.conftest import add_location, add_skus, bearer, issue_token
 
 PATH_VALUES = {"code": "A", "sku": "S1", "product_id": "1", "location": "A", "operation": "damage",
                "request_id": "1", "intent_id": "1", "fulfilment_id": "1", "row_id": "1", "run_id": "1",
-               "token_id": "999999"}
+               "token_id": "999999", "user_id": "999999"}
 #: One body for every route: the fields the rules read (location A, channel erp) and enough
 #: for the stock writes to be valid; a route that takes other fields answers 422, past access.
 BODY = {"sku": "S1", "location": "A", "quantity": 1, "from_location": "A", "to_location": "B", "counted": 1,
@@ -53,8 +53,10 @@ ASSOCIATE_OF_A = {
 }
 #: What read-only may call: every read but customers' privacy records, people/tokens and
 #: the audit trail.
-READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit|stores/)|^GET /console/store(/|$)")
-# and the store's screens, which are forms for receiving, counting, damage, picking and hand-over (Store Mode is a read)
+READ_ONLY_REFUSED_READS = re.compile(r"^GET /api/v1/(customers|tokens|users|audit|stores/)|^GET /console/store(/|$)"
+                                     r"|^GET /console/(audit|users)")
+# and the store's screens, which are forms for receiving, counting, damage, picking and hand-over (Store Mode is a
+# read), and the console's audit and users pages
 #: A person's own password is changed signed in as that person, never with a token.
 SESSION_ONLY = {"POST /api/v1/session/password"}
 OLGA, PASSWORD = "olga@shop.example", "operator's long passphrase"

@@ -8,7 +8,8 @@ read; an associate cannot open another store's screens nor post to its stock (pa
 API); a read-only user cannot save a rule; the overview's figures change live (server-
 sent events) under the strict CSP, which reports no violation on any page. A screenshot
 of every page is saved in OMNIHUB_ARTEFACTS (the associate's pick list, hand-over and
-camera scan in test_store_associate_in_a_browser.py and test_camera_scan_in_a_browser.py).
+camera scan in test_store_associate_in_a_browser.py and test_camera_scan_in_a_browser.py;
+the channels, audit and users pages' own stories in test_channels_in_a_browser.py).
 """
 
 from __future__ import annotations
@@ -243,4 +244,19 @@ def test_the_overview_is_live_and_every_page_is_keyboard_reachable(chromium, est
                        ("/console/store-mode?q=MUG-BLUE&near=11211", "store-mode")):
         page.goto(path)
         olga.shot(name)
+    page.get_by_role("link", name="Channels").click()
+    expect(page.locator("#channel-shopify")).to_be_visible()
+    olga.shot("channels-overview")
+    page.goto("/console/channels/shopify")
+    olga.shot("channel-shopify")
     olga.close()
+    person(hub, "ada@shop.example", "admin")  # the admin's pages
+    ada = Person(chromium, base, artefacts)
+    ada.sign_in("ada@shop.example")
+    ada.page.get_by_role("link", name="Audit").click()
+    expect(ada.page.locator("#audit")).to_be_visible()
+    ada.shot("audit-all")
+    ada.page.get_by_role("link", name="Users").click()
+    expect(ada.page.locator("#users")).to_be_visible()
+    ada.shot("users-all")
+    ada.close()

@@ -81,10 +81,11 @@ def test_the_navigation_follows_the_role_and_signing_in_lands_on_the_role_s_firs
         seen[role] = re.findall(r'<a href="([^"]+)"', nav.search(page.text)[1])
         for path in seen[role]:  # a link never leads to a refusal
             assert c.get(path).status_code == 200, (role, path)
-    assert seen["admin"] == seen["operator"] == ["/console/", "/console/inventory", "/console/orders", "/console/store",
-                                                 "/console/store-mode", "/console/rules"]
+    assert seen["operator"] == ["/console/", "/console/inventory", "/console/orders", "/console/store",
+                                "/console/store-mode", "/console/rules", "/console/channels"]
+    assert seen["admin"] == seen["operator"] + ["/console/audit", "/console/users"]  # and the admin's own pages
     assert seen["read_only"] == ["/console/", "/console/inventory", "/console/orders", "/console/store-mode",
-                                 "/console/rules"]
+                                 "/console/rules", "/console/channels"]
     assert seen["store_associate"] == ["/console/orders", "/console/store", "/console/store-mode"]
     assert landed == {"admin": "/console/", "operator": "/console/", "read_only": "/console/",
                       "store_associate": "/console/store"}

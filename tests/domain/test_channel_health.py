@@ -61,3 +61,16 @@ def test_a_recovery_needs_failures_spanning_the_threshold_just_before_the_answer
         else:
             first = sent if first is None else first
             last = clock
+
+
+def test_its_state_and_what_it_last_said_are_kept_for_an_operator():
+    h = ChannelHealth(outage_after_s=60)
+    assert h.state(_at(0)) == "not_called" and h.last_answer is None
+    h.observe(answered=True, sent_at=_at(0), now=_at(1), confirmed=True)
+    assert (h.state(_at(2)), h.last_answer, h.last_confirmed) == ("answering", _at(1), _at(1))
+    h.observe(answered=False, sent_at=_at(10), now=_at(12), error="HTTP 503: " + "x" * 2000)
+    assert h.state(_at(13)) == "failing" and h.last_error_at == _at(12) and len(h.last_error) == 500
+    assert h.state(_at(70)) == "down", "failing for the outage threshold or longer"
+    h.observe(answered=True, sent_at=_at(71), now=_at(72), error="refused: unknown item")  # an answer, refused
+    assert h.state(_at(73)) == "answering" and h.last_answer == _at(72) and h.last_confirmed == _at(1)
+    assert h.last_error == "refused: unknown item"

@@ -186,10 +186,16 @@ class Worker:
         return uses
 
     def _report_budgets(self) -> int:
+        """Each connected channel's budget and health, for the console (another process)."""
+        from omnihub.services import channel_health_reports
         from omnihub.services.channel_budgets import report
 
         uses = self.budget_use()
         report(self.hub.engine, uses)
+        now = datetime.now(UTC)
+        sync = self.hub.sync
+        channel_health_reports.report(self.hub.engine, [channel_health_reports.of_health(ch, sync.health.get(ch), now)
+                                                        for ch in sorted(sync.pushers)], now=now)
         return len(uses)
 
     def _reconcile_recovered(self, channel: str) -> None:

@@ -366,12 +366,12 @@ class InboxProcessor:
         return total
 
     # -- for an operator (services/parked_orders.py) ---------------------------------------
-    def failures(self, limit: int = 100, *, after: int | None = None) -> list[dict]:
+    def failures(self, limit: int = 100, *, after: int | None = None, source: str | None = None) -> list[dict]:
         """Rows that did not go in, oldest first from after `after`: deliveries parked with
         their reason or retrying (`next_attempt_at`), orders refused for what they say
         (topic order/refused, `attempts` = times seen) and polled orders that failed
-        (topic order/polled)."""
-        return self.parked.page(after=after, limit=limit)
+        (topic order/polled); of one source (shopify, amazon) or of all."""
+        return self.parked.page(after=after, limit=limit, source=source)
 
     def failure(self, row_id: int) -> dict | None:
         """One inbox row with its headers and stored body."""
@@ -380,3 +380,15 @@ class InboxProcessor:
     def retry(self, row_id: int) -> int | None:
         """Send a parked or retrying row through again now; the id queued, or None."""
         return self.parked.retry(row_id)
+
+    def retry_all(self, *, source: str | None = None, page: int = 500) -> int:
+        """Every parked or retrying row (of one source, or all) sent through again, each
+        as `retry` sends one (a refused order by the delivery that brought it); how many.
+        Read a page of ids at a time, from the oldest: a row sent again leaves the list."""
+        sent, after = 0, 0
+        while rows := self.parked.page(after=after, limit=page, source=source):
+            for row in rows:
+                if self.parked.retry(row["id"]) is not None:
+                    sent += 1
+            after = rows[-1]["id"]
+        return sent

@@ -595,7 +595,10 @@ class ChannelSync:
         health = self.health.get(channel)
         if health is None:
             health = self.health[channel] = ChannelHealth(self.outage_after_s)
-        if not health.observe(answered=answered, sent_at=sent_at, now=datetime.now(UTC)):
+        error = next((o.error for o in outcomes.values() if o.status in (PushStatus.RETRY, PushStatus.FAILED) and o.error),
+                     None)
+        if not health.observe(answered=answered, sent_at=sent_at, now=datetime.now(UTC),
+                              confirmed=PushStatus.OK in statuses, error=error):
             return
         log.warning("channel answers again after an outage", channel=channel)
         for listener in self.recovery_listeners:
@@ -754,6 +757,19 @@ class ChannelSync:
         if n and ch in self._wake:
             self._wake[ch].set()
         return bool(n)
+
+    def retry_dead_letters(self, channel: str | None = None) -> int:
+        """Every dead letter (of one channel, or of all) back in the queue, due now, with a
+        fresh set of attempts: what `retry_dead_letter` does to one. How many."""
+        i = t.sync_intents
+        where = [i.c.state == DEAD] + ([i.c.channel == channel] if channel else [])
+        with self.engine.begin() as conn:
+            n = conn.execute(i.update().where(*where).values(
+                state=PENDING, attempts=0, next_attempt_at=datetime.now(UTC), lease_owner=None, lease_until=None)).rowcount
+        for ch, wake in self._wake.items():
+            if n and ch != "flush" and channel in (None, ch):
+                wake.set()
+        return int(n)
 
     def pending(self) -> dict[str, dict[str, int]]:
         i = t.sync_intents

@@ -317,17 +317,27 @@ class ParkedOrders:
             row.update(headers=headers, body=body)
         return row
 
-    def page(self, *, after: int | None = None, limit: int = 100) -> list[dict]:
+    def page(self, *, after: int | None = None, limit: int = 100, source: str | None = None) -> list[dict]:
         """Rows that did not go in, parked or retrying, in id order from after `after`
-        (keyset: pass the last id of a page to get the next)."""
+        (keyset: pass the last id of a page to get the next); of one source (shopify,
+        amazon) or of all."""
         ib = t.channel_inbox
         q = (sa.select(ib.c.id, ib.c.source, ib.c.delivery_id, ib.c.topic, ib.c.state, ib.c.error, ib.c.attempts,
                        ib.c.received_at, ib.c.processed_at, ib.c.lease_owner, ib.c.lease_until)
              .where(self._failing()).order_by(ib.c.id).limit(limit))
         if after is not None:
             q = q.where(ib.c.id > after)
+        if source is not None:
+            q = q.where(ib.c.source == source)
         with self.engine.connect() as conn:
             return [self._row(r) for r in conn.execute(q)]
+
+    def failing_by_source(self) -> dict[str, int]:
+        """How many rows did not go in, parked or retrying, per source."""
+        ib = t.channel_inbox
+        with self.engine.connect() as conn:
+            return {src: int(n) for src, n in conn.execute(
+                sa.select(ib.c.source, sa.func.count()).where(self._failing()).group_by(ib.c.source)).all()}
 
     def get(self, row_id: int) -> dict | None:
         """One inbox row with its headers and stored body (whatever its state: after a

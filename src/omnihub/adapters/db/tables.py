@@ -675,3 +675,18 @@ order_pickups = sa.Table(
     sa.Column("handed_over_at", sa.DateTime(timezone=True)),
     sa.Column("handed_over_by", sa.String(200)),
 )
+
+# Whether each channel answers the worker's pushes, as the worker last reported
+# (services/channel_health_reports.py): its ChannelHealth lives in the worker's memory.
+channel_health = sa.Table(
+    "channel_health",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),  # answering | failing | down | not_called (domain/channel_health.py)
+    sa.Column("failing_since", sa.DateTime(timezone=True)),  # the first push that failed since the last answer
+    sa.Column("last_answer_at", sa.DateTime(timezone=True)),  # the channel last answered a push
+    sa.Column("last_confirmed_at", sa.DateTime(timezone=True)),  # it last acknowledged one
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_error_at", sa.DateTime(timezone=True)),
+    sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
+)

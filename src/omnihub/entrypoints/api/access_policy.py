@@ -116,11 +116,13 @@ POLICY: dict[str, Rule] = {
     f"GET {V1}/sync/status": Rule(P.SYNC_READ),
     f"GET {V1}/sync/dead-letters": Rule(P.SYNC_READ),
     f"POST {V1}/sync/dead-letters/{{intent_id}}/retry": Rule(P.SYNC_ACT),
+    f"POST {V1}/sync/dead-letters/retry": Rule(P.SYNC_ACT),  # all of them (of one channel)
     f"GET {V1}/sync/fulfilments/failures": Rule(P.SYNC_READ),
     f"POST {V1}/sync/fulfilments/{{fulfilment_id}}/retry": Rule(P.SYNC_ACT),
     f"GET {V1}/sync/inbox/failures": Rule(P.SYNC_READ),
     f"GET {V1}/sync/inbox/failures/{{row_id}}": Rule(P.SYNC_READ),
     f"POST {V1}/sync/inbox/failures/{{row_id}}/retry": Rule(P.SYNC_ACT),
+    f"POST {V1}/sync/inbox/retry": Rule(P.SYNC_ACT),  # all of them (of one source)
     f"POST {V1}/reconciliation/runs": Rule(P.SYNC_ACT, channel="body:channel"),
     f"GET {V1}/reconciliation/runs": Rule(P.SYNC_READ),
     f"GET {V1}/reconciliation/runs/{{run_id}}": Rule(P.SYNC_READ),
@@ -170,6 +172,23 @@ POLICY: dict[str, Rule] = {
     "GET /console/rules": Rule(P.CHANNELS_READ),
     "POST /console/rules/stock-policies": Rule(P.CHANNELS_WRITE),
     "POST /console/rules/channels/{code}": Rule(P.CHANNELS_WRITE, channel="path:code"),
+    # channels: health, budgets, sync, reconciliation reports, what is parked; retries as the API's
+    "GET /console/channels": Rule(P.SYNC_READ),  # every channel (part=health: its live table)
+    "GET /console/channels/{code}": Rule(P.SYNC_READ),  # one channel, its polls, runs and parked items
+    "GET /console/channels/{code}/runs/{run_id}": Rule(P.SYNC_READ),  # a reconciliation run's kept report
+    "POST /console/sync/dead-letters/{intent_id}/retry": Rule(P.SYNC_ACT),
+    "POST /console/sync/dead-letters/retry": Rule(P.SYNC_ACT),
+    "POST /console/sync/inbox/{row_id}/retry": Rule(P.SYNC_ACT),
+    "POST /console/sync/inbox/retry": Rule(P.SYNC_ACT),
+    "POST /console/sync/fulfilments/{fulfilment_id}/retry": Rule(P.SYNC_ACT),
+    # admin: the audit trail, people and tokens
+    "GET /console/audit": Rule(P.AUDIT_READ),
+    "GET /console/users": Rule(P.USERS_ADMIN),
+    "POST /console/users": Rule(P.USERS_ADMIN),
+    "POST /console/users/{user_id}/role": Rule(P.USERS_ADMIN),
+    "POST /console/users/{user_id}/disable": Rule(P.USERS_ADMIN),
+    "POST /console/users/{user_id}/enable": Rule(P.USERS_ADMIN),
+    "POST /console/tokens/{token_id}/revoke": Rule(P.USERS_ADMIN),
 }
 
 

@@ -39,6 +39,10 @@ class InboxRequeued(Requeued):
     queued: int = Field(description="the inbox row sent through (a refused order: the delivery that brought it)")
 
 
+class AllRequeued(Answer):
+    retried: int = Field(description="how many were put back in the queue, due now")
+
+
 if TYPE_CHECKING:  # mypy sees the base; the model is made from the table
     FulfilmentFailureOut = Answer
 else:

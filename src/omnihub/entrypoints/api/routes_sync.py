@@ -17,6 +17,7 @@ from omnihub.entrypoints.api.access import CurrentPrincipal
 from omnihub.entrypoints.api.deps import get_hub
 from omnihub.entrypoints.api.answers import SIGNED, problems
 from omnihub.entrypoints.api.answers_operations import (
+    AllRequeued,
     DeadLetters,
     FulfilmentFailures,
     InboxFailures,
@@ -28,6 +29,7 @@ from omnihub.entrypoints.api.answers_operations import (
 from omnihub.entrypoints.api.problems import problem
 from omnihub.entrypoints.api.schemas import AfterId, IdPath
 from omnihub.hub import Hub
+from omnihub.services.audit_trail import note_change
 from omnihub.services.fulfilment_sync import FulfilmentSync
 
 router = APIRouter(prefix="/sync", tags=["sync"])
@@ -46,6 +48,15 @@ def status(hub: Hub = Depends(get_hub)) -> dict:
 def dead_letters(channel: str | None = Query(None, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN), limit: int = Query(100, ge=1, le=1000),
                  hub: Hub = Depends(get_hub)) -> dict:
     return {"dead_letters": [_jsonable(r) for r in hub.sync.dead_letters(channel, limit)]}
+
+
+@router.post("/dead-letters/retry", response_model=AllRequeued, responses=problems(*SIGNED, 422),
+             summary="Put every parked intent (of one channel, or of all) back in the queue")
+def retry_all(channel: str | None = Query(None, min_length=1, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN),
+              hub: Hub = Depends(get_hub)) -> dict:
+    n = hub.sync.retry_dead_letters(channel)
+    note_change(target=f"channel={channel}" if channel else "all", retried=n)
+    return {"retried": n}
 
 
 @router.post("/dead-letters/{intent_id}/retry", response_model=Requeued, responses=problems(*SIGNED, 404, 422), summary="Put a parked intent back in the queue")
@@ -94,6 +105,15 @@ def inbox_failure(row_id: IdPath, request: Request, principal: CurrentPrincipal,
         row = {**row, "body": masked_payload(body) if isinstance(body, (dict, list)) else MASKED,
                "personal_data": "masked"}
     return _jsonable(row)
+
+
+@router.post("/inbox/retry", response_model=AllRequeued, responses=problems(*SIGNED, 422),
+             summary="Send every parked or retrying inbox row (of one source: shopify, amazon; or all) through again, now")
+def inbox_retry_all(source: str | None = Query(None, min_length=1, max_length=CODE_LENGTH, pattern=NO_NUL_PATTERN),
+                    hub: Hub = Depends(get_hub)) -> dict:
+    n = hub.inbox.retry_all(source=source)
+    note_change(target=f"source={source}" if source else "all", retried=n)
+    return {"retried": n}
 
 
 @router.post("/inbox/failures/{row_id}/retry", response_model=InboxRequeued, responses=problems(*SIGNED, 404, 422),

@@ -23,12 +23,13 @@ def install(app: FastAPI) -> None:
         damage, inventory, orders, overview, receiving, rules, shelf_count, sign_in, static_files, store,
     )
     from omnihub.entrypoints.console import hand_over, picking, store_mode
+    from omnihub.entrypoints.console import audit, channels, sync_retries, users
 
     page_access.install(app)
     app.include_router(static_files.router)
     app.include_router(sign_in.public_router)
     signed: list = [Depends(page_access.page_principal)]
     for module in (sign_in, overview, inventory, orders, store, receiving, shelf_count, damage, rules,
-                   picking, hand_over, store_mode):
+                   picking, hand_over, store_mode, channels, sync_retries, audit, users):
         router: APIRouter = module.router
         app.include_router(router, dependencies=signed)

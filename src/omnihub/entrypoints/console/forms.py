@@ -29,3 +29,12 @@ def whole_number(text: str | None, *, low: int, high: int) -> int | None:
         return None
     value = int(text)
     return value if low <= value <= high else None
+
+
+async def read_choices(request: Request, name: str) -> list[str]:
+    """Every value the form sent for `name` (checkboxes of one name), in order; none for
+    a body that is not a form. Starlette keeps the form it parsed, so this reads it once."""
+    if media_type(request.headers.get("content-type")) not in _FORMS:
+        return []
+    form = await request.form()
+    return [v.strip()[:FIELD_LENGTH] for v in form.getlist(name) if isinstance(v, str) and "\x00" not in v]

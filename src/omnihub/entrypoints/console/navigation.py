@@ -23,6 +23,9 @@ LINKS = (
     Link("Store", "/console/store"),
     Link("Store Mode", "/console/store-mode"),
     Link("Rules", "/console/rules"),
+    Link("Channels", "/console/channels"),
+    Link("Audit", "/console/audit"),
+    Link("Users", "/console/users"),
 )
 
 

@@ -4,6 +4,8 @@ needs it.
 
 - No credentials, or dead ones (signed out, expired, a disabled user): 303 to the sign-in
   page, which comes back to the page asked for once signed in.
+- The same, asked by htmx for a part of a page it refreshes (HX-Request): 401 with
+  HX-Redirect to the sign-in page, which htmx follows with the whole page.
 - Signed in, but the role may not use the page (or not at that location): 403 with an
   HTML page that says what the role may not do, inside the console's layout.
 """
@@ -14,7 +16,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from omnihub.domain.access import Principal
 from omnihub.entrypoints.api import access
@@ -51,6 +53,11 @@ PagePrincipal = Annotated[Principal, Depends(page_principal)]
 def install(app: FastAPI) -> None:
     @app.exception_handler(PageRefused)
     async def _refused(request: Request, exc: PageRefused):
+        if exc.status == 401 and request.headers.get("hx-request") == "true":
+            # a part of a page htmx refreshes: the whole page goes to the sign-in (HX-Redirect),
+            # rather than the sign-in form being swapped into the part
+            where = f"{LOGIN}?next={quote(back_to(request).split('?', 1)[0], safe='/')}"
+            return Response(status_code=401, headers={"HX-Redirect": where, "Cache-Control": "no-store"})
         if exc.status == 401:
             return RedirectResponse(f"{LOGIN}?next={quote(back_to(request), safe='/')}", status_code=303)
         from omnihub.entrypoints.console.pages import render
