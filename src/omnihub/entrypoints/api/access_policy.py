@@ -172,6 +172,9 @@ POLICY: dict[str, Rule] = {
     "GET /console/rules": Rule(P.CHANNELS_READ),
     "POST /console/rules/stock-policies": Rule(P.CHANNELS_WRITE),
     "POST /console/rules/channels/{code}": Rule(P.CHANNELS_WRITE, channel="path:code"),
+    "POST /console/rules/routing": Rule(P.RULES_WRITE),  # as PUT /routing-rules
+    # an edit's effect before it is saved: reads only (a post for the rule set's length)
+    "POST /console/rules/preview": Rule(P.CHANNELS_READ),
 }
 
 
