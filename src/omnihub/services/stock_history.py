@@ -32,7 +32,7 @@ def _bucket(conn: Connection, size: int):
     if conn.dialect.name == "postgresql":
         return sa.cast(sa.func.floor(sa.extract("epoch", m.c.occurred_at) / size), sa.BigInteger)
     # SQLite keeps the time as UTC text; strftime('%s') reads it as seconds since the epoch.
-    return sa.cast(sa.func.strftime("%s", m.c.occurred_at), sa.Integer) / size
+    return sa.cast(sa.func.strftime("%s", m.c.occurred_at), sa.Integer) // size  # whole steps (/ is true division)
 
 
 def _signed(column, states: tuple[str, ...]):
