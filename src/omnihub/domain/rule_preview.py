@@ -114,21 +114,22 @@ def _own(order: Order) -> dict[tuple[str, int], int]:
     return own
 
 
-def _stock(order: Order, positions: Mapping[tuple[str, int], Position], policies: Mapping[str, list[PolicyRule]],
+def _stock(order: Order, positions: Mapping[str, Mapping[int, Position]], policies: Mapping[str, list[PolicyRule]],
            code_of: Mapping[int, str], online: Mapping[str, bool]) -> dict[tuple[str, int], int]:
     """ATP per (SKU, location id) for the order's SKUs, with what it holds given back."""
-    skus = {line.sku for line in order.lines}
     own = _own(order)
     stock: dict[tuple[str, int], int] = {}
-    for (sku, lid), pos in positions.items():
-        if sku not in skus or lid not in code_of:
-            continue
-        back = own.get((sku, lid), 0)
-        if back:
-            pos = pos._replace(reserved=pos.reserved - back)
-        code = code_of[lid]
-        stock[(sku, lid)] = location_atp(pos, resolve_policy(policies.get(sku, []), None, sku, code),
-                                         online_selling=online.get(code, True))
+    for sku in {line.sku for line in order.lines}:
+        rules = policies.get(sku, [])
+        for lid, pos in positions.get(sku, {}).items():
+            code = code_of.get(lid)
+            if code is None:
+                continue
+            back = own.get((sku, lid), 0)
+            if back:
+                pos = pos._replace(reserved=pos.reserved - back)
+            stock[(sku, lid)] = location_atp(pos, resolve_policy(rules, None, sku, code),
+                                             online_selling=online.get(code, True))
     return stock
 
 
@@ -181,21 +182,21 @@ class RoutingReplay:
 
 
 def replay(orders: Sequence[Order], rules_now: RoutingRuleSet, rules_edited: RoutingRuleSet,
-           locations: Mapping[int, Location], positions: Mapping[tuple[str, int], Position],
+           locations: Mapping[int, Location], positions: Mapping[str, Mapping[int, Position]],
            policies_now: Mapping[str, list[PolicyRule]], policies_edited: Mapping[str, list[PolicyRule]],
            code_of: Mapping[int, str], online: Mapping[str, bool]) -> RoutingReplay:
     """Each order under the rules in force and under the edited ones (see the module's
-    docstring). `positions` by (SKU, location id); `policies_*` the policy rules that can
-    apply to each SKU."""
+    docstring). `positions` by SKU, then location id; `policies_*` the policy rules that
+    can apply to each SKU."""
     out = []
     for order in orders:
         stock_now = _stock(order, positions, policies_now, code_of, online)
         now = route_afresh(order, rules_now, locations, stock_now)
-        if rules_edited is rules_now and policies_edited is policies_now:
-            edited = now
+        stock_edited = stock_now if policies_edited is policies_now else \
+            _stock(order, positions, policies_edited, code_of, online)
+        if rules_edited is rules_now and stock_edited == stock_now:
+            edited = now  # the edit changes nothing this order sees: the router would say the same
         else:
-            stock_edited = stock_now if policies_edited is policies_now else \
-                _stock(order, positions, policies_edited, code_of, online)
             edited = route_afresh(order, rules_edited, locations, stock_edited)
         out.append(ReplayedOrder(order.id or 0, placed(order), now, edited))
     return RoutingReplay(out)

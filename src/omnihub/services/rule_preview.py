@@ -121,7 +121,7 @@ def preview(engine: Engine, rule_store: RuleStore, edit: RuleEdit, *, orders: in
     if edit.kind == "channel":
         notes.append("A channel's allocation changes what it may sell, not where orders are fulfilled: "
                      "no order routes otherwise.")
-    by_id = {(sku, cfg.id_of[code]): pos for sku, at in positions.items() for code, pos in at.items() if code in cfg.id_of}
+    by_id = {sku: {cfg.id_of[code]: pos for code, pos in at.items() if code in cfg.id_of} for sku, at in positions.items()}
     rules_edited = edit.rules if edit.rules is not None else rules_now
     replayed = replay(recent, rules_now, rules_edited, cfg.locations, by_id, before, after, cfg.code_of, cfg.online)
     return Preview(edit, shown, atp, replayed, dict(cfg.code_of), len(recent), rules_now.version, notes)
