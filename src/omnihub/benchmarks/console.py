@@ -307,13 +307,14 @@ def measure(hub, *, requests: int, seed_value: int = 7) -> dict[str, Any]:
         signed = client.post("/console/login", data={"email": ADMIN, "password": PASSWORD})
         if signed.status_code != 303:
             raise RuntimeError(f"the bench could not sign in: {signed.status_code} {signed.text[:200]}")
-        for path in console_pages(app.app.app):
+        for path in console_pages(app.app.app):  # type: ignore[attr-defined]  # inside the app's middleware
             urls = _urls(path, values, requests, rng)
             if urls is None:
                 skipped[path] = "no value for its path parameters"
                 continue
             urls = _variants(path, urls, values)
-            timings, statuses = [], {}
+            timings: list[float] = []
+            statuses: dict[int, int] = {}
             client.get(urls[0])  # warm: templates compiled, caches filled
             for url in urls:
                 t0 = time.perf_counter()

@@ -69,8 +69,8 @@ def sku_page(hub, sku: str, after_id: int, days: int = DEFAULT_DAYS, location: s
 async def sku(request: Request, sku: str, principal: PagePrincipal, after_id: str = "0", days: str = "",
               location: str = "") -> Response:
     start = whole_number(after_id, low=0, high=MAX_ID) or 0
-    window = whole_number(days, low=1, high=366)
-    window = window if window in WINDOWS else DEFAULT_DAYS
+    asked = whole_number(days, low=1, high=366)
+    window = asked if asked is not None and asked in WINDOWS else DEFAULT_DAYS
     found = await run_in_threadpool(sku_page, request.app.state.hub, sku, start, window, location or None)
     if found is None:
         return render(request, "inventory_search.html", {"title": "Inventory", "q": sku, "hits": [],
