@@ -48,14 +48,13 @@ def sku_page(hub, sku: str, after_id: int, days: int = DEFAULT_DAYS, location: s
     """What the SKU's page shows, or None for an unknown SKU."""
     try:
         variant = hub.catalog.get_variant(sku)
-        positions = hub.queries.positions(sku)
+        positions, online, explained = hub.queries.explain_every_channel(sku)
     except NotFound:
         return None
     chart_at = location if location in positions else None
     chart = stock_over_time(hub.read_engine, sku, days, chart_at)
-    channels = hub.catalog.list_channels()
-    online = hub.queries.explain(sku)
-    per_channel = [(c, hub.queries.explain(sku, c["code"])) for c in channels]
+    channels = {c["code"]: c for c in hub.catalog.list_channels()}
+    per_channel = [(channels[code], e) for code, e in explained if code in channels]
     ledger = hub.queries.history(sku, after_id=after_id, limit=LEDGER_PAGE)
     return {"variant": variant, "positions": dict(sorted(positions.items())), "online": online,
             "per_channel": per_channel, "ledger": ledger, "after_id": after_id,
