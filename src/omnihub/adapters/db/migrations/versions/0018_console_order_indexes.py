@@ -5,15 +5,15 @@ counts orders by state for one channel; with 100,000 orders both read the whole 
 without these (`omnihub bench console`, docs/benchmarks.md). Each costs the order path one
 index entry per order written.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-04 19:20:00
 """
 from alembic import op
 
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
