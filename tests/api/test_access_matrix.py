@@ -160,7 +160,7 @@ def expected_allowed(who: str, key: str) -> bool:
         return key in ASSOCIATE_OF_A
     if who == "read_only":
         return (permission is None or (key.startswith("GET ") and not READ_ONLY_REFUSED_READS.match(key))
-                or key == "POST /api/v1/atp/bulk")
+                or key in {"POST /api/v1/atp/bulk", "POST /console/rules/preview"})  # reads sent as posts
     if who == "integration":  # orders.ingest for channel erp, stock.read; whoami is anyone's
         return permission is None or permission is Permission.STOCK_READ or (
             permission is Permission.ORDERS_INGEST and BODY["channel"] == "erp")

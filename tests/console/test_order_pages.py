@@ -127,3 +127,36 @@ def test_a_store_associate_sees_only_its_store_s_orders(hub):
     assert c.get(f"/console/orders/{elsewhere}").status_code == 403
     mine = c.get(f"/console/orders/{next(iter(at_bkn))}")
     assert mine.status_code == 200 and "ana@example.com" in mine.text  # the buyer, to hand the order over
+
+
+def test_route_again_moves_a_reservation_to_stock_that_arrived_nearer_with_a_new_explanation(hub):
+    ids = _orders(hub)
+    c = signed_in(hub, person(hub, "olga@shop.example", "operator"))
+    page = c.get(f"/console/orders/{ids[0]}")  # 2 mugs from WH: the store near the customer had 1
+    assert 'id="route-again"' in page.text and "2 at WH (reserved)" in page.text
+    hub.inventory.receive("MUG", "BKN", 5)  # now the nearer store holds enough
+    assert c.post(f"/console/orders/{ids[0]}/route", data={}).status_code == 403  # a forged post: no CSRF token
+    r = c.post(f"/console/orders/{ids[0]}/route", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == f"/console/orders/{ids[0]}?done=routed"
+    after = c.get(r.headers["location"])
+    assert "Routed again under the rules in force" in after.text and "2 at BKN (reserved)" in after.text
+    latest = re.search(r'<section class="card routing"[^>]*data-latest="true">(.*?)</section>', after.text, re.S)[1]
+    assert "Decision 2" in latest and "Placed: 2 × MUG at <strong>BKN</strong>" in latest
+    positions = hub.queries.positions("MUG")
+    assert (positions["WH"].reserved, positions["BKN"].reserved) == (0, 2)
+    [event] = [e for e in hub.audit.page(limit=50)[0] if e["action"] == "orders.route"]
+    assert event["details"]["door"] == "console" and event["actor"]["name"] == "olga@shop.example"
+
+
+def test_route_again_is_refused_for_a_held_order_and_for_a_role_that_may_not_act(hub):
+    ids = _orders(hub)
+    olga = signed_in(hub, person(hub, "olga@shop.example", "operator"))
+    held = olga.get(f"/console/orders/{ids[1]}")  # held by the screening
+    assert 'id="route-again"' not in held.text
+    r = olga.post(f"/console/orders/{ids[1]}/route", data={"csrf_token": csrf_of(held.text)})
+    assert r.status_code == 409 and "release the hold" in r.text
+    rita = signed_in(hub, person(hub, "rita@shop.example", "read_only"))
+    page = rita.get(f"/console/orders/{ids[0]}")
+    assert 'id="route-again"' not in page.text
+    refused = rita.post(f"/console/orders/{ids[0]}/route", data={"csrf_token": csrf_of(rita.get("/console/orders").text)})
+    assert refused.status_code == 403 and "orders.act" in refused.text

@@ -76,6 +76,8 @@ class PendingChange:
     after: Any = None
     details: dict[str, Any] = field(default_factory=dict)
     action: str | None = None  # a door may name the action more precisely than its route
+    #: the request succeeded but changed nothing (a what-if, e.g. a rule's preview): not recorded
+    nothing_changed: bool = False
 
 
 _pending: ContextVar[PendingChange | None] = ContextVar("omnihub_pending_change", default=None)
@@ -94,6 +96,14 @@ def change_in_progress() -> Iterator[PendingChange]:
 def recording() -> bool:
     """Whether a door is recording (a service computes a `before` only then)."""
     return _pending.get() is not None
+
+
+def note_nothing_changed() -> None:
+    """Say that the request under way, though a POST, changes nothing (it computes a
+    what-if from a form too large for a query string): the trail records changes only."""
+    change = _pending.get()
+    if change is not None:
+        change.nothing_changed = True
 
 
 def note_change(*, target: str | None = None, before: Any = None, after: Any = None, action: str | None = None,

@@ -23,7 +23,7 @@ from omnihub.domain.limits import (
     check_text,
     check_whole,
 )
-from omnihub.domain.order_states import OrderState, can_transition
+from omnihub.domain.order_states import GOODS_LEFT_STATES, OrderState, can_transition
 from omnihub.domain.orders import (
     RELEASABLE_ASSIGNMENT_STATES,
     ROUTING_REJECTED,
@@ -149,6 +149,31 @@ class OrderOperations:
                 raise OrderError(f"order {order.id} is {order.state}, not held", field="state", code="illegal_transition")
             ctx.work.orders[oid] = new
             return ctx.route(new, "released")
+
+        return self._run(order_id, op, actor=actor)
+
+    def route_again(self, order_id: int, actor: str | None = None) -> OrderResult:
+        """Route again what has not left a shelf: the order's reservations (units reserved,
+        not yet picked) are released and every open unit not picked, packed or on its way
+        is routed under the rules in force against the stock of now, with a new routing
+        decision that explains it. For an order whose store fell behind, stock that
+        arrived nearer, or rules changed since it was placed. A held order is not routed
+        again: releasing its hold routes it."""
+
+        def op(order: Order, ctx: OpContext) -> OrderResult:
+            oid = stored_id(order)
+            if order.state is OrderState.HELD or held_for_routing(order):
+                raise OrderError(f"order {order.id} is held: release the hold, which routes it", field="state",
+                                 code="illegal_transition")
+            if order.state in GOODS_LEFT_STATES or order.state is OrderState.CANCELLED:
+                raise OrderError(f"order {order.id} is {order.state}: nothing of it can be routed again", field="state",
+                                 code="illegal_transition")
+            new = ctx.release_reservations(order, "routed again")
+            if all(ln.unassigned_quantity == 0 for ln in new.lines):
+                raise OrderError(f"order {order.id} has nothing to route again: every open unit is picked, packed "
+                                 "or on its way", field="state", code="nothing_to_route")
+            ctx.work.orders[oid] = new
+            return ctx.route(new, "rerouted")
 
         return self._run(order_id, op, actor=actor)
 

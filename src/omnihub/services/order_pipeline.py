@@ -193,6 +193,10 @@ class OpContext:
         """What is still reserved released, the order moved as its units say."""
         return _cancel_remaining(order, self.batch, self.work, reason)
 
+    def release_reservations(self, order: Order, reason: str) -> Order:
+        """Its reserved units back in the brokering queue, to be routed again."""
+        return release_reservations(order, self.batch, self.work, reason)
+
 
 def stored_id(order: Order) -> int:
     """The id of an order past its version check: a stored one's, or the one a new order
@@ -263,6 +267,33 @@ def _cancel_remaining(order: Order, batch: StockView, work: _Work, reason: str) 
         batch.apply(Plan(movements, demand))
     order = replace(order, lines=tuple(lines))
     return _walk(order, cancellation_path(order), work, reason)
+
+
+def release_reservations(order: Order, batch: StockView, work: _Work, reason: str) -> Order:
+    """The order's reserved units released back to the brokering queue (to be routed again
+    at once), picked, packed and shipped ones left where they are (someone already has
+    them in hand); an `allocated` order goes back to `brokering` with `reason`."""
+    cfg = batch.cfg
+    movements: list[Movement] = []
+    demand: dict[str, int] = {}
+    lines = []
+    for line in order.lines:
+        kept = tuple(a for a in line.assignments if a.state is not AssignmentState.RESERVED)
+        if len(kept) != len(line.assignments):
+            for a in line.assignments:
+                if a.state is AssignmentState.RESERVED:
+                    movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
+                                              Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
+                    demand[line.sku] = demand.get(line.sku, 0) + a.quantity
+            line = copy_line(line, kept)
+        lines.append(line)
+    if not movements:
+        return order
+    batch.apply(Plan(movements, demand))
+    order = copy_order(order, lines=tuple(lines))
+    if order.state is OrderState.ALLOCATED:
+        order = _move(order, OrderState.BROKERING, work, reason)
+    return order
 
 
 def held_for_routing(order: Order) -> bool:
@@ -569,27 +600,7 @@ class OrderPipeline:
         possible (a pickup at another store). Reserved units go back to the brokering queue
         to be routed again at once; picked, packed and shipped ones stay where they are
         (someone already has them in hand)."""
-        cfg = batch.cfg
-        movements: list[Movement] = []
-        demand: dict[str, int] = {}
-        lines = []
-        for line in order.lines:
-            kept = tuple(a for a in line.assignments if a.state is not AssignmentState.RESERVED)
-            if len(kept) != len(line.assignments):
-                for a in line.assignments:
-                    if a.state is AssignmentState.RESERVED:
-                        movements.append(Movement(line.sku, cfg.code_of[a.location_id], a.quantity, S.RESERVED, S.ON_HAND,
-                                                  Reason.RELEASE, reference=f"order:{order.id}", channel=order.channel))
-                        demand[line.sku] = demand.get(line.sku, 0) + a.quantity
-                line = copy_line(line, kept)
-            lines.append(line)
-        if not movements:
-            return order
-        batch.apply(Plan(movements, demand))
-        order = copy_order(order, lines=tuple(lines))
-        if order.state is OrderState.ALLOCATED:
-            order = _move(order, OrderState.BROKERING, work, "the channel changed where the goods go")
-        return order
+        return release_reservations(order, batch, work, "the channel changed where the goods go")
 
     def _fulfil_at_till(self, order: Order, batch: StockView, work: _Work) -> OrderResult:
         """A POS sale handed over at the till: the customer walks out with the goods, so

@@ -91,6 +91,7 @@ POLICY: dict[str, Rule] = {
     f"POST {V1}/orders/{{order_id}}/cancel": Rule(P.ORDERS_ACT),
     f"POST {V1}/orders/{{order_id}}/hold": Rule(P.ORDERS_ACT),
     f"POST {V1}/orders/{{order_id}}/release": Rule(P.ORDERS_ACT),
+    f"POST {V1}/orders/{{order_id}}/route": Rule(P.ORDERS_ACT),  # route again what has not left a shelf
     f"POST {V1}/orders/{{order_id}}/shipments": Rule(P.ORDERS_FULFIL, location=_STOCK_AT),
     f"POST {V1}/orders/{{order_id}}/pickup": Rule(P.ORDERS_FULFIL, location="order"),  # with the pickup code
     # a store's fulfilment (routes_store.py): at the store named
@@ -152,6 +153,7 @@ POLICY: dict[str, Rule] = {
     "POST /console/orders/{order_id}/cancel": Rule(P.ORDERS_ACT),
     "POST /console/orders/{order_id}/hold": Rule(P.ORDERS_ACT),
     "POST /console/orders/{order_id}/release": Rule(P.ORDERS_ACT),
+    "POST /console/orders/{order_id}/route": Rule(P.ORDERS_ACT),  # route again, as POST /orders/{order_id}/route
     # the store screens: at the store in the path (a store associate's own only)
     "GET /console/store": Rule(P.STOCK_RECEIVE, location="list"),  # the picker of one's stores
     "GET /console/store/{location}/receive": Rule(P.STOCK_RECEIVE, location="path:location"),
@@ -189,6 +191,9 @@ POLICY: dict[str, Rule] = {
     "POST /console/users/{user_id}/disable": Rule(P.USERS_ADMIN),
     "POST /console/users/{user_id}/enable": Rule(P.USERS_ADMIN),
     "POST /console/tokens/{token_id}/revoke": Rule(P.USERS_ADMIN),
+    "POST /console/rules/routing": Rule(P.RULES_WRITE),  # as PUT /routing-rules
+    # an edit's effect before it is saved: reads only (a post for the rule set's length)
+    "POST /console/rules/preview": Rule(P.CHANNELS_READ),
 }
 
 

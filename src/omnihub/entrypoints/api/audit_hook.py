@@ -11,7 +11,8 @@ and the identifying fields of a JSON body: SKU, location, channel, external id, 
 and whatever the route or the services noted (a setting's before and after). A new
 route is audited the day it is added.
 
-Not recorded: refused and failed requests (nothing changed), and requests that acted as
+Not recorded: refused and failed requests (nothing changed), posts that say they change
+nothing (`note_nothing_changed`: a rule's preview), and requests that acted as
 no principal: the channels' webhooks, verified by their own signatures and kept, every
 one, in the inbox. Bodies are never recorded whole: an order's body holds a customer's
 address; only the fields named in `TARGET_FIELDS` and `DETAIL_FIELDS` are kept.
@@ -80,7 +81,8 @@ class AuditUnsafeRequests:
 
         with change_in_progress() as change:
             async def send_recording(message):
-                if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                if message["type"] == "http.response.start" and 200 <= message["status"] < 400 \
+                        and not change.nothing_changed:
                     self._record(scope, message["status"], change, bytes(body) if len(body) <= BODY_LIMIT else b"")
                 await send(message)
 

@@ -243,6 +243,16 @@ def release(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
     return hub.order_ops.release(order_id, actor=principal.actor).as_dict()
 
 
+@router.post("/orders/{order_id}/route", response_model=OrderOutcome, responses=problems(*SIGNED, 404, 409, 422))
+def route_again(order_id: IdPath, hub: HubDep, principal: CurrentPrincipal) -> dict:
+    """Route again the order's units that have not left a shelf: its reservations are
+    released and routed under the rules in force now, against the stock of now; the new
+    routing decision (GET /orders/{order_id}) explains where they went and why. 409 for
+    a held order (release it: that routes it) or one whose goods have left; 422
+    (`nothing_to_route`) when every open unit is already picked, packed or on its way."""
+    return hub.order_ops.route_again(order_id, actor=principal.actor).as_dict()
+
+
 class ShipmentIn(Strict):
     location: Code
     carrier: Annotated[str, text(LINE_ID_LENGTH)] | None = None

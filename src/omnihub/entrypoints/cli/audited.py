@@ -56,7 +56,7 @@ CHANGES: dict[str, str] = {
 }
 READS: frozenset[str] = frozenset({
     "serve", "worker", "demo", "chaos", "atp", "audit",
-    "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate", "bench reconcile",
+    "bench orders", "bench ledger", "bench snapshot", "bench sync", "bench estate", "bench reconcile", "bench console",
     "orders list", "orders show", "rules show", "report daily",
     "sandbox up", "sandbox traffic",
     "sync status", "sync dead-letters", "sync fulfilment-failures", "sync reconciliations",

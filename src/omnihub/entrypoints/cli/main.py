@@ -385,6 +385,25 @@ def bench_estate_cmd(
     _write_json(json_file, result)
 
 
+@bench_app.command("console")
+def bench_console_cmd(
+    backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",
+    json_file: Annotated[Optional[Path], typer.Option("--json", help="write the result here")] = None,
+    orders: Annotated[int, typer.Option(min=1, max=5_000_000)] = 100_000,
+    skus: Annotated[int, typer.Option(min=10, max=1_000_000)] = 10_000,
+    requests: Annotated[int, typer.Option(min=1, max=10_000, help="requests per page")] = 30,
+    postgres_url: Annotated[Optional[str], typer.Option(help="server to create the scratch database on")] = None,
+) -> None:
+    """Server-side render time of every console page (p50/p95/max, goal p95 ≤ 300 ms) with
+    ORDERS orders and SKUS SKUs seeded in a scratch database, and the serving process's peak RSS."""
+    from omnihub.benchmarks.console import bench_console
+
+    with console().status("console bench") as status:
+        result = bench_console(backend, orders=orders, skus=skus, requests=requests, base_url=postgres_url,
+                               progress=lambda what: status.update(what))
+    _write_json(json_file, result)
+
+
 @bench_app.command("reconcile")
 def bench_reconcile_cmd(
     backend: Annotated[str, typer.Option(help="sqlite or postgresql")] = "sqlite",

@@ -1,7 +1,8 @@
 """Orders: the pipeline by state with its counts, a filtered list newest first, and an
 order's page with its routing explanation (the rule that placed it, every location the
 rule considered and ranked, and why each other one was passed over) and the actions an
-operator takes on it: cancel units of a line, hold, release. Each action is a form post
+operator takes on it: cancel units of a line, hold, release, route again (what has not
+left a shelf, under the rules in force, with a new explanation). Each action is a form post
 (with the session's CSRF token) through the order services the API uses
 (services/order_operations.py), then a redirect back to the order.
 
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from omnihub.domain.access import Permission, Principal
 from omnihub.domain.ledger import LedgerError
 from omnihub.domain.limits import CODE_LENGTH, MAX_ID, MAX_LINE_QUANTITY
-from omnihub.domain.order_states import OrderState, can_transition
+from omnihub.domain.order_states import GOODS_LEFT_STATES, OrderState, can_transition
 from omnihub.entrypoints.api.routes_orders import order_for
 from omnihub.entrypoints.console.forms import read_form, whole_number
 from omnihub.entrypoints.console.page_access import PagePrincipal
@@ -30,9 +31,10 @@ from omnihub.services.catalog import NotFound
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 STATES = [s.value for s in OrderState]
-PAST = {"cancel": "cancelled", "hold": "held", "release": "released"}
+PAST = {"cancel": "cancelled", "hold": "held", "release": "released", "route": "routed"}
 DONE = {"cancelled": "Units cancelled: they are released.", "held": "The order is on hold.",
-        "released": "The hold is released: the order goes back to routing."}
+        "released": "The hold is released: the order goes back to routing.",
+        "routed": "Routed again under the rules in force: the newest decision below says where and why."}
 
 
 def _code(text: str | None, known: list[str]) -> str | None:
@@ -69,10 +71,22 @@ def order_view(hub, principal: Principal, order_id: int) -> dict:
     order = order_for(principal, order_queries.read_order(hub.read_engine, order_id))
     codes = {loc["id"]: loc["code"] for loc in hub.catalog.list_locations()}
     lines = order["document"].get("lines", []) if isinstance(order["document"], dict) else []
+    state = OrderState(order["state"])
     return {"order": order, "codes": codes, "lines": lines,
             "may_act": principal.can(Permission.ORDERS_ACT), "held": bool(order["holds"]),
+            "may_route": not order["holds"] and state is not OrderState.HELD and state not in GOODS_LEFT_STATES
+            and state is not OrderState.CANCELLED and _routable(lines, order["assignments"]),
             "may_hold": can_transition(OrderState(order["state"]), OrderState.HELD),
             "closed": order["state"] in {"cancelled", "shipped", "delivered", "picked_up", "returned", "refunded"}}
+
+
+def _routable(lines: list[dict], assignments: list[dict]) -> bool:
+    """Whether routing again has anything to move: a unit reserved (not yet picked) or
+    one waiting for a location."""
+    if any(a["state"] == "reserved" for a in assignments):
+        return True
+    placed = sum(a["quantity"] for a in assignments if a["state"] not in {"cancelled", "rejected", "returned"})
+    return sum(ln.get("quantity", 0) - ln.get("cancelled_quantity", 0) for ln in lines) > placed
 
 
 async def _order_page(request: Request, principal: Principal, order_id: int, *, error: str | None = None,
@@ -147,3 +161,12 @@ async def release(request: Request, order_id: str, principal: PagePrincipal) -> 
         return None
 
     return await _act(request, principal, order_id, "release", run)
+
+
+@router.post("/console/orders/{order_id}/route")
+async def route_again(request: Request, order_id: str, principal: PagePrincipal) -> Response:
+    def run(hub, oid: int, form: dict[str, str]) -> str | None:
+        hub.order_ops.route_again(oid, actor=principal.actor)
+        return None
+
+    return await _act(request, principal, order_id, "route", run)
