@@ -137,7 +137,7 @@ def orders(request: Request, limit: int = 10_000) -> dict[str, Any]:
     with sandbox.store.tx() as db:
         rows = db.execute("SELECT purchase_order_id, ship_node, released FROM orders ORDER BY order_date, "
                           "purchase_order_id LIMIT ?", (max(1, min(limit, 100_000)),)).fetchall()
-        statuses = {}
+        statuses: dict[str, dict[str, int]] = {}
         for r in db.execute("SELECT purchase_order_id, status, sum(quantity) AS q FROM line_statuses "
                             "GROUP BY purchase_order_id, status"):
             statuses.setdefault(r["purchase_order_id"], {})[r["status"]] = r["q"]

@@ -43,7 +43,10 @@ def parse_feed(raw: bytes) -> ParsedFeed:
         return ParsedFeed(fatal={"type": "DATA_ERROR", "code": "ERR_INVALID_FEED_FILE", "field": where or "feed",
                                  "description": f"The file is not an inventory feed: {message}"})
     items = document.get("Inventory", document.get("inventory"))
-    return ParsedFeed(items=list(items))
+    if not isinstance(items, list):
+        return ParsedFeed(fatal={"type": "DATA_ERROR", "code": "ERR_INVALID_FEED_FILE", "field": "Inventory",
+                                 "description": "The file's Inventory is not a list."})
+    return ParsedFeed(items=items)
 
 
 def _error(code: str, description: str, field_name: str | None = None) -> dict[str, str]:

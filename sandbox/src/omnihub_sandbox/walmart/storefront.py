@@ -53,6 +53,7 @@ class Checkout(BaseModel):
     method_code: str = "Standard"
     ship_to: ShipTo = Field(default_factory=ShipTo)
     phone: str = "4795550100"
+    shipping_cents: int = Field(0, ge=0, le=100_000, description="a SHIPPING charge on each line")
 
     @field_validator("lines")
     @classmethod
@@ -132,9 +133,9 @@ def place_order(sandbox: SandboxContext, checkout: Checkout) -> str | Refusal:
         for number, line in enumerate(checkout.lines, start=1):
             item = items[line.sku]
             db.execute("INSERT INTO order_lines (purchase_order_id, line_number, sku, product_name, quantity, "
-                       "unit_price_cents, unit_tax_cents, shipping_cents, status_date) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                       "unit_price_cents, unit_tax_cents, shipping_cents, status_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (po, number, line.sku, item["product_name"], line.quantity, item["price_cents"],
-                        round(item["price_cents"] * 0.08), now))
+                        round(item["price_cents"] * 0.08), checkout.shipping_cents, now))
             add(db, po, number, "Created", line.quantity, now)
             before = node_stock(db, line.sku, chosen)
             reserve(db, line.sku, chosen, line.quantity, now)
