@@ -30,6 +30,7 @@ from .stock import NodeStock, node_stock, set_input, stock_of
 from .storefront import out_of_stock
 
 router = APIRouter()
+CURSOR_MARK = "inventories-after:"
 
 
 def each(amount: int) -> dict[str, Any]:
@@ -114,9 +115,12 @@ def list_inventories(request: Request, sandbox: SandboxContext = api("inventorie
     cursor = request.query_params.get("nextCursor")
     if cursor:
         try:
-            after = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            decoded = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            raise bad_param("nextCursor", "The cursor was not issued by this API.", INVENTORY) from None
+            decoded = ""
+        if not decoded.startswith(CURSOR_MARK):
+            raise bad_param("nextCursor", "The cursor was not issued by this API.", INVENTORY)
+        after = decoded[len(CURSOR_MARK):]
     with sandbox.store.tx() as db:
         total = db.execute("SELECT count(*) AS n FROM items").fetchone()["n"]
         skus = [r["sku"] for r in db.execute("SELECT sku FROM items WHERE sku > ? ORDER BY sku LIMIT ?",
@@ -124,7 +128,7 @@ def list_inventories(request: Request, sandbox: SandboxContext = api("inventorie
         page = [{"sku": sku, "nodes": _nodes_json(stock_of(db, sku))} for sku in skus[:limit]]
     meta: dict[str, Any] = {"totalCount": total}
     if len(skus) > limit:
-        meta["nextCursor"] = base64.urlsafe_b64encode(skus[limit - 1].encode()).decode().rstrip("=")
+        meta["nextCursor"] = base64.urlsafe_b64encode((CURSOR_MARK + skus[limit - 1]).encode()).decode().rstrip("=")
     return JSONResponse({"meta": meta, "elements": {"inventories": page}})
 
 
