@@ -53,10 +53,16 @@ class Seller:
         return self.token
 
     def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """One call with a token; an expired one is renewed once, as a client does."""
+        extra = kw.pop("headers", {})
         if self.token is None:
             self.login()
         assert self.token is not None
-        return self.http.request(method, url, headers={**headers(self.token), **kw.pop("headers", {})}, **kw)
+        answer = self.http.request(method, url, headers={**headers(self.token), **extra}, **kw)
+        if answer.status_code == 401 and "expired" in answer.text and "WM_SEC.ACCESS_TOKEN" not in extra:
+            self.login()
+            answer = self.http.request(method, url, headers={**headers(self.token), **extra}, **kw)
+        return answer
 
     # -- the control plane ------------------------------------------------------------
     def buy(self, *lines: tuple[str, int], ship_node: str | None = None) -> httpx.Response:

@@ -75,12 +75,11 @@ def test_each_required_header_missing_or_blank_is_invalid_request_header(seller:
 def test_a_token_expires_after_15_minutes_on_the_sandbox_clock(seller: Seller, clock) -> None:
     token = seller.login()
     clock.advance(899)
-    assert seller.call("GET", "/v3/orders").status_code == 200
+    assert seller.http.get("/v3/orders", headers=headers(token)).status_code == 200
     clock.advance(1)
-    error = _error(seller.call("GET", "/v3/orders"), 401, "UNAUTHORIZED")
+    error = _error(seller.http.get("/v3/orders", headers=headers(token)), 401, "UNAUTHORIZED")
     assert "expired" in error["description"]
-    seller.login()
-    assert seller.token != token and seller.call("GET", "/v3/orders").status_code == 200
+    assert seller.login() != token and seller.http.get("/v3/orders", headers=headers(seller.token)).status_code == 200
 
 
 def test_an_unknown_token_is_unauthorized(seller: Seller) -> None:

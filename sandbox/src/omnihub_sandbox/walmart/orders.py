@@ -12,6 +12,7 @@ the window's end, so paging is complete and stable while orders keep arriving.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -71,7 +72,7 @@ def _query(sandbox: SandboxContext, params: dict[str, str], released_only: bool)
     start = _date(params, "createdStartDate")
     end = _date(params, "createdEndDate")
     start = now - SEVEN_DAYS if start is None else start
-    end = now if end is None else end
+    end = math.floor((now if end is None else end) * 1000) / 1000  # what the cursor pins, to the millisecond
     if start > end:
         raise bad_param("createdStartDate", "createdStartDate must not be after createdEndDate.", ORDERS)
     carried = {k: params[k] for k in FILTERS if params.get(k)}
