@@ -217,4 +217,7 @@ def deliveries(request: Request, limit: int = 1000) -> dict[str, Any]:
 
 @router.post("/webhooks/deliver")
 def deliver(request: Request) -> dict[str, Any]:
-    return {"delivered": sandbox_of(request).deliverer.deliver_pending()}
+    """Catch the world up, then post every due notification once (what the tick does)."""
+    sandbox = sandbox_of(request)
+    catch_up(sandbox)
+    return {"delivered": sandbox.deliverer.deliver_pending()}
