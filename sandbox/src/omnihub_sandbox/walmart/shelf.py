@@ -4,7 +4,9 @@ Walmart sells up to the quantity it was last told; it never sees the seller's sh
 The sandbox keeps them anyway, as the other simulators do, to say what no party to the
 sale would: how many units it sold that the seller did not have. Each accepted order
 takes its units off the shelf at once (a promise to ship them); units missing are
-counted as oversold. A cancellation puts them back.
+counted as oversold, and the shelf goes below zero by as many (units owed that do not
+exist). A cancellation puts its units back, so a shelf of 2 oversold by 3 and then
+cancelled is a shelf of 2 again.
 
 A seeded item starts with its quantity on the shelf; an item set through the control
 plane has a shelf only if one is given, and sales of an item without one are counted as
@@ -35,8 +37,8 @@ def take_from_shelf(db: sqlite3.Connection, sku: str, ship_node: str, units: int
         db.execute("INSERT INTO stats (name, value) VALUES ('unchecked_units', ?) "
                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (units,))
         return None
-    oversold = max(0, units - on_shelf)
-    set_shelf(db, sku, ship_node, on_shelf - units)
+    oversold = max(0, units - max(0, on_shelf))
+    db.execute("UPDATE shelf SET quantity = ? WHERE sku = ? AND ship_node = ?", (on_shelf - units, sku, ship_node))
     if oversold:
         db.execute("INSERT INTO oversells (purchase_order_id, sku, ship_node, units, at) VALUES (?, ?, ?, ?, ?)",
                    (order_id, sku, ship_node, oversold, now))
@@ -44,9 +46,7 @@ def take_from_shelf(db: sqlite3.Connection, sku: str, ship_node: str, units: int
 
 
 def put_back(db: sqlite3.Connection, sku: str, ship_node: str, units: int) -> None:
-    on_shelf = shelf_quantity(db, sku, ship_node)
-    if on_shelf is not None:
-        set_shelf(db, sku, ship_node, on_shelf + units)
+    db.execute("UPDATE shelf SET quantity = quantity + ? WHERE sku = ? AND ship_node = ?", (units, sku, ship_node))
 
 
 def oversell_report(db: sqlite3.Connection) -> dict[str, Any]:
