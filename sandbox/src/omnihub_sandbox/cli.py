@@ -1,10 +1,11 @@
 """``omnihub-sandbox`` (and the hub's ``omnihub sandbox`` alias): run the channel sandboxes
 and drive shoppers at them.
 
-- ``up`` starts the Shopify sandbox (and the Amazon one when it is installed) on loopback,
-  prints what a user needs to connect (URLs, tokens, secrets), and runs until Ctrl-C.
-- ``traffic`` places online orders and POS sales (and Amazon buyer orders if asked) over
-  HTTP at a steady rate, with a progress bar and a summary.
+- ``up`` starts the Shopify sandbox (and the Amazon and Walmart ones unless told not to)
+  on loopback, prints what a user needs to connect (URLs,
+  tokens, secrets), and runs until Ctrl-C.
+- ``traffic`` places online orders and POS sales (and Amazon buyer orders and Walmart
+  checkouts if asked) over HTTP at a steady rate, with a progress bar and a summary.
 
 Only the sandboxes are imported here: like the hub, this CLI meets them over HTTP.
 """
@@ -27,8 +28,9 @@ from omnihub_sandbox.serving import SandboxServer, is_loopback, start_server
 
 if TYPE_CHECKING:
     from omnihub_sandbox.shopify.traffic import ShopperTraffic
+    from omnihub_sandbox.walmart.shoppers import ShopperCounts
 
-app = typer.Typer(help="Channel sandboxes: simulated Shopify and Amazon APIs on loopback.", no_args_is_help=True)
+app = typer.Typer(help="Channel sandboxes: simulated Shopify, Amazon and Walmart APIs on loopback.", no_args_is_help=True)
 console = Console()
 
 
@@ -57,6 +59,8 @@ def up(
     webhook_reorder: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.0,
     compliance_url: Annotated[Optional[str], typer.Option(help="app URL for the privacy webhooks")] = None,
     amazon: Annotated[bool, typer.Option(help="also start the Amazon sandbox when installed")] = True,
+    walmart: Annotated[bool, typer.Option(help="also start the Walmart Marketplace sandbox")] = True,
+    walmart_port: Annotated[int, typer.Option(min=1, max=65535)] = 8704,
 ) -> None:
     """Start the sandboxes on loopback and keep them running until Ctrl-C."""
     from omnihub_sandbox.shopify.app import create_app as create_shopify_app
@@ -68,6 +72,8 @@ def up(
         raise typer.BadParameter("plan must be standard, advanced, plus or enterprise", param_hint="--shopify-plan")
     if shopify_port == amazon_port and amazon:
         raise typer.BadParameter("Shopify and Amazon need different ports", param_hint="--amazon-port")
+    if walmart and walmart_port in {shopify_port} | ({amazon_port} if amazon else set()):
+        raise typer.BadParameter("the Walmart sandbox needs a port of its own", param_hint="--walmart-port")
     state_dir.mkdir(parents=True, exist_ok=True)
     shopify_config = ShopifySandboxConfig(
         state_path=state_dir / "shopify.sqlite3", plan=plan, seed=seed, catalog_products=products,
@@ -96,6 +102,8 @@ def up(
         amazon_server = _start_amazon(host, amazon_port, state_dir, seed, table)
         if amazon_server:
             servers.append(amazon_server)
+    if walmart:
+        servers.append(_start_walmart(host, walmart_port, state_dir, seed, table))
     console.print(table)
     console.print("[dim]Ctrl-C to stop. State persists in the state directory between runs.[/dim]")
     try:
@@ -132,6 +140,23 @@ def _start_amazon(host: str, port: int, state_dir: Path, seed: int, table: Table
     return server
 
 
+def _start_walmart(host: str, port: int, state_dir: Path, seed: int, table: Table) -> SandboxServer:
+    from omnihub_sandbox.walmart.app import create_app as create_walmart_app
+    from omnihub_sandbox.walmart.config import WalmartSandboxConfig
+
+    config = WalmartSandboxConfig(state_path=state_dir / "walmart.sqlite3", seed=seed)
+    with console.status("starting the Walmart sandbox"):
+        server = start_server(create_walmart_app(config), host, port)
+    base = f"http://{host}:{port}"
+    for what, value in [("Marketplace API", base), ("token URL", f"{base}/v3/token"),
+                        ("client id", config.client_id), ("client secret", config.client_secret),
+                        ("ship nodes", ", ".join(f"{n.id} ({n.name})" for n in config.ship_nodes)),
+                        ("WM_SEC.SIGNATURE secret", config.webhook_signing_secret),
+                        ("control plane", f"{base}/_sandbox/"), ("state", str(config.state_path))]:
+        table.add_row("Walmart", what, value)
+    return server
+
+
 @app.command()
 def traffic(
     orders_per_s: Annotated[float, typer.Option(min=0.01, max=10_000)] = 50.0,
@@ -140,24 +165,31 @@ def traffic(
     pos_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of Shopify sales at POS")] = 0.3,
     amazon_url: Annotated[Optional[str], typer.Option(help="also send buyers to this Amazon sandbox")] = None,
     amazon_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of all orders placed on Amazon")] = 0.0,
+    walmart_url: Annotated[Optional[str], typer.Option(help="also send shoppers to this Walmart sandbox")] = None,
+    walmart_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of all orders placed on Walmart")] = 0.0,
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
-    """Drive shoppers (online), cashiers (POS) and optionally Amazon buyers over HTTP."""
+    """Drive shoppers (online), cashiers (POS) and optionally Amazon buyers and Walmart shoppers over HTTP."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     if amazon_share > 0 and not amazon_url:
         raise typer.BadParameter("--amazon-share needs --amazon-url")
+    if walmart_share > 0 and not walmart_url:
+        raise typer.BadParameter("--walmart-share needs --walmart-url")
+    if amazon_share + walmart_share > 1:
+        raise typer.BadParameter("--amazon-share and --walmart-share add up to more than 1")
     with Progress(TextColumn("[bold]traffic"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task("traffic", total=100)
         try:
             run = asyncio.run(drive_traffic(shopify_url, orders_per_s=orders_per_s, duration=duration,
                                             pos_share=pos_share, amazon_url=amazon_url, amazon_share=amazon_share,
+                                            walmart_url=walmart_url, walmart_share=walmart_share,
                                             seed=seed, on_progress=lambda done: progress.update(task, completed=done * 100)))
         except httpx.HTTPError as exc:
             raise typer.Exit(_fail(f"cannot reach the sandbox: {exc}"))
         progress.update(task, completed=100)
-    print_traffic_summary(run, shopify_url)
+    print_traffic_summary(run, shopify_url, walmart_url=walmart_url)
 
 
 @dataclass
@@ -166,31 +198,39 @@ class TrafficRun:
 
     shopper: "ShopperTraffic | None" = None
     amazon: dict = field(default_factory=lambda: {"placed": 0, "refused": 0, "errors": 0})
+    walmart: "ShopperCounts | None" = None
 
 
 async def drive_traffic(shopify_url: str, *, orders_per_s: float, duration: float, pos_share: float = 0.3,
                         amazon_url: str | None = None, amazon_share: float = 0.0, seed: int = 7,
-                        on_progress: Callable[[float], None] | None = None, run: TrafficRun | None = None) -> TrafficRun:
-    """Shoppers and cashiers on Shopify and buyers on Amazon at `orders_per_s` in all
-    (`amazon_share` of them on Amazon) for `duration` seconds; `on_progress(done)` gets
-    the share done (0-1). `run` collects the counts as they come (a caller that cancels
-    the drive keeps what was counted)."""
+                        on_progress: Callable[[float], None] | None = None, run: TrafficRun | None = None,
+                        walmart_url: str | None = None, walmart_share: float = 0.0) -> TrafficRun:
+    """Shoppers and cashiers on Shopify, buyers on Amazon and shoppers on Walmart at
+    `orders_per_s` in all (`amazon_share` of them on Amazon, `walmart_share` on Walmart)
+    for `duration` seconds; `on_progress(done)` gets the share done (0-1). `run` collects
+    the counts as they come (a caller that cancels the drive keeps what was counted)."""
     from omnihub_sandbox.shopify.traffic import ShopperTraffic, TrafficMix
+    from omnihub_sandbox.walmart.shoppers import WalmartShoppers
 
     run = run or TrafficRun()
-    shopify_rate = orders_per_s * (1 - amazon_share)
+    shopify_rate = orders_per_s * (1 - amazon_share - walmart_share)
     amazon_rate = orders_per_s * amazon_share
+    walmart_rate = orders_per_s * walmart_share
     jobs: list[Coroutine[Any, Any, Any]] = []
     if shopify_rate > 0:
         run.shopper = ShopperTraffic(shopify_url, rate_per_s=shopify_rate, mix=TrafficMix(pos_share=pos_share), seed=seed)
         jobs.append(run.shopper.run(duration, on_progress=(lambda s, done: on_progress(done)) if on_progress else None))
     if amazon_rate > 0 and amazon_url:
         jobs.append(_amazon_buyers(amazon_url, amazon_rate, duration, seed, run.amazon))
+    if walmart_rate > 0 and walmart_url:
+        shoppers = WalmartShoppers(walmart_url, rate_per_s=walmart_rate, seed=seed)
+        run.walmart = shoppers.counts
+        jobs.append(shoppers.run(duration))
     await asyncio.gather(*jobs)
     return run
 
 
-def print_traffic_summary(run: TrafficRun, shopify_url: str | None = None) -> None:
+def print_traffic_summary(run: TrafficRun, shopify_url: str | None = None, *, walmart_url: str | None = None) -> None:
     summary = Table(title="traffic summary")
     summary.add_column("channel")
     summary.add_column("placed", justify="right")
@@ -210,6 +250,15 @@ def print_traffic_summary(run: TrafficRun, shopify_url: str | None = None) -> No
         console.print(f"achieved rate {s.rate_per_s:.1f} orders/s over {s.elapsed_s:.1f} s")
     if any(run.amazon.values()):
         summary.add_row("Amazon", str(run.amazon["placed"]), str(run.amazon["refused"]), str(run.amazon["errors"]))
+    if run.walmart:
+        summary.add_row("Walmart", str(run.walmart.placed), str(run.walmart.refused), str(run.walmart.errors))
+        if walmart_url:
+            try:
+                oversells = httpx.get(walmart_url.rstrip("/") + "/_sandbox/oversells", timeout=10).json()
+                console.print(f"Walmart oversold units so far: [bold]{oversells['units']}[/bold] "
+                              f"(by ship node {oversells['by_ship_node']})")
+            except httpx.HTTPError:
+                pass
     console.print(summary)
 
 
