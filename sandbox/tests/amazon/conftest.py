@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from amazon_sandbox_harness import Seller, TestClient, create_app
-from omnihub_sandbox.amazon.clock import ManualClock
+from omnihub_sandbox.spapi.clock import ManualClock
 from omnihub_sandbox.amazon.config import AmazonSandboxConfig
 from omnihub_sandbox.serving import SandboxServer
 

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller
-from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.spapi.clock import iso
 from shared_contracts import shared_absent_param
 from spapi_contract import amazon_contracts, find_operation, response_errors, sandbox_vectors
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller, TestClient, create_app
-from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.spapi.clock import iso
 from omnihub_sandbox.amazon.rate_limits import USAGE_PLANS
 from spapi_contract import find_operation
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from .clock import SandboxClock
+from ..spapi.clock import SandboxClock
+from ..spapi.usage_plans import RateLimiter
 from .config import AmazonSandboxConfig
 from .notifications import Notifier
-from .rate_limits import RateLimiter
 from .store import Store
 
 
@@ -27,6 +27,19 @@ class SandboxContext:
 
     def now(self) -> float:
         return self.clock.now()
+
+    @property
+    def lwa(self) -> AmazonSandboxConfig:
+        return self.config
+
+    @property
+    def selling_partner_id(self) -> str:
+        return self.config.seller_id
+
+    def catch_up(self) -> None:
+        from .lifecycle import catch_up  # late import: lifecycle imports the feature modules
+
+        catch_up(self)
 
 
 def sandbox_of(request: Request) -> SandboxContext:

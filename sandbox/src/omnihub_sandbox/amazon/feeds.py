@@ -26,10 +26,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .auth import operation
-from .clock import iso
+from ..spapi.lwa import operation
+from ..spapi.clock import iso
 from .context import SandboxContext, sandbox_of
-from .errors import invalid_input, not_found
+from ..spapi.errors import invalid_input, not_found
 from .listings_feed import process_listings_feed
 
 router = APIRouter()

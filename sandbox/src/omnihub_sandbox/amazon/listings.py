@@ -19,13 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .auth import operation
-from .catalog import asin_for
-from .clock import iso
+from ..spapi.lwa import operation
+from ..spapi.catalog import asin_for
+from ..spapi.clock import iso
 from .context import SandboxContext
-from .errors import SpApiError, invalid_input, not_found
+from ..spapi.errors import SpApiError, invalid_input, not_found
 from .notifications import MFN_QUANTITY_CHANGE
-from .query_params import csv_list, single
+from ..spapi.query_params import csv_list, single
 
 router = APIRouter()
 

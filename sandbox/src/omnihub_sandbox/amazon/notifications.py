@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from .clock import SandboxClock, iso
+from ..spapi.clock import SandboxClock, iso
 from .config import AmazonSandboxConfig
 from .store import Store
 

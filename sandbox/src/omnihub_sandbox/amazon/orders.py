@@ -22,12 +22,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .auth import operation
-from .clock import iso, parse_iso
+from ..spapi.lwa import operation
+from ..spapi.clock import iso, parse_iso
 from .context import SandboxContext
-from .errors import invalid_input, not_found
+from ..spapi.errors import invalid_input, not_found
 from .notifications import ORDER_CHANGE
-from .query_params import csv_list, single
+from ..spapi.query_params import csv_list, single
 
 router = APIRouter()
 
