@@ -40,6 +40,7 @@ class Vendor:
         self.http = client
         self.config = config
         self._token: str | None = None
+        self._token_age = 0.0  # sandbox seconds since the token was issued
 
     def login(self) -> str:
         answer = self.http.post("/auth/o2/token", data={
@@ -48,6 +49,7 @@ class Vendor:
         })
         assert answer.status_code == 200, answer.text
         self._token = answer.json()["access_token"]
+        self._token_age = 0.0
         return self._token
 
     def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
@@ -62,7 +64,11 @@ class Vendor:
         return self.http.get("/_sandbox/clock").json()["now"]
 
     def advance(self, seconds: float) -> None:
+        """Move the sandbox clock; the next call logs in again once the hour's token is near its end."""
         assert self.http.post("/_sandbox/clock/advance", json={"seconds": seconds}).status_code == 200
+        self._token_age += seconds
+        if self._token_age > 3000:
+            self._token = None
 
     def items(self) -> list[dict[str, Any]]:
         return self.http.get("/_sandbox/items").json()["items"]
@@ -115,7 +121,6 @@ class Vendor:
     def settle(self, transaction_id: str, seconds: float = 3600) -> dict[str, Any]:
         """Move time until the transaction has been processed; return its transactionStatus."""
         self.advance(seconds)
-        self.login()  # the hour may have outlived the token
         answer = self.transaction(transaction_id)
         assert answer.status_code == 200, answer.text
         return answer.json()["transactionStatus"]

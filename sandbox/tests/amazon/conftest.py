@@ -60,7 +60,7 @@ from omnihub_sandbox.amazon_vendor.config import AmazonVendorSandboxConfig  # no
 def make_vendor_config(tmp_path: Path, clock: ManualClock) -> Callable[..., AmazonVendorSandboxConfig]:
     def make(**overrides: Any) -> AmazonVendorSandboxConfig:
         values: dict[str, Any] = {"state_path": tmp_path / "vendor.db", "clock": clock, "catalog_size": 12,
-                                  "initial_quantity_max": 0}
+                                  "initial_quantity_max": 0, "rate_multiplier": 1000.0}  # the rate-limit tests: 1.0
         values.update(overrides)
         return AmazonVendorSandboxConfig(**values)
 

@@ -4,7 +4,9 @@ A shopper's order is made at its ``orderDate`` and reaches the vendor a little l
 (``release_seconds``): getOrders finds purchase orders by when they became available,
 in the ``createdAfter``/``createdBefore`` window a client must always give, so a client
 polls with windows that overlap and de-duplicates on ``purchaseOrderNumber`` (there is
-no notification for vendor orders). Paging is keyset-stable (:mod:`.paging`).
+no notification for vendor orders). Pages are sorted by orderDate (``sortOrder``) and
+keyset-stable (:mod:`.paging`); an order released late may sort before a page already
+read, which the next overlapping poll finds.
 
 An order is NEW until the vendor's acknowledgement succeeds: ``00`` accepts it
 (ACCEPTED), any other code rejects it (CANCELLED). Amazon's rules, enforced when the
@@ -165,7 +167,7 @@ def get_orders(request: Request, vendor: VendorContext = operation(f"{DF_ORDERS}
                   "d": query.choice(request, "sortOrder", ("ASC", "DESC"), "ASC") == "DESC",
                   "x": query.flag(request, "includeDetails", True)}
         cursor = []
-    after_cursor, order_by = paging.keyset_sql("available_at", "po_number", wanted["d"])
+    after_cursor, order_by = paging.keyset_sql("order_date", "po_number", wanted["d"])
     where = ["available_at >= ?", "available_at < ?", "available_at <= ?"]
     args: list[Any] = [wanted["a"], wanted["b"], vendor.now()]
     if wanted["w"]:
@@ -186,7 +188,7 @@ def get_orders(request: Request, vendor: VendorContext = operation(f"{DF_ORDERS}
     body: dict[str, Any] = {"orders": orders}
     if len(rows) > wanted["n"]:
         body["pagination"] = {"nextToken": paging.encode("df:getOrders", wanted,
-                                                         [page[-1]["available_at"], page[-1]["po_number"]])}
+                                                         [page[-1]["order_date"], page[-1]["po_number"]])}
     return JSONResponse(body)
 
 

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS df_orders (
     pslip_required INTEGER NOT NULL, ship_to TEXT NOT NULL, source TEXT NOT NULL,
     ack_submitted_at REAL, acknowledged_at REAL, ack_code TEXT, vendor_order_number TEXT,
     shipped_at REAL, cancelled_at REAL, cancel_reason TEXT);
-CREATE INDEX IF NOT EXISTS df_orders_by_release ON df_orders (available_at, po_number);
+CREATE INDEX IF NOT EXISTS df_orders_by_date ON df_orders (order_date, po_number);
 CREATE TABLE IF NOT EXISTS df_order_items (
     po_number TEXT NOT NULL, seq INTEGER NOT NULL, sku TEXT NOT NULL, asin TEXT NOT NULL, title TEXT NOT NULL,
     quantity INTEGER NOT NULL, shipped INTEGER NOT NULL DEFAULT 0, net_price_cents INTEGER NOT NULL,
