@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StringConstraints, ValidationError
 
+from ..spapi.clock import parse_iso
 from ..spapi.errors import invalid_input, unsupported_media_type
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -49,8 +50,6 @@ async def read_body(request: Request, model: type[Body]) -> Body:
 
 
 def _date_time_text(value: str) -> str:
-    from ..spapi.clock import parse_iso
-
     try:
         parse_iso(value)
     except ValueError:
