@@ -85,7 +85,8 @@ class AmazonSandboxConfig(BaseModel):
 
     contracts_dir: Path | None = Field(default_factory=default_contracts_dir)
     public_base_url: str | None = Field(
-        None, description="Base URL used in presigned document URLs; defaults to the request's."
+        None, description="Base URL used in presigned document URLs; defaults to the address the sandbox listens on "
+                          "(never the request's Host header)."
     )
 
     @field_validator("seller_id", "marketplace_id", "lwa_client_id", "lwa_client_secret", "lwa_refresh_token")

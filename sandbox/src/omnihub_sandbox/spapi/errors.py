@@ -4,6 +4,11 @@ Every failure a simulator answers on an SP-API path goes through :class:`SpApiEr
 a client sees the same body, status and headers it would see from Amazon, including
 for requests FastAPI itself rejects (malformed JSON, unknown paths).
 
+Models name their codes differently: Orders v0 says ``InvalidInput`` and ``NotFound`` where
+the Listings Items API says ``BAD_REQUEST`` and ``NOT_FOUND``. An operation's guard may give
+its model's names (``error_codes``), and the answer uses them; what the gateway itself
+answers (``Unauthorized``, ``QuotaExceeded``) is the same for every API.
+
 One model draws its errors otherwise: the Vendor Direct Fulfillment Transactions API
 (2021-12-28) declares a single ``Error`` object for every status but 400. An operation
 that says so (``error_shape="single"``, set by its guard) answers the error's fields at
@@ -13,7 +18,7 @@ still what Amazon's gateway sends every other client.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 ACCESS_DENIED = "Access to requested resource is denied."
 QUOTA_EXCEEDED = "You exceeded your quota for the requested resource."
 ERROR_SHAPE_STATE_KEY = "amzn_error_shape"
+ERROR_CODES_STATE_KEY = "amzn_error_codes"
 
 ErrorShape = Literal["list", "single"]
 
@@ -40,9 +46,12 @@ class SpApiError(Exception):
     def error(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
-    def body(self, shape: ErrorShape = "list") -> dict[str, Any]:
-        listed: dict[str, Any] = {"errors": [self.error()]}
-        return {**self.error(), **listed} if shape == "single" else listed
+    def body(self, shape: ErrorShape = "list", codes: Mapping[str, str] | None = None) -> dict[str, Any]:
+        error = self.error()
+        if codes:
+            error["code"] = codes.get(self.code, self.code)
+        listed: dict[str, Any] = {"errors": [error]}
+        return {**error, **listed} if shape == "single" else listed
 
 
 def invalid_input(message: str, details: str = "") -> SpApiError:
@@ -71,9 +80,9 @@ def unsupported_media_type(content_type: str) -> SpApiError:
                       f"Content-Type {content_type or '(none)'}: send application/json.")
 
 
-def _shape(request: Request) -> ErrorShape:
+def _body(request: Request, error: SpApiError) -> dict[str, Any]:
     shape: ErrorShape = getattr(request.state, ERROR_SHAPE_STATE_KEY, "list")
-    return shape
+    return error.body(shape, getattr(request.state, ERROR_CODES_STATE_KEY, None))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -81,14 +90,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SpApiError)
     async def _sp_api_error(request: Request, exc: SpApiError) -> JSONResponse:
-        return JSONResponse(exc.body(_shape(request)), status_code=exc.status)
+        return JSONResponse(_body(request, exc), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         err = invalid_input("Invalid input", f"{where}: {first.get('msg', 'invalid')}")
-        return JSONResponse(err.body(_shape(request)), status_code=400)
+        return JSONResponse(_body(request, err), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -98,4 +107,4 @@ def install_error_handlers(app: FastAPI) -> None:
             err = SpApiError(405, "MethodNotAllowed", "The HTTP method is not allowed for this resource.")
         else:
             err = SpApiError(exc.status_code, "InternalFailure", str(exc.detail))
-        return JSONResponse(err.body(_shape(request)), status_code=exc.status_code)
+        return JSONResponse(_body(request, err), status_code=exc.status_code)

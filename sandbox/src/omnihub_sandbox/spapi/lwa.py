@@ -11,13 +11,13 @@ each simulator keeps the tokens it issued in its own file (``access_tokens``).
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Mapping
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from .account import SpApiAccount, account_of
-from .errors import ERROR_SHAPE_STATE_KEY, ErrorShape, quota_exceeded, unauthorized
+from .errors import ERROR_CODES_STATE_KEY, ERROR_SHAPE_STATE_KEY, ErrorShape, quota_exceeded, unauthorized
 from .response_headers import RATE_LIMIT_STATE_KEY
 
 router = APIRouter()
@@ -86,7 +86,8 @@ def authenticate(account: SpApiAccount, token: str | None) -> str:
     return f"{row['client_id']}/{account.selling_partner_id}"
 
 
-def operation(name: str, *, rate_limited: bool = True, error_shape: ErrorShape = "list") -> Any:
+def operation(name: str, *, rate_limited: bool = True, error_shape: ErrorShape = "list",
+              error_codes: Mapping[str, str] | None = None) -> Any:
     """Dependency for an SP-API operation: authenticate, then spend one usage-plan token.
 
     Order matters as on Amazon: a 403 is answered before the usage plan is looked up
@@ -94,12 +95,15 @@ def operation(name: str, *, rate_limited: bool = True, error_shape: ErrorShape =
     the current time first, so delayed transitions are visible to this call. An
     operation whose model publishes no usage plan (``rate_limited=False``) is not
     throttled and carries no ``x-amzn-RateLimit-Limit``. ``error_shape`` is how the
-    operation's model draws its errors (:mod:`.errors`).
+    operation's model draws its errors and ``error_codes`` the names its model gives the
+    codes (:mod:`.errors`).
     """
 
     def guard(request: Request) -> SpApiAccount:
         account = account_of(request)
         setattr(request.state, ERROR_SHAPE_STATE_KEY, error_shape)
+        if error_codes:
+            setattr(request.state, ERROR_CODES_STATE_KEY, error_codes)
         principal = authenticate(account, request.headers.get("x-amz-access-token"))
         if rate_limited:
             setattr(request.state, RATE_LIMIT_STATE_KEY, account.limiter.header_value(name))
