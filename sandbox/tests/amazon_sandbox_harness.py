@@ -41,6 +41,13 @@ class Seller:
         self._token = answer.json()["access_token"]
         return self._token
 
+    def restricted_data_token(self, method: str, path: str, elements: list[str] | None = None) -> str:
+        """A Restricted Data Token (Tokens API) for one restricted resource, asked for with the LWA token."""
+        answer = self.call("POST", "/tokens/2021-03-01/restrictedDataToken", json={"restrictedResources": [
+            {"method": method, "path": path, **({"dataElements": elements} if elements else {})}]})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["restrictedDataToken"]
+
     def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
         if self._token is None:
             self.login()

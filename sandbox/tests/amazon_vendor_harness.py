@@ -16,6 +16,7 @@ with warnings.catch_warnings():  # Starlette's TestClient (httpx-based) is all w
 
 from omnihub_sandbox.amazon_vendor.app import create_app
 from omnihub_sandbox.amazon_vendor.config import AmazonVendorSandboxConfig
+from omnihub_sandbox.amazon_vendor.context import RESTRICTED_OPERATIONS
 from omnihub_sandbox.spapi.clock import iso
 
 __all__ = ["VENDOR", "Vendor", "TestClient", "create_app", "DF_ORDERS", "DF_INVENTORY", "DF_SHIPPING",
@@ -33,14 +34,16 @@ RETAIL_TRANSACTIONS = "vendorTransactionStatus.json"
 
 
 class Vendor:
-    """A vendor's SP-API client for tests: gets an LWA token, then calls with it; plus
-    the sandbox's control levers (shoppers, buyers, the clock)."""
+    """A vendor's SP-API client for tests: gets an LWA token, then calls with it (with a
+    Restricted Data Token for a restricted operation, asked for as a client must); plus the
+    sandbox's control levers (shoppers, buyers, the clock)."""
 
     def __init__(self, client: Any, config: AmazonVendorSandboxConfig) -> None:
         self.http = client
         self.config = config
         self._token: str | None = None
         self._token_age = 0.0  # sandbox seconds since the token was issued
+        self._rdts: dict[tuple[str, str], str] = {}
 
     def login(self) -> str:
         answer = self.http.post("/auth/o2/token", data={
@@ -50,12 +53,26 @@ class Vendor:
         assert answer.status_code == 200, answer.text
         self._token = answer.json()["access_token"]
         self._token_age = 0.0
+        self._rdts.clear()  # as old as the LWA token they were asked for with
         return self._token
+
+    def restricted_data_token(self, method: str, path: str) -> str:
+        """A Restricted Data Token for the generic path of the restricted operation `path` is."""
+        template = next(op.template for op in RESTRICTED_OPERATIONS if op.covers(method, path))
+        if (method, template) not in self._rdts:
+            answer = self.call("POST", "/tokens/2021-03-01/restrictedDataToken",
+                               json={"restrictedResources": [{"method": method, "path": template}]})
+            assert answer.status_code == 200, answer.text
+            self._rdts[(method, template)] = answer.json()["restrictedDataToken"]
+        return self._rdts[(method, template)]
 
     def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
         if self._token is None:
             self.login()
-        headers = {"x-amz-access-token": self._token, **kw.pop("headers", {})}
+        token = self._token
+        if any(op.covers(method, url) for op in RESTRICTED_OPERATIONS):
+            token = self.restricted_data_token(method, url)
+        headers = {"x-amz-access-token": token, **kw.pop("headers", {})}
         return self.http.request(method, url, headers=headers, **kw)
 
     # -- control plane ------------------------------------------------------------------

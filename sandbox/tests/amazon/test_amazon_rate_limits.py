@@ -15,6 +15,7 @@ from spapi_contract import find_operation
 
 QUOTA = {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
 MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderItems": "ordersV0.json",
+          "getOrderAddress": "ordersV0.json", "getOrderBuyerInfo": "ordersV0.json",
           "confirmShipment": "ordersV0.json", "getListingsItem": "listingsItems_2021-08-01.json",
           "patchListingsItem": "listingsItems_2021-08-01.json", "searchListingsItems": "listingsItems_2021-08-01.json",
           "createFeedDocument": "feeds_2021-06-30.json",
@@ -34,6 +35,8 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "getOrders": ("GET", "/orders/v0/orders", {"params": {"MarketplaceIds": MARKETPLACE, "CreatedAfter": iso(clock() - 3600)}}),
         "getOrder": ("GET", "/orders/v0/orders/111-0000000-0000000", {}),
         "getOrderItems": ("GET", "/orders/v0/orders/111-0000000-0000000/orderItems", {}),
+        "getOrderAddress": ("GET", "/orders/v0/orders/111-0000000-0000000/address", {}),
+        "getOrderBuyerInfo": ("GET", "/orders/v0/orders/111-0000000-0000000/buyerInfo", {}),
         "confirmShipment": ("POST", "/orders/v0/orders/111-0000000-0000000/shipmentConfirmation", {"json": {}}),
         "getListingsItem": ("GET", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}}),
         "patchListingsItem": ("PATCH", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}, "json": {}}),
@@ -44,6 +47,18 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/x", {}),
     }
     method, url, kw = calls[operation_id]
+    if operation_id in ("getOrderAddress", "getOrderBuyerInfo"):  # restricted: a Restricted Data Token only
+        token = {"rdt": ""}
+
+        def restricted():
+            if not token["rdt"]:
+                token["rdt"] = seller.restricted_data_token("GET", url.replace("111-0000000-0000000", "{orderId}"))
+            answer = seller.call(method, url, headers={"x-amz-access-token": token["rdt"]}, **kw)
+            if answer.status_code == 403:  # the token outlived its hour
+                token["rdt"] = ""
+            return answer
+
+        return restricted
     return lambda: seller.call(method, url, **kw)
 
 

@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from ..spapi import lwa, time_controls
+from ..spapi import lwa, restricted_data, time_controls
 from ..spapi.account import SpApiAccount
 from ..spapi.clock import SandboxClock
 from ..spapi.errors import install_error_handlers
@@ -82,6 +82,6 @@ def create_app(config: AmazonSandboxConfig) -> FastAPI:
     app.state.sandbox = account
     install_error_handlers(app)
     app.add_middleware(SpApiResponseHeaders)
-    for router in (lwa.router, orders.router, listings.router, feeds.router, control.router, time_controls.router):
+    for router in (lwa.router, restricted_data.router, orders.router, listings.router, feeds.router, control.router, time_controls.router):
         app.include_router(router)
     return app

@@ -11,10 +11,23 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from ..spapi.clock import SandboxClock
+from ..spapi.restricted_data import RestrictedOperation
 from ..spapi.usage_plans import RateLimiter
 from .config import AmazonSandboxConfig
 from .notifications import Notifier
 from .store import Store
+
+
+#: Orders v0's restricted operations: getOrders, getOrder and getOrderItems withhold personal
+#: data from an LWA token; getOrderAddress and getOrderBuyerInfo need a Restricted Data Token.
+_PII = frozenset({"buyerInfo", "shippingAddress"})
+RESTRICTED_OPERATIONS = (
+    RestrictedOperation("GET", "/orders/v0/orders", _PII),
+    RestrictedOperation("GET", "/orders/v0/orders/{orderId}", _PII),
+    RestrictedOperation("GET", "/orders/v0/orders/{orderId}/orderItems", frozenset({"buyerInfo"})),
+    RestrictedOperation("GET", "/orders/v0/orders/{orderId}/address"),
+    RestrictedOperation("GET", "/orders/v0/orders/{orderId}/buyerInfo"),
+)
 
 
 @dataclass
@@ -35,6 +48,10 @@ class SandboxContext:
     @property
     def selling_partner_id(self) -> str:
         return self.config.seller_id
+
+    @property
+    def restricted_operations(self) -> tuple[RestrictedOperation, ...]:
+        return RESTRICTED_OPERATIONS
 
     def catch_up(self) -> None:
         from .lifecycle import catch_up  # late import: lifecycle imports the feature modules

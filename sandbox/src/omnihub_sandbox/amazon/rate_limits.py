@@ -13,6 +13,8 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getOrders": UsagePlan(0.0167, 20),
     "getOrder": UsagePlan(0.5, 30),
     "getOrderItems": UsagePlan(0.5, 30),
+    "getOrderAddress": UsagePlan(0.5, 30),
+    "getOrderBuyerInfo": UsagePlan(0.5, 30),
     "confirmShipment": UsagePlan(2, 10),
     # Listings Items 2021-08-01
     "getListingsItem": UsagePlan(5, 10),

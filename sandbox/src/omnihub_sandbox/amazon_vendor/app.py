@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from ..spapi import lwa, time_controls
+from ..spapi import lwa, restricted_data, time_controls
 from ..spapi.account import SpApiAccount
 from ..spapi.clock import SandboxClock
 from ..spapi.errors import install_error_handlers
@@ -32,7 +32,7 @@ from .usage_plans import USAGE_PLANS
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (lwa.router, df_orders.router, df_inventory.router, df_shipments.router, df_labels.router,
+ROUTERS = (lwa.router, restricted_data.router, df_orders.router, df_inventory.router, df_shipments.router, df_labels.router,
            df_packing_slips.router, transactions.router, df_sandbox_data.router, retail_orders.router,
            retail_shipments.router, control.router, time_controls.router)
 

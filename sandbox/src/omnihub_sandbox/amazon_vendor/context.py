@@ -11,9 +11,24 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from ..spapi.clock import SandboxClock
+from ..spapi.restricted_data import RestrictedOperation
 from ..spapi.usage_plans import RateLimiter
 from .config import AmazonVendorSandboxConfig
 from .store import VendorStore
+
+
+_DF_ORDERS = "/vendor/directFulfillment/orders/2021-12-28/purchaseOrders"
+_DF_SHIPPING = "/vendor/directFulfillment/shipping/2021-12-28"
+#: The direct-fulfilment operations that return a shopper's address: a Restricted Data Token only.
+RESTRICTED_OPERATIONS = (
+    RestrictedOperation("GET", _DF_ORDERS),
+    RestrictedOperation("GET", _DF_ORDERS + "/{purchaseOrderNumber}"),
+    RestrictedOperation("GET", _DF_SHIPPING + "/shippingLabels"),
+    RestrictedOperation("GET", _DF_SHIPPING + "/shippingLabels/{purchaseOrderNumber}"),
+    RestrictedOperation("POST", _DF_SHIPPING + "/shippingLabels/{purchaseOrderNumber}"),
+    RestrictedOperation("GET", _DF_SHIPPING + "/packingSlips"),
+    RestrictedOperation("GET", _DF_SHIPPING + "/packingSlips/{purchaseOrderNumber}"),
+)
 
 
 @dataclass
@@ -33,6 +48,10 @@ class VendorContext:
     @property
     def selling_partner_id(self) -> str:
         return self.config.vendor_code
+
+    @property
+    def restricted_operations(self) -> tuple[RestrictedOperation, ...]:
+        return RESTRICTED_OPERATIONS
 
     def catch_up(self) -> None:
         from .lifecycle import catch_up  # late import: lifecycle imports the feature modules

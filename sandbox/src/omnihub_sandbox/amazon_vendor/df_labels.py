@@ -91,7 +91,7 @@ def process_shipping_label_requests(vendor: VendorContext, db: sqlite3.Connectio
 
 @router.post(f"{BASE}/shippingLabels/{{po_number}}")
 async def create_shipping_labels(po_number: str, request: Request, vendor: VendorContext = operation(
-        f"{DF_SHIPPING}:createShippingLabels")) -> JSONResponse:
+        f"{DF_SHIPPING}:createShippingLabels", restricted="required")) -> JSONResponse:
     body = await read_body(request, CreateShippingLabelsRequest)
     with vendor.store.tx() as db:
         released_order(vendor, db, po_number)  # 400 / 404 as Amazon answers them
@@ -108,7 +108,7 @@ async def create_shipping_labels(po_number: str, request: Request, vendor: Vendo
 
 @router.get(f"{BASE}/shippingLabels")
 def get_shipping_labels(request: Request, vendor: VendorContext = operation(
-        f"{DF_SHIPPING}:getShippingLabels")) -> JSONResponse:
+        f"{DF_SHIPPING}:getShippingLabels", restricted="required")) -> JSONResponse:
     with vendor.store.tx() as db:
         rows, next_token = paging.documents_page(db, request, "df:getShippingLabels", table="shipping_labels",
                                                  time_column="created_at", id_column="po_number",
@@ -121,7 +121,7 @@ def get_shipping_labels(request: Request, vendor: VendorContext = operation(
 
 @router.get(f"{BASE}/shippingLabels/{{po_number}}")
 def get_shipping_label(po_number: str, vendor: VendorContext = operation(
-        f"{DF_SHIPPING}:getShippingLabel")) -> JSONResponse:
+        f"{DF_SHIPPING}:getShippingLabel", restricted="required")) -> JSONResponse:
     with vendor.store.tx() as db:
         if not PO_NUMBER.match(po_number):
             released_order(vendor, db, po_number)  # the 400 for a malformed number

@@ -155,7 +155,7 @@ def render_order(vendor: VendorContext, row: sqlite3.Row, items: list[sqlite3.Ro
 
 
 @router.get(f"{BASE}/purchaseOrders")
-def get_orders(request: Request, vendor: VendorContext = operation(f"{DF_ORDERS}:getOrders")) -> JSONResponse:
+def get_orders(request: Request, vendor: VendorContext = operation(f"{DF_ORDERS}:getOrders", restricted="required")) -> JSONResponse:
     window = query.window(request, "createdAfter", "createdBefore", required=True)
     assert window is not None
     token = request.query_params.get("nextToken")
@@ -205,7 +205,7 @@ def released_order(vendor: VendorContext, db: sqlite3.Connection, po_number: str
 
 
 @router.get(f"{BASE}/purchaseOrders/{{po_number}}")
-def get_order(po_number: str, vendor: VendorContext = operation(f"{DF_ORDERS}:getOrder")) -> JSONResponse:
+def get_order(po_number: str, vendor: VendorContext = operation(f"{DF_ORDERS}:getOrder", restricted="required")) -> JSONResponse:
     with vendor.store.tx() as db:
         row = released_order(vendor, db, po_number)
         return JSONResponse(render_order(vendor, row, order_items(db, po_number)))

@@ -38,7 +38,7 @@ def render_packing_slip(db: sqlite3.Connection, order: sqlite3.Row) -> dict[str,
 
 
 @router.get(f"{BASE}/packingSlips")
-def get_packing_slips(request: Request, vendor: VendorContext = operation(f"{DF_SHIPPING}:getPackingSlips")) -> JSONResponse:
+def get_packing_slips(request: Request, vendor: VendorContext = operation(f"{DF_SHIPPING}:getPackingSlips", restricted="required")) -> JSONResponse:
     with vendor.store.tx() as db:
         rows, next_token = paging.documents_page(db, request, "df:getPackingSlips", table="df_orders",
                                                  time_column="available_at", id_column="po_number",
@@ -51,7 +51,7 @@ def get_packing_slips(request: Request, vendor: VendorContext = operation(f"{DF_
 
 
 @router.get(f"{BASE}/packingSlips/{{po_number}}")
-def get_packing_slip(po_number: str, vendor: VendorContext = operation(f"{DF_SHIPPING}:getPackingSlip")) -> JSONResponse:
+def get_packing_slip(po_number: str, vendor: VendorContext = operation(f"{DF_SHIPPING}:getPackingSlip", restricted="required")) -> JSONResponse:
     with vendor.store.tx() as db:
         order = released_order(vendor, db, po_number)
         if not order["pslip_required"]:

@@ -7,13 +7,16 @@ so the Seller and Vendor simulators can each keep their own context class.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
 
 from .clock import SandboxClock
 from .sqlite_store import SqliteStore
 from .usage_plans import RateLimiter
+
+if TYPE_CHECKING:
+    from .restricted_data import RestrictedOperation
 
 
 class LwaApplication(Protocol):
@@ -40,6 +43,11 @@ class SpApiAccount(Protocol):
     def limiter(self) -> RateLimiter: ...
     @property
     def lwa(self) -> LwaApplication: ...
+
+    @property
+    def restricted_operations(self) -> tuple[RestrictedOperation, ...]:
+        """The resources a Restricted Data Token may open (:mod:`.restricted_data`)."""
+        ...
 
     @property
     def selling_partner_id(self) -> str:

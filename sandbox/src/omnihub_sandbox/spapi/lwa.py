@@ -11,7 +11,7 @@ each simulator keeps the tokens it issued in its own file (``access_tokens``).
 from __future__ import annotations
 
 import secrets
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from .account import SpApiAccount, account_of
 from .errors import ERROR_CODES_STATE_KEY, ERROR_SHAPE_STATE_KEY, ErrorShape, quota_exceeded, unauthorized
 from .response_headers import RATE_LIMIT_STATE_KEY
+from .restricted_data import DATA_ELEMENTS_STATE_KEY, RDT_PREFIX, grant
 
 router = APIRouter()
 
@@ -73,21 +74,66 @@ async def exchange_token(request: Request) -> JSONResponse:
     )
 
 
-def authenticate(account: SpApiAccount, token: str | None) -> str:
-    """Return the principal (app + selling partner) the token speaks for, or raise 403."""
+Restriction = Literal["withholds", "required"]
+
+
+def authenticate(account: SpApiAccount, token: str | None, method: str = "GET", path: str = "",
+                 restricted: Restriction | None = None) -> tuple[str, frozenset[str]]:
+    """The principal (app + selling partner) the token speaks for and the data elements it
+    opens (:mod:`.restricted_data`), or 403. A Restricted Data Token opens only the
+    restricted resources it was made for; an LWA token opens none of them."""
     if not token:
         raise unauthorized()
+    if token.startswith(RDT_PREFIX):
+        with account.store.tx() as db:
+            row = db.execute("SELECT * FROM restricted_tokens WHERE token = ?", (token,)).fetchone()
+        if row is None:
+            raise unauthorized(TOKEN_INVALID)
+        if account.now() >= row["expires_at"]:
+            raise unauthorized(TOKEN_EXPIRED)
+        elements = grant(account, row, method, path) if restricted else None
+        if elements is None:
+            raise unauthorized("The Restricted Data Token does not cover this request: ask for one for this "
+                               "method and path.")
+        return f"{row['client_id']}/{account.selling_partner_id}", elements
     with account.store.tx() as db:
         row = db.execute("SELECT client_id, expires_at FROM access_tokens WHERE token = ?", (token,)).fetchone()
     if row is None:
         raise unauthorized(TOKEN_INVALID)
     if account.now() >= row["expires_at"]:
         raise unauthorized(TOKEN_EXPIRED)
-    return f"{row['client_id']}/{account.selling_partner_id}"
+    if restricted == "required":
+        raise unauthorized("This operation returns personal data: call it with a Restricted Data Token "
+                           "(Tokens API createRestrictedDataToken).")
+    return f"{row['client_id']}/{account.selling_partner_id}", frozenset()
+
+
+def operation_guard(request: Request, name: str, *, rate_limited: bool = True, error_shape: ErrorShape = "list",
+                    error_codes: Mapping[str, str] | None = None, restricted: Restriction | None = None) -> SpApiAccount:
+    """Authenticate, then spend one usage-plan token; return the account (see :func:`operation`)."""
+    account = account_of(request)
+    setattr(request.state, ERROR_SHAPE_STATE_KEY, error_shape)
+    if error_codes:
+        setattr(request.state, ERROR_CODES_STATE_KEY, error_codes)
+    principal, elements = authenticate(account, request.headers.get("x-amz-access-token"), request.method,
+                                       request.url.path, restricted)
+    setattr(request.state, DATA_ELEMENTS_STATE_KEY, elements)
+    if rate_limited:
+        setattr(request.state, RATE_LIMIT_STATE_KEY, account.limiter.header_value(name))
+        if not account.limiter.try_acquire(principal, name):
+            raise quota_exceeded()
+    account.catch_up()
+    return account
+
+
+def data_elements(request: Request) -> frozenset[str]:
+    """The data elements this request's Restricted Data Token opened (none for an LWA token)."""
+    elements: frozenset[str] = getattr(request.state, DATA_ELEMENTS_STATE_KEY, frozenset())
+    return elements
 
 
 def operation(name: str, *, rate_limited: bool = True, error_shape: ErrorShape = "list",
-              error_codes: Mapping[str, str] | None = None) -> Any:
+              error_codes: Mapping[str, str] | None = None, restricted: Restriction | None = None) -> Any:
     """Dependency for an SP-API operation: authenticate, then spend one usage-plan token.
 
     Order matters as on Amazon: a 403 is answered before the usage plan is looked up
@@ -96,21 +142,14 @@ def operation(name: str, *, rate_limited: bool = True, error_shape: ErrorShape =
     operation whose model publishes no usage plan (``rate_limited=False``) is not
     throttled and carries no ``x-amzn-RateLimit-Limit``. ``error_shape`` is how the
     operation's model draws its errors and ``error_codes`` the names its model gives the
-    codes (:mod:`.errors`).
+    codes (:mod:`.errors`). ``restricted``: the operation is a restricted one, which
+    ``"withholds"`` personal data from an LWA token or ``"required"`` a Restricted Data
+    Token (:mod:`.restricted_data`).
     """
 
     def guard(request: Request) -> SpApiAccount:
-        account = account_of(request)
-        setattr(request.state, ERROR_SHAPE_STATE_KEY, error_shape)
-        if error_codes:
-            setattr(request.state, ERROR_CODES_STATE_KEY, error_codes)
-        principal = authenticate(account, request.headers.get("x-amz-access-token"))
-        if rate_limited:
-            setattr(request.state, RATE_LIMIT_STATE_KEY, account.limiter.header_value(name))
-            if not account.limiter.try_acquire(principal, name):
-                raise quota_exceeded()
-        account.catch_up()
-        return account
+        return operation_guard(request, name, rate_limited=rate_limited, error_shape=error_shape,
+                               error_codes=error_codes, restricted=restricted)
 
     guard.__name__ = f"operation_{name}"
     return Depends(guard)

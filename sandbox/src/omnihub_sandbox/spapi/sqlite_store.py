@@ -17,14 +17,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 #: Every simulator's file has these: its key/value meta (clock offset, sequences, seeded
-#: flags), its counters and the LWA access tokens it issued (:mod:`.lwa`).
+#: flags), its counters, the LWA access tokens it issued (:mod:`.lwa`) and its Restricted
+#: Data Tokens (:mod:`.restricted_data`).
 COMMON_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stats (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS access_tokens (
     token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS restricted_tokens (
+    token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL, resources TEXT NOT NULL);
 """
-COMMON_TABLES = ("meta", "stats", "access_tokens")
+COMMON_TABLES = ("meta", "stats", "access_tokens", "restricted_tokens")
 
 
 class SqliteStore:

@@ -26,6 +26,11 @@ class UsagePlan:
     burst: int
 
 
+#: The Tokens API's createRestrictedDataToken, which every SP-API account has (1/s, burst 10,
+#: as Amazon publishes it; its model is not among the shared contracts).
+TOKENS_USAGE_PLANS: dict[str, UsagePlan] = {"createRestrictedDataToken": UsagePlan(1, 10)}
+
+
 class TokenBucket:
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate = rate
@@ -48,7 +53,7 @@ class RateLimiter:
 
     def __init__(self, clock: Callable[[], float], plans: Mapping[str, UsagePlan], multiplier: float = 1.0) -> None:
         self._clock = clock
-        self._plans = plans
+        self._plans = {**TOKENS_USAGE_PLANS, **plans}
         self._multiplier = multiplier
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
