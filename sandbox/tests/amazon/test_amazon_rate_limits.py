@@ -19,6 +19,9 @@ MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderIt
           "confirmShipment": "ordersV0.json", "getListingsItem": "listingsItems_2021-08-01.json",
           "patchListingsItem": "listingsItems_2021-08-01.json", "searchListingsItems": "listingsItems_2021-08-01.json",
           "createFeedDocument": "feeds_2021-06-30.json",
+          **{op: "notifications.json" for op in ("getSubscriptions", "getSubscription", "createSubscription",
+                                                 "getSubscriptionById", "deleteSubscriptionById", "getDestinations",
+                                                 "createDestination", "getDestination", "deleteDestination")},
           "createFeed": "feeds_2021-06-30.json", "getFeed": "feeds_2021-06-30.json", "getFeedDocument": "feeds_2021-06-30.json"}
 
 
@@ -46,6 +49,31 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "getFeed": ("GET", "/feeds/2021-06-30/feeds/1", {}),
         "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/x", {}),
     }
+    notifications = "/notifications/v1"
+    calls.update({
+        "getSubscriptions": ("GET", f"{notifications}/subscriptions", {"params": {"notificationTypes": "ORDER_CHANGE"}}),
+        "getSubscription": ("GET", f"{notifications}/subscriptions/ORDER_CHANGE", {}),
+        "createSubscription": ("POST", f"{notifications}/subscriptions/ORDER_CHANGE", {"json": {}}),
+    })
+    grantless = {
+        "getSubscriptionById": ("GET", f"{notifications}/subscriptions/ORDER_CHANGE/x", {}),
+        "deleteSubscriptionById": ("DELETE", f"{notifications}/subscriptions/ORDER_CHANGE/x", {}),
+        "getDestinations": ("GET", f"{notifications}/destinations", {}),
+        "createDestination": ("POST", f"{notifications}/destinations", {"json": {}}),
+        "getDestination": ("GET", f"{notifications}/destinations/x", {}),
+        "deleteDestination": ("DELETE", f"{notifications}/destinations/x", {}),
+    }
+    if operation_id in grantless:  # the app's own token; a new one when the hour is up
+        method, url, kw = grantless[operation_id]
+        token = {"value": seller.grantless_token()}
+
+        def app_call():
+            answer = seller.http.request(method, url, headers={"x-amz-access-token": token["value"]}, **kw)
+            if answer.status_code == 403:
+                token["value"] = seller.grantless_token()
+            return answer
+
+        return app_call
     method, url, kw = calls[operation_id]
     if operation_id in ("getOrderAddress", "getOrderBuyerInfo"):  # restricted: a Restricted Data Token only
         token = {"rdt": ""}

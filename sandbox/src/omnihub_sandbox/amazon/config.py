@@ -73,6 +73,10 @@ class AmazonSandboxConfig(BaseModel):
     notification_loss_rate: float = Field(0.0, ge=0, le=1)
     notification_duplicate_rate: float = Field(0.0, ge=0, le=1)
     notification_timeout_seconds: float = Field(5.0, gt=0)
+    notifications_by_subscription: bool = Field(False, description=(
+        "Deliver a notification only while its type has a subscription made through the Notifications API "
+        "(as Amazon does); false delivers every one to notification_destination (for a hub that does not "
+        "subscribe itself yet)."))
     notification_signing_secret: str = Field(
         "sandbox-notification-secret",
         description="Secret of the SQS-to-HTTP forwarder: each POST carries X-Omnihub-Hmac-Sha256, the base64 "

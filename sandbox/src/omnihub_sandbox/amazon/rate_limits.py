@@ -20,6 +20,16 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getListingsItem": UsagePlan(5, 10),
     "searchListingsItems": UsagePlan(5, 5),
     "patchListingsItem": UsagePlan(5, 5),
+    # Notifications v1
+    "getSubscriptions": UsagePlan(1, 5),
+    "getSubscription": UsagePlan(1, 5),
+    "createSubscription": UsagePlan(1, 5),
+    "getSubscriptionById": UsagePlan(1, 5),
+    "deleteSubscriptionById": UsagePlan(1, 5),
+    "getDestinations": UsagePlan(1, 5),
+    "createDestination": UsagePlan(1, 5),
+    "getDestination": UsagePlan(1, 5),
+    "deleteDestination": UsagePlan(1, 5),
     # Feeds 2021-06-30
     "createFeedDocument": UsagePlan(0.5, 15),
     "createFeed": UsagePlan(0.0083, 15),

@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS shelf (
 CREATE TABLE IF NOT EXISTS oversells (
     id INTEGER PRIMARY KEY AUTOINCREMENT, amazon_order_id TEXT NOT NULL, sku TEXT NOT NULL,
     units INTEGER NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS destinations (
+    destination_id TEXT PRIMARY KEY, name TEXT NOT NULL, resource TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    subscription_id TEXT PRIMARY KEY, notification_type TEXT NOT NULL, payload_version TEXT NOT NULL,
+    destination_id TEXT NOT NULL, processing_directive TEXT, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS notifications (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, notification_id TEXT NOT NULL UNIQUE,
     notification_type TEXT NOT NULL, body TEXT NOT NULL, copies INTEGER NOT NULL,
@@ -55,6 +60,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 
 TABLES = (
     "listings", "orders", "order_items", "shipments", "feed_documents", "feeds", "notifications", "shelf", "oversells",
+    "destinations", "subscriptions",
 )
 
 

@@ -24,10 +24,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stats (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS access_tokens (
     token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS grantless_tokens (
+    token TEXT PRIMARY KEY, client_id TEXT NOT NULL, scope TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS restricted_tokens (
     token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL, resources TEXT NOT NULL);
 """
-COMMON_TABLES = ("meta", "stats", "access_tokens", "restricted_tokens")
+COMMON_TABLES = ("meta", "stats", "access_tokens", "grantless_tokens", "restricted_tokens")
 
 
 class SqliteStore:
