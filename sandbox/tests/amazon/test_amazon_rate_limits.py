@@ -16,6 +16,7 @@ from spapi_contract import find_operation
 QUOTA = {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
 MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderItems": "ordersV0.json",
           "getOrderAddress": "ordersV0.json", "getOrderBuyerInfo": "ordersV0.json",
+          "searchOrders": "orders_2026-01-01.json", "getOrder:2026-01-01": "orders_2026-01-01.json",
           "confirmShipment": "ordersV0.json", "getListingsItem": "listingsItems_2021-08-01.json",
           "patchListingsItem": "listingsItems_2021-08-01.json", "searchListingsItems": "listingsItems_2021-08-01.json",
           "createFeedDocument": "feeds_2021-06-30.json",
@@ -27,7 +28,7 @@ MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderIt
 
 @pytest.mark.parametrize("operation_id", sorted(USAGE_PLANS))
 def test_usage_plans_are_the_published_ones(operation_id: str) -> None:
-    _, _, op = find_operation(MODELS[operation_id], operation_id)
+    _, _, op = find_operation(MODELS[operation_id], operation_id.split(":")[0])  # "getOrder:2026-01-01": that model's
     rate, burst = re.search(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|", op["description"]).groups()
     assert (USAGE_PLANS[operation_id].rate, USAGE_PLANS[operation_id].burst) == (float(rate), int(burst))
 
@@ -39,6 +40,8 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "getOrder": ("GET", "/orders/v0/orders/111-0000000-0000000", {}),
         "getOrderItems": ("GET", "/orders/v0/orders/111-0000000-0000000/orderItems", {}),
         "getOrderAddress": ("GET", "/orders/v0/orders/111-0000000-0000000/address", {}),
+        "searchOrders": ("GET", "/orders/2026-01-01/orders", {"params": {"createdAfter": iso(clock() - 3600)}}),
+        "getOrder:2026-01-01": ("GET", "/orders/2026-01-01/orders/111-0000000-0000000", {}),
         "getOrderBuyerInfo": ("GET", "/orders/v0/orders/111-0000000-0000000/buyerInfo", {}),
         "confirmShipment": ("POST", "/orders/v0/orders/111-0000000-0000000/shipmentConfirmation", {"json": {}}),
         "getListingsItem": ("GET", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}}),

@@ -18,8 +18,9 @@ from .notifications import Notifier
 from .store import Store
 
 
-#: Orders v0's restricted operations: getOrders, getOrder and getOrderItems withhold personal
-#: data from an LWA token; getOrderAddress and getOrderBuyerInfo need a Restricted Data Token.
+#: The Orders APIs' restricted operations: v0's getOrders, getOrder and getOrderItems and
+#: 2026-01-01's searchOrders and getOrder withhold personal data from an LWA token;
+#: getOrderAddress and getOrderBuyerInfo need a Restricted Data Token.
 _PII = frozenset({"buyerInfo", "shippingAddress"})
 RESTRICTED_OPERATIONS = (
     RestrictedOperation("GET", "/orders/v0/orders", _PII),
@@ -27,6 +28,8 @@ RESTRICTED_OPERATIONS = (
     RestrictedOperation("GET", "/orders/v0/orders/{orderId}/orderItems", frozenset({"buyerInfo"})),
     RestrictedOperation("GET", "/orders/v0/orders/{orderId}/address"),
     RestrictedOperation("GET", "/orders/v0/orders/{orderId}/buyerInfo"),
+    RestrictedOperation("GET", "/orders/2026-01-01/orders", _PII),
+    RestrictedOperation("GET", "/orders/2026-01-01/orders/{orderId}", _PII),
 )
 
 

@@ -16,6 +16,9 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getOrderAddress": UsagePlan(0.5, 30),
     "getOrderBuyerInfo": UsagePlan(0.5, 30),
     "confirmShipment": UsagePlan(2, 10),
+    # Orders 2026-01-01 (its getOrder is another operation than v0's, with a bucket of its own)
+    "searchOrders": UsagePlan(0.0056, 20),
+    "getOrder:2026-01-01": UsagePlan(0.5, 30),
     # Listings Items 2021-08-01
     "getListingsItem": UsagePlan(5, 10),
     "searchListingsItems": UsagePlan(5, 5),
