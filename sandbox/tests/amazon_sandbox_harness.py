@@ -41,6 +41,25 @@ class Seller:
         self._token = answer.json()["access_token"]
         return self._token
 
+    def grantless_token(self, scope: str = "sellingpartnerapi::notifications") -> str:
+        """The app's own token (client_credentials grant) for grantless operations."""
+        answer = self.http.post("/auth/o2/token", data={
+            "grant_type": "client_credentials", "scope": scope,
+            "client_id": self.config.lwa_client_id, "client_secret": self.config.lwa_client_secret})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["access_token"]
+
+    def grantless(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        token = self.grantless_token()
+        return self.http.request(method, url, headers={"x-amz-access-token": token, **kw.pop("headers", {})}, **kw)
+
+    def restricted_data_token(self, method: str, path: str, elements: list[str] | None = None) -> str:
+        """A Restricted Data Token (Tokens API) for one restricted resource, asked for with the LWA token."""
+        answer = self.call("POST", "/tokens/2021-03-01/restrictedDataToken", json={"restrictedResources": [
+            {"method": method, "path": path, **({"dataElements": elements} if elements else {})}]})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["restrictedDataToken"]
+
     def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
         if self._token is None:
             self.login()

@@ -6,7 +6,7 @@ lifespan runs its background work; it listens on loopback only) is decided once.
 
 - `start_server(app)` serves an ASGI app in a thread of this process (signals stay with
   the main thread, which owns Ctrl-C) and returns once it accepts connections.
-- `python -m omnihub_sandbox.serving shopify|amazon|walmart CONFIG_JSON PORT` serves one
+- `python -m omnihub_sandbox.serving shopify|amazon|amazon_vendor|walmart CONFIG_JSON PORT` serves one
   channel's simulator in a process of its own (the benchmarks' child, whose GIL is not
   the hub's).
 """
@@ -105,7 +105,12 @@ def channel_app(channel: str, config: dict[str, Any]) -> Any:
         from omnihub_sandbox.walmart.config import WalmartSandboxConfig
 
         return create_walmart(WalmartSandboxConfig(**config))
-    raise ValueError(f"no simulator of channel {channel!r} (shopify, amazon, walmart)")
+    if channel == "amazon_vendor":
+        from omnihub_sandbox.amazon_vendor.app import create_app as create_amazon_vendor
+        from omnihub_sandbox.amazon_vendor.config import AmazonVendorSandboxConfig
+
+        return create_amazon_vendor(AmazonVendorSandboxConfig(**config))
+    raise ValueError(f"no simulator of channel {channel!r} (shopify, amazon, amazon_vendor, walmart)")
 
 
 def child_command(channel: str, config: dict[str, Any], port: int) -> list[str]:

@@ -9,7 +9,7 @@ import httpx
 
 from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller
 from omnihub_sandbox.amazon.app import create_app
-from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.spapi.clock import iso
 from spapi_contract import assert_response
 
 

@@ -126,3 +126,26 @@ def test_feed_api_input_errors_and_presigned_urls(seller: Seller, clock) -> None
     assert seller.http.put(doc["url"], content=b"{}", headers={"content-type": CONTENT_TYPE}).status_code == 403
     assert seller.call("GET", "/feeds/2021-06-30/feeds/12345").status_code == 404
     assert seller.call("GET", "/feeds/2021-06-30/feeds/badFeedId1").status_code == 400
+
+
+def test_presigned_urls_name_the_sandbox_whatever_host_the_request_gives(make_config, serve) -> None:
+    """S3's URLs name S3: a request sent with another Host header (a proxy's, a forger's)
+    gets a URL to where the sandbox listens, which works, and never one to that host."""
+    import time
+
+    import httpx
+
+    from amazon_sandbox_harness import create_app
+
+    config = make_config(clock=time.time)
+    with serve(create_app(config)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        seller = Seller(client, config)
+        forged = seller.call("POST", "/feeds/2021-06-30/documents", json={"contentType": CONTENT_TYPE},
+                             headers={"host": "attacker.example"})
+        url = assert_response(M, "createFeedDocument", forged)["url"]
+        assert "attacker.example" not in url and url.startswith(server.url + "/s3/feeds/")
+        assert client.put(url, content=b"{}", headers={"content-type": CONTENT_TYPE}).status_code == 200
+    pinned = make_config(public_base_url="https://documents.example", state_path=config.state_path.with_name("b.db"))
+    with serve(create_app(pinned)) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        doc = Seller(client, pinned).call("POST", "/feeds/2021-06-30/documents", json={"contentType": CONTENT_TYPE})
+        assert doc.json()["url"].startswith("https://documents.example/s3/feeds/")

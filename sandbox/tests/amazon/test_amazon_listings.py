@@ -72,10 +72,10 @@ def test_invalid_patches(seller: Seller, clock) -> None:
     assert body["status"] == "INVALID" and body["issues"][0]["severity"] == "ERROR"
     for bad in ({"patches": []}, {"productType": "PRODUCT"}, {"productType": "PRODUCT", "patches": [{"op": "move", "path": "/x"}]}):
         answer = seller.call("PATCH", url, params={"marketplaceIds": MARKETPLACE}, json=bad)
-        assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "InvalidInput"
+        assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "BAD_REQUEST"  # the Listings model's
         assert_response(M, "patchListingsItem", answer)
     no_marketplace = seller.call("PATCH", url, json={"productType": "PRODUCT", "patches": []})
-    assert no_marketplace.status_code == 400
+    assert no_marketplace.status_code == 400 and no_marketplace.json()["errors"][0]["code"] == "BAD_REQUEST"
     clock.advance(1)  # patchListingsItem's burst is 5
     preview = seller.call("PATCH", url, params={"marketplaceIds": MARKETPLACE, "mode": "VALIDATION_PREVIEW",
                                                 "includedData": "identifiers,issues"}, json={"productType": "PRODUCT", "patches": [
@@ -84,7 +84,7 @@ def test_invalid_patches(seller: Seller, clock) -> None:
     assert body["status"] == "VALID" and body["identifiers"][0]["asin"].startswith("B0")
     assert _default_quantity(_item(seller, sku)) != 99
     missing = seller.call("GET", f"/listings/2021-08-01/items/{SELLER}/NOPE", params={"marketplaceIds": MARKETPLACE})
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "NOT_FOUND"
     assert_response(M, "getListingsItem", missing)
     other_seller = seller.call("GET", f"/listings/2021-08-01/items/AOTHERSELLER/{sku}", params={"marketplaceIds": MARKETPLACE})
     assert other_seller.status_code == 403

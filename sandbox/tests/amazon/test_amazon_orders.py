@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from amazon_sandbox_harness import MARKETPLACE, Seller
-from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.spapi.clock import iso
 from spapi_contract import assert_response, body_errors
 
 M = "ordersV0.json"

@@ -9,21 +9,26 @@ import time
 import pytest
 
 from amazon_sandbox_harness import MARKETPLACE, SELLER, Seller, TestClient, create_app
-from omnihub_sandbox.amazon.clock import iso
+from omnihub_sandbox.spapi.clock import iso
 from omnihub_sandbox.amazon.rate_limits import USAGE_PLANS
 from spapi_contract import find_operation
 
 QUOTA = {"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}
 MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderItems": "ordersV0.json",
+          "getOrderAddress": "ordersV0.json", "getOrderBuyerInfo": "ordersV0.json",
+          "searchOrders": "orders_2026-01-01.json", "getOrder:2026-01-01": "orders_2026-01-01.json",
           "confirmShipment": "ordersV0.json", "getListingsItem": "listingsItems_2021-08-01.json",
           "patchListingsItem": "listingsItems_2021-08-01.json", "searchListingsItems": "listingsItems_2021-08-01.json",
           "createFeedDocument": "feeds_2021-06-30.json",
+          **{op: "notifications.json" for op in ("getSubscriptions", "getSubscription", "createSubscription",
+                                                 "getSubscriptionById", "deleteSubscriptionById", "getDestinations",
+                                                 "createDestination", "getDestination", "deleteDestination")},
           "createFeed": "feeds_2021-06-30.json", "getFeed": "feeds_2021-06-30.json", "getFeedDocument": "feeds_2021-06-30.json"}
 
 
 @pytest.mark.parametrize("operation_id", sorted(USAGE_PLANS))
 def test_usage_plans_are_the_published_ones(operation_id: str) -> None:
-    _, _, op = find_operation(MODELS[operation_id], operation_id)
+    _, _, op = find_operation(MODELS[operation_id], operation_id.split(":")[0])  # "getOrder:2026-01-01": that model's
     rate, burst = re.search(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|", op["description"]).groups()
     assert (USAGE_PLANS[operation_id].rate, USAGE_PLANS[operation_id].burst) == (float(rate), int(burst))
 
@@ -34,6 +39,10 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "getOrders": ("GET", "/orders/v0/orders", {"params": {"MarketplaceIds": MARKETPLACE, "CreatedAfter": iso(clock() - 3600)}}),
         "getOrder": ("GET", "/orders/v0/orders/111-0000000-0000000", {}),
         "getOrderItems": ("GET", "/orders/v0/orders/111-0000000-0000000/orderItems", {}),
+        "getOrderAddress": ("GET", "/orders/v0/orders/111-0000000-0000000/address", {}),
+        "searchOrders": ("GET", "/orders/2026-01-01/orders", {"params": {"createdAfter": iso(clock() - 3600)}}),
+        "getOrder:2026-01-01": ("GET", "/orders/2026-01-01/orders/111-0000000-0000000", {}),
+        "getOrderBuyerInfo": ("GET", "/orders/v0/orders/111-0000000-0000000/buyerInfo", {}),
         "confirmShipment": ("POST", "/orders/v0/orders/111-0000000-0000000/shipmentConfirmation", {"json": {}}),
         "getListingsItem": ("GET", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}}),
         "patchListingsItem": ("PATCH", f"/listings/2021-08-01/items/{SELLER}/X", {"params": {"marketplaceIds": MARKETPLACE}, "json": {}}),
@@ -43,7 +52,44 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "getFeed": ("GET", "/feeds/2021-06-30/feeds/1", {}),
         "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/x", {}),
     }
+    notifications = "/notifications/v1"
+    calls.update({
+        "getSubscriptions": ("GET", f"{notifications}/subscriptions", {"params": {"notificationTypes": "ORDER_CHANGE"}}),
+        "getSubscription": ("GET", f"{notifications}/subscriptions/ORDER_CHANGE", {}),
+        "createSubscription": ("POST", f"{notifications}/subscriptions/ORDER_CHANGE", {"json": {}}),
+    })
+    grantless = {
+        "getSubscriptionById": ("GET", f"{notifications}/subscriptions/ORDER_CHANGE/x", {}),
+        "deleteSubscriptionById": ("DELETE", f"{notifications}/subscriptions/ORDER_CHANGE/x", {}),
+        "getDestinations": ("GET", f"{notifications}/destinations", {}),
+        "createDestination": ("POST", f"{notifications}/destinations", {"json": {}}),
+        "getDestination": ("GET", f"{notifications}/destinations/x", {}),
+        "deleteDestination": ("DELETE", f"{notifications}/destinations/x", {}),
+    }
+    if operation_id in grantless:  # the app's own token; a new one when the hour is up
+        method, url, kw = grantless[operation_id]
+        token = {"value": seller.grantless_token()}
+
+        def app_call():
+            answer = seller.http.request(method, url, headers={"x-amz-access-token": token["value"]}, **kw)
+            if answer.status_code == 403:
+                token["value"] = seller.grantless_token()
+            return answer
+
+        return app_call
     method, url, kw = calls[operation_id]
+    if operation_id in ("getOrderAddress", "getOrderBuyerInfo"):  # restricted: a Restricted Data Token only
+        token = {"rdt": ""}
+
+        def restricted():
+            if not token["rdt"]:
+                token["rdt"] = seller.restricted_data_token("GET", url.replace("111-0000000-0000000", "{orderId}"))
+            answer = seller.call(method, url, headers={"x-amz-access-token": token["rdt"]}, **kw)
+            if answer.status_code == 403:  # the token outlived its hour
+                token["rdt"] = ""
+            return answer
+
+        return restricted
     return lambda: seller.call(method, url, **kw)
 
 

@@ -1,7 +1,8 @@
 """``create_app``: one simulated Amazon seller account as an ASGI app.
 
 Routes: Login with Amazon (``/auth/o2/token``), the SP-API operations the hub uses
-(Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30), the presigned document URLs
+(Orders v0 and 2026-01-01, Listings Items 2021-08-01, Feeds 2021-06-30, Notifications v1, Tokens
+2021-03-01), the presigned document URLs
 (``/s3/feeds/...``) and the sandbox's control levers (``/_sandbox/...``). State lives in
 the SQLite file named by the config, so a restarted sandbox carries on where it was.
 """
@@ -16,15 +17,18 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from . import auth, control, feeds, listings, orders
-from .clock import SandboxClock
+from ..spapi import lwa, restricted_data, time_controls
+from ..spapi.account import SpApiAccount
+from ..spapi.clock import SandboxClock
+from ..spapi.errors import install_error_handlers
+from ..spapi.response_headers import SpApiResponseHeaders
+from ..spapi.usage_plans import RateLimiter
+from . import control, feeds, listings, notifications_api, orders, orders_2026
 from .config import AmazonSandboxConfig
 from .context import SandboxContext
-from .errors import install_error_handlers
 from .lifecycle import catch_up
 from .notifications import Notifier
-from .rate_limits import RateLimiter
-from .response_headers import SpApiResponseHeaders
+from .rate_limits import USAGE_PLANS
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +39,7 @@ def build_context(config: AmazonSandboxConfig) -> SandboxContext:
     clock = SandboxClock(config.clock, float(store.get_meta("clock_offset", 0.0)))
     sandbox = SandboxContext(
         config=config, store=store, clock=clock,
-        limiter=RateLimiter(clock.now, config.rate_multiplier),
+        limiter=RateLimiter(clock.now, USAGE_PLANS, config.rate_multiplier),
         notifier=Notifier(config, store, clock),
     )
     if not store.get_meta("seeded", False):
@@ -75,9 +79,11 @@ def create_app(config: AmazonSandboxConfig) -> FastAPI:
         version="2021-08-01",
         lifespan=lifespan,
     )
-    app.state.sandbox = sandbox
+    account: SpApiAccount = sandbox  # what the shared LWA, guard and time controls use of it
+    app.state.sandbox = account
     install_error_handlers(app)
     app.add_middleware(SpApiResponseHeaders)
-    for module in (auth, orders, listings, feeds, control):
-        app.include_router(module.router)
+    for router in (lwa.router, restricted_data.router, orders.router, orders_2026.router, listings.router, feeds.router,
+                   notifications_api.router, control.router, time_controls.router):
+        app.include_router(router)
     return app

@@ -73,6 +73,10 @@ class AmazonSandboxConfig(BaseModel):
     notification_loss_rate: float = Field(0.0, ge=0, le=1)
     notification_duplicate_rate: float = Field(0.0, ge=0, le=1)
     notification_timeout_seconds: float = Field(5.0, gt=0)
+    notifications_by_subscription: bool = Field(False, description=(
+        "Deliver a notification only while its type has a subscription made through the Notifications API "
+        "(as Amazon does); false delivers every one to notification_destination (for a hub that does not "
+        "subscribe itself yet)."))
     notification_signing_secret: str = Field(
         "sandbox-notification-secret",
         description="Secret of the SQS-to-HTTP forwarder: each POST carries X-Omnihub-Hmac-Sha256, the base64 "
@@ -85,7 +89,8 @@ class AmazonSandboxConfig(BaseModel):
 
     contracts_dir: Path | None = Field(default_factory=default_contracts_dir)
     public_base_url: str | None = Field(
-        None, description="Base URL used in presigned document URLs; defaults to the request's."
+        None, description="Base URL used in presigned document URLs; defaults to the address the sandbox listens on "
+                          "(never the request's Host header)."
     )
 
     @field_validator("seller_id", "marketplace_id", "lwa_client_id", "lwa_client_secret", "lwa_refresh_token")

@@ -1,9 +1,10 @@
 """``/_sandbox/...``: the levers a demo or a test pulls that are not part of SP-API.
 
 Buyers placing and cancelling orders, seeding and resetting the seller's catalog,
-setting a listing's quantity as if edited in Seller Central, moving the clock, reading
+setting a listing's quantity as if edited in Seller Central, reading
 the sandbox's own counters (orders placed, refused for lack of quantity, units sold)
-and its notification outbox. These answer plain JSON, not SP-API shapes.
+and its notification outbox. These answer plain JSON, not SP-API shapes. The clock and
+throttle-storm levers are the shared ones (``omnihub_sandbox.spapi.time_controls``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from .catalog import generate_catalog
+from ..spapi.catalog import generate_catalog
 from .context import SandboxContext, sandbox_of
 from .lifecycle import catch_up
 from .listings import get_listing, upsert_listing
@@ -50,10 +51,6 @@ class ListingUpdate(BaseModel):
     product_type: str | None = Field(None, min_length=1)
     shelf: int | None = Field(None, ge=0, description="the units the seller physically holds (shelf.py); "
                                                      "omitted: unchanged")
-
-
-class ClockAdvance(BaseModel):
-    seconds: float = Field(ge=0, le=10 * 365 * 86400)
 
 
 def _listing_json(row, shelf: int | None = None) -> dict:
@@ -130,33 +127,6 @@ def buyer_cancels_order(order_id: str, request: Request) -> JSONResponse:
     except ValueError as exc:
         return JSONResponse({"error": "not_cancellable", "detail": str(exc)}, status_code=409)
     return JSONResponse({"amazon_order_id": order_id, "status": status})
-
-
-class ThrottleStorm(BaseModel):
-    seconds: float = Field(..., ge=0, le=86_400)
-
-
-@router.put("/throttle-storm")
-def throttle_storm(body: ThrottleStorm, request: Request) -> dict:
-    """Every SP-API call is answered 429 QuotaExceeded for `seconds` (0 ends a storm)."""
-    sandbox = sandbox_of(request)
-    return {"until": sandbox.limiter.storm(body.seconds), "seconds": body.seconds}
-
-
-@router.get("/clock")
-def read_clock(request: Request) -> dict:
-    sandbox = sandbox_of(request)
-    return {"now": sandbox.now(), "offset_seconds": sandbox.clock.offset}
-
-
-@router.post("/clock/advance")
-def advance_clock(body: ClockAdvance, request: Request) -> dict:
-    """Time travel forward: tokens expire, payments clear, feeds finish, buckets refill."""
-    sandbox = sandbox_of(request)
-    offset = sandbox.clock.advance(body.seconds)
-    sandbox.store.set_meta("clock_offset", offset)
-    catch_up(sandbox)
-    return {"now": sandbox.now(), "offset_seconds": offset}
 
 
 @router.post("/tick")

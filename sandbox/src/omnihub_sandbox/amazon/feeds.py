@@ -26,10 +26,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .auth import operation
-from .clock import iso
+from ..spapi.lwa import operation
+from ..spapi.clock import iso
 from .context import SandboxContext, sandbox_of
-from .errors import invalid_input, not_found
+from ..spapi.errors import invalid_input, not_found
 from .listings_feed import process_listings_feed
 
 router = APIRouter()
@@ -46,8 +46,22 @@ def _signature(sandbox: SandboxContext, method: str, document_id: str, expires: 
     return hmac.new(key, f"{method}\n{document_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
+def document_host(sandbox: SandboxContext, request: Request) -> str:
+    """Where the sandbox's "S3" is: ``public_base_url``, else the address the server itself
+    listens on. Never the request's Host header: S3's URLs name S3, whoever asked, so a
+    client (or a proxy) cannot point a presigned URL elsewhere by sending another Host."""
+    if sandbox.config.public_base_url:
+        return sandbox.config.public_base_url.rstrip("/")
+    server = request.scope.get("server")
+    if not server:  # a transport without a socket (none in use): the app's own root
+        return str(request.base_url).rstrip("/")
+    host, port = server[0], server[1]
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"{request.scope.get('scheme', 'http')}://{host}:{port}"
+
+
 def presigned_url(sandbox: SandboxContext, request: Request, method: str, document_id: str) -> str:
-    base = (sandbox.config.public_base_url or str(request.base_url)).rstrip("/")
+    base = document_host(sandbox, request)
     expires = int(sandbox.now()) + URL_LIFETIME
     query = urlencode({"X-Amz-Expires": expires, "X-Amz-Signature": _signature(sandbox, method, document_id, expires)})
     return f"{base}/s3/feeds/{document_id}?{query}"

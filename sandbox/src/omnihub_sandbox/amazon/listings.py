@@ -19,13 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .auth import operation
-from .catalog import asin_for
-from .clock import iso
+from ..spapi.lwa import operation
+from ..spapi.catalog import asin_for
+from ..spapi.clock import iso
 from .context import SandboxContext
-from .errors import SpApiError, invalid_input, not_found
+from ..spapi.errors import SpApiError, invalid_input, not_found
 from .notifications import MFN_QUANTITY_CHANGE
-from .query_params import csv_list, single
+from ..spapi.query_params import csv_list, single
 
 router = APIRouter()
 
@@ -35,6 +35,8 @@ GET_INCLUDED_DATA = {
     "procurement", "relationships", "productTypes",
 }
 PATCH_INCLUDED_DATA = {"identifiers", "issues"}
+#: The Listings Items model's own names for the codes Orders v0 calls InvalidInput and NotFound.
+LISTINGS_ERROR_CODES = {"InvalidInput": "BAD_REQUEST", "NotFound": "NOT_FOUND"}
 
 
 @dataclass
@@ -293,7 +295,7 @@ def _included(request: Request, allowed: set[str], default: list[str]) -> set[st
 
 @router.get("/listings/2021-08-01/items/{seller_id}")
 def search_listings_items(seller_id: str, request: Request,
-                          sandbox: SandboxContext = operation("searchListingsItems")) -> JSONResponse:
+                          sandbox: SandboxContext = operation("searchListingsItems", error_codes=LISTINGS_ERROR_CODES)) -> JSONResponse:
     """searchListingsItems: the seller's listings by SKU, `pageSize` (1-20, default 10) at
     a time with an opaque `pageToken`; as on Amazon, at most 1,000 can be paged through.
     Reconciliation reads every listing's quantity this way."""
@@ -325,7 +327,7 @@ def search_listings_items(seller_id: str, request: Request,
 
 
 @router.get("/listings/2021-08-01/items/{seller_id}/{sku:path}")
-def get_listings_item(seller_id: str, sku: str, request: Request, sandbox: SandboxContext = operation("getListingsItem")) -> JSONResponse:
+def get_listings_item(seller_id: str, sku: str, request: Request, sandbox: SandboxContext = operation("getListingsItem", error_codes=LISTINGS_ERROR_CODES)) -> JSONResponse:
     _check_scope(sandbox, request, seller_id)
     included = _included(request, GET_INCLUDED_DATA, ["summaries"])
     with sandbox.store.tx() as db:
@@ -336,7 +338,7 @@ def get_listings_item(seller_id: str, sku: str, request: Request, sandbox: Sandb
 
 
 @router.patch("/listings/2021-08-01/items/{seller_id}/{sku:path}")
-async def patch_listings_item(seller_id: str, sku: str, request: Request, sandbox: SandboxContext = operation("patchListingsItem")) -> JSONResponse:
+async def patch_listings_item(seller_id: str, sku: str, request: Request, sandbox: SandboxContext = operation("patchListingsItem", error_codes=LISTINGS_ERROR_CODES)) -> JSONResponse:
     _check_scope(sandbox, request, seller_id)
     included = _included(request, PATCH_INCLUDED_DATA, ["issues"])
     mode = request.query_params.get("mode")

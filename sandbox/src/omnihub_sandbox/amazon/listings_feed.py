@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .catalog import asin_for
+from ..spapi.catalog import asin_for
 from .context import SandboxContext
 from .listings import apply_patches, get_listing, render_item, set_sellable_quantity, upsert_listing
 

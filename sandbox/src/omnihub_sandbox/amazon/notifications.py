@@ -6,7 +6,9 @@ records each notification in an outbox in the same transaction as the change tha
 raised it, decides once (from the seed and the notification's sequence number, so the
 decision survives a restart) whether it will be lost, delivered once or delivered
 twice, and POSTs the SQS message body (the notification JSON) to the configured
-destination. Receivers de-duplicate on ``NotificationMetadata.NotificationId``.
+destination. Receivers de-duplicate on ``NotificationMetadata.NotificationId``. With
+``notifications_by_subscription`` only a subscribed type goes out (notifications_api.py),
+under its subscription's id and event filter; the others are recorded and never sent.
 
 SP-API itself posts nowhere but to SQS or EventBridge; what reaches an HTTP receiver is
 what a forwarder on the queue sends it. The sandbox plays Amazon and that forwarder at
@@ -30,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from .clock import SandboxClock, iso
+from ..spapi.clock import SandboxClock, iso
 from .config import AmazonSandboxConfig
 from .store import Store
 
@@ -46,6 +48,24 @@ def delivery_copies(seed: int, seq: int, loss_rate: float, duplicate_rate: float
     if rng.random() < loss_rate:
         return 0
     return 2 if rng.random() < duplicate_rate else 1
+
+
+def subscription_for(db: sqlite3.Connection, kind: str, payload: dict[str, Any]) -> str | None:
+    """The subscription a notification of `kind` goes out under, or None (no subscription,
+    or its event filter leaves this one out)."""
+    row = db.execute("SELECT * FROM subscriptions WHERE notification_type = ?", (kind,)).fetchone()
+    if row is None:
+        return None
+    if row["processing_directive"]:
+        event_filter = json.loads(row["processing_directive"])["eventFilter"]
+        change = payload.get("OrderChangeNotification", {})
+        if "orderChangeTypes" in event_filter and change.get("OrderChangeType") not in event_filter["orderChangeTypes"]:
+            return None
+        marketplaces = event_filter.get("marketplaceIds")
+        if marketplaces and change.get("Summary", {}).get("MarketplaceId") not in marketplaces:
+            return None
+    subscription_id: str = row["subscription_id"]
+    return subscription_id
 
 
 class Notifier:
@@ -66,26 +86,36 @@ class Notifier:
         seq = self._store.next_sequence("notification")
         notification_id = str(uuid.UUID(int=random.Random(f"amazon-nid:{cfg.seed}:{seq}").getrandbits(128), version=4))
         now = self._clock.now()
+        metadata = {
+            "ApplicationId": cfg.application_id,
+            "SubscriptionId": self._subscription_ids[kind],
+            "PublishTime": iso(now, millis=True),
+            "NotificationId": notification_id,
+        }
         body = {
             "NotificationVersion": "1.0",
             "NotificationType": kind,
             "PayloadVersion": "1.0",
             "EventTime": iso(event_time, millis=True),
             "Payload": payload,
-            "NotificationMetadata": {
-                "ApplicationId": cfg.application_id,
-                "SubscriptionId": self._subscription_ids[kind],
-                "PublishTime": iso(now, millis=True),
-                "NotificationId": notification_id,
-            },
+            "NotificationMetadata": metadata,
         }
         copies = delivery_copies(cfg.seed, seq, cfg.notification_loss_rate, cfg.notification_duplicate_rate)
+        unsubscribed = False
+        if cfg.notifications_by_subscription:  # out only under a subscription (notifications_api.py)
+            subscription_id = subscription_for(db, kind, payload)
+            unsubscribed = subscription_id is None
+            if subscription_id is None:
+                copies = 0
+            else:
+                metadata["SubscriptionId"] = subscription_id
         db.execute(
             "INSERT INTO notifications (seq, notification_id, notification_type, body, copies, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (seq, notification_id, kind, json.dumps(body), copies, now),
         )
-        self._store.bump(f"notifications_{'lost' if copies == 0 else 'duplicated' if copies == 2 else 'single'}")
+        self._store.bump("notifications_unsubscribed" if unsubscribed else
+                         f"notifications_{'lost' if copies == 0 else 'duplicated' if copies == 2 else 'single'}")
         return notification_id
 
     def _http(self) -> httpx.Client:

@@ -22,12 +22,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .auth import operation
-from .clock import iso, parse_iso
+from ..spapi.lwa import data_elements, operation
+from ..spapi.clock import iso, parse_iso
 from .context import SandboxContext
-from .errors import invalid_input, not_found
+from ..spapi.errors import invalid_input, not_found
 from .notifications import ORDER_CHANGE
-from .query_params import csv_list, single
+from ..spapi.query_params import csv_list, single
 
 router = APIRouter()
 
@@ -68,14 +68,41 @@ def _items(db: sqlite3.Connection, order_id: str) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def render_order(row: sqlite3.Row, items: list[sqlite3.Row]) -> dict[str, Any]:
-    """An ``Order`` as SP-API shows it to a seller without a Restricted Data Token.
+def relay_email(buyer: dict[str, Any]) -> str:
+    """The buyer's anonymised marketplace address: Amazon never shows the real one."""
+    return str(buyer.get("relay") or buyer["email"])
 
-    Buyer name, street and phone are personal data Amazon withholds without an RDT; the
-    city, state, postal code and country are shown, which is what routing needs.
-    """
+
+def shipping_address(row: sqlite3.Row, elements: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """The order's ``ShippingAddress`` as a seller sees it: none while Pending (payment not
+    yet authorised); city, region, postal code and country otherwise; the name, street and
+    phone only through a Restricted Data Token with ``shippingAddress``."""
+    if row["status"] == "Pending":
+        return None
     ship_to = json.loads(row["ship_to"])
+    address = {k: v for k, v in {
+        "City": ship_to.get("city"), "StateOrRegion": ship_to.get("state"),
+        "PostalCode": ship_to.get("postal_code"), "CountryCode": ship_to.get("country_code", "US"),
+    }.items() if v}
+    if "shippingAddress" in elements:
+        buyer = json.loads(row["buyer"])
+        address.update({k: v for k, v in {"Name": ship_to.get("name") or buyer.get("name"),
+                                           "AddressLine1": ship_to.get("address_line1"),
+                                           "Phone": ship_to.get("phone"), "AddressType": "Residential"}.items() if v})
+    return address
+
+
+def buyer_info(row: sqlite3.Row, elements: frozenset[str] = frozenset()) -> dict[str, Any]:
     buyer = json.loads(row["buyer"])
+    info = {"BuyerEmail": relay_email(buyer)}
+    if "buyerInfo" in elements:
+        info["BuyerName"] = buyer["name"]
+    return info
+
+
+def render_order(row: sqlite3.Row, items: list[sqlite3.Row], elements: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """An ``Order`` as SP-API shows it to a seller: what a Restricted Data Token's `elements`
+    open (``buyerInfo``, ``shippingAddress``) and no more (:func:`shipping_address`)."""
     shipped = sum(i["quantity_shipped"] for i in items)
     ordered = sum(i["quantity"] for i in items)
     canceled = row["status"] == "Canceled"
@@ -105,12 +132,11 @@ def render_order(row: sqlite3.Row, items: list[sqlite3.Row]) -> dict[str, Any]:
         "IsISPU": False,
         "IsAccessPointOrder": False,
         "HasRegulatedItems": False,
-        "ShippingAddress": {k: v for k, v in {
-            "City": ship_to.get("city"), "StateOrRegion": ship_to.get("state"),
-            "PostalCode": ship_to.get("postal_code"), "CountryCode": ship_to.get("country_code", "US"),
-        }.items() if v},
-        "BuyerInfo": {"BuyerEmail": buyer["email"]},
+        "BuyerInfo": buyer_info(row, elements),
     }
+    address = shipping_address(row, elements)
+    if address is not None:
+        order["ShippingAddress"] = address
     if not canceled and row["status"] != "Pending":
         order["OrderTotal"] = _money(sum(i["unit_price_cents"] * i["quantity"] for i in items))
     return order
@@ -266,7 +292,7 @@ def _query_from_params(sandbox: SandboxContext, request: Request) -> dict[str, A
 
 
 @router.get("/orders/v0/orders")
-def get_orders(request: Request, sandbox: SandboxContext = operation("getOrders")) -> JSONResponse:
+def get_orders(request: Request, sandbox: SandboxContext = operation("getOrders", restricted="withholds")) -> JSONResponse:
     marketplaces = csv_list(request, "MarketplaceIds", required=True, max_items=50)
     token = single(request, "NextToken")
     query = _decode_token(token) if token else _query_from_params(sandbox, request)
@@ -283,7 +309,7 @@ def get_orders(request: Request, sandbox: SandboxContext = operation("getOrders"
         where.append("amazon_order_id IN (%s)" % ",".join("?" * len(query["ids"])))
         args.extend(query["ids"])
     if query["e"]:
-        where.append("json_extract(buyer, '$.email') = ?")
+        where.append("coalesce(json_extract(buyer, '$.relay'), json_extract(buyer, '$.email')) = ?")
         args.append(query["e"])
     if query["so"]:
         where.append("0")  # the sandbox's orders carry no SellerOrderId
@@ -295,7 +321,7 @@ def get_orders(request: Request, sandbox: SandboxContext = operation("getOrders"
     with sandbox.store.tx() as db:
         rows = db.execute(sql, (*args, query["n"] + 1)).fetchall()
         page = rows[: query["n"]]
-        orders = [render_order(r, _items(db, r["amazon_order_id"])) for r in page]
+        orders = [render_order(r, _items(db, r["amazon_order_id"]), data_elements(request)) for r in page]
     payload: dict[str, Any] = {"Orders": orders}
     if len(rows) > query["n"]:
         last = page[-1]
@@ -314,14 +340,37 @@ def _order_row(sandbox: SandboxContext, db: sqlite3.Connection, order_id: str) -
 
 
 @router.get("/orders/v0/orders/{order_id}")
-def get_order(order_id: str, sandbox: SandboxContext = operation("getOrder")) -> JSONResponse:
+def get_order(order_id: str, request: Request,
+              sandbox: SandboxContext = operation("getOrder", restricted="withholds")) -> JSONResponse:
     with sandbox.store.tx() as db:
         row = _order_row(sandbox, db, order_id)
-        return JSONResponse({"payload": render_order(row, _items(db, order_id))})
+        return JSONResponse({"payload": render_order(row, _items(db, order_id), data_elements(request))})
+
+
+@router.get("/orders/v0/orders/{order_id}/address")
+def get_order_address(order_id: str, request: Request,
+                      sandbox: SandboxContext = operation("getOrderAddress", restricted="required")) -> JSONResponse:
+    """The shipping address, in full: a restricted operation (a Restricted Data Token only)."""
+    with sandbox.store.tx() as db:
+        row = _order_row(sandbox, db, order_id)
+    payload: dict[str, Any] = {"AmazonOrderId": order_id}
+    address = shipping_address(row, frozenset({"shippingAddress"}))
+    if address is not None:
+        payload["ShippingAddress"] = address
+    return JSONResponse({"payload": payload})
+
+
+@router.get("/orders/v0/orders/{order_id}/buyerInfo")
+def get_order_buyer_info(order_id: str, request: Request,
+                         sandbox: SandboxContext = operation("getOrderBuyerInfo", restricted="required")) -> JSONResponse:
+    """The buyer's name beside the relay address: a restricted operation."""
+    with sandbox.store.tx() as db:
+        row = _order_row(sandbox, db, order_id)
+    return JSONResponse({"payload": {"AmazonOrderId": order_id, **buyer_info(row, frozenset({"buyerInfo"}))}})
 
 
 @router.get("/orders/v0/orders/{order_id}/orderItems")
-def get_order_items(order_id: str, sandbox: SandboxContext = operation("getOrderItems")) -> JSONResponse:
+def get_order_items(order_id: str, sandbox: SandboxContext = operation("getOrderItems", restricted="withholds")) -> JSONResponse:
     with sandbox.store.tx() as db:
         row = _order_row(sandbox, db, order_id)
         items = [render_item(i, row["status"]) for i in _items(db, order_id)]

@@ -1,6 +1,8 @@
 """The buyer's side of amazon.com: placing and cancelling orders against Amazon's quantity.
 
-A buyer can only buy what Amazon believes is sellable: the quantity the seller last
+The buyer's own email and street are the buyer's: Amazon shows the seller an anonymised
+relay address (``BuyerEmail``) and the street only through a Restricted Data Token
+(orders.py). A buyer can only buy what Amazon believes is sellable: the quantity the seller last
 sent for the SKU (after its processing delay), minus what earlier orders took. When
 it is short the purchase is refused, whatever the seller really has on its shelves;
 when the seller sent too much, Amazon sells units the seller may not have: that
@@ -10,7 +12,9 @@ shelf (shelf.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,9 @@ class OrderLine(BaseModel):
 
 
 class ShipTo(BaseModel):
+    name: str | None = Field(None, max_length=100, description="omitted: the buyer's")
+    address_line1: str | None = Field(None, max_length=200, description="omitted: one drawn from the seed")
+    phone: str | None = Field(None, max_length=40)
     postal_code: str = Field(min_length=1, max_length=20)
     city: str | None = None
     state: str | None = None
@@ -57,6 +64,17 @@ class PlaceOrder(BaseModel):
         return lines
 
 
+def relay_address(seed: int, order_id: str) -> str:
+    """The anonymised address Amazon relays a buyer's mail through, per order."""
+    digest = hashlib.sha256(f"{seed}:relay:{order_id}".encode()).hexdigest()[:16]
+    return f"{digest}@marketplace.amazon.com"
+
+
+def street_address(seed: int, order_id: str) -> str:
+    rng = random.Random(f"amazon-street:{seed}:{order_id}")
+    return f"{rng.randint(1, 999)} {rng.choice(['Main St', 'Oak Ave', 'Elm St', 'Park Blvd', 'Lake Rd'])}"
+
+
 @dataclass
 class Refusal:
     reason: str
@@ -83,13 +101,13 @@ def place_order(sandbox: SandboxContext, order: PlaceOrder) -> str | Refusal:
             return Refusal("insufficient_quantity", shortages)
 
         order_id = new_order_id(sandbox, db)
-        seq = sandbox.store.next_sequence("buyer")
-        email = order.buyer.email or f"sandbox-buyer-{seq}@marketplace.amazon.com"
+        relay = relay_address(sandbox.config.seed, order_id)
         ship_to = order.ship_to.model_dump(exclude_none=True)
+        ship_to.setdefault("address_line1", street_address(sandbox.config.seed, order_id))
         db.execute(
             "INSERT INTO orders (amazon_order_id, status, purchase_date, last_update, marketplace_id, buyer, "
             "ship_to, ship_service_level, earliest_ship, latest_ship) VALUES (?, 'Pending', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (order_id, now, now, sandbox.config.marketplace_id, json.dumps({"name": order.buyer.name, "email": email}),
+            (order_id, now, now, sandbox.config.marketplace_id, json.dumps({"name": order.buyer.name, "email": order.buyer.email, "relay": relay}),
              json.dumps(ship_to), order.ship_service_level, now, now + SHIP_WINDOW),
         )
         for position, line in enumerate(order.lines):

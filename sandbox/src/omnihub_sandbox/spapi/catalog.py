@@ -1,4 +1,5 @@
-"""A seeded catalog of listings, so every sandbox starts with a believable seller.
+"""A seeded catalog of products, so every Amazon simulator starts with a believable seller
+or vendor.
 
 The same seed always yields the same SKUs, ASINs, titles, prices and quantities, which
 lets a demo script or a test name SKUs it knows will exist.
@@ -35,8 +36,12 @@ class CatalogListing:
     quantity: int
 
 
-def generate_catalog(seed: int, size: int, max_quantity: int) -> list[CatalogListing]:
-    rng = random.Random(f"amazon-catalog:{seed}")
+def generate_catalog(seed: int, size: int, max_quantity: int, prefix: str = "AMZ") -> list[CatalogListing]:
+    """`size` products; `prefix` starts each SKU (the Seller's ``AMZ-``, the Vendor's own).
+
+    The Seller's catalog keeps the stream it always had (same seed, same products).
+    """
+    rng = random.Random(f"amazon-catalog:{seed}" if prefix == "AMZ" else f"amazon-catalog:{prefix}:{seed}")
     listings: list[CatalogListing] = []
     seen_asins: set[str] = set()
     for n in range(1, size + 1):
@@ -49,7 +54,7 @@ def generate_catalog(seed: int, size: int, max_quantity: int) -> list[CatalogLis
                 break
         listings.append(
             CatalogListing(
-                sku=f"AMZ-{product_type[:4]}-{n:05d}",
+                sku=f"{prefix}-{product_type[:4]}-{n:05d}",
                 asin=asin,
                 product_type=product_type,
                 item_name=f"{title}, {variant}",
