@@ -4,12 +4,13 @@ reconciliation through `omnihub sync reconcile`, orders and pushes drained) and 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,8 @@ import sqlalchemy as sa
 from omnihub.entrypoints.chaos import tally
 from omnihub.entrypoints.chaos.faults import Levers
 from omnihub.entrypoints.chaos.lag_probe import LagProbe
-from omnihub.entrypoints.chaos.schedule import KINDS, fault_schedule
+from omnihub.entrypoints.chaos.private_postgres import PrivatePostgres
+from omnihub.entrypoints.chaos.schedule import KINDS, fault_schedule, kinds_for
 from omnihub.entrypoints.chaos.shoppers import CurveShoppers
 from omnihub.entrypoints.chaos.supervisor import RssWatch
 from omnihub.entrypoints.chaos.world import _CLI, ChaosWorld
@@ -38,19 +40,33 @@ def _quiet(what: str, done: float | None = None, total: float | None = None) -> 
     pass
 
 
+@contextlib.contextmanager
+def _day_database(backend: str) -> Iterator[tuple[str, PrivatePostgres | None]]:
+    """The day's database: a scratch SQLite file, or on PostgreSQL a scratch database on a
+    server of the day's own (private_postgres.py), which the restart fault may stop."""
+    from omnihub.benchmarks.scratch_db import scratch_database
+
+    if backend != "postgresql":
+        with scratch_database(backend, None) as url:
+            yield url, None
+        return
+    with PrivatePostgres() as server, scratch_database(backend, server.url) as url:
+        yield url, server
+
+
 def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite", skus: int = 2000,
                   peak_orders_per_s: float = 20.0, kinds: tuple[str, ...] = KINDS, settle_s: float = 300,
                   say: Say | None = None, keep_dir: Path | None = None) -> dict:
     from cryptography.fernet import Fernet
 
-    from omnihub.benchmarks.scratch_db import scratch_database
     from omnihub.entrypoints.cli.demo import _credentials
 
     say = say or _quiet
     started = time.monotonic()
     hour_s = 3600 / speed
+    kinds = kinds_for(backend, kinds)
     schedule = fault_schedule(seed, hours, kinds)
-    with tempfile.TemporaryDirectory(prefix="omnihub-chaos-") as tmp, scratch_database(backend, None) as url:
+    with tempfile.TemporaryDirectory(prefix="omnihub-chaos-") as tmp, _day_database(backend) as (url, server):
         state = keep_dir or Path(tmp)
         state.mkdir(parents=True, exist_ok=True)
         if backend == "sqlite":
@@ -89,7 +105,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                          and (feeds is None or c in feeds)}
             all_skus = sorted(v["sku"] for v in catalog["variants"])
             top = all_skus  # every SKU's stock is sampled; the busiest are kept at the end
-            levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids)
+            levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids, database=server)
             probe = LagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
                              every_s=max(0.5, min(2.0, hour_s / 8)), seed=seed)
             shoppers = CurveShoppers(world.shop, world.amazon, hours=hours, hour_s=hour_s,
