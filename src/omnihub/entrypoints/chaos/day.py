@@ -91,7 +91,9 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                 world.hub.catalog, "get_channel") else None
             world.close_setup()
             setup_s = time.monotonic() - t0
-            engine = sa.create_engine(url, connect_args={"timeout": 60} if backend == "sqlite" else {})
+            # pre-ping: a session the database restart cut is replaced, not handed to a read
+            engine = sa.create_engine(url, connect_args={"timeout": 60} if backend == "sqlite" else {},
+                                      pool_pre_ping=True)
             say("starting omnihub serve --workers 2 and omnihub worker", None, None)
             world.start_hub_processes(["--new-orders-s", "10", "--order-updates-s", "20", "--amazon-orders-s", "10",
                                        "--level-snapshot-s", "60", "--sweep-s", "10", "--fulfilments-s", "60",

@@ -111,8 +111,8 @@ class Levers:
                 self.wrong_counts.append((lv["sku"], code))
             lines.append(f"{lv['sku']},{code},{shelf}")
         with self.http() as http:
-            r = http.post(self.world.api + "/api/v1/stock/snapshots", content="\n".join(lines) + "\n",
-                          headers={"Authorization": f"Bearer {self.token}", "Content-Type": "text/csv"})
+            r = self._send(http, "POST", "/api/v1/stock/snapshots", content="\n".join(lines) + "\n",
+                           headers={"Content-Type": "text/csv"})
             if r.status_code >= 300:
                 raise RuntimeError(f"the hub refused the ERP snapshot: {r.status_code} {r.text[:500]}")
         return len(self.wrong_counts)
@@ -125,9 +125,8 @@ class Levers:
             for sku, code in self.wrong_counts:
                 lv = shelves[(sku, self.store_ids[code])]
                 counted = lv["physical_shelf"] if lv["physical_shelf"] is not None else lv["available"]
-                r = http.post(self.world.api + "/api/v1/stock/counts", json={"sku": sku, "location": code,
-                                                                              "counted": max(0, counted)},
-                              headers={"Authorization": f"Bearer {self.token}"})
+                r = self._send(http, "POST", "/api/v1/stock/counts",
+                               json={"sku": sku, "location": code, "counted": max(0, counted)})
                 if r.status_code < 300:
                     done += 1
         return done
@@ -153,6 +152,17 @@ class Levers:
         down = self.database.restart(self.real_s(fault.duration_h))
         self.log.append({"kind": "database_down", "at_h": round(fault.at_h, 3), "down_s": down})
         return 1
+
+    def _send(self, http: httpx.Client, method: str, path: str, *, attempts: int = 6, **kw) -> httpx.Response:
+        """One call to the hub's API as an ERP's client makes it: a 503 (the database
+        restarting) is sent again after its Retry-After."""
+        headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {self.token}"}
+        for _ in range(attempts - 1):
+            r = http.request(method, self.world.api + path, headers=headers, **kw)
+            if r.status_code != 503:
+                return r
+            time.sleep(min(10.0, float(r.headers.get("retry-after") or 1)))
+        return http.request(method, self.world.api + path, headers=headers, **kw)
 
     def _store_levels(self) -> list[dict]:
         with self.http() as http:
