@@ -1,8 +1,8 @@
 """``create_app``: one simulated Amazon seller account as an ASGI app.
 
 Routes: Login with Amazon (``/auth/o2/token``), the SP-API operations the hub uses
-(Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30), the presigned document URLs
-(``/s3/feeds/...``) and the sandbox's control levers (``/_sandbox/...``). State lives in
+(Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30, Reports 2021-06-30), the presigned
+document URLs (``/s3/feeds/...``, report documents too) and the sandbox's control levers (``/_sandbox/...``). State lives in
 the SQLite file named by the config, so a restarted sandbox carries on where it was.
 """
 
@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from . import auth, control, feeds, listings, orders
+from . import auth, control, feeds, listings, orders, reports
 from .clock import SandboxClock
 from .config import AmazonSandboxConfig
 from .context import SandboxContext
@@ -71,13 +71,14 @@ def create_app(config: AmazonSandboxConfig) -> FastAPI:
 
     app = FastAPI(
         title="omnihub Amazon Seller Central sandbox",
-        description="A simulator of the Selling Partner API (Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30).",
+        description="A simulator of the Selling Partner API (Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30, "
+                    "Reports 2021-06-30).",
         version="2021-08-01",
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox
     install_error_handlers(app)
     app.add_middleware(SpApiResponseHeaders)
-    for module in (auth, orders, listings, feeds, control):
+    for module in (auth, orders, listings, feeds, reports, control):
         app.include_router(module.router)
     return app

@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS feeds (
     feed_id TEXT PRIMARY KEY, feed_type TEXT NOT NULL, marketplace_ids TEXT NOT NULL,
     input_document_id TEXT NOT NULL, created_at REAL NOT NULL, status TEXT NOT NULL,
     started_at REAL, ended_at REAL, result_document_id TEXT);
+CREATE TABLE IF NOT EXISTS reports (
+    report_id TEXT PRIMARY KEY, report_type TEXT NOT NULL, marketplace_ids TEXT NOT NULL,
+    report_options TEXT, data_start REAL, data_end REAL, created_at REAL NOT NULL,
+    status TEXT NOT NULL, started_at REAL, ended_at REAL, document_id TEXT);
+CREATE INDEX IF NOT EXISTS reports_by_created ON reports (created_at, report_id);
 CREATE TABLE IF NOT EXISTS shelf (
     sku TEXT PRIMARY KEY, quantity INTEGER NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS oversells (
@@ -64,7 +69,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 
 TABLES = (
     "meta", "stats", "access_tokens", "listings", "orders", "order_items",
-    "shipments", "feed_documents", "feeds", "notifications", "shelf", "oversells",
+    "shipments", "feed_documents", "feeds", "reports", "notifications", "shelf", "oversells",
 )
 
 

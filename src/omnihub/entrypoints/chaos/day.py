@@ -27,6 +27,7 @@ from omnihub.entrypoints.chaos.world import _CLI, ChaosWorld
 
 Say = Callable[[str, float | None, float | None], None]
 TOP_SKUS = 3
+AMAZON_NIGHT_S = 150.0  # past getOrders' horizon (it serves orders at least 2 minutes old)
 
 
 def _percentile(values: list[float], p: float) -> float | None:
@@ -239,6 +240,12 @@ def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float
     from omnihub.entrypoints.cli.demo_report import hub_backlog
 
     deadline = time.monotonic() + timeout
+    # The day is over and the night passes: Amazon's clock (real time, where the day's is
+    # compressed) is moved on by AMAZON_NIGHT_S, past getOrders' two-minute horizon, so
+    # that the day's last orders (whose notifications were lost, or refused while the
+    # database restarted) are there for the hub's polls and reconciliation to find.
+    with httpx.Client(timeout=60) as http:
+        http.post(world.amazon + "/_sandbox/clock/advance", json={"seconds": AMAZON_NIGHT_S}).raise_for_status()
     runs = 0
     rounds = 0
     open_now = -1
@@ -260,7 +267,9 @@ def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float
         differ = tally.discrepancies(tally.shown_levels(world.shop, world.amazon, store_ids), tally.hub_meant(engine))
         seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
         open_now = len(differ)
-        say(f"settling: {lost} orders not in the hub, {open_now} positions differ, "
+        missing = {c: n for c, n in orders["orders_lost_by_channel"].items() if n}
+        say(f"settling: {lost} orders not in the hub {missing or ''}{orders['orders_lost_sample'][:3] or ''}, "
+            f"{open_now} positions differ, "
             f"{backlog['inbox_pending']} deliveries in the inbox", None, None)
         if lost == 0 and open_now == 0 and backlog["inbox_pending"] == 0:
             break

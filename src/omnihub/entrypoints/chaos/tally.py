@@ -55,6 +55,8 @@ def order_figures(shop: str, amazon: str, engine) -> dict:
     return {"orders_by_channel": {c: len(ids) for c, ids in taken.items()},
             "orders_in_hub_by_channel": {c: len(ids) for c, ids in held.items()},
             "orders_lost": sum(len(ids - held[c]) for c, ids in taken.items()),
+            "orders_lost_by_channel": {c: len(ids - held[c]) for c, ids in taken.items()},
+            "orders_lost_sample": sorted(e for c, ids in taken.items() for e in ids - held[c])[:10],
             "orders_duplicated": sum(n - 1 for _, _, n in repeats)}
 
 
