@@ -153,3 +153,27 @@ def test_the_report_requests_are_amazons(hub, amazon_sandbox, amazon_connector):
             assert not body_errors(model, name, body), (name, body)
         documented = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
         assert set(params or {}) <= documented, (name, params)
+
+
+def test_the_document_is_read_line_by_line_whatever_its_chunks():
+    import gzip
+
+    import pytest
+
+    from omnihub.adapters.channels.amazon.listings_report import document_lines, listings_rows
+    from omnihub.adapters.channels.amazon.order_mapping import AmazonPayloadError
+
+    text = ("item-name\tseller-sku\tquantity\tasin1\tfulfillment-channel\tstatus\r\n"
+            "Café crème\tSKU-1\t4\tB0AAA\tDEFAULT\tActive\r\n"
+            "Boxed\tSKU-2\t\tB0BBB\tAMAZON_NA\tActive\r\n"
+            "Gone\tSKU-3\t0\tB0CCC\tDEFAULT\tInactive")  # no line end at the end
+    packed = gzip.compress(text.encode("utf-8"))
+    chunks = [packed[i:i + 7] for i in range(0, len(packed), 7)]  # splits "é" and the gzip frames anywhere
+    rows = list(listings_rows(document_lines(chunks, gzipped=True)))
+    assert [(r.sku, r.quantity, r.asin, r.status) for r in rows] == [
+        ("SKU-1", 4, "B0AAA", "Active"), ("SKU-2", 0, "B0BBB", "Active"), ("SKU-3", 0, "B0CCC", "Inactive")]
+    assert list(document_lines([text.encode()], gzipped=False))[1] == "Café crème\tSKU-1\t4\tB0AAA\tDEFAULT\tActive"
+    with pytest.raises(AmazonPayloadError, match="line 3, column quantity: 'lots'"):
+        list(listings_rows(iter(["seller-sku\tquantity", "A\t1", "B\tlots"])))
+    with pytest.raises(AmazonPayloadError, match="ends before"):
+        list(document_lines([packed[:-9]], gzipped=True))
