@@ -47,6 +47,9 @@ def test_a_short_chaos_day_ends_with_nothing_lost_doubled_oversold_or_open(tmp_p
     else:
         assert "database_restart" not in faults
     assert day["sync_lag_probes"] > 0
+    for channel in ("shopify", "amazon_seller"):  # each measured from its own simulator's record
+        lag = day["sync_lag_by_channel"][channel]
+        assert lag["probes"] > 0 and lag["sync_lag_p50_ms"] is not None and lag["sync_lag_p99_ms"] >= lag["sync_lag_p50_ms"]
     assert day["reconcile_runs"] >= 2
     html = page.read_text()
     assert html.count("<svg") >= 4 and "<script" not in html

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS listings (
     item_name TEXT NOT NULL, condition_type TEXT NOT NULL DEFAULT 'new_new',
     price_cents INTEGER NOT NULL, quantity INTEGER NOT NULL,
     pending_quantity INTEGER, pending_apply_at REAL,
-    attributes TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    attributes TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    quantity_changed_at REAL);
 CREATE TABLE IF NOT EXISTS orders (
     amazon_order_id TEXT PRIMARY KEY, status TEXT NOT NULL,
     purchase_date REAL NOT NULL, last_update REAL NOT NULL,
@@ -86,6 +87,9 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(listings)")}
+        if "quantity_changed_at" not in columns:  # a state file from before the column
+            self._conn.execute("ALTER TABLE listings ADD COLUMN quantity_changed_at REAL")
         self._depth = 0
 
     @contextmanager

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from omnihub.entrypoints.chaos import tally
 from omnihub.entrypoints.chaos.faults import Levers
-from omnihub.entrypoints.chaos.lag_probe import LagProbe
+from omnihub.entrypoints.chaos.lag_probe import AmazonLagProbe, LagProbe, ShopifyLagProbe
 from omnihub.entrypoints.chaos.private_postgres import PrivatePostgres
 from omnihub.entrypoints.chaos.schedule import KINDS, fault_schedule, kinds_for
 from omnihub.entrypoints.chaos.shoppers import CurveShoppers
@@ -109,8 +109,14 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             all_skus = sorted(v["sku"] for v in catalog["variants"])
             top = all_skus  # every SKU's stock is sampled; the busiest are kept at the end
             levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids, database=server)
-            probe = LagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
-                             every_s=max(0.5, min(2.0, hour_s / 8)), seed=seed)
+            every_s = max(0.5, min(2.0, hour_s / 8))
+            probes: list[LagProbe] = [ShopifyLagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
+                                                      every_s=every_s, seed=seed)]
+            warehouses = sorted(c for c, i in located.items() if kinds_of.get(i) == "warehouse")
+            listed = tally.amazon_listings(engine)
+            if warehouses and listed:
+                probes.append(AmazonLagProbe(world.amazon, world.api, creds["token"], warehouses, listed,
+                                             every_s=every_s * 2, seed=seed))
             shoppers = CurveShoppers(world.shop, world.amazon, hours=hours, hour_s=hour_s,
                                      peak_orders_per_s=peak_orders_per_s, seed=seed)
             say("first pushes: until every channel shows the hub's figures (as the demo waits)", None, None)
@@ -119,7 +125,8 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             seen: set[tuple[str, str, str]] = set()  # every position a check saw differ
             day_start = time.monotonic()
             shoppers.start()
-            probe.start()
+            for probe in probes:
+                probe.start()
             pending = list(schedule)
             next_hour = 1
             while True:
@@ -129,18 +136,19 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                     say(f"fault: {fault.kind} at hour {fault.at_h:.2f}", None, None)
                     levers.pull(fault, time.monotonic() - day_start)
                 if now_h >= next_hour or now_h >= hours:
-                    hourly.append(_hour_sample(world, engine, store_ids, top, next_hour, probe, seen))
+                    hourly.append(_hour_sample(world, engine, store_ids, top, next_hour, probes, seen))
                     next_hour += 1
                 if now_h >= hours and not pending:
                     break
                 say("the day", min(now_h, hours), hours)
                 time.sleep(0.1)
             shoppers.stop()
-            probe.stop()
+            for probe in probes:
+                probe.stop()
             webhook_stats = levers.webhook_chaos_off() if "webhook_chaos" in kinds else {}
             say("settling: faults off, reconciliation, orders and pushes drained", None, None)
             settle = _settle(world, engine, store_ids, settle_s, say, seen)
-            hourly.append(_hour_sample(world, engine, store_ids, top, hours + 1, probe, seen, label="settled"))
+            hourly.append(_hour_sample(world, engine, store_ids, top, hours + 1, probes, seen, label="settled"))
             shown = tally.shown_levels(world.shop, world.amazon, store_ids)
             open_at_end = tally.discrepancies(shown, tally.hub_meant(engine))
             orders = tally.order_figures(world.shop, world.amazon, engine)
@@ -156,7 +164,10 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
         finally:
             watch.stop()
             world.stop()
-    lags = [ms for _, ms in probe.samples]
+    lags = [ms for probe in probes for _, ms in probe.samples]
+    by_channel = {p.channel: {"sync_lag_p50_ms": _percentile([ms for _, ms in p.samples], 50),
+                              "sync_lag_p99_ms": _percentile([ms for _, ms in p.samples], 99),
+                              "probes": len(p.samples), "probe_errors": p.errors} for p in probes}
     return {
         "hours": hours, "speed": speed, "seed": seed, "backend": backend, "skus": skus,
         "peak_orders_per_s": peak_orders_per_s,
@@ -169,7 +180,9 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
         "discrepancies_open_at_end": len(open_at_end),
         "discrepancies_open_sample": open_at_end[:20],
         "sync_lag_p50_ms": _percentile(lags, 50), "sync_lag_p99_ms": _percentile(lags, 99),
-        "sync_lag_probes": len(lags), "sync_lag_probe_errors": probe.errors,
+        "sync_lag_probes": len(lags), "sync_lag_probe_errors": sum(p.errors for p in probes),
+        # per channel: Shopify's from its level moving, Amazon's from its own record of the quantity's change
+        "sync_lag_by_channel": by_channel,
         "reconcile_runs": recon["reconcile_runs"],
         "reconcile": recon, "settle": settle,
         "faults_injected": dict(levers.counts), "fault_log": levers.log,
@@ -184,7 +197,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
 
 
 def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list[str], hour: int,
-                 probe: LagProbe, seen: set, label: str | None = None) -> dict:
+                 probes: list[LagProbe], seen: set, label: str | None = None) -> dict:
     """One point of each chart: orders so far per channel, discrepancies, the top SKUs' stock."""
     try:
         shown = tally.shown_levels(world.shop, world.amazon, store_ids)
@@ -201,12 +214,13 @@ def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list
     stock = {sku: {"shopify_shown": shop_shown.get(sku), "shopify_hub": shop_meant.get(sku),
                    "amazon_shown": shown.get(("amazon_seller", sku, "")), "amazon_hub": meant.get(("amazon_seller", sku, ""))}
              for sku in top}
-    recent = [ms for _, ms in probe.samples[-50:]]
+    recent = [ms for p in probes for _, ms in p.samples[-50:]]
+    lag_by_channel = {p.channel: _percentile([ms for _, ms in p.samples[-50:]], 50) for p in probes}
     differ = tally.discrepancies(shown, meant)
     seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
     return {"hour": hour, "label": label or f"h{hour}", "orders": {c: len(v) for c, v in taken.items()},
             "discrepancies": len(differ), "lag_p50_ms": _percentile(recent, 50),
-            "lag_p99_ms": _percentile(recent, 99), "stock": stock}
+            "lag_p99_ms": _percentile(recent, 99), "lag_p50_ms_by_channel": lag_by_channel, "stock": stock}
 
 
 def _first_pushes(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float) -> float | None:

@@ -93,3 +93,10 @@ def finding_keys(engine) -> set[tuple[str, str, str]]:
         rows = conn.execute(sa.select(r.c.channel, f.c.sku, f.c.location).join(r, r.c.id == f.c.run_id)
                             .where(f.c.sku.is_not(None))).all()
     return {(c, s, loc or "") for c, s, loc in rows}
+
+
+def amazon_listings(engine) -> list[tuple[str, str]]:
+    """(hub SKU, Amazon seller SKU) of every listing the hub maps on Amazon."""
+    li = t.channel_listings
+    with engine.connect() as conn:
+        return sorted(conn.execute(sa.select(li.c.sku, li.c.external_id).where(li.c.channel == "amazon_seller")).all())
