@@ -23,7 +23,7 @@ def amazon_contracts() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def model(name: str) -> dict[str, Any]:
-    return json.loads((amazon_contracts() / "models" / name).read_text())
+    return json.loads(require_shared("contracts", "amazon", "models", name).read_text())
 
 
 @functools.lru_cache(maxsize=None)

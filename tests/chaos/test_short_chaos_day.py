@@ -1,6 +1,7 @@
 """A short chaos day, for real: `omnihub chaos` as a process, which starts the API
 (`serve --workers 2`), the worker and both simulators as processes of their own, injects
-every fault of the day at its seeded time and counts from the simulators' records."""
+every fault of the day at its seeded time (on PostgreSQL a restart of the database too)
+and counts from the simulators' records."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ KEYS = ("orders_by_channel", "orders_lost", "orders_duplicated", "oversold_units
 
 
 def test_a_short_chaos_day_ends_with_nothing_lost_doubled_oversold_or_open(tmp_path):
-    backend = BACKEND  # PostgreSQL: a scratch database on OMNIHUB_PG_URL's server (benchmarks/scratch_db.py)
+    backend = BACKEND  # PostgreSQL: a server of the day's own (entrypoints/chaos/private_postgres.py), restarted mid-day
     out, page = tmp_path / "day.json", tmp_path / "day.html"
     done = subprocess.run([sys.executable, "-c", "from omnihub.entrypoints.cli.main import app; app()", "chaos",
                            "--hours", "1", "--speed", "60", "--seed", "3", "--skus", "200", "--peak-orders-per-s", "3",
@@ -38,7 +39,17 @@ def test_a_short_chaos_day_ends_with_nothing_lost_doubled_oversold_or_open(tmp_p
     assert "amazon_notification_lost" in faults and "amazon_notification_duplicated" in faults
     assert day["processes"]["worker"]["starts"] == 2 and day["processes"]["worker"]["kills"] == 1
     assert day["processes"]["api"]["kills"] == 1
+    # Nothing died unasked (a worker that gave up on its database would have)
+    assert all(p["exited_by_itself"] is None for p in day["processes"].values()), day["processes"]
+    if backend == "postgresql":  # the day's own server, stopped and started again mid-day
+        assert faults.get("database_restart") == 1, faults
+        assert [f["down_s"] for f in day["fault_log"] if f["kind"] == "database_down"][0] >= 3
+    else:
+        assert "database_restart" not in faults
     assert day["sync_lag_probes"] > 0
+    for channel in ("shopify", "amazon_seller"):  # each measured from its own simulator's record
+        lag = day["sync_lag_by_channel"][channel]
+        assert lag["probes"] > 0 and lag["sync_lag_p50_ms"] is not None and lag["sync_lag_p99_ms"] >= lag["sync_lag_p50_ms"]
     assert day["reconcile_runs"] >= 2
     html = page.read_text()
     assert html.count("<svg") >= 4 and "<script" not in html

@@ -101,7 +101,8 @@ def amazon_config(tmp_path: Path, **overrides):
     from omnihub_sandbox.amazon.config import AmazonSandboxConfig
 
     values = dict(state_path=tmp_path / "amazon.db", catalog_size=8, initial_quantity_max=10, feed_queue_seconds=0.2,
-                  feed_processing_seconds=0.3, pending_to_unshipped_seconds=0.5, tick_seconds=0.1)
+                  feed_processing_seconds=0.3, report_queue_seconds=0.1, report_processing_seconds=0.2,
+                  pending_to_unshipped_seconds=0.5, tick_seconds=0.1)
     values.update(overrides)
     return AmazonSandboxConfig(**values)
 

@@ -23,7 +23,9 @@ MODELS = {"getOrders": "ordersV0.json", "getOrder": "ordersV0.json", "getOrderIt
           **{op: "notifications.json" for op in ("getSubscriptions", "getSubscription", "createSubscription",
                                                  "getSubscriptionById", "deleteSubscriptionById", "getDestinations",
                                                  "createDestination", "getDestination", "deleteDestination")},
-          "createFeed": "feeds_2021-06-30.json", "getFeed": "feeds_2021-06-30.json", "getFeedDocument": "feeds_2021-06-30.json"}
+          "createFeed": "feeds_2021-06-30.json", "getFeed": "feeds_2021-06-30.json", "getFeedDocument": "feeds_2021-06-30.json",
+          **dict.fromkeys(("getReports", "createReport", "getReport", "cancelReport", "getReportDocument"),
+                          "reports_2021-06-30.json")}
 
 
 @pytest.mark.parametrize("operation_id", sorted(USAGE_PLANS))
@@ -51,6 +53,11 @@ def _call_for(seller: Seller, operation_id: str, clock):
         "createFeed": ("POST", "/feeds/2021-06-30/feeds", {"json": {}}),
         "getFeed": ("GET", "/feeds/2021-06-30/feeds/1", {}),
         "getFeedDocument": ("GET", "/feeds/2021-06-30/documents/x", {}),
+        "getReports": ("GET", "/reports/2021-06-30/reports", {}),
+        "createReport": ("POST", "/reports/2021-06-30/reports", {"json": {}}),
+        "getReport": ("GET", "/reports/2021-06-30/reports/1", {}),
+        "cancelReport": ("DELETE", "/reports/2021-06-30/reports/1", {}),
+        "getReportDocument": ("GET", "/reports/2021-06-30/documents/x", {}),
     }
     notifications = "/notifications/v1"
     calls.update({

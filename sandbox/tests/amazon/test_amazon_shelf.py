@@ -23,3 +23,20 @@ def test_units_sold_beyond_the_sellers_shelf_are_counted_by_the_sandbox(seller: 
     orders = seller.http.get("/_sandbox/orders").json()
     assert sorted(o["status"] for o in orders["orders"]) == ["Canceled", "Pending"]
     assert orders["by_status"] == {"Canceled": 1, "Pending": 1}
+
+
+def test_goods_received_grow_the_shelf_and_each_quantity_change_is_timed(seller: Seller, clock) -> None:
+    sku = seller.listings()[0]["sku"]
+    before = seller.http.get(f"/_sandbox/listings/{sku}").json()
+    received = seller.http.post(f"/_sandbox/shelf/{sku}/receipts", json={"quantity": 2}).json()
+    assert (received["shelf"], received["quantity"]) == (before["shelf"] + 2, before["quantity"])  # Amazon not told
+    assert received["quantity_changed_at"] == before["quantity_changed_at"]
+    clock.advance(5)
+    assert seller.patch_quantity(sku, before["quantity"] + 2).status_code == 200  # the seller tells Amazon
+    after = seller.http.get(f"/_sandbox/listings/{sku}").json()
+    assert after["quantity"] == before["quantity"] + 2 and after["quantity_changed_at"] == clock()
+    clock.advance(5)
+    assert seller.buy((sku, 1)).status_code == 201
+    assert seller.http.get(f"/_sandbox/listings/{sku}").json()["quantity_changed_at"] == clock()
+    assert seller.http.get("/_sandbox/listings/NO-SUCH").status_code == 404
+    assert seller.http.post("/_sandbox/shelf/NO-SUCH/receipts", json={"quantity": 1}).status_code == 404

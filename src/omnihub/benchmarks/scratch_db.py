@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from omnihub.adapters.db.engine import normalise_url
 
@@ -28,7 +29,9 @@ def scratch_database(backend: str, base_url: str | None = None) -> Iterator[str]
         raise ValueError(f"unknown backend {backend!r}: sqlite or postgresql")
     base = sa.engine.make_url(normalise_url(base_url or os.environ.get("OMNIHUB_PG_URL", DEFAULT_PG)))
     name = f"omnihub_scratch_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept from the start would be a dead one at the end if the
+    # server restarted in between (the chaos day restarts its own)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as c:
         c.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:

@@ -1,9 +1,9 @@
 """``create_app``: one simulated Amazon seller account as an ASGI app.
 
 Routes: Login with Amazon (``/auth/o2/token``), the SP-API operations the hub uses
-(Orders v0 and 2026-01-01, Listings Items 2021-08-01, Feeds 2021-06-30, Notifications v1, Tokens
-2021-03-01), the presigned document URLs
-(``/s3/feeds/...``) and the sandbox's control levers (``/_sandbox/...``). State lives in
+(Orders v0 and 2026-01-01, Listings Items 2021-08-01, Feeds 2021-06-30, Reports 2021-06-30,
+Notifications v1, Tokens 2021-03-01), the presigned document URLs (``/s3/feeds/...``,
+report documents too) and the sandbox's control levers (``/_sandbox/...``). State lives in
 the SQLite file named by the config, so a restarted sandbox carries on where it was.
 """
 
@@ -23,7 +23,7 @@ from ..spapi.clock import SandboxClock
 from ..spapi.errors import install_error_handlers
 from ..spapi.response_headers import SpApiResponseHeaders
 from ..spapi.usage_plans import RateLimiter
-from . import control, feeds, listings, notifications_api, orders, orders_2026
+from . import control, feeds, listings, notifications_api, orders, orders_2026, reports
 from .config import AmazonSandboxConfig
 from .context import SandboxContext
 from .lifecycle import catch_up
@@ -75,7 +75,8 @@ def create_app(config: AmazonSandboxConfig) -> FastAPI:
 
     app = FastAPI(
         title="omnihub Amazon Seller Central sandbox",
-        description="A simulator of the Selling Partner API (Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30).",
+        description="A simulator of the Selling Partner API (Orders v0, Listings Items 2021-08-01, Feeds 2021-06-30, "
+                    "Reports 2021-06-30).",
         version="2021-08-01",
         lifespan=lifespan,
     )
@@ -83,7 +84,7 @@ def create_app(config: AmazonSandboxConfig) -> FastAPI:
     app.state.sandbox = account
     install_error_handlers(app)
     app.add_middleware(SpApiResponseHeaders)
-    for router in (lwa.router, restricted_data.router, orders.router, orders_2026.router, listings.router, feeds.router,
+    for router in (lwa.router, restricted_data.router, orders.router, orders_2026.router, listings.router, feeds.router, reports.router,
                    notifications_api.router, control.router, time_controls.router):
         app.include_router(router)
     return app

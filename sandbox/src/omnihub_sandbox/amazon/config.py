@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -62,6 +62,11 @@ class AmazonSandboxConfig(BaseModel):
     )
     feed_queue_seconds: float = Field(5.0, ge=0, description="Time a feed waits IN_QUEUE.")
     feed_processing_seconds: float = Field(10.0, ge=0, description="Time a feed is IN_PROGRESS.")
+    report_queue_seconds: float = Field(1.0, ge=0, description="Time a report waits IN_QUEUE.")
+    report_processing_seconds: float = Field(2.0, ge=0, description="Time a report is IN_PROGRESS.")
+    report_compression: Literal["GZIP"] | None = Field(
+        "GZIP", description="How report documents are stored (getReportDocument's compressionAlgorithm); "
+                            "None: plain text")
 
     rate_multiplier: float = Field(
         1.0, gt=0, description="Scales every usage plan; 1.0 is Amazon's published plan. Tests only."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -57,7 +57,7 @@ def _listing_json(row, shelf: int | None = None) -> dict:
     return {
         "sku": row["sku"], "asin": row["asin"], "product_type": row["product_type"], "item_name": row["item_name"],
         "price_cents": row["price_cents"], "quantity": row["quantity"], "pending_quantity": row["pending_quantity"],
-        "shelf": shelf,
+        "shelf": shelf, "quantity_changed_at": row["quantity_changed_at"],  # sandbox clock, epoch seconds
     }
 
 
@@ -85,6 +85,37 @@ def list_listings(request: Request) -> dict:
         rows = db.execute("SELECT * FROM listings ORDER BY sku").fetchall()
         shelves = {r["sku"]: r["quantity"] for r in db.execute("SELECT sku, quantity FROM shelf")}
     return {"listings": [_listing_json(r, shelves.get(r["sku"])) for r in rows]}
+
+
+class ShelfReceipt(BaseModel):
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+@router.get("/listings/{sku:path}")
+def get_one_listing(sku: str, request: Request) -> dict:
+    """One listing as the seller's dashboard shows it, with when its quantity last changed."""
+    sandbox = sandbox_of(request)
+    catch_up(sandbox)
+    with sandbox.store.tx() as db:
+        row = get_listing(db, sku)
+        if row is None:
+            raise HTTPException(404, f"no listing {sku}")
+        return _listing_json(row, shelf_quantity(db, sku))
+
+
+@router.post("/shelf/{sku:path}/receipts")
+def receive_on_shelf(sku: str, body: ShelfReceipt, request: Request) -> dict:
+    """Goods arrive at the seller's warehouse: the shelf grows, the listing's quantity does
+    not (the seller's system tells Amazon, as the hub does)."""
+    sandbox = sandbox_of(request)
+    with sandbox.store.tx() as db:
+        row = get_listing(db, sku)
+        if row is None:
+            raise HTTPException(404, f"no listing {sku}")
+        held = shelf_quantity(db, sku)
+        if held is not None:  # a listing whose shelf is not kept stays so
+            set_shelf(db, sku, held + body.quantity, sandbox.now())
+        return _listing_json(row, shelf_quantity(db, sku))
 
 
 @router.put("/listings/{sku:path}")

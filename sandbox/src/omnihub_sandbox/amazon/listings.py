@@ -86,6 +86,9 @@ def upsert_listing(
 
 
 def notify_quantity(sandbox: SandboxContext, db: sqlite3.Connection, sku: str, quantity: int, when: float) -> None:
+    """The sellable quantity changed at `when`: the moment is kept on the listing (what a
+    harness measures sync lag by) and the MFN quantity notification raised."""
+    db.execute("UPDATE listings SET quantity_changed_at = ? WHERE sku = ?", (when, sku))
     sandbox.notifier.emit(
         db, MFN_QUANTITY_CHANGE,
         {"SellerId": sandbox.config.seller_id, "FulfillmentChannelCode": "DEFAULT", "Sku": sku, "Quantity": quantity},

@@ -38,4 +38,10 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "createFeed": UsagePlan(0.0083, 15),
     "getFeed": UsagePlan(2, 15),
     "getFeedDocument": UsagePlan(0.0222, 10),
+    # Reports 2021-06-30
+    "getReports": UsagePlan(0.0222, 10),
+    "createReport": UsagePlan(0.0167, 15),
+    "getReport": UsagePlan(2, 15),
+    "cancelReport": UsagePlan(0.0222, 10),
+    "getReportDocument": UsagePlan(0.0167, 15),
 }

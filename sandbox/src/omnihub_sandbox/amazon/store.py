@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS listings (
     item_name TEXT NOT NULL, condition_type TEXT NOT NULL DEFAULT 'new_new',
     price_cents INTEGER NOT NULL, quantity INTEGER NOT NULL,
     pending_quantity INTEGER, pending_apply_at REAL,
-    attributes TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    attributes TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    quantity_changed_at REAL);
 CREATE TABLE IF NOT EXISTS orders (
     amazon_order_id TEXT PRIMARY KEY, status TEXT NOT NULL,
     purchase_date REAL NOT NULL, last_update REAL NOT NULL,
@@ -42,6 +43,11 @@ CREATE TABLE IF NOT EXISTS feeds (
     feed_id TEXT PRIMARY KEY, feed_type TEXT NOT NULL, marketplace_ids TEXT NOT NULL,
     input_document_id TEXT NOT NULL, created_at REAL NOT NULL, status TEXT NOT NULL,
     started_at REAL, ended_at REAL, result_document_id TEXT);
+CREATE TABLE IF NOT EXISTS reports (
+    report_id TEXT PRIMARY KEY, report_type TEXT NOT NULL, marketplace_ids TEXT NOT NULL,
+    report_options TEXT, data_start REAL, data_end REAL, created_at REAL NOT NULL,
+    status TEXT NOT NULL, started_at REAL, ended_at REAL, document_id TEXT);
+CREATE INDEX IF NOT EXISTS reports_by_created ON reports (created_at, report_id);
 CREATE TABLE IF NOT EXISTS shelf (
     sku TEXT PRIMARY KEY, quantity INTEGER NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS oversells (
@@ -59,8 +65,8 @@ CREATE TABLE IF NOT EXISTS notifications (
 """
 
 TABLES = (
-    "listings", "orders", "order_items", "shipments", "feed_documents", "feeds", "notifications", "shelf", "oversells",
-    "destinations", "subscriptions",
+    "listings", "orders", "order_items", "shipments", "feed_documents", "feeds", "reports", "notifications", "shelf",
+    "oversells", "destinations", "subscriptions",
 )
 
 
@@ -68,4 +74,5 @@ class Store(SqliteStore):
     """The seller's state; use :meth:`tx` for every read-modify-write."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA, TABLES)
+    "listings", "orders", "order_items", "shipments", "feed_documents", "feeds", "reports", "notifications", "shelf",
+    "oversells", "destinations", "subscriptions",

@@ -241,9 +241,24 @@ class PgClaims:
 
     def release(self) -> None:
         if self.held:
-            self._connection().exec_driver_sql("SELECT pg_advisory_unlock_all()")
+            try:
+                self._connection().exec_driver_sql("SELECT pg_advisory_unlock_all()")
+            except sa.exc.DBAPIError:
+                # The session is gone (the server restarted, the connection broke) and its
+                # locks with it; should it still be alive, ending it frees them all the same.
+                self._discard()
         self.held.clear()
         self.everything = False
+
+    def _discard(self) -> None:
+        """Close the claims' connection for good (never back to the pool holding locks)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # already broken: nothing more to free
+                pass
 
     def close(self) -> None:
         try:

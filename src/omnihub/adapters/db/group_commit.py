@@ -400,6 +400,10 @@ class StockWriter:
         if self.claims is not None:
             try:
                 batch, phased = self._claim(batch)
+            except Exception as exc:  # the database did not answer (a restart): each job is told, the writer lives
+                log.warning("stock batch could not claim its keys", error=str(exc)[:200])
+                self.claims.release()
+                return stop, self._answer_all(batch, exc)
             except BaseException:
                 self.claims.release()
                 raise
@@ -425,6 +429,16 @@ class StockWriter:
                 return True
             batch.append(nxt)
         return False
+
+    def _answer_all(self, batch: list, exc: Exception) -> "_Batch":
+        """Every job of `batch` answered with `exc` (its caller retries or reports it)."""
+        done = _Batch()
+        _detach(exc)
+        for _, ticket in batch:
+            ticket._batch, ticket._value = done, exc
+        taken, self._taken = self._taken, threading.Event()
+        taken.set()
+        return done
 
     def _run_taken(self, batch: list, phased: bool) -> "_Batch":
         done = _Batch()

@@ -26,6 +26,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from omnihub.domain.ledger import InsufficientStock, LedgerError
@@ -34,6 +35,15 @@ from omnihub.services.catalog import Conflict, NotFound
 
 PROBLEM = "application/problem+json"
 JSON_TYPES = "application/json (or another application/*+json type)"
+DATABASE_RETRY_AFTER_S = 5  # a restart or a failover takes seconds: the client's cue to try again
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database did not answer (restarting, failing over, out of connections, a lock
+    held past its wait), as opposed to refusing what was asked: worth a retry."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def field_path(loc: Sequence[str | int]) -> str:
@@ -165,6 +175,19 @@ def install(app: FastAPI) -> None:
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return problem(exc.status_code, str(exc.detail) if exc.status_code != 404 else "not found",
                        str(exc.detail), instance=request.url.path, headers=headers)
+
+    @app.exception_handler(sa_exc.SQLAlchemyError)
+    async def _database(request: Request, exc: sa_exc.SQLAlchemyError):
+        # A restart of PostgreSQL cuts every session; the request's transaction is rolled
+        # back with it, so 503 with Retry-After tells the client to send it again (an
+        # Idempotency-Key keeps a retried write from applying twice).
+        if database_unavailable(exc):
+            return problem(503, "database unavailable", "the hub's database did not answer; nothing was written: "
+                           f"try again in {DATABASE_RETRY_AFTER_S} s", type_="https://omnihub.dev/problems/database_unavailable",
+                           instance=request.url.path, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+                           code="database_unavailable", retry_after=DATABASE_RETRY_AFTER_S)
+        return problem(500, "internal error", "the hub could not complete this request; nothing was half-written",
+                       instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - last resort

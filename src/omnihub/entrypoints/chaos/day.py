@@ -4,12 +4,13 @@ reconciliation through `omnihub sync reconcile`, orders and pushes drained) and 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,14 +18,16 @@ import sqlalchemy as sa
 
 from omnihub.entrypoints.chaos import tally
 from omnihub.entrypoints.chaos.faults import Levers
-from omnihub.entrypoints.chaos.lag_probe import LagProbe
-from omnihub.entrypoints.chaos.schedule import KINDS, fault_schedule
+from omnihub.entrypoints.chaos.lag_probe import AmazonLagProbe, LagProbe, ShopifyLagProbe
+from omnihub.entrypoints.chaos.private_postgres import PrivatePostgres
+from omnihub.entrypoints.chaos.schedule import KINDS, fault_schedule, kinds_for
 from omnihub.entrypoints.chaos.shoppers import CurveShoppers
 from omnihub.entrypoints.chaos.supervisor import RssWatch
 from omnihub.entrypoints.chaos.world import _CLI, ChaosWorld
 
 Say = Callable[[str, float | None, float | None], None]
 TOP_SKUS = 3
+AMAZON_NIGHT_S = 150.0  # past getOrders' horizon (it serves orders at least 2 minutes old)
 
 
 def _percentile(values: list[float], p: float) -> float | None:
@@ -38,19 +41,33 @@ def _quiet(what: str, done: float | None = None, total: float | None = None) -> 
     pass
 
 
+@contextlib.contextmanager
+def _day_database(backend: str) -> Iterator[tuple[str, PrivatePostgres | None]]:
+    """The day's database: a scratch SQLite file, or on PostgreSQL a scratch database on a
+    server of the day's own (private_postgres.py), which the restart fault may stop."""
+    from omnihub.benchmarks.scratch_db import scratch_database
+
+    if backend != "postgresql":
+        with scratch_database(backend, None) as url:
+            yield url, None
+        return
+    with PrivatePostgres() as server, scratch_database(backend, server.url) as url:
+        yield url, server
+
+
 def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite", skus: int = 2000,
                   peak_orders_per_s: float = 20.0, kinds: tuple[str, ...] = KINDS, settle_s: float = 300,
                   say: Say | None = None, keep_dir: Path | None = None) -> dict:
     from cryptography.fernet import Fernet
 
-    from omnihub.benchmarks.scratch_db import scratch_database
     from omnihub.entrypoints.cli.demo import _credentials
 
     say = say or _quiet
     started = time.monotonic()
     hour_s = 3600 / speed
+    kinds = kinds_for(backend, kinds)
     schedule = fault_schedule(seed, hours, kinds)
-    with tempfile.TemporaryDirectory(prefix="omnihub-chaos-") as tmp, scratch_database(backend, None) as url:
+    with tempfile.TemporaryDirectory(prefix="omnihub-chaos-") as tmp, _day_database(backend) as (url, server):
         state = keep_dir or Path(tmp)
         state.mkdir(parents=True, exist_ok=True)
         if backend == "sqlite":
@@ -75,7 +92,9 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                 world.hub.catalog, "get_channel") else None
             world.close_setup()
             setup_s = time.monotonic() - t0
-            engine = sa.create_engine(url, connect_args={"timeout": 60} if backend == "sqlite" else {})
+            # pre-ping: a session the database restart cut is replaced, not handed to a read
+            engine = sa.create_engine(url, connect_args={"timeout": 60} if backend == "sqlite" else {},
+                                      pool_pre_ping=True)
             say("starting omnihub serve --workers 2 and omnihub worker", None, None)
             world.start_hub_processes(["--new-orders-s", "10", "--order-updates-s", "20", "--amazon-orders-s", "10",
                                        "--level-snapshot-s", "60", "--sweep-s", "10", "--fulfilments-s", "60",
@@ -89,9 +108,15 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                          and (feeds is None or c in feeds)}
             all_skus = sorted(v["sku"] for v in catalog["variants"])
             top = all_skus  # every SKU's stock is sampled; the busiest are kept at the end
-            levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids)
-            probe = LagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
-                             every_s=max(0.5, min(2.0, hour_s / 8)), seed=seed)
+            levers = Levers(world, creds["token"], speed, random.Random(seed), store_ids, database=server)
+            every_s = max(0.5, min(2.0, hour_s / 8))
+            probes: list[LagProbe] = [ShopifyLagProbe(world.shop, world.api, creds["token"], store_ids, all_skus,
+                                                      every_s=every_s, seed=seed)]
+            warehouses = sorted(c for c, i in located.items() if kinds_of.get(i) == "warehouse")
+            listed = tally.amazon_listings(engine)
+            if warehouses and listed:
+                probes.append(AmazonLagProbe(world.amazon, world.api, creds["token"], warehouses, listed,
+                                             every_s=every_s * 2, seed=seed))
             shoppers = CurveShoppers(world.shop, world.amazon, hours=hours, hour_s=hour_s,
                                      peak_orders_per_s=peak_orders_per_s, seed=seed)
             say("first pushes: until every channel shows the hub's figures (as the demo waits)", None, None)
@@ -100,7 +125,8 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
             seen: set[tuple[str, str, str]] = set()  # every position a check saw differ
             day_start = time.monotonic()
             shoppers.start()
-            probe.start()
+            for probe in probes:
+                probe.start()
             pending = list(schedule)
             next_hour = 1
             while True:
@@ -110,18 +136,19 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
                     say(f"fault: {fault.kind} at hour {fault.at_h:.2f}", None, None)
                     levers.pull(fault, time.monotonic() - day_start)
                 if now_h >= next_hour or now_h >= hours:
-                    hourly.append(_hour_sample(world, engine, store_ids, top, next_hour, probe, seen))
+                    hourly.append(_hour_sample(world, engine, store_ids, top, next_hour, probes, seen))
                     next_hour += 1
                 if now_h >= hours and not pending:
                     break
                 say("the day", min(now_h, hours), hours)
                 time.sleep(0.1)
             shoppers.stop()
-            probe.stop()
+            for probe in probes:
+                probe.stop()
             webhook_stats = levers.webhook_chaos_off() if "webhook_chaos" in kinds else {}
             say("settling: faults off, reconciliation, orders and pushes drained", None, None)
             settle = _settle(world, engine, store_ids, settle_s, say, seen)
-            hourly.append(_hour_sample(world, engine, store_ids, top, hours + 1, probe, seen, label="settled"))
+            hourly.append(_hour_sample(world, engine, store_ids, top, hours + 1, probes, seen, label="settled"))
             shown = tally.shown_levels(world.shop, world.amazon, store_ids)
             open_at_end = tally.discrepancies(shown, tally.hub_meant(engine))
             orders = tally.order_figures(world.shop, world.amazon, engine)
@@ -137,7 +164,10 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
         finally:
             watch.stop()
             world.stop()
-    lags = [ms for _, ms in probe.samples]
+    lags = [ms for probe in probes for _, ms in probe.samples]
+    by_channel = {p.channel: {"sync_lag_p50_ms": _percentile([ms for _, ms in p.samples], 50),
+                              "sync_lag_p99_ms": _percentile([ms for _, ms in p.samples], 99),
+                              "probes": len(p.samples), "probe_errors": p.errors} for p in probes}
     return {
         "hours": hours, "speed": speed, "seed": seed, "backend": backend, "skus": skus,
         "peak_orders_per_s": peak_orders_per_s,
@@ -150,7 +180,9 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
         "discrepancies_open_at_end": len(open_at_end),
         "discrepancies_open_sample": open_at_end[:20],
         "sync_lag_p50_ms": _percentile(lags, 50), "sync_lag_p99_ms": _percentile(lags, 99),
-        "sync_lag_probes": len(lags), "sync_lag_probe_errors": probe.errors,
+        "sync_lag_probes": len(lags), "sync_lag_probe_errors": sum(p.errors for p in probes),
+        # per channel: Shopify's from its level moving, Amazon's from its own record of the quantity's change
+        "sync_lag_by_channel": by_channel,
         "reconcile_runs": recon["reconcile_runs"],
         "reconcile": recon, "settle": settle,
         "faults_injected": dict(levers.counts), "fault_log": levers.log,
@@ -165,7 +197,7 @@ def run_chaos_day(*, hours: int, speed: float, seed: int, backend: str = "sqlite
 
 
 def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list[str], hour: int,
-                 probe: LagProbe, seen: set, label: str | None = None) -> dict:
+                 probes: list[LagProbe], seen: set, label: str | None = None) -> dict:
     """One point of each chart: orders so far per channel, discrepancies, the top SKUs' stock."""
     try:
         shown = tally.shown_levels(world.shop, world.amazon, store_ids)
@@ -182,12 +214,13 @@ def _hour_sample(world: ChaosWorld, engine, store_ids: dict[str, int], top: list
     stock = {sku: {"shopify_shown": shop_shown.get(sku), "shopify_hub": shop_meant.get(sku),
                    "amazon_shown": shown.get(("amazon_seller", sku, "")), "amazon_hub": meant.get(("amazon_seller", sku, ""))}
              for sku in top}
-    recent = [ms for _, ms in probe.samples[-50:]]
+    recent = [ms for p in probes for _, ms in p.samples[-50:]]
+    lag_by_channel = {p.channel: _percentile([ms for _, ms in p.samples[-50:]], 50) for p in probes}
     differ = tally.discrepancies(shown, meant)
     seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
     return {"hour": hour, "label": label or f"h{hour}", "orders": {c: len(v) for c, v in taken.items()},
             "discrepancies": len(differ), "lag_p50_ms": _percentile(recent, 50),
-            "lag_p99_ms": _percentile(recent, 99), "stock": stock}
+            "lag_p99_ms": _percentile(recent, 99), "lag_p50_ms_by_channel": lag_by_channel, "stock": stock}
 
 
 def _first_pushes(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float) -> float | None:
@@ -221,6 +254,12 @@ def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float
     from omnihub.entrypoints.cli.demo_report import hub_backlog
 
     deadline = time.monotonic() + timeout
+    # The day is over and the night passes: Amazon's clock (real time, where the day's is
+    # compressed) is moved on by AMAZON_NIGHT_S, past getOrders' two-minute horizon, so
+    # that the day's last orders (whose notifications were lost, or refused while the
+    # database restarted) are there for the hub's polls and reconciliation to find.
+    with httpx.Client(timeout=60) as http:
+        http.post(world.amazon + "/_sandbox/clock/advance", json={"seconds": AMAZON_NIGHT_S}).raise_for_status()
     runs = 0
     rounds = 0
     open_now = -1
@@ -242,7 +281,9 @@ def _settle(world: ChaosWorld, engine, store_ids: dict[str, int], timeout: float
         differ = tally.discrepancies(tally.shown_levels(world.shop, world.amazon, store_ids), tally.hub_meant(engine))
         seen.update((d["channel"], d["sku"], d["location"]) for d in differ)
         open_now = len(differ)
-        say(f"settling: {lost} orders not in the hub, {open_now} positions differ, "
+        missing = {c: n for c, n in orders["orders_lost_by_channel"].items() if n}
+        say(f"settling: {lost} orders not in the hub {missing or ''}{orders['orders_lost_sample'][:3] or ''}, "
+            f"{open_now} positions differ, "
             f"{backlog['inbox_pending']} deliveries in the inbox", None, None)
         if lost == 0 and open_now == 0 and backlog["inbox_pending"] == 0:
             break

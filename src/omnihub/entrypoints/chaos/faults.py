@@ -1,7 +1,8 @@
 """Pulling each lever of the chaos day: the simulators' own fault controls (Shopify's
 webhook faults and outage, Amazon's 429 storm), the merchant in the Shopify admin, the
 ERP's files through the hub's own doors (`POST /api/v1/stock/snapshots`, then a cycle count
-through `POST /api/v1/stock/counts`), and SIGKILL of the hub's processes.
+through `POST /api/v1/stock/counts`), SIGKILL of the hub's processes, and on PostgreSQL a
+restart of the database server (the day's own: private_postgres.py).
 
 Each lever returns how many things it did (deliveries, positions, processes), which the
 tally reports per kind as `faults_injected`.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from omnihub.entrypoints.chaos.private_postgres import PrivatePostgres
 from omnihub.entrypoints.chaos.schedule import Fault
 from omnihub.entrypoints.chaos.world import ChaosWorld
 
@@ -30,6 +32,7 @@ class Levers:
     speed: float
     rng: random.Random
     store_ids: dict[str, int]  # hub location code → Shopify location id (the stores, feeding Shopify)
+    database: PrivatePostgres | None = None  # the day's PostgreSQL server (None on SQLite)
     wrong_counts: list[tuple[str, str]] = field(default_factory=list)  # (sku, location) the ERP got wrong
     counts: dict[str, int] = field(default_factory=dict)
     log: list[dict] = field(default_factory=list)
@@ -108,8 +111,8 @@ class Levers:
                 self.wrong_counts.append((lv["sku"], code))
             lines.append(f"{lv['sku']},{code},{shelf}")
         with self.http() as http:
-            r = http.post(self.world.api + "/api/v1/stock/snapshots", content="\n".join(lines) + "\n",
-                          headers={"Authorization": f"Bearer {self.token}", "Content-Type": "text/csv"})
+            r = self._send(http, "POST", "/api/v1/stock/snapshots", content="\n".join(lines) + "\n",
+                           headers={"Content-Type": "text/csv"})
             if r.status_code >= 300:
                 raise RuntimeError(f"the hub refused the ERP snapshot: {r.status_code} {r.text[:500]}")
         return len(self.wrong_counts)
@@ -122,9 +125,8 @@ class Levers:
             for sku, code in self.wrong_counts:
                 lv = shelves[(sku, self.store_ids[code])]
                 counted = lv["physical_shelf"] if lv["physical_shelf"] is not None else lv["available"]
-                r = http.post(self.world.api + "/api/v1/stock/counts", json={"sku": sku, "location": code,
-                                                                              "counted": max(0, counted)},
-                              headers={"Authorization": f"Bearer {self.token}"})
+                r = self._send(http, "POST", "/api/v1/stock/counts",
+                               json={"sku": sku, "location": code, "counted": max(0, counted)})
                 if r.status_code < 300:
                     done += 1
         return done
@@ -141,6 +143,26 @@ class Levers:
             http.put(self.world.amazon + "/_sandbox/throttle-storm",
                      json={"seconds": self.real_s(fault.duration_h)}).raise_for_status()
         return 1
+
+    def _database_restart(self, fault: Fault) -> int:
+        """The database server stops (every session cut, transactions in flight rolled
+        back), stays down a while, and starts again; the hub's processes are not told."""
+        if self.database is None:
+            return 0
+        down = self.database.restart(self.real_s(fault.duration_h))
+        self.log.append({"kind": "database_down", "at_h": round(fault.at_h, 3), "down_s": down})
+        return 1
+
+    def _send(self, http: httpx.Client, method: str, path: str, *, attempts: int = 6, **kw) -> httpx.Response:
+        """One call to the hub's API as an ERP's client makes it: a 503 (the database
+        restarting) is sent again after its Retry-After."""
+        headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {self.token}"}
+        for _ in range(attempts - 1):
+            r = http.request(method, self.world.api + path, headers=headers, **kw)
+            if r.status_code != 503:
+                return r
+            time.sleep(min(10.0, float(r.headers.get("retry-after") or 1)))
+        return http.request(method, self.world.api + path, headers=headers, **kw)
 
     def _store_levels(self) -> list[dict]:
         with self.http() as http:

@@ -1,8 +1,9 @@
 """When each fault of the chaos day strikes, drawn from the seed: the same seed, the same day.
 
 Kinds in the issue's priority order; `--faults` may name fewer. Times are in simulated
-hours from midnight; a fault with a duration ends by itself (an outage, a storm), one
-without is an instant (a kill -9, an edit). Webhook chaos (loss, duplicates, reordering,
+hours from midnight; a fault with a duration ends by itself (an outage, a storm, the
+database's restart), one without is an instant (a kill -9, an edit). A new kind is drawn
+after the older ones, so that a seed keeps the days it gave before. Webhook chaos (loss, duplicates, reordering,
 late deliveries) runs from the start until the last hour, so that settling sees a clean
 channel.
 """
@@ -13,9 +14,12 @@ import random
 from dataclasses import dataclass
 
 KINDS = ("webhook_chaos", "worker_kill", "admin_edit", "erp_snapshot", "cycle_count", "shopify_outage",
-         "amazon_429_storm", "api_kill")
+         "amazon_429_storm", "api_kill", "database_restart")
+#: Kinds that only a backend can suffer: SQLite is a file in the hub's own processes.
+BACKEND_KINDS = {"database_restart": ("postgresql",)}
 OUTAGE_H = 10 / 60  # the issue's 10-minute Shopify outage
 STORM_H = 15 / 60
+DATABASE_DOWN_H = 10 / 3600  # a restart: about 10 s with nothing answering
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,15 @@ def fault_schedule(seed: int, hours: float, kinds: tuple[str, ...] = KINDS) -> l
             fault = Fault(kind, span(0.1, 0.7), min(OUTAGE_H, hours * 0.1))
         elif kind == "amazon_429_storm":
             fault = Fault(kind, span(0.1, 0.7), min(STORM_H, hours * 0.1))
+        elif kind == "database_restart":
+            fault = Fault(kind, span(0.1, 0.9), DATABASE_DOWN_H)
         else:
             fault = Fault(kind, span(0.1, 0.9))
         if kind in kinds:
             faults.append(fault)
     return sorted(faults, key=lambda f: (f.at_h, KINDS.index(f.kind)))
+
+
+def kinds_for(backend: str, kinds: tuple[str, ...] = KINDS) -> tuple[str, ...]:
+    """The kinds a day on `backend` suffers (a PostgreSQL restart only on PostgreSQL)."""
+    return tuple(k for k in kinds if backend in BACKEND_KINDS.get(k, (backend,)))

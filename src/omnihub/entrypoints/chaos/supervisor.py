@@ -41,6 +41,7 @@ class Supervised:
     peak_rss_mb: float = 0.0
     starts: int = 0
     kills: int = 0
+    exited_by_itself: int | None = None  # the exit code, had the program died unasked (seen at stop)
     _log_file: object = field(default=None, repr=False)
 
     def start(self, wait_s: float = 120) -> None:
@@ -104,6 +105,8 @@ class Supervised:
 
     def stop(self, timeout: float = 30) -> None:
         if self.proc is None or self.proc.poll() is not None:
+            if self.proc is not None:  # every kill -9 is followed by a start: this one died unasked
+                self.exited_by_itself = self.proc.returncode
             self._ended()
             return
         self.proc.send_signal(signal.SIGTERM)
@@ -125,7 +128,7 @@ class Supervised:
     def figures(self) -> dict:
         running = time.monotonic() - self.started_at if self.started_at else 0.0
         return {"seconds": round(self.seconds + running, 1), "peak_rss_mb": round(self.peak_rss_mb, 1),
-                "starts": self.starts, "kills": self.kills}
+                "starts": self.starts, "kills": self.kills, "exited_by_itself": self.exited_by_itself}
 
 
 class RssWatch:

@@ -55,6 +55,8 @@ def order_figures(shop: str, amazon: str, engine) -> dict:
     return {"orders_by_channel": {c: len(ids) for c, ids in taken.items()},
             "orders_in_hub_by_channel": {c: len(ids) for c, ids in held.items()},
             "orders_lost": sum(len(ids - held[c]) for c, ids in taken.items()),
+            "orders_lost_by_channel": {c: len(ids - held[c]) for c, ids in taken.items()},
+            "orders_lost_sample": sorted(e for c, ids in taken.items() for e in ids - held[c])[:10],
             "orders_duplicated": sum(n - 1 for _, _, n in repeats)}
 
 
@@ -91,3 +93,10 @@ def finding_keys(engine) -> set[tuple[str, str, str]]:
         rows = conn.execute(sa.select(r.c.channel, f.c.sku, f.c.location).join(r, r.c.id == f.c.run_id)
                             .where(f.c.sku.is_not(None))).all()
     return {(c, s, loc or "") for c, s, loc in rows}
+
+
+def amazon_listings(engine) -> list[tuple[str, str]]:
+    """(hub SKU, Amazon seller SKU) of every listing the hub maps on Amazon."""
+    li = t.channel_listings
+    with engine.connect() as conn:
+        return sorted(conn.execute(sa.select(li.c.sku, li.c.external_id).where(li.c.channel == "amazon_seller")).all())

@@ -63,6 +63,9 @@ class ChaosWorld(_DemoWorld):
         self.amazon_cfg = AmazonSandboxConfig(state_path=self.state_dir / "amazon.sqlite3", seed=self.seed,
                                               notification_destination=self.api + "/webhooks/amazon",
                                               rate_multiplier=self.amazon_rate_multiplier,
+                                              # the listings report a reconciliation asks for: made within a
+                                              # second, as the day's clock is compressed
+                                              report_queue_seconds=0.3, report_processing_seconds=0.7,
                                               notification_loss_rate=0.10 if self.notification_faults else 0.0,
                                               notification_duplicate_rate=0.05 if self.notification_faults else 0.0)
         for name, cfg, health in (("shopify", self.shop_cfg, "/_sandbox/health"),

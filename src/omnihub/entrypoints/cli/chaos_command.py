@@ -21,6 +21,9 @@ def chaos(
     peak_orders_per_s: Annotated[float, typer.Option(min=0.1, max=200, help="shoppers at the peak, real seconds")]
     = 20.0,
     settle_s: Annotated[float, typer.Option(min=10, help="at most this long to settle after the day")] = 300,
+    state_dir: Annotated[Optional[Path], typer.Option(
+        help="keep the day's files here (each process's log, the simulators' and SQLite's databases); "
+             "default: a temporary folder, removed at the end")] = None,
 ) -> None:
     """Run the whole system as processes through a Black-Friday day of faults; count from the simulators."""
     from rich.console import Console
@@ -54,7 +57,8 @@ def chaos(
                 bar.update(task, description=what, completed=done)
 
         result = run_chaos_day(hours=hours, speed=speed, seed=seed, backend=backend, skus=skus,
-                               peak_orders_per_s=peak_orders_per_s, settle_s=settle_s, say=say)
+                               peak_orders_per_s=peak_orders_per_s, settle_s=settle_s, say=say,
+                               keep_dir=state_dir)
     text = json.dumps(result, indent=2)
     if json_file:
         json_file.write_text(text + "\n")

@@ -1,11 +1,12 @@
 """Reading what Amazon shows, for reconciliation: every listing's sellable quantity
-(searchListingsItems, 20 a page, fulfillmentAvailability DEFAULT = merchant-fulfilled),
-and the orders updated since the window opened (getOrders by LastUpdatedAfter); items
-are fetched only for the orders the run ingests (getOrderItems is 0.5/s).
+(the merchant listings report, GET_MERCHANT_LISTINGS_ALL_DATA: listings_report.py), and
+the orders updated since the window opened (getOrders by LastUpdatedAfter); items are
+fetched only for the orders the run ingests (getOrderItems is 0.5/s).
 
-The same listing read, with each listing's summary (ASIN, title, product type), is how
-set-up imports the seller's Amazon catalog (services/amazon_setup.py). Amazon pages
-through at most 1,000 listings this way; a larger catalog needs the listings report."""
+searchListingsItems (20 a page, fulfillmentAvailability DEFAULT = merchant-fulfilled),
+with each listing's summary (ASIN, title, product type), is how set-up imports the
+seller's Amazon catalog (services/amazon_setup.py). Amazon pages through at most 1,000
+listings that way, which is why reconciliation reads the report, which has them all."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
 
+from omnihub.adapters.channels.amazon.listings_report import LISTINGS_ALL, reported_listings
 from omnihub.adapters.channels.amazon.order_mapping import AmazonPayloadError, order_from_sp_api
 from omnihub.adapters.channels.snapshots import OrderHeader, ShownLevel
 from omnihub.domain.orders import Order
@@ -74,7 +76,10 @@ class AmazonReader:
         self.order_channels: tuple[str, ...] = (channel,)
 
     def levels(self, location_ids: list[str], expected: int = 0) -> Iterator[ShownLevel]:
-        return (ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in self.each_listing())
+        """Every listing's merchant-fulfilled quantity from a listings report asked for
+        now (Amazon makes it while the run copies the hub's side), read as it downloads."""
+        report_id = self.client.create_report(LISTINGS_ALL)
+        return (ShownLevel(x.sku, "", x.quantity, 0, x.sku) for x in reported_listings(self.client, report_id))
 
     def listings(self) -> list[AmazonListing]:
         """Every listing of the seller (searchListingsItems, 20 a page), validated."""

@@ -6,6 +6,7 @@ errors retried; SP-API's `{"errors":[...]}` bodies become SpApiError."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
 
 import httpx
@@ -154,6 +155,25 @@ class SpApiClient:
 
     def get_feed_document(self, document_id: str) -> dict:
         return self.call("getFeedDocument", "GET", f"/feeds/2021-06-30/documents/{document_id}")
+
+    # -- Reports 2021-06-30 ----------------------------------------------------------------
+    def create_report(self, report_type: str) -> str:
+        body = {"reportType": report_type, "marketplaceIds": [self.marketplace_id]}
+        return self.call("createReport", "POST", "/reports/2021-06-30/reports", json=body)["reportId"]
+
+    def get_report(self, report_id: str) -> dict:
+        return self.call("getReport", "GET", f"/reports/2021-06-30/reports/{_quote(report_id)}")
+
+    def get_report_document(self, document_id: str) -> dict:
+        return self.call("getReportDocument", "GET", f"/reports/2021-06-30/documents/{_quote(document_id)}")
+
+    def stream(self, url: str, chunk_bytes: int = 64 * 1024) -> Iterator[bytes]:
+        """A document (a presigned URL: no access token), in chunks as they arrive."""
+        with self.http.stream("GET", url) as answer:
+            if answer.status_code != 200:
+                raise SpApiError(f"document download refused ({answer.status_code})", status=answer.status_code,
+                                 retryable=True)
+            yield from answer.iter_bytes(chunk_bytes)
 
     def download(self, url: str) -> bytes:
         answer = self.http.get(url)

@@ -32,6 +32,9 @@ OFFICIAL_PLANS: dict[str, UsagePlan] = {
     "createFeed": UsagePlan(0.0083, 15),
     "getFeed": UsagePlan(2, 15),
     "getFeedDocument": UsagePlan(0.0222, 10),
+    "createReport": UsagePlan(0.0167, 15),
+    "getReport": UsagePlan(2, 15),
+    "getReportDocument": UsagePlan(0.0167, 15),
 }
 
 
