@@ -74,5 +74,8 @@ class Store(SqliteStore):
     """The seller's state; use :meth:`tx` for every read-modify-write."""
 
     def __init__(self, path: Path) -> None:
-    "listings", "orders", "order_items", "shipments", "feed_documents", "feeds", "reports", "notifications", "shelf",
-    "oversells", "destinations", "subscriptions",
+        super().__init__(path, SCHEMA, TABLES)
+        with self.tx() as db:
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(listings)")}
+            if "quantity_changed_at" not in columns:  # a state file from before the column
+                db.execute("ALTER TABLE listings ADD COLUMN quantity_changed_at REAL")
