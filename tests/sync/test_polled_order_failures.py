@@ -220,6 +220,9 @@ def test_amazon_reconciliation_compares_the_channels_orders_and_counts_parked_on
         def search_listings(self, **kw):
             raise SpApiError("searchListingsItems: Amazon answered 503", status=503, retryable=True)
 
+        def create_report(self, *a, **kw):  # the listings are read through the merchant listings report
+            raise SpApiError("createReport: Amazon answered 503", status=503, retryable=True)
+
     job.readers["amazon_seller"] = AmazonReader(NoListings(conn.client, edits={refused: _quantity(10**9)}))
     failed = job.run("amazon_seller")
     assert failed["state"] == "failed" and "503" in failed["error"], failed

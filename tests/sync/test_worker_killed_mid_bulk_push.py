@@ -23,6 +23,7 @@ import time
 
 import httpx
 import sqlalchemy as sa
+import pytest
 from cryptography.fernet import Fernet
 
 from omnihub.adapters.channels.connectors import build_shopify
@@ -118,10 +119,18 @@ def test_a_worker_killed_while_shopify_runs_its_bulk_push_converges_after_restar
         with WorkerProcess(clean_url, key, tmp_path / "worker-1.log", lease_s=2.0) as first:
             def running():
                 ops = _mutations(url)
-                return ops if ops and ops[-1]["status"] == "RUNNING" else None
+                if ops and ops[-1]["status"] == "RUNNING":
+                    return ops
+                if not ops and not _differences(url, numbers, hub.engine):
+                    return "per-call"  # every change shown already, without a file
+                return None
 
-            ops = wait_until(running, 40, 0.05)
+            ops = wait_until(running, 180, 0.05)  # a loaded CI machine: the worker starts, relays, sweeps
             assert ops, (_mutations(url), _intents(hub.engine), first.log())
+            if ops == "per-call":
+                # Converged, but by the per-call road (on a machine loaded enough the relay can
+                # trickle the changes to the pusher below bulk_from): no file to interrupt.
+                pytest.skip("the per-call road showed every change before any bulk push began")
             held = _intents(hub.engine)
             first.kill()  # SIGKILL: Shopify is running the file, the hub has not read its result
         assert held["leased"] >= BULK_FROM, held  # the file's intents, leased to a worker now dead

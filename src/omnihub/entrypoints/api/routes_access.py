@@ -31,7 +31,7 @@ class TokenIn(Strict):
     role: Role
     scopes: Annotated[list[_Scope], Field(max_length=50)] = []
     locations: Annotated[list[_Code], Field(max_length=100)] = []
-    expires_days: Annotated[float, Field(gt=0, le=3650)] | None = None
+    expires_days: Annotated[float, Field(gt=0, le=3650, strict=True)] | None = None  # strict: true is no number of days
 
 
 def _jsonable(row: dict) -> dict:
