@@ -6,51 +6,18 @@ delivered days later, rate limits refill per minute or hour). Every part of the 
 asks this clock, never ``time.time``, so tests and demos move through those durations
 without waiting.
 
+The clock itself is every simulator's (:mod:`omnihub_sandbox.sandbox_time`).
 Walmart's JSON speaks two time dialects: epoch milliseconds in order and feed bodies,
 ISO 8601 in query parameters and webhook payloads; both are here.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
-from typing import Callable
 
+from ..sandbox_time import ManualClock, SandboxClock, parse_utc
 
-class SandboxClock:
-    """``now() = base() + offset``; the offset only grows (time does not go back)."""
-
-    def __init__(self, base: Callable[[], float], offset: float = 0.0) -> None:
-        self._base = base
-        self._offset = offset
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        return self._base() + self._offset
-
-    @property
-    def offset(self) -> float:
-        return self._offset
-
-    def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the sandbox clock cannot go backwards")
-        with self._lock:
-            self._offset += seconds
-            return self._offset
-
-
-class ManualClock:
-    """A base clock that stands still until told to move; for tests."""
-
-    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        self.value = start
-
-    def __call__(self) -> float:
-        return self.value
-
-    def advance(self, seconds: float) -> None:
-        self.value += seconds
+__all__ = ["ManualClock", "SandboxClock", "epoch_ms", "iso", "parse_query_date"]
 
 
 def epoch_ms(ts: float) -> int:
@@ -67,12 +34,4 @@ def iso(ts: float) -> str:
 def parse_query_date(text: str) -> float:
     """A date query parameter as Walmart takes it: ``yyyy-MM-dd`` or an ISO 8601 date-time
     (naive ones are UTC). Raises ``ValueError`` on anything else."""
-    value = text.strip()
-    if not value or not value[0].isdigit():
-        raise ValueError(f"not a date: {text!r}")
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return parse_utc(text, "a date")
